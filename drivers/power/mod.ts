@@ -1,0 +1,10 @@
+/**
+ * Power control: the PowerInterface contract, the client and its CLI. Exporter-side drivers
+ * (MockPower, SyncMockPower) are in `./driver`.
+ *
+ * @module
+ */
+export { powerInterface, virtualPowerInterface } from "./interface.ts";
+export { type CycleOptions, PowerClient, VirtualPowerClient } from "./client.ts";
+export { powerCli } from "./cli.ts";
+export { apparentPower, type PowerReading, powerReadingSchema } from "./types.ts";

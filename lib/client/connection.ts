@@ -1,0 +1,63 @@
+/**
+ * Connections to an exporter session: a Unix socket path (local mode, or the per-lease socket of a
+ * remote shell) or a TCP `host:port` (direct mode).
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  createClient,
+  ExporterService,
+  type ServiceClient,
+  type ServiceMethods,
+} from "@jumpstarter/protos";
+
+/** A typed ExporterService client. */
+export type ExporterClient = ServiceClient<ServiceMethods<typeof ExporterService>>;
+
+/** Options of {@linkcode connect}. */
+export interface ConnectOptions {
+  /** For TCP targets: plaintext instead of TLS (direct mode's `--tls-grpc-insecure`). */
+  insecure?: boolean;
+  /** Direct-mode passphrase, sent as `x-jumpstarter-passphrase` on every call. */
+  passphrase?: string;
+}
+
+/** An open connection to an exporter session. */
+export interface Connection extends Disposable {
+  /** The gRPC target, `unix:<path>` or `host:port`. */
+  readonly target: string;
+  readonly exporter: ExporterClient;
+  readonly channel: grpc.Client;
+  /** Metadata to send with every call (the passphrase, when one is set). */
+  metadata(): grpc.Metadata;
+  close(): void;
+}
+
+/** Whether `host` names a TCP endpoint: the text after the last `:` is a port number. */
+export function isTcpTarget(host: string): boolean {
+  const port = host.slice(host.lastIndexOf(":") + 1);
+  return host.includes(":") && /^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535;
+}
+
+/** Opens a gRPC channel to an exporter session at `host` (a socket path or `host:port`). */
+export function connect(host: string, options: ConnectOptions = {}): Connection {
+  const tcp = isTcpTarget(host);
+  const target = tcp ? host : `unix:${host}`;
+  const credentials = tcp && !options.insecure
+    ? grpc.credentials.createSsl()
+    : grpc.credentials.createInsecure();
+  const channel = new grpc.Client(target, credentials, { "grpc.enable_retries": 0 });
+  const close = () => channel.close();
+  const passphrase = options.passphrase;
+  return {
+    target,
+    channel,
+    exporter: createClient(ExporterService, channel),
+    metadata() {
+      const metadata = new grpc.Metadata();
+      if (passphrase !== undefined) metadata.set("x-jumpstarter-passphrase", passphrase);
+      return metadata;
+    },
+    close,
+    [Symbol.dispose]: close,
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * The client side: connect to an exporter session, rebuild the client tree from its report,
+ * and call drivers through typed clients.
+ *
+ * @module
+ */
+export {
+  connect,
+  type Connection,
+  type ConnectOptions,
+  type ExporterClient,
+  isTcpTarget,
+} from "./connection.ts";
+export { type ClientInit, DriverClient } from "./driver_client.ts";
+export {
+  type DriverPolicy,
+  isAllowed,
+  policyFromEnv,
+  policyToEnv,
+  UNSAFE_POLICY,
+} from "./policy.ts";
+export { type ClientClass, ClientRegistry, defaultClientRegistry } from "./registry.ts";
+export { buildClientTree, type ClientTreeOptions } from "./tree.ts";
+export {
+  env,
+  type ExporterHandle,
+  MissingHostError,
+  openExporter,
+  type OpenOptions,
+} from "./open.ts";

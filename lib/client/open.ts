@@ -1,0 +1,98 @@
+/**
+ * Opening an exporter session as a client tree: connect, `GetReport`, rebuild the tree.
+ */
+import type { GetReportResponse } from "@jumpstarter/protos";
+import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
+import { connect, type Connection, type ConnectOptions } from "./connection.ts";
+import type { DriverClient } from "./driver_client.ts";
+import { type DriverPolicy, policyFromEnv } from "./policy.ts";
+import { type ClientRegistry, defaultClientRegistry } from "./registry.ts";
+import { buildClientTree } from "./tree.ts";
+
+/** Options of {@linkcode openExporter}. */
+export interface OpenOptions extends ConnectOptions {
+  /** Which client classes may load; nothing is allowed by default, as upstream. */
+  policy?: DriverPolicy;
+  registry?: ClientRegistry;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** A connected exporter session and its client tree. */
+export interface ExporterHandle extends AsyncDisposable, Disposable {
+  readonly root: DriverClient;
+  readonly connection: Connection;
+  readonly report: GetReportResponse;
+  close(): void;
+}
+
+/** Connects to the session at `host`, fetches its report and builds the client tree. */
+export async function openExporter(
+  host: string,
+  options: OpenOptions = {},
+): Promise<ExporterHandle> {
+  const connection = connect(host, options);
+  let report: GetReportResponse;
+  try {
+    report = await connection.exporter.getReport({}, {
+      metadata: connection.metadata(),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    connection.close();
+    const cause = statusToError(error);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new JumpstarterError(`Cannot reach the exporter at "${host}": ${reason}`, { cause });
+  }
+  const root = buildClientTree(report.reports, connection, {
+    registry: options.registry ?? defaultClientRegistry,
+    policy: options.policy ?? { allow: [], unsafe: false },
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
+  const close = () => connection.close();
+  return {
+    root,
+    connection,
+    report,
+    close,
+    [Symbol.dispose]: close,
+    [Symbol.asyncDispose]: () => Promise.resolve(close()),
+  };
+}
+
+/** Raised when a client is asked to use `JUMPSTARTER_HOST` outside a `jmp shell`. */
+export class MissingHostError extends JumpstarterError {
+  constructor() {
+    super(
+      "JUMPSTARTER_HOST is not set: run inside `jmp shell`, or set it to an exporter socket path or host:port",
+    );
+    this.name = "MissingHostError";
+  }
+}
+
+function truthy(text: string | undefined): boolean {
+  return text === "1" || text?.toLowerCase() === "true";
+}
+
+/**
+ * Opens the session named by `JUMPSTARTER_HOST` with the policy and direct-mode settings a
+ * `jmp shell` exports (`JMP_DRIVERS_ALLOW`, `JMP_GRPC_INSECURE`, `JMP_GRPC_PASSPHRASE`).
+ *
+ * @throws {MissingHostError} when `JUMPSTARTER_HOST` is not set.
+ */
+export function env(
+  options: Omit<OpenOptions, "insecure" | "passphrase"> = {},
+  environment: Record<string, string | undefined> = Deno.env.toObject(),
+): Promise<ExporterHandle> {
+  const host = environment.JUMPSTARTER_HOST;
+  if (!host) throw new MissingHostError();
+  const passphrase = environment.JMP_GRPC_PASSPHRASE;
+  const policy = options.policy ?? policyFromEnv(environment);
+  return openExporter(host, {
+    ...options,
+    ...(policy ? { policy } : {}),
+    insecure: truthy(environment.JMP_GRPC_INSECURE) ||
+      truthy(environment.JUMPSTARTER_GRPC_INSECURE),
+    ...(passphrase ? { passphrase } : {}),
+  });
+}

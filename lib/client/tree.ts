@@ -1,0 +1,90 @@
+/**
+ * Rebuilds the client tree from a session's report (parents before children, one root).
+ */
+import type { DriverInstanceReport } from "@jumpstarter/protos";
+import type { Connection } from "./connection.ts";
+import { DriverClient } from "./driver_client.ts";
+import { type DriverPolicy, isAllowed } from "./policy.ts";
+import type { ClientRegistry } from "./registry.ts";
+
+const CLIENT_LABEL = "jumpstarter.dev/client";
+const NAME_LABEL = "jumpstarter.dev/name";
+
+/** Options of {@linkcode buildClientTree}. */
+export interface ClientTreeOptions {
+  registry: ClientRegistry;
+  policy: DriverPolicy;
+  /** Told about every node that falls back to a generic client. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Builds the client tree. A node whose client class is unknown or not allowed becomes a generic
+ * `DriverClient` and a warning is reported.
+ *
+ * @throws {SyntaxError} when the report has no root, several roots, or a child before its parent.
+ */
+export function buildClientTree(
+  reports: readonly DriverInstanceReport[],
+  connection: Connection,
+  options: ClientTreeOptions,
+): DriverClient {
+  const clients = new Map<string, DriverClient>();
+  let root: DriverClient | undefined;
+  for (const report of reports) {
+    const labels = { ...report.labels };
+    const name = labels[NAME_LABEL] ?? "";
+    let client = clients.get(report.uuid);
+    if (!client) {
+      client = instantiate(report, labels, name, connection, options);
+      clients.set(report.uuid, client);
+    }
+    if (report.parentUuid === undefined || report.parentUuid === "") {
+      if (root && root !== client) {
+        throw new SyntaxError("Cannot build the client tree: the report has several roots");
+      }
+      root = client;
+      continue;
+    }
+    const parent = clients.get(report.parentUuid);
+    if (!parent) {
+      throw new SyntaxError(
+        `Cannot build the client tree: driver "${name}" names unknown parent "${report.parentUuid}"`,
+      );
+    }
+    parent.children.set(name, client);
+  }
+  if (!root) throw new SyntaxError("Cannot build the client tree: the report has no root");
+  return root;
+}
+
+function instantiate(
+  report: DriverInstanceReport,
+  labels: Record<string, string>,
+  name: string,
+  connection: Connection,
+  options: ClientTreeOptions,
+): DriverClient {
+  const classPath = labels[CLIENT_LABEL] ?? "";
+  const init = {
+    uuid: report.uuid,
+    name,
+    labels,
+    description: report.description,
+    methodsDescription: { ...report.methodsDescription },
+    connection,
+  };
+  const where = name ? `driver "${name}"` : "the root driver";
+  if (!isAllowed(classPath, options.policy)) {
+    options.onWarning?.(
+      `Driver client "${classPath}" of ${where} is not allowed by the driver allow-list`,
+    );
+    return new DriverClient(init);
+  }
+  const kind = options.registry.get(classPath);
+  if (!kind) {
+    options.onWarning?.(`Driver client "${classPath}" of ${where} is not available`);
+    return new DriverClient(init);
+  }
+  return new kind(init);
+}

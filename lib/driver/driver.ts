@@ -1,0 +1,86 @@
+/**
+ * The Driver base class: one node of an exporter's driver tree.
+ */
+import type { DriverInterface, ExportedMethod } from "./interface.ts";
+import { Logger } from "./logger.ts";
+
+/** Options every driver accepts from its config entry. */
+export interface DriverOptions {
+  labels?: Record<string, string>;
+  description?: string;
+  methodsDescription?: Record<string, string>;
+}
+
+/**
+ * A driver instance. Subclasses declare their `interface` (client class path and method
+ * descriptors) and return the bound implementations from `exportedMethods()`.
+ *
+ * Lifecycle: the hosting session calls `reset()` on every driver when it opens and `close()`
+ * when it ends (parents before children on reset, the reverse on close).
+ */
+export abstract class Driver {
+  /** Random v4 UUID, new for every instance (and so for every session). */
+  readonly uuid: string = crypto.randomUUID();
+  /** Children in config order; a proxy entry maps a name to a driver that lives elsewhere. */
+  readonly children: Map<string, Driver> = new Map();
+  readonly labels: Record<string, string>;
+  readonly description: string | undefined;
+  readonly methodsDescription: Record<string, string>;
+  readonly logger: Logger;
+  #methods: Map<string, ExportedMethod> | undefined;
+
+  abstract readonly interface: DriverInterface;
+
+  constructor(options: DriverOptions = {}) {
+    this.labels = { ...options.labels };
+    this.description = options.description;
+    this.methodsDescription = { ...options.methodsDescription };
+    this.logger = new Logger(`driver.${this.constructor.name}`);
+  }
+
+  /** The methods this driver exports, bound to it; called once, on first use. */
+  protected abstract exportedMethods(): Map<string, ExportedMethod>;
+
+  /** Labels a driver adds to its report (e.g. a kind), below the client and name labels. */
+  extraLabels(): Record<string, string> {
+    return {};
+  }
+
+  /** Looks up an exported method by its wire name. */
+  method(name: string): ExportedMethod | undefined {
+    this.#methods ??= this.exportedMethods();
+    return this.#methods.get(name);
+  }
+
+  /** Names of all exported methods. */
+  methodNames(): string[] {
+    this.#methods ??= this.exportedMethods();
+    return [...this.#methods.keys()];
+  }
+
+  /** Adds a child under `name`. */
+  addChild(name: string, driver: Driver): void {
+    if (this.children.has(name)) throw new TypeError(`Cannot add child "${name}": name is taken`);
+    this.children.set(name, driver);
+  }
+
+  /** Brings the device to its default state at session start. */
+  reset(): Promise<void> | void {}
+
+  /** Releases what the driver holds at session end. */
+  close(): Promise<void> | void {}
+}
+
+/** Every distinct driver of a tree, parents before children (proxies visited once). */
+export function uniqueDrivers(root: Driver): Driver[] {
+  const seen = new Set<Driver>();
+  const order: Driver[] = [];
+  const visit = (driver: Driver) => {
+    if (seen.has(driver)) return;
+    seen.add(driver);
+    order.push(driver);
+    for (const child of driver.children.values()) visit(child);
+  };
+  visit(root);
+  return order;
+}

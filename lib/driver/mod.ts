@@ -1,0 +1,28 @@
+/**
+ * The driver framework: the Driver base, interfaces with explicit method descriptors, logging and
+ * the report.
+ *
+ * @module
+ */
+export { Driver, type DriverOptions, uniqueDrivers } from "./driver.ts";
+export {
+  defineInterface,
+  type DriverInterface,
+  type ExportedMethod,
+  exportMethods,
+  type Implementations,
+  type MethodTable,
+} from "./interface.ts";
+export {
+  type ArgSchemas,
+  type ArgsOf,
+  byteStream,
+  type MethodDescriptor,
+  type MethodKind,
+  type MethodOptions,
+  parseArguments,
+  streaming,
+  unary,
+} from "./method.ts";
+export { Logger, type LogRecord, type LogSink, type Severity } from "./logger.ts";
+export { buildReport, CLIENT_LABEL, type DriverReport, NAME_LABEL } from "./report.ts";

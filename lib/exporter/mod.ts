@@ -1,0 +1,20 @@
+/**
+ * The exporter side: serve a driver tree as a session, the driver-type registry, and building
+ * the tree from an exporter config.
+ *
+ * @module
+ */
+export { Session, type SessionOptions } from "./session.ts";
+export { LogBroker, type LogBrokerOptions, type LogSubscription } from "./log_broker.ts";
+export {
+  privateSocketPath,
+  type ServeOptions,
+  serveSession,
+  type SessionServer,
+} from "./server.ts";
+export {
+  defaultDriverRegistry,
+  defineDriverType,
+  DriverRegistry,
+  type DriverType,
+} from "./registry.ts";

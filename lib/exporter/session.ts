@@ -1,0 +1,252 @@
+/**
+ * Session: serves one driver tree as `jumpstarter.v1.ExporterService`. The same Session code
+ * serves local mode (a private Unix socket), direct mode and router tunnels.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  type DriverInstanceReport,
+  DriverInstanceReportSchema,
+  ExporterService,
+  ExporterStatus,
+  type GetReportResponse,
+  implement,
+  LogSource,
+  type ServiceHandlers,
+  type ServiceMethods,
+} from "@jumpstarter/protos";
+import type * as grpc from "@grpc/grpc-js";
+import {
+  buildReport,
+  type Driver,
+  type ExportedMethod,
+  type LogRecord,
+  type MethodKind,
+  parseArguments,
+  uniqueDrivers,
+} from "@jumpstarter/lib/driver";
+import {
+  Code,
+  DriverError,
+  errorToStatus,
+  fromValue,
+  MethodNotFoundError,
+  toValue,
+} from "@jumpstarter/lib/wire";
+import { LogBroker } from "./log_broker.ts";
+
+/** Options of {@linkcode Session}. */
+export interface SessionOptions {
+  /** Exporter-level labels sent in GetReport (local mode sends none). */
+  labels?: Record<string, string>;
+  motd?: string;
+  /** Initial status; local and direct sessions are ready at once. */
+  status?: ExporterStatus;
+  /** Called for EndSession; without it the session answers that no lease is active. */
+  onEndSession?: () => void;
+}
+
+const KIND_NAMES: Record<MethodKind, string> = {
+  unary: "DriverCall",
+  "server_streaming": "StreamingDriverCall",
+  "byte_stream": "RouterService.Stream",
+};
+
+/** One served driver tree: report, dispatch, logs and status. */
+export class Session implements AsyncDisposable {
+  /** Random per session, as upstream. */
+  readonly uuid: string = crypto.randomUUID();
+  readonly root: Driver;
+  readonly logs: LogBroker = new LogBroker();
+  readonly #drivers = new Map<string, Driver>();
+  readonly #options: SessionOptions;
+  #status: ExporterStatus;
+  #statusMessage = "";
+  #statusVersion = 0n;
+  #previousStatus: ExporterStatus | undefined;
+  #opened = false;
+
+  constructor(root: Driver, options: SessionOptions = {}) {
+    this.root = root;
+    this.#options = options;
+    this.#status = options.status ?? ExporterStatus.LEASE_READY;
+    for (const driver of uniqueDrivers(root)) {
+      this.#drivers.set(driver.uuid, driver);
+      driver.logger.setSink((record) => this.log(record));
+    }
+  }
+
+  /** Resets every driver (parents first); call once before serving. */
+  async open(): Promise<void> {
+    if (this.#opened) return;
+    this.#opened = true;
+    for (const driver of this.#drivers.values()) await driver.reset();
+  }
+
+  /** Closes every driver (children first), keeping on when one fails; ends log subscriptions. */
+  async close(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const driver of [...this.#drivers.values()].reverse()) {
+      try {
+        await driver.close();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    this.logs.close();
+    if (failures.length) throw new AggregateError(failures, "Closing drivers failed");
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Publishes a log record on LogStream. */
+  log(record: LogRecord): void {
+    this.logs.publish(record);
+  }
+
+  /** Changes the reported status (GetStatus). */
+  setStatus(status: ExporterStatus, message = ""): void {
+    if (status === this.#status && message === this.#statusMessage) return;
+    this.#previousStatus = this.#status;
+    this.#status = status;
+    this.#statusMessage = message;
+    this.#statusVersion++;
+  }
+
+  /** The report of the driver tree, as sent in GetReport and Register. */
+  reports(): DriverInstanceReport[] {
+    return buildReport(this.root).map((report) => create(DriverInstanceReportSchema, report));
+  }
+
+  /** The GetReport answer. */
+  getReport(): Omit<GetReportResponse, "$typeName" | "alternativeEndpoints"> {
+    return {
+      uuid: this.uuid,
+      labels: { ...this.#options.labels },
+      reports: this.reports(),
+      motd: this.#options.motd ?? "",
+    };
+  }
+
+  /**
+   * Finds an exported method of the kind the RPC needs.
+   *
+   * @throws {MethodNotFoundError} for an unknown driver, method or call kind.
+   */
+  resolve(uuid: string, name: string, kind: MethodKind): ExportedMethod {
+    const driver = this.#drivers.get(uuid.toLowerCase());
+    if (!driver) throw new MethodNotFoundError(`driver ${uuid} not found`);
+    const method = driver.method(name);
+    if (!method) throw new MethodNotFoundError(`method ${name} not found on driver`);
+    if (method.descriptor.kind !== kind) {
+      throw new MethodNotFoundError(
+        `method ${name} is a ${KIND_NAMES[method.descriptor.kind]} method, not a ${
+          KIND_NAMES[kind]
+        } method`,
+      );
+    }
+    return method;
+  }
+
+  #failed(method: string, error: unknown): never {
+    const record: LogRecord = {
+      severity: "ERROR",
+      message: `Driver call "${method}" failed: ${errorToStatus(error).details}`,
+      source: "exporter.session",
+      timestamp: new Date(),
+    };
+    this.log(record);
+    throw error;
+  }
+
+  /** Runs a unary call with wire-level arguments; returns the encoded result. */
+  async callUnary(uuid: string, name: string, args: unknown[]) {
+    const method = this.resolve(uuid, name, "unary");
+    const parsed = parseArguments(name, method.descriptor, args);
+    let result: unknown;
+    try {
+      result = await method.call(...parsed);
+    } catch (error) {
+      this.#failed(name, error);
+    }
+    return encodeResult(name, result);
+  }
+
+  /** Runs a streaming call with wire-level arguments; yields encoded items. */
+  async *callStreaming(uuid: string, name: string, args: unknown[]) {
+    const method = this.resolve(uuid, name, "server_streaming");
+    const parsed = parseArguments(name, method.descriptor, args);
+    const items = method.call(...parsed) as AsyncIterable<unknown>;
+    try {
+      for await (const item of items) yield encodeResult(name, item);
+    } catch (error) {
+      this.#failed(name, error);
+    }
+  }
+
+  /** The ExporterService implementation for a grpc-js server. */
+  service(): grpc.UntypedServiceImplementation {
+    const handlers: ServiceHandlers<ServiceMethods<typeof ExporterService>> = {
+      getReport: () => Promise.resolve(this.getReport()),
+      driverCall: async (request) => ({
+        uuid: crypto.randomUUID(),
+        result: await this.callUnary(request.uuid, request.method, request.args.map(fromValue)),
+      }),
+      streamingDriverCall: (request) => this.#streamingReplies(request),
+      logStream: (_request, call) => this.#logReplies(call),
+      reset: async () => {
+        for (const driver of this.#drivers.values()) await driver.reset();
+        return {};
+      },
+      getStatus: () =>
+        Promise.resolve({
+          status: this.#status,
+          message: this.#statusMessage,
+          statusVersion: this.#statusVersion,
+          ...(this.#previousStatus === undefined ? {} : { previousStatus: this.#previousStatus }),
+        }),
+      endSession: () => {
+        const onEnd = this.#options.onEndSession;
+        if (!onEnd) return Promise.resolve({ success: false, message: "No active lease context" });
+        onEnd();
+        return Promise.resolve({ success: true });
+      },
+    };
+    return implement(ExporterService, handlers, { toStatus: errorToStatus });
+  }
+
+  async *#streamingReplies(request: { uuid: string; method: string; args: unknown[] }) {
+    const args = (request.args as Parameters<typeof fromValue>[0][]).map(fromValue);
+    for await (const result of this.callStreaming(request.uuid, request.method, args)) {
+      yield { uuid: crypto.randomUUID(), result };
+    }
+  }
+
+  async *#logReplies(call: grpc.ServerWritableStream<unknown, unknown>) {
+    const abort = new AbortController();
+    call.on("cancelled", () => abort.abort());
+    call.on("close", () => abort.abort());
+    for await (const record of this.logs.subscribe(abort.signal)) {
+      yield {
+        uuid: "",
+        severity: record.severity,
+        message: record.message,
+        source: record.source.startsWith("driver.") ? LogSource.DRIVER : LogSource.SYSTEM,
+        timestamp: timestampFromDate(record.timestamp),
+      };
+    }
+  }
+}
+
+function encodeResult(method: string, result: unknown) {
+  try {
+    return toValue(result);
+  } catch (error) {
+    throw new DriverError(
+      `Cannot encode the result of "${method}": ${(error as Error).message}`,
+      { cause: error, code: Code.INTERNAL },
+    );
+  }
+}

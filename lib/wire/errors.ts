@@ -1,0 +1,142 @@
+/**
+ * The one place that maps errors to gRPC status codes and back (driver exceptions on the exporter,
+ * status errors on the client), following upstream's mapping.
+ */
+import { status as Code } from "@grpc/grpc-js";
+
+export { Code };
+
+/** Base of the errors Jumpstarter code raises and callers may catch; `code` is a gRPC status. */
+export class JumpstarterError extends Error {
+  readonly code: Code;
+
+  constructor(message: string, options?: ErrorOptions & { code?: Code }) {
+    super(message, options);
+    this.name = "JumpstarterError";
+    this.code = options?.code ?? Code.UNKNOWN;
+  }
+}
+
+/** A driver call failed on the exporter (status UNKNOWN, INTERNAL or UNAVAILABLE). */
+export class DriverError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions & { code?: Code }) {
+    super(message, { code: Code.UNKNOWN, ...options });
+    this.name = "DriverError";
+  }
+}
+
+/** The driver does not export the method, or not with the kind of call used (NOT_FOUND). */
+export class MethodNotFoundError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: Code.NOT_FOUND });
+    this.name = "MethodNotFoundError";
+  }
+}
+
+/** The driver declares the method but does not implement it (UNIMPLEMENTED). */
+export class MethodNotImplementedError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: Code.UNIMPLEMENTED });
+    this.name = "MethodNotImplementedError";
+  }
+}
+
+/** Arguments were rejected (INVALID_ARGUMENT), the counterpart of Python's ValueError. */
+export class InvalidArgumentError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: Code.INVALID_ARGUMENT });
+    this.name = "InvalidArgumentError";
+  }
+}
+
+/** The operation did not finish in time (DEADLINE_EXCEEDED). */
+export class DriverTimeoutError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: Code.DEADLINE_EXCEEDED });
+    this.name = "DriverTimeoutError";
+  }
+}
+
+/** The exporter is not in a state that accepts driver calls (FAILED_PRECONDITION). */
+export class ExporterNotReadyError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: Code.FAILED_PRECONDITION });
+    this.name = "ExporterNotReadyError";
+  }
+}
+
+/** The peer could not be reached or the connection broke (UNAVAILABLE). */
+export class ConnectionError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: Code.UNAVAILABLE });
+    this.name = "ConnectionError";
+  }
+}
+
+const connectionErrors = [
+  Deno.errors.ConnectionRefused,
+  Deno.errors.ConnectionReset,
+  Deno.errors.ConnectionAborted,
+  Deno.errors.NotConnected,
+  Deno.errors.BrokenPipe,
+];
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Maps an error thrown by a driver to the gRPC status sent to the caller: Jumpstarter errors keep
+ * their code, `TypeError`/`RangeError` (bad arguments) become INVALID_ARGUMENT, timeouts
+ * DEADLINE_EXCEEDED, connection failures UNAVAILABLE, other OS errors INTERNAL, the rest UNKNOWN.
+ */
+export function errorToStatus(error: unknown): { code: Code; details: string } {
+  const details = errorMessage(error);
+  if (error instanceof JumpstarterError) return { code: error.code, details };
+  if (error instanceof TypeError || error instanceof RangeError) {
+    return { code: Code.INVALID_ARGUMENT, details };
+  }
+  if (
+    error instanceof Deno.errors.TimedOut ||
+    (error instanceof DOMException && error.name === "TimeoutError")
+  ) {
+    return { code: Code.DEADLINE_EXCEEDED, details };
+  }
+  if (connectionErrors.some((kind) => error instanceof kind)) {
+    return { code: Code.UNAVAILABLE, details };
+  }
+  if (error instanceof Error && Object.values(Deno.errors).some((kind) => error instanceof kind)) {
+    return { code: Code.INTERNAL, details };
+  }
+  return { code: Code.UNKNOWN, details };
+}
+
+function isStatusError(error: unknown): error is Error & { code: number; details?: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "number";
+}
+
+/**
+ * Maps a gRPC status error received by a client to the matching Jumpstarter error (the status
+ * details become the message, the original error the cause). Anything else is returned as is.
+ */
+export function statusToError(error: unknown): unknown {
+  if (!isStatusError(error) || error instanceof JumpstarterError) return error;
+  const message = error.details || error.message;
+  const options = { cause: error };
+  switch (error.code) {
+    case Code.NOT_FOUND:
+      return new MethodNotFoundError(message, options);
+    case Code.UNIMPLEMENTED:
+      return new MethodNotImplementedError(message, options);
+    case Code.INVALID_ARGUMENT:
+      return new InvalidArgumentError(message, options);
+    case Code.DEADLINE_EXCEEDED:
+      return new DriverTimeoutError(message, options);
+    case Code.FAILED_PRECONDITION:
+      return new ExporterNotReadyError(message, options);
+    case Code.UNAVAILABLE:
+      return new ConnectionError(message, options);
+    default:
+      return new DriverError(message, { ...options, code: error.code });
+  }
+}

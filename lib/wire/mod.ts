@@ -1,0 +1,19 @@
+/**
+ * Wire-level helpers: the `google.protobuf.Value` codec and the error <-> gRPC status mapping.
+ *
+ * @module
+ */
+export { fromValue, type JsonValue, toValue } from "./value.ts";
+export {
+  Code,
+  ConnectionError,
+  DriverError,
+  DriverTimeoutError,
+  errorToStatus,
+  ExporterNotReadyError,
+  InvalidArgumentError,
+  JumpstarterError,
+  MethodNotFoundError,
+  MethodNotImplementedError,
+  statusToError,
+} from "./errors.ts";

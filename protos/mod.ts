@@ -1,0 +1,27 @@
+/**
+ * The Jumpstarter wire protocol: generated messages and services (`jumpstarter.v1`,
+ * `jumpstarter.client.v1`) and the grpc-js glue. Nothing outside this package imports `gen/`.
+ *
+ * @module
+ */
+export * from "./gen/jumpstarter/v1/common_pb.ts";
+export * from "./gen/jumpstarter/v1/kubernetes_pb.ts";
+export * from "./gen/jumpstarter/v1/router_pb.ts";
+export * from "./gen/jumpstarter/v1/jumpstarter_pb.ts";
+export * from "./gen/jumpstarter/v1/telemetry_pb.ts";
+export * as clientV1 from "./gen/jumpstarter/client/v1/client_pb.ts";
+export {
+  type BidiHandler,
+  type CallOptions,
+  createClient,
+  implement,
+  type ImplementOptions,
+  methodPath,
+  type ServerStreamHandler,
+  type ServiceClient,
+  serviceDefinition,
+  type ServiceHandlers,
+  type ServiceMethods,
+  type StatusReply,
+  type UnaryHandler,
+} from "./grpc.ts";
