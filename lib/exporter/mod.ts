@@ -18,3 +18,5 @@ export {
   DriverRegistry,
   type DriverType,
 } from "./registry.ts";
+export { buildDriverTree, type BuildOptions } from "./tree.ts";
+export { type LocalExporter, type LocalExporterOptions, startLocalExporter } from "./local.ts";

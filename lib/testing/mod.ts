@@ -1,6 +1,13 @@
 /**
- * Test helpers: `serve(driver)` for in-process driver tests.
+ * Test helpers: `serve(driver)` for in-process driver tests, and `jumpstarterTest()` for suites
+ * that run inside `jmp shell` (through `JUMPSTARTER_HOST`) or against a local exporter config.
  *
  * @module
  */
 export { serve, type Served, type ServedOptions } from "./serve.ts";
+export {
+  type ClientSource,
+  connectForTest,
+  jumpstarterTest,
+  type JumpstarterTestOptions,
+} from "./jumpstarter_test.ts";

@@ -1,0 +1,58 @@
+/**
+ * `j`: the in-shell driver CLI, built from the connected exporter's driver tree.
+ */
+import { Command } from "commander";
+import { type DriverClient, env, MissingHostError } from "@jumpstarter/lib/client";
+import { cliBuilderFor, isComposite } from "../drivers.ts";
+
+function kebab(name: string): string {
+  return name.replaceAll("_", "-");
+}
+
+/** The command for one client: its registered CLI, or a group of its children's commands. */
+function clientCommand(client: DriverClient, name: string): Command | undefined {
+  const builder = cliBuilderFor(client);
+  if (builder) return builder(client, name);
+  if (!isComposite(client) || client.children.size === 0) return undefined;
+  const group = new Command(name).description(client.description ?? "Generic composite device");
+  addChildren(group, client);
+  return group;
+}
+
+function addChildren(command: Command, client: DriverClient): void {
+  for (const [name, child] of client.children) {
+    const sub = clientCommand(child, name);
+    if (sub) command.addCommand(sub);
+  }
+}
+
+/** Builds the `j` program for a client tree. */
+export function jProgram(root: DriverClient): Command {
+  const program = new Command("j")
+    .description(root.description ?? "Generic composite device")
+    .showHelpAfterError();
+  addChildren(program, root);
+  return program;
+}
+
+/** Applies commander's conventions to a whole tree: kebab-case names, errors thrown not exited. */
+export function finalize(command: Command): Command {
+  command.exitOverride();
+  command.name(kebab(command.name()));
+  for (const sub of command.commands) finalize(sub);
+  return command;
+}
+
+/** Runs `j ARGS...` against `JUMPSTARTER_HOST`. */
+export async function runJ(args: string[]): Promise<void> {
+  if (!Deno.env.get("JUMPSTARTER_HOST")) {
+    throw new MissingHostError();
+  }
+  await using handle = await env({
+    onWarning: (message) => {
+      if (!Deno.env.get("_JMP_SUPPRESS_DRIVER_WARNINGS")) console.error(`Warning: ${message}`);
+    },
+  });
+  const program = finalize(jProgram(handle.root));
+  await program.parseAsync(args, { from: "user" });
+}

@@ -1,0 +1,60 @@
+/**
+ * Local mode: an exporter config served in-process on a private Unix socket.
+ */
+import { ExporterStatus } from "@jumpstarter/protos";
+import { loadExporterConfig } from "@jumpstarter/lib/config";
+import type { DriverRegistry } from "./registry.ts";
+import { privateSocketPath, serveSession } from "./server.ts";
+import { Session } from "./session.ts";
+import { buildDriverTree } from "./tree.ts";
+
+/** A running local exporter. */
+export interface LocalExporter extends AsyncDisposable {
+  /** The socket path clients use as `JUMPSTARTER_HOST`. */
+  readonly address: string;
+  /** A private directory next to the socket, removed on close. */
+  readonly dir: string;
+  readonly session: Session;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode startLocalExporter}. */
+export interface LocalExporterOptions {
+  registry?: DriverRegistry;
+}
+
+/** Loads `configPath`, builds its drivers and serves them on a fresh private socket. */
+export async function startLocalExporter(
+  configPath: string,
+  options: LocalExporterOptions = {},
+): Promise<LocalExporter> {
+  const config = await loadExporterConfig(configPath);
+  const root = await buildDriverTree(
+    config,
+    options.registry ? { registry: options.registry } : {},
+  );
+  const session = new Session(root, {
+    status: ExporterStatus.LEASE_READY,
+    ...(config.motd === null ? {} : { motd: config.motd }),
+  });
+  let dir: string | undefined;
+  try {
+    await session.open();
+    const socket = await privateSocketPath();
+    dir = socket.dir;
+    const server = await serveSession(session, socket.path);
+    const privateDir = dir;
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      closing ??= (async () => {
+        await server.close();
+        await session.close();
+        await Deno.remove(privateDir, { recursive: true }).catch(() => {});
+      })();
+    return { address: server.address, dir, session, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await session.close().catch(() => {});
+    if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Builds the driver tree of an exporter config: the root Composite, one driver per `type:` entry,
+ * Composites for `children`-only entries, and proxies (`ref:`) resolved against the root.
+ */
+import type { Driver, DriverOptions } from "@jumpstarter/lib/driver";
+import {
+  ConfigError,
+  type DriverInstance,
+  type DriverInstanceDriver,
+  type ExporterConfig,
+  formatField,
+} from "@jumpstarter/lib/config";
+import { defaultDriverRegistry, type DriverRegistry } from "./registry.ts";
+
+const COMPOSITE = "Composite";
+const PROXY_TYPES = new Set(["Proxy", "jumpstarter_driver_composite.driver.Proxy"]);
+
+/** Options of {@linkcode buildDriverTree}. */
+export interface BuildOptions {
+  registry?: DriverRegistry;
+}
+
+interface PendingProxy {
+  parent: Driver;
+  name: string;
+  ref: string;
+  instance: DriverInstance;
+}
+
+function errorAt(instance: DriverInstance, file: string, reason: string, field: string[] = []) {
+  return new ConfigError(reason, {
+    file,
+    line: instance.source.line,
+    column: instance.source.column,
+    field: formatField([...instance.path, ...field]),
+  });
+}
+
+function composite(registry: DriverRegistry, options: DriverOptions): Driver {
+  const type = registry.get(COMPOSITE);
+  if (!type) throw new TypeError("Cannot build a driver tree: no Composite driver is registered");
+  return type.create({}, options);
+}
+
+/**
+ * Instantiates every driver of `config`. Drivers already created are closed again when a later
+ * entry fails, so a bad config leaves nothing running.
+ *
+ * @throws {ConfigError} naming the file, line, column and field of an unknown driver type,
+ *   an invalid driver config, a driver that failed to start, or a dangling `ref`.
+ */
+export async function buildDriverTree(
+  config: ExporterConfig,
+  options: BuildOptions = {},
+): Promise<Driver> {
+  const registry = options.registry ?? defaultDriverRegistry;
+  const created: Driver[] = [];
+  const proxies: PendingProxy[] = [];
+  const file = config.path;
+
+  const build = (instance: DriverInstanceDriver): Driver => {
+    const type = registry.get(instance.type);
+    if (!type) throw errorAt(instance, file, `Unknown driver type "${instance.type}"`, ["type"]);
+    const parsed = type.config.safeParse(instance.config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw errorAt(
+        instance,
+        file,
+        `Invalid config for driver "${instance.type}": ${issue.message}`,
+        ["config", ...issue.path.map(String)],
+      );
+    }
+    const driverOptions: DriverOptions = {
+      methodsDescription: { ...instance.methods_description },
+      ...(instance.description === undefined ? {} : { description: instance.description }),
+    };
+    try {
+      return type.create(parsed.data, driverOptions);
+    } catch (error) {
+      throw errorAt(
+        instance,
+        file,
+        `Cannot start driver "${instance.type}": ${(error as Error).message}`,
+      );
+    }
+  };
+
+  const attach = (parent: Driver, children: ReadonlyMap<string, DriverInstance>) => {
+    for (const [name, instance] of children) {
+      if (instance.kind === "proxy") {
+        proxies.push({ parent, name, ref: instance.ref, instance });
+        continue;
+      }
+      if (instance.kind === "driver" && PROXY_TYPES.has(instance.type)) {
+        const ref = instance.config.ref;
+        if (typeof ref !== "string" || ref === "") {
+          throw errorAt(instance, file, "A Proxy needs a non-empty string ref", ["config", "ref"]);
+        }
+        proxies.push({ parent, name, ref, instance });
+        continue;
+      }
+      const driver = instance.kind === "driver" ? build(instance) : composite(registry, {});
+      created.push(driver);
+      parent.addChild(name, driver);
+      attach(driver, instance.children);
+    }
+  };
+
+  const root = composite(
+    registry,
+    config.description === null ? {} : { description: config.description },
+  );
+  created.push(root);
+  try {
+    attach(root, config.export);
+    for (const proxy of proxies) {
+      proxy.parent.addChild(proxy.name, resolveRef(root, proxy, file));
+    }
+  } catch (error) {
+    for (const driver of created.reverse()) await Promise.resolve(driver.close()).catch(() => {});
+    throw error;
+  }
+  return root;
+}
+
+function resolveRef(root: Driver, proxy: PendingProxy, file: string): Driver {
+  let node = root;
+  for (const part of proxy.ref.split(".")) {
+    const next = node.children.get(part);
+    if (!next) {
+      throw errorAt(proxy.instance, file, `Reference "${proxy.ref}" names no driver`, ["ref"]);
+    }
+    node = next;
+  }
+  return node;
+}
