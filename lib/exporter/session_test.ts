@@ -16,6 +16,7 @@ import {
   MethodNotImplementedError,
 } from "@jumpstarter/lib/wire";
 import { serve } from "@jumpstarter/lib/testing";
+import { ExporterStatus, LogSource } from "@jumpstarter/protos";
 
 const calcInterface = defineInterface({
   client: "tests.CalcClient",
@@ -162,4 +163,31 @@ Deno.test("Session reports the tree with upstream labels, parents first", async 
     "jumpstarter.dev/client": "tests.CalcClient",
     "jumpstarter.dev/name": "calc",
   });
+});
+
+Deno.test("Session answers GetStatus, EndSession and LogStream over gRPC", async () => {
+  const { handle, client } = await served();
+  await using _ = handle;
+  const exporter = handle.handle.connection.exporter;
+  const status = await exporter.getStatus({});
+  assert.equal(status.status, ExporterStatus.LEASE_READY);
+  handle.session.setStatus(ExporterStatus.AVAILABLE, "idle");
+  const changed = await exporter.getStatus({});
+  assert.equal(changed.status, ExporterStatus.AVAILABLE);
+  assert.equal(changed.previousStatus, ExporterStatus.LEASE_READY);
+  assert.equal(changed.statusVersion, status.statusVersion + 1n);
+  assert.deepEqual(
+    { ...(await exporter.endSession({})), $typeName: undefined },
+    { $typeName: undefined, success: false, message: "No active lease context" },
+  );
+
+  await assert.rejects(client.call("explode"));
+  const records = [];
+  for await (const record of exporter.logStream({})) {
+    records.push(record);
+    break;
+  }
+  assert.equal(records[0]?.severity, "ERROR");
+  assert.equal(records[0]?.source, LogSource.SYSTEM);
+  assert.match(records[0]?.message ?? "", /the driver blew up/);
 });

@@ -3,8 +3,7 @@
  * JSON does upstream (pydantic JSON mode): numbers are doubles, bytes are UTF-8 text, dates are
  * ISO-8601 strings, maps and objects are structs.
  */
-import { create } from "@bufbuild/protobuf";
-import { ListValueSchema, StructSchema, type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
+import type { ListValue, Struct, Value } from "@bufbuild/protobuf/wkt";
 
 /** A value that survives the trip through `google.protobuf.Value` unchanged. */
 export type JsonValue =
@@ -16,6 +15,20 @@ export type JsonValue =
   | { [key: string]: JsonValue };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+// Messages are plain objects in protobuf-es; building them directly skips `create()`'s
+// reflection, which dominated the cost of encoding large arguments.
+function value(kind: Value["kind"]): Value {
+  return { $typeName: "google.protobuf.Value", kind };
+}
+
+function listValue(values: Value[]): ListValue {
+  return { $typeName: "google.protobuf.ListValue", values };
+}
+
+function struct(fields: Record<string, Value>): Struct {
+  return { $typeName: "google.protobuf.Struct", fields };
+}
 
 function encodeNumber(value: number): Value["kind"] {
   if (Number.isNaN(value)) return { case: "nullValue", value: 0 };
@@ -55,10 +68,8 @@ function encodeKind(input: unknown, seen: Set<object>): Value["kind"] {
   seen.add(input);
   try {
     if (Array.isArray(input) || input instanceof Set) {
-      const values = [...input].map((item) =>
-        create(ValueSchema, { kind: encodeKind(item, seen) })
-      );
-      return { case: "listValue", value: create(ListValueSchema, { values }) };
+      const values = [...input].map((item) => value(encodeKind(item, seen)));
+      return { case: "listValue", value: listValue(values) };
     }
     const toJSON = (input as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") return encodeKind(toJSON.call(input), seen);
@@ -66,9 +77,9 @@ function encodeKind(input: unknown, seen: Set<object>): Value["kind"] {
     const fields: Record<string, Value> = {};
     for (const [key, item] of entries) {
       if (item === undefined) continue;
-      fields[String(key)] = create(ValueSchema, { kind: encodeKind(item, seen) });
+      fields[String(key)] = value(encodeKind(item, seen));
     }
-    return { case: "structValue", value: create(StructSchema, { fields }) };
+    return { case: "structValue", value: struct(fields) };
   } finally {
     seen.delete(input);
   }
@@ -82,7 +93,7 @@ function encodeKind(input: unknown, seen: Set<object>): Value["kind"] {
  * @throws {RangeError} for infinite numbers.
  */
 export function toValue(input: unknown): Value {
-  return create(ValueSchema, { kind: encodeKind(input, new Set()) });
+  return value(encodeKind(input, new Set()));
 }
 
 /** Decodes a protobuf `Value` into plain JSON data; an unset value decodes as `null`. */
