@@ -124,6 +124,7 @@ async function startExporter(): Promise<RunningExporter> {
   const reader = child.stdout.getReader();
   const decoder = new TextDecoder();
   let buffered = "";
+  let rest: Promise<string> | undefined;
 
   let stopping: ReturnType<RunningExporter["stop"]> | undefined;
   const stop = () => {
@@ -133,7 +134,7 @@ async function startExporter(): Promise<RunningExporter> {
       } catch {
         // already exited
       }
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const forced = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           try {
@@ -146,8 +147,7 @@ async function startExporter(): Promise<RunningExporter> {
       });
       const status = await Promise.race([child.status, forced.then(() => child.status)]);
       clearTimeout(timer);
-      const rest = await drain();
-      return { status, stdout: rest, stderr: await stderr };
+      return { status, stdout: await (rest ??= drain()), stderr: await stderr };
     })();
     return stopping;
   };
@@ -160,7 +160,7 @@ async function startExporter(): Promise<RunningExporter> {
     return buffered + decoder.decode();
   };
 
-  let startupTimer: number | undefined;
+  let startupTimer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((resolve) => {
     startupTimer = setTimeout(() => resolve("timeout"), STARTUP_TIMEOUT_MS);
   });
@@ -186,6 +186,8 @@ async function startExporter(): Promise<RunningExporter> {
       }):\n${errors}`,
     );
   }
+  // Keep reading so the exporter never blocks on a full stdout pipe.
+  rest = drain();
   return { socket: line.trim(), stop };
 }
 
@@ -194,20 +196,20 @@ interface Summary {
   ok: boolean;
   failed: string[];
   passed: string[];
-  grpc_version: string;
+  grpcVersion: string;
   report: {
     uuid: string;
     count: number;
     entries: {
       uuid: string;
-      parent_uuid: string | null;
+      parentUuid: string | null;
       client: string | null;
       name: string | null;
     }[];
-    repeated_uuids: string[];
+    repeatedUuids: string[];
   };
-  tree: { root: string; children: string[]; board_children: string[] };
-  driver_call: Record<string, string>;
+  tree: { root: string; children: string[]; boardChildren: string[] };
+  driverCall: Record<string, string>;
   read: Record<string, number>[];
   errors: Record<string, string>;
   logs: { uuid: string; severity: string; message: string }[];
@@ -254,25 +256,25 @@ Deno.test("upstream Python grpcio client drives the virtual-lab exporter", async
       ],
     );
     const [root, , board, boardPower, mainPower] = report.entries;
-    assert.equal(root?.parent_uuid, null);
-    assert.equal(boardPower?.parent_uuid, board?.uuid);
-    assert.equal(mainPower?.parent_uuid, root?.uuid);
+    assert.equal(root?.parentUuid, null);
+    assert.equal(boardPower?.parentUuid, board?.uuid);
+    assert.equal(mainPower?.parentUuid, root?.uuid);
     assert.equal(mainPower?.uuid, boardPower?.uuid);
-    assert.deepEqual(report.repeated_uuids, [boardPower?.uuid]);
+    assert.deepEqual(report.repeatedUuids, [boardPower?.uuid]);
     assert.equal(report.entries.filter((entry) => entry.uuid === mainPower?.uuid).length, 2);
     assert.deepEqual(summary.tree, {
       root: COMPOSITE_CLIENT,
       children: ["board", "main-power", "power"],
-      board_children: ["power"],
+      boardChildren: ["power"],
     });
 
     // Calls, streams and error statuses.
-    assert.deepEqual(summary.driver_call, { on: "null_value", off: "null_value" });
+    assert.deepEqual(summary.driverCall, { on: "null_value", off: "null_value" });
     assert.deepEqual(summary.read, [{ voltage: 0, current: 0 }, { voltage: 5, current: 2 }]);
     assert.deepEqual(summary.errors, {
-      unknown_method: "NOT_FOUND",
-      wrong_arg_count: "INVALID_ARGUMENT",
-      unknown_uuid: "NOT_FOUND",
+      unknownMethod: "NOT_FOUND",
+      wrongArgCount: "INVALID_ARGUMENT",
+      unknownUuid: "NOT_FOUND",
     });
 
     // Logs of the on/off calls, then the session status.

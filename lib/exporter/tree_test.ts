@@ -121,3 +121,16 @@ Deno.test("buildDriverTree() closes the drivers it made when a later one fails",
   );
   assert.deepEqual(closed, ["two", "one", "composite"]);
 });
+
+Deno.test("buildDriverTree() accepts upstream's Proxy class with config.ref", async () => {
+  const root = await buildDriverTree(
+    config(`export:
+  a: {type: Leaf}
+  b:
+    type: jumpstarter_driver_composite.driver.Proxy
+    config: {ref: a}
+`),
+    { registry },
+  );
+  assert.equal(root.children.get("b"), root.children.get("a"));
+});

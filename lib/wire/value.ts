@@ -26,6 +26,16 @@ function listValue(values: Value[]): ListValue {
   return { $typeName: "google.protobuf.ListValue", values };
 }
 
+// Plain assignment would treat a "__proto__" key as the prototype, not as data
+function setField<T>(target: Record<string, T>, key: string, item: T): void {
+  Object.defineProperty(target, key, {
+    value: item,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 function struct(fields: Record<string, Value>): Struct {
   return { $typeName: "google.protobuf.Struct", fields };
 }
@@ -77,7 +87,7 @@ function encodeKind(input: unknown, seen: Set<object>): Value["kind"] {
     const fields: Record<string, Value> = {};
     for (const [key, item] of entries) {
       if (item === undefined) continue;
-      fields[String(key)] = value(encodeKind(item, seen));
+      setField(fields, String(key), value(encodeKind(item, seen)));
     }
     return { case: "structValue", value: struct(fields) };
   } finally {
@@ -111,7 +121,9 @@ export function fromValue(value: Value | undefined): JsonValue {
       return kind.value.values.map(fromValue);
     case "structValue": {
       const out: { [key: string]: JsonValue } = {};
-      for (const [key, item] of Object.entries(kind.value.fields)) out[key] = fromValue(item);
+      for (const [key, item] of Object.entries(kind.value.fields)) {
+        setField(out, key, fromValue(item));
+      }
       return out;
     }
   }

@@ -195,7 +195,7 @@ def run(args):
     from jumpstarter.v1 import common_pb2, jumpstarter_pb2 as pb
 
     checks = Checks()
-    summary = {"grpc_version": grpc.__version__}
+    summary = {"grpcVersion": grpc.__version__}
 
     channel = grpc.insecure_channel("unix:" + args.socket)
     try:
@@ -212,13 +212,13 @@ def run(args):
             "entries": [
                 {
                     "uuid": r.uuid,
-                    "parent_uuid": r.parent_uuid if r.HasField("parent_uuid") else None,
+                    "parentUuid": r.parent_uuid if r.HasField("parent_uuid") else None,
                     "client": r.labels.get(CLIENT_LABEL),
                     "name": r.labels.get(NAME_LABEL),
                 }
                 for r in reports
             ],
-            "repeated_uuids": sorted({u for u in uuids if uuids.count(u) > 1}),
+            "repeatedUuids": sorted({u for u in uuids if uuids.count(u) > 1}),
         }
         roots = [r for r in reports if not r.HasField("parent_uuid")]
         checks.check("exactly one root report", len(roots) == 1, f"{len(roots)} roots")
@@ -257,15 +257,15 @@ def run(args):
         )
         checks.check(
             "only the proxied uuid repeats",
-            board_power is not None and summary["report"]["repeated_uuids"] == [board_power.uuid],
-            summary["report"]["repeated_uuids"],
+            board_power is not None and summary["report"]["repeatedUuids"] == [board_power.uuid],
+            summary["report"]["repeatedUuids"],
         )
         if power is None:
             return finish(checks, summary)
         summary["tree"] = {
             "root": root.client_class,
             "children": sorted(root.children),
-            "board_children": sorted(board.children) if board else [],
+            "boardChildren": sorted(board.children) if board else [],
         }
 
         # DriverCall on/off: upstream encodes no args and expects a null Value back.
@@ -281,7 +281,7 @@ def run(args):
                 response.HasField("result") and kind == "null_value",
                 f"kind {kind}",
             )
-        summary["driver_call"] = calls
+        summary["driverCall"] = calls
 
         # StreamingDriverCall read: two struct values of doubles.
         readings = []
@@ -306,30 +306,30 @@ def run(args):
 
         # Errors are gRPC statuses.
         errors = {
-            "unknown_method": rpc_code(
+            "unknownMethod": rpc_code(
                 stub.DriverCall,
                 pb.DriverCallRequest(uuid=power.uuid, method="no_such_method", args=[]),
                 timeout=CALL_TIMEOUT,
             ),
-            "wrong_arg_count": rpc_code(
+            "wrongArgCount": rpc_code(
                 stub.DriverCall,
                 pb.DriverCallRequest(uuid=power.uuid, method="on", args=[struct_pb2.Value(number_value=1)]),
                 timeout=CALL_TIMEOUT,
             ),
-            "unknown_uuid": rpc_code(
+            "unknownUuid": rpc_code(
                 stub.DriverCall,
                 pb.DriverCallRequest(uuid="00000000-0000-4000-8000-000000000000", method="on", args=[]),
                 timeout=CALL_TIMEOUT,
             ),
         }
         summary["errors"] = errors
-        checks.check("unknown method is NOT_FOUND", errors["unknown_method"] == "NOT_FOUND", errors["unknown_method"])
+        checks.check("unknown method is NOT_FOUND", errors["unknownMethod"] == "NOT_FOUND", errors["unknownMethod"])
         checks.check(
             "wrong arg count is INVALID_ARGUMENT",
-            errors["wrong_arg_count"] == "INVALID_ARGUMENT",
-            errors["wrong_arg_count"],
+            errors["wrongArgCount"] == "INVALID_ARGUMENT",
+            errors["wrongArgCount"],
         )
-        checks.check("unknown uuid is an error status", errors["unknown_uuid"] != "OK", errors["unknown_uuid"])
+        checks.check("unknown uuid is an error status", errors["unknownUuid"] != "OK", errors["unknownUuid"])
 
         # LogStream: records of the on/off calls above, then cancel as upstream does on exit.
         wanted = {"power on", "power off"}

@@ -1,0 +1,231 @@
+/**
+ * Helpers for the end-to-end tests: run `jmp` (and other programs) as subprocesses with a clean,
+ * private environment, and collect what they print.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+/** The workspace root, `/work/main/` when checked out there. */
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
+export const DENO_CONFIG: string = fileURLToPath(new URL("../deno.json", import.meta.url));
+export const JMP_MAIN: string = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+export const VIRTUAL_LAB: string = fileURLToPath(
+  new URL("../examples/virtual-lab.yaml", import.meta.url),
+);
+
+/** Variables a session exports; removed from what subprocesses inherit unless set again. */
+const SESSION_VARIABLES = [
+  "JUMPSTARTER_HOST",
+  "JMP_DRIVERS_ALLOW",
+  "JMP_DRIVERS_UNSAFE",
+  "JMP_GRPC_INSECURE",
+  "JMP_GRPC_PASSPHRASE",
+  "JMP_DEBUG",
+];
+
+/** Default time a subprocess may take before it is killed and the test fails. */
+export const DEFAULT_TIMEOUT_MS = 20_000;
+
+/** Options of {@linkcode run} and {@linkcode jmp}. */
+export interface RunOptions {
+  /** Added to (or replacing) the inherited environment, minus session variables. */
+  env?: Record<string, string>;
+  /** Inherited variables to drop as well. */
+  unset?: string[];
+  cwd?: string;
+  /** Kill the process after this long (it then counts as hung). */
+  timeoutMs?: number;
+}
+
+/** What a finished subprocess did. */
+export interface RunResult {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+  /** The process did not exit by itself within the timeout and was killed. */
+  timedOut: boolean;
+}
+
+/** The environment for a subprocess: inherited, without session variables, plus `options.env`. */
+export function childEnv(options: RunOptions = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const name of [...SESSION_VARIABLES, ...(options.unset ?? [])]) delete env[name];
+  return { ...env, NO_COLOR: "1", ...options.env };
+}
+
+/** The argv (after the deno executable) that runs `jmp ARGS...`. */
+export function jmpArgs(args: string[]): string[] {
+  return ["run", "-A", "--quiet", "--config", DENO_CONFIG, JMP_MAIN, ...args];
+}
+
+/** Runs `program args...` to completion with piped output and no stdin. */
+export async function run(
+  program: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const child = new Deno.Command(program, {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env: childEnv(options),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  try {
+    const output = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      signal: output.signal,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+      timedOut,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `jmp ARGS...` through `deno run` of this workspace. */
+export function jmp(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return run(Deno.execPath(), jmpArgs(args), options);
+}
+
+/** Runs `jmp shell --exporter-config examples/virtual-lab.yaml -- COMMAND...`. */
+export function jmpShell(command: string[], options: RunOptions = {}): Promise<RunResult> {
+  return jmp(["shell", "--exporter-config", VIRTUAL_LAB, "--", ...command], options);
+}
+
+/** Renders a result for assertion messages. */
+export function describe(result: RunResult): string {
+  const how = result.timedOut
+    ? "timed out"
+    : result.signal
+    ? `died of ${result.signal}`
+    : `exited ${result.code}`;
+  return `${how}\n--- stdout ---\n${result.stdout}--- stderr ---\n${result.stderr}`;
+}
+
+/** Asserts the process exited by itself with `code`. */
+export function assertExit(result: RunResult, code: number): void {
+  assert.ok(!result.timedOut, `the process did not exit: ${describe(result)}`);
+  assert.equal(result.signal, null, `the process was killed: ${describe(result)}`);
+  assert.equal(result.code, code, `expected exit ${code}, ${describe(result)}`);
+}
+
+/** Asserts `text` contains `part`, showing the whole result otherwise. */
+export function assertOutput(result: RunResult, stream: "stdout" | "stderr", part: string): void {
+  assert.ok(
+    result[stream].includes(part),
+    `expected ${stream} to contain ${JSON.stringify(part)}; ${describe(result)}`,
+  );
+}
+
+/** Asserts stderr shows no JavaScript stack trace. */
+export function assertNoStackTrace(result: RunResult): void {
+  assert.doesNotMatch(
+    result.stderr,
+    /^\s+at .+[:(]/m,
+    `expected no stack trace; ${describe(result)}`,
+  );
+}
+
+/** Whether `path` exists (without following a final symlink). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** The entries of a directory, sorted. */
+export async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
+/**
+ * A temporary directory removed (with its contents) when disposed.
+ *
+ * @example
+ * ```ts ignore
+ * await using tmp = await tempDir();
+ * await Deno.writeTextFile(`${tmp.path}/lab.yaml`, "...");
+ * ```
+ */
+export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix: "jmp-e2e-" });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(() => {}),
+  };
+}
+
+/**
+ * A private `XDG_RUNTIME_DIR` for the subprocesses of one check, where local exporters create
+ * their socket directories; `assertEmpty()` checks that nothing was left behind.
+ */
+export async function runtimeDir(): Promise<
+  AsyncDisposable & { path: string; env: { XDG_RUNTIME_DIR: string }; assertEmpty(): Promise<void> }
+> {
+  const dir = await tempDir();
+  return {
+    path: dir.path,
+    env: { XDG_RUNTIME_DIR: dir.path },
+    assertEmpty: async () =>
+      assert.deepEqual(await listDir(dir.path), [], `left behind in ${dir.path}`),
+    [Symbol.asyncDispose]: dir[Symbol.asyncDispose],
+  };
+}
+
+/**
+ * Runs independent checks concurrently (at most `limit` at a time) and reports each as a step of
+ * `t`, in the order given. A failing check fails its own step only.
+ */
+export async function concurrently(
+  t: Deno.TestContext,
+  checks: Record<string, () => Promise<void>>,
+  limit = 4,
+): Promise<void> {
+  const entries = Object.entries(checks);
+  const queue = entries.map(([, check]) => check);
+  const results: Promise<void>[] = [];
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
+  for (const check of queue) {
+    const result = acquire().then(async () => {
+      try {
+        await check();
+      } finally {
+        release();
+      }
+    });
+    result.catch(() => {}); // reported by its step below
+    results.push(result);
+  }
+  for (const [index, [name]] of entries.entries()) {
+    await t.step(name, () => results[index]!);
+  }
+}
