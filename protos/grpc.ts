@@ -17,6 +17,9 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { decodeFrame, encodeFrame, type FrameMessage } from "./frame_codec.ts";
+
+const FRAME_MESSAGES = new Set(["jumpstarter.v1.StreamRequest", "jumpstarter.v1.StreamResponse"]);
 
 type MethodShape = GenServiceMethods[string];
 type In<M extends MethodShape> = MessageShape<M["input"]>;
@@ -29,13 +32,20 @@ export function methodPath(method: DescMethod): string {
 }
 
 function serializer(schema: DescMessage) {
+  if (FRAME_MESSAGES.has(schema.typeName)) {
+    return (message: unknown): Buffer => encodeFrame(message as FrameMessage);
+  }
   return (message: unknown): Buffer => {
     const bytes = toBinary(schema, message as MessageShape<DescMessage>);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
 
-function deserializer(schema: DescMessage) {
+function deserializer(schema: DescMessage): (bytes: Uint8Array) => MessageShape<DescMessage> {
+  if (FRAME_MESSAGES.has(schema.typeName)) {
+    return (bytes: Uint8Array) =>
+      decodeFrame(bytes, schema.typeName) as unknown as MessageShape<DescMessage>;
+  }
   return (bytes: Uint8Array) => fromBinary(schema, bytes);
 }
 
@@ -165,7 +175,8 @@ export function implement<T extends GenServiceMethods>(
           call: grpc.ServerDuplexStream<MessageShape<DescMessage>, unknown>,
         ) => {
           (handler as BidiHandler<MethodShape>)(call).catch((error) => {
-            call.destroy(toServiceError(options.toStatus(error)));
+            // grpc-js turns an "error" event into the call's final status
+            call.emit("error", toServiceError(options.toStatus(error)));
           });
         };
         break;

@@ -229,3 +229,102 @@ export async function concurrently(
     await t.step(name, () => results[index]!);
   }
 }
+
+/** A `jmp` process running in the background, e.g. `jmp run`. */
+export interface BackgroundJmp extends AsyncDisposable {
+  readonly process: Deno.ChildProcess;
+  /** Resolves with the first line printed on stdout (rejects if stdout ends before one). */
+  readonly firstLine: Promise<string>;
+  /** Waits for the process to end by itself (killing it after the timeout). */
+  wait(timeoutMs?: number): Promise<RunResult>;
+  /** Sends `signal`, then {@linkcode BackgroundJmp.wait}s. */
+  stop(signal: Deno.Signal, timeoutMs?: number): Promise<RunResult>;
+}
+
+/** Starts `jmp ARGS...` with piped output; disposing it kills the process if still running. */
+export function spawnJmp(args: string[], options: RunOptions = {}): BackgroundJmp {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: jmpArgs(args),
+    cwd: options.cwd ?? ROOT,
+    env: childEnv(options),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(process.stderr).text();
+  let stdout = "";
+  const {
+    promise: firstLine,
+    resolve: resolveLine,
+    reject: rejectLine,
+  } = Promise.withResolvers<string>();
+  firstLine.catch(() => {}); // for callers that never ask
+  const stdoutDone = (async () => {
+    for await (const chunk of process.stdout.pipeThrough(new TextDecoderStream())) {
+      stdout += chunk;
+      const newline = stdout.indexOf("\n");
+      if (newline >= 0) resolveLine(stdout.slice(0, newline));
+    }
+    rejectLine(new Error(`jmp ${args.join(" ")} printed no line on stdout`));
+  })();
+  let finished: Promise<RunResult> | undefined;
+  let timedOut = false;
+  const finish = () =>
+    finished ??= (async () => {
+      const status = await process.status;
+      await stdoutDone;
+      return {
+        code: status.code,
+        signal: status.signal,
+        stdout,
+        stderr: await stderr,
+        timedOut,
+      };
+    })();
+  const kill = (signal: Deno.Signal) => {
+    try {
+      process.kill(signal);
+    } catch { /* already gone */ }
+  };
+  const wait = async (timeoutMs = DEFAULT_TIMEOUT_MS) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill("SIGKILL");
+    }, timeoutMs);
+    try {
+      return await finish();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const stop = (signal: Deno.Signal, timeoutMs?: number) => {
+    kill(signal);
+    return wait(timeoutMs);
+  };
+  return {
+    process,
+    firstLine,
+    wait,
+    stop,
+    [Symbol.asyncDispose]: async () => {
+      kill("SIGKILL");
+      await finish();
+    },
+  };
+}
+
+/** Resolves with `promise`, or rejects after `ms` with `what` in the message. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

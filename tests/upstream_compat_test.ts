@@ -3,17 +3,13 @@
  * protobuf messages that protoc generates from our .proto files, drives our exporter over its
  * Unix socket the way upstream's client does (see tests/upstream_compat/upstream_client.py).
  *
- * Needs the Debian packages listed in DEBIAN_PACKAGES; the test fails (never skips) without them.
- * Set PYTHON to choose the interpreter; otherwise `python3` then `/usr/bin/python3` are tried.
+ * Needs the Debian packages named in tests/upstream_compat/_python.ts; the test fails (never skips)
+ * without them. Set PYTHON to choose the interpreter; otherwise `python3` then `/usr/bin/python3`
+ * are tried.
  */
 import assert from "node:assert/strict";
+import { findPython, generateStubs, repoPath, runProgram } from "./upstream_compat/_python.ts";
 
-const DEBIAN_PACKAGES = ["python3-grpcio", "python3-protobuf", "protobuf-compiler"];
-const INSTALL_HINT = `install the Debian packages: apt-get install -y ${DEBIAN_PACKAGES.join(" ")}`;
-
-const ROOT = new URL("../", import.meta.url);
-const PROTO_DIR = repoPath("protos/proto");
-const PROTO_PACKAGE_DIR = repoPath("protos/proto/jumpstarter/v1");
 const CLIENT_SCRIPT = repoPath("tests/upstream_compat/upstream_client.py");
 const CLI = repoPath("cli/main.ts");
 const LAB_CONFIG = repoPath("examples/virtual-lab.yaml");
@@ -21,89 +17,6 @@ const LAB_CONFIG = repoPath("examples/virtual-lab.yaml");
 const STARTUP_TIMEOUT_MS = 30_000;
 const CLIENT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
-
-function repoPath(relative: string): string {
-  return decodeURIComponent(new URL(relative, ROOT).pathname);
-}
-
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to completion (killed after `timeoutMs`); `null` if it does not exist. */
-async function runProgram(
-  program: string,
-  args: string[],
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
-): Promise<Output | null> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), options.timeoutMs ?? 30_000);
-  try {
-    const output = await new Deno.Command(program, {
-      args,
-      cwd: repoPath("."),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: abort.signal,
-      ...(options.env ? { env: options.env } : {}),
-    }).output();
-    const decoder = new TextDecoder();
-    const stderr = decoder.decode(output.stderr);
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: abort.signal.aborted
-        ? `${stderr}\n[killed after ${options.timeoutMs ?? 30_000} ms]`
-        : stderr,
-    };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The first interpreter that can import grpc and google.protobuf; fails the test otherwise. */
-async function findPython(): Promise<string> {
-  const chosen = Deno.env.get("PYTHON");
-  const candidates = chosen ? [chosen] : ["python3", "/usr/bin/python3"];
-  const problems: string[] = [];
-  for (const python of candidates) {
-    const result = await runProgram(python, ["-c", "import grpc, google.protobuf"]);
-    if (result === null) problems.push(`${python}: not found`);
-    else if (result.code !== 0) {
-      const lastLine = result.stderr.trim().split("\n").at(-1) ?? "";
-      problems.push(`${python}: ${lastLine}`);
-    } else return python;
-  }
-  assert.fail(
-    `no Python 3 interpreter with the grpc and protobuf modules (${problems.join("; ")}); ` +
-      INSTALL_HINT,
-  );
-}
-
-/** Generates jumpstarter/v1/*_pb2.py into `outDir` with protoc (only --python_out is needed). */
-async function generateStubs(outDir: string): Promise<void> {
-  const protos: string[] = [];
-  for await (const entry of Deno.readDir(PROTO_PACKAGE_DIR)) {
-    if (entry.isFile && entry.name.endsWith(".proto")) {
-      protos.push(`${PROTO_PACKAGE_DIR}/${entry.name}`);
-    }
-  }
-  assert.ok(protos.length > 0, `no .proto files in ${PROTO_PACKAGE_DIR}`);
-  protos.sort();
-  const result = await runProgram("protoc", [
-    `-I${PROTO_DIR}`,
-    `--python_out=${outDir}`,
-    ...protos,
-  ]);
-  assert.ok(result !== null, `protoc not found; ${INSTALL_HINT}`);
-  assert.equal(result.code, 0, `protoc failed:\n${result.stderr}`);
-}
 
 /** A running `cli/main.ts run` exporter and what it printed. */
 interface RunningExporter {

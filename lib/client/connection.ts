@@ -6,12 +6,16 @@ import * as grpc from "@grpc/grpc-js";
 import {
   createClient,
   ExporterService,
+  RouterService,
   type ServiceClient,
   type ServiceMethods,
 } from "@jumpstarter/protos";
 
 /** A typed ExporterService client. */
 export type ExporterClient = ServiceClient<ServiceMethods<typeof ExporterService>>;
+
+/** A typed RouterService client (byte streams on the session). */
+export type RouterClient = ServiceClient<ServiceMethods<typeof RouterService>>;
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
@@ -26,6 +30,7 @@ export interface Connection extends Disposable {
   /** The gRPC target, `unix:<path>` or `host:port`. */
   readonly target: string;
   readonly exporter: ExporterClient;
+  readonly router: RouterClient;
   readonly channel: grpc.Client;
   /** Metadata to send with every call (the passphrase, when one is set). */
   metadata(): grpc.Metadata;
@@ -52,6 +57,7 @@ export function connect(host: string, options: ConnectOptions = {}): Connection 
     target,
     channel,
     exporter: createClient(ExporterService, channel),
+    router: createClient(RouterService, channel),
     metadata() {
       const metadata = new grpc.Metadata();
       if (passphrase !== undefined) metadata.set("x-jumpstarter-passphrase", passphrase);

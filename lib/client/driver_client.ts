@@ -2,6 +2,12 @@
  * DriverClient: the client-side counterpart of one driver, calling its methods over a session.
  */
 import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
+import {
+  type ByteStream,
+  driverStreamRequest,
+  frameByteStream,
+  REQUEST_KEY,
+} from "@jumpstarter/lib/streams";
 import type { Connection } from "./connection.ts";
 
 /** What every client is built from: one entry of the report plus the shared connection. */
@@ -67,6 +73,31 @@ export class DriverClient {
     } catch (error) {
       throw statusToError(error);
     }
+  }
+
+  /**
+   * Opens a driver byte stream (`RouterService.Stream`, kind `driver`) once the exporter has
+   * answered with its headers. Closing the writable sends GOAWAY and half-closes; the readable
+   * ends at the exporter's GOAWAY.
+   */
+  async stream(method = "connect"): Promise<ByteStream> {
+    const metadata = this.#connection.metadata();
+    metadata.set(REQUEST_KEY, driverStreamRequest(this.uuid, method));
+    const call = this.#connection.router.stream({ metadata });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.once("metadata", () => resolve());
+        call.once("error", reject);
+      });
+    } catch (error) {
+      throw statusToError(error);
+    }
+    call.on("error", () => {/* surfaced through the streams */});
+    return frameByteStream(call, {
+      onOutboundEnd: () => call.end(),
+      onAbort: () => call.cancel(),
+      mapError: statusToError,
+    });
   }
 
   /**

@@ -2,7 +2,7 @@
  * Serving a Session over gRPC: a Unix socket (local mode, hooks) or TCP (direct mode).
  */
 import * as grpc from "@grpc/grpc-js";
-import { ExporterService, serviceDefinition } from "@jumpstarter/protos";
+import { ExporterService, RouterService, serviceDefinition } from "@jumpstarter/protos";
 import type { Session } from "./session.ts";
 
 /** A running session server. */
@@ -27,6 +27,7 @@ export async function serveSession(
 ): Promise<SessionServer> {
   const server = new grpc.Server();
   server.addService(serviceDefinition(ExporterService), session.service());
+  server.addService(serviceDefinition(RouterService), session.routerService());
   await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `unix:${socketPath}`,

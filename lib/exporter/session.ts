@@ -12,10 +12,20 @@ import {
   type GetReportResponse,
   implement,
   LogSource,
+  RouterService,
   type ServiceHandlers,
   type ServiceMethods,
+  type StreamRequest as StreamRequestMessage,
+  type StreamResponse,
 } from "@jumpstarter/protos";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
+import {
+  type ByteStream,
+  frameByteStream,
+  parseStreamRequest,
+  pipeBoth,
+  REQUEST_KEY,
+} from "@jumpstarter/lib/streams";
 import {
   buildReport,
   type Driver,
@@ -215,6 +225,45 @@ export class Session implements AsyncDisposable {
       },
     };
     return implement(ExporterService, handlers, { toStatus: errorToStatus });
+  }
+
+  /** The RouterService implementation: inner byte streams of drivers (and resources). */
+  routerService(): grpc.UntypedServiceImplementation {
+    const handlers: ServiceHandlers<ServiceMethods<typeof RouterService>> = {
+      stream: (call) => this.#serveStream(call),
+    };
+    return implement(RouterService, handlers, { toStatus: errorToStatus });
+  }
+
+  async #serveStream(call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>) {
+    const request = parseStreamRequest(call.metadata.get(REQUEST_KEY)[0]);
+    if (request.kind !== "driver") {
+      throw new MethodNotFoundError(`stream kind "${request.kind}" is not supported`);
+    }
+    const method = this.resolve(request.uuid, request.method, "byte_stream");
+    let device: ByteStream;
+    try {
+      device = await method.call() as ByteStream;
+    } catch (error) {
+      this.#failed(request.method, error);
+    }
+    // upstream clients wait for the headers before they use the stream
+    call.sendMetadata(new grpc.Metadata());
+    const cancelled = new Promise<never>((_, reject) =>
+      call.once("cancelled", () => reject(new DriverError("the caller cancelled the stream")))
+    );
+    cancelled.catch(() => {});
+    const peer = frameByteStream(call);
+    try {
+      await Promise.race([pipeBoth(peer, device), cancelled]);
+    } catch (error) {
+      await Promise.allSettled([
+        device.writable.abort(error),
+        device.readable.cancel(error),
+      ]);
+      throw error;
+    }
+    call.end();
   }
 
   async *#streamingReplies(request: { uuid: string; method: string; args: unknown[] }) {

@@ -1,0 +1,140 @@
+/**
+ * Byte streams over `jumpstarter.v1.RouterService/Stream`: adapts a grpc-js bidirectional call to
+ * a web `ReadableStream`/`WritableStream` pair with upstream's frame rules (spec/protocol.md 6.1):
+ * DATA frames carry bytes, a GOAWAY frame is the in-band end of one direction, PING and RST_STREAM
+ * are ignored, the end of the call also ends the inbound direction.
+ */
+import { FrameType } from "@jumpstarter/protos";
+
+/** A frame as both StreamRequest and StreamResponse carry it. */
+export interface Frame {
+  payload: Uint8Array;
+  frameType: FrameType;
+}
+
+/** What the adapter needs of a grpc-js duplex call (client or server side). */
+export interface FrameCall {
+  write(frame: Frame, callback?: (error?: Error | null) => void): boolean;
+  on(event: "data", listener: (frame: Frame) => void): unknown;
+  on(event: "end" | "drain" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  // deno-lint-ignore no-explicit-any
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** A bidirectional byte stream: what the peer sends, and a sink towards the peer. */
+export interface ByteStream {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** Options of {@linkcode frameByteStream}. */
+export interface FrameStreamOptions {
+  /** Called once the outbound GOAWAY was written (a caller then half-closes its call). */
+  onOutboundEnd?: () => void;
+  /** Called when the local side aborts the writable (cancel the call). */
+  onAbort?: (reason: unknown) => void;
+  /** Largest payload per DATA frame; bigger chunks are split (gRPC's 4 MiB limit). */
+  maxFramePayload?: number;
+  /** Inbound chunks buffered before the call is paused. */
+  highWaterMark?: number;
+  /** Turns a call error into the error the readable reports. */
+  mapError?: (error: unknown) => unknown;
+}
+
+const DEFAULT_MAX_FRAME = 1024 * 1024;
+
+function waitForDrain(call: FrameCall): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      call.off("drain", onDrain);
+      call.off("close", onDrain);
+      call.off("error", onError);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    call.on("drain", onDrain);
+    call.on("close", onDrain);
+    call.on("error", onError);
+  });
+}
+
+/** Wraps a RouterService.Stream call (either side) as a byte stream. */
+export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {}): ByteStream {
+  const maxFrame = options.maxFramePayload ?? DEFAULT_MAX_FRAME;
+  let inboundDone = false;
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const finish = () => {
+        if (inboundDone) return;
+        inboundDone = true;
+        controller.close();
+        call.resume();
+      };
+      call.on("data", (frame) => {
+        if (inboundDone) return;
+        if (frame.frameType === FrameType.GOAWAY) return finish();
+        if (frame.frameType !== FrameType.DATA || frame.payload.byteLength === 0) return;
+        controller.enqueue(frame.payload);
+        if ((controller.desiredSize ?? 1) <= 0) call.pause();
+      });
+      call.on("end", finish);
+      call.on("error", (error) => {
+        if (inboundDone) return;
+        inboundDone = true;
+        controller.error(options.mapError ? options.mapError(error) : error);
+      });
+    },
+    pull() {
+      call.resume();
+    },
+    cancel() {
+      inboundDone = true;
+      call.resume();
+    },
+  }, { highWaterMark: options.highWaterMark ?? 16 });
+
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      for (let offset = 0; offset < chunk.byteLength; offset += maxFrame) {
+        const payload = chunk.subarray(offset, offset + maxFrame);
+        if (!call.write({ payload, frameType: FrameType.DATA })) await waitForDrain(call);
+      }
+    },
+    close() {
+      call.write({ payload: new Uint8Array(), frameType: FrameType.GOAWAY });
+      options.onOutboundEnd?.();
+    },
+    abort(reason) {
+      options.onAbort?.(reason);
+    },
+  });
+  return { readable, writable };
+}
+
+/**
+ * Copies both directions between two byte streams until both ended. When one direction fails,
+ * the other is torn down too; the first error is rethrown.
+ */
+export async function pipeBoth(a: ByteStream, b: ByteStream): Promise<void> {
+  const abort = new AbortController();
+  const copy = (from: ReadableStream<Uint8Array>, to: WritableStream<Uint8Array>) =>
+    from.pipeTo(to, { signal: abort.signal }).catch((error) => {
+      if (!abort.signal.aborted) abort.abort(error);
+      throw error;
+    });
+  const results = await Promise.allSettled([
+    copy(a.readable, b.writable),
+    copy(b.readable, a.writable),
+  ]);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}

@@ -1,0 +1,96 @@
+/**
+ * A hand-written codec for `jumpstarter.v1.StreamRequest`/`StreamResponse` (field 1 `bytes
+ * payload`, field 2 enum `frame_type`): byte streams send one of these per chunk, and skipping
+ * reflection-based encoding keeps bulk transfers cheap. Wire output is what protobuf produces.
+ */
+import { Buffer } from "node:buffer";
+import type { FrameType } from "./gen/jumpstarter/v1/router_pb.ts";
+
+/** The shape both frame messages share. */
+export interface FrameMessage {
+  payload: Uint8Array<ArrayBufferLike>;
+  frameType: FrameType;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, offset: number, value: number): number {
+  while (value >= 0x80) {
+    out[offset++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[offset++] = value;
+  return offset;
+}
+
+/** Encodes a frame as protobuf binary (proto3: default values are omitted). */
+export function encodeFrame(frame: FrameMessage): Buffer {
+  const length = frame.payload.byteLength;
+  const type = frame.frameType;
+  const size = (length > 0 ? 1 + varintSize(length) + length : 0) +
+    (type !== 0 ? 1 + varintSize(type) : 0);
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  if (length > 0) {
+    out[offset++] = 0x0a;
+    offset = writeVarint(out, offset, length);
+    out.set(frame.payload, offset);
+    offset += length;
+  }
+  if (type !== 0) {
+    out[offset++] = 0x10;
+    writeVarint(out, offset, type);
+  }
+  return out;
+}
+
+function readVarint(bytes: Uint8Array, cursor: { offset: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (cursor.offset >= bytes.byteLength) throw new RangeError("Truncated varint in frame");
+    const byte = bytes[cursor.offset++]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return value;
+    scale *= 128;
+  }
+  throw new RangeError("Varint too long in frame");
+}
+
+/**
+ * Decodes a frame; the payload is a view into `bytes` (no copy). Unknown fields are skipped.
+ *
+ * @throws {RangeError} for malformed input.
+ */
+export function decodeFrame<T extends string>(bytes: Uint8Array, typeName: T): FrameMessage & {
+  $typeName: T;
+} {
+  let payload: Uint8Array = new Uint8Array();
+  let frameType = 0;
+  const cursor = { offset: 0 };
+  while (cursor.offset < bytes.byteLength) {
+    const tag = readVarint(bytes, cursor);
+    const field = Math.floor(tag / 8);
+    const wireType = tag & 7;
+    if (wireType === 2) {
+      const length = readVarint(bytes, cursor);
+      const end = cursor.offset + length;
+      if (end > bytes.byteLength) throw new RangeError("Truncated field in frame");
+      if (field === 1) payload = bytes.subarray(cursor.offset, end);
+      cursor.offset = end;
+    } else if (wireType === 0) {
+      const value = readVarint(bytes, cursor);
+      if (field === 2) frameType = value;
+    } else if (wireType === 1) cursor.offset += 8;
+    else if (wireType === 5) cursor.offset += 4;
+    else throw new RangeError(`Unsupported wire type ${wireType} in frame`);
+  }
+  return { $typeName: typeName, payload, frameType: frameType as FrameType };
+}

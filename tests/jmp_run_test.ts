@@ -1,0 +1,94 @@
+/**
+ * `jmp run --exporter-config FILE`: prints its socket, serves `j` until SIGINT/SIGTERM, then exits
+ * 128+N and removes the socket.
+ */
+import assert from "node:assert/strict";
+import {
+  assertExit,
+  assertOutput,
+  concurrently,
+  describe,
+  exists,
+  jmp,
+  runtimeDir,
+  spawnJmp,
+  VIRTUAL_LAB,
+  withTimeout,
+} from "./_helpers.ts";
+
+const STARTUP_MS = 15_000;
+
+/** Serves the virtual lab with `jmp run`, drives it with `jmp j`, stops it with `signal`. */
+async function serveAndStop(signal: Deno.Signal, expectedCode: number): Promise<void> {
+  await using runtime = await runtimeDir();
+  await using exporter = spawnJmp(["run", "--exporter-config", VIRTUAL_LAB], { env: runtime.env });
+  const socket = await withTimeout(exporter.firstLine, STARTUP_MS, "jmp run printing its socket");
+  assert.ok(socket.startsWith(`${runtime.path}/`), `unexpected socket path ${socket}`);
+  assert.ok((await Deno.lstat(socket)).isSocket, `${socket} is not a socket`);
+
+  const session = { env: { JUMPSTARTER_HOST: socket, JMP_DRIVERS_ALLOW: "UNSAFE" } };
+  const on = await jmp(["j", "power", "on"], session);
+  assertExit(on, 0);
+  const read = await jmp(["j", "power", "read"], session);
+  assertExit(read, 0);
+  assert.deepEqual(read.stdout.trimEnd().split("\n"), [
+    "voltage=0V current=0A power=0W",
+    "voltage=5V current=2A power=10W",
+  ], describe(read));
+  // the exporter keeps serving after clients come and go
+  assertExit(await jmp(["j", "main-power", "off"], session), 0);
+
+  const result = await exporter.stop(signal);
+  assertExit(result, expectedCode);
+  assert.equal(result.stdout, `${socket}\n`, "jmp run prints only the socket on stdout");
+  assertOutput(result, "stderr", `${signal} received`);
+  assert.equal(await exists(socket), false, `${socket} is left behind`);
+  await runtime.assertEmpty();
+}
+
+Deno.test("jmp run serves j until a signal stops it", async (t) => {
+  await concurrently(t, {
+    "SIGTERM: exit 143, socket removed": () => serveAndStop("SIGTERM", 143),
+    "SIGINT: exit 130, socket removed": () => serveAndStop("SIGINT", 130),
+    "jmp run without a selector exits 2": async () => {
+      const result = await jmp(["run"]);
+      assertExit(result, 2);
+      assertOutput(result, "stderr", "Error: one of --exporter, --exporter-config");
+    },
+  });
+});
+
+Deno.test("a j still connected when jmp run stops ends with an error, not a crash", async () => {
+  // Known failure, intermittent (about half of the clients): when the exporter shuts down, its
+  // GOAWAY crashes a connected client inside Deno's node:http2 (nghttp2 assertion
+  // `stream->closed_next == NULL`, exit 134, or a silent SIGSEGV, exit 139); see
+  // denoland/deno#36788. Several clients make the crash near-certain to show.
+  const CLIENTS = 4;
+  await using runtime = await runtimeDir();
+  await using exporter = spawnJmp(["run", "--exporter-config", VIRTUAL_LAB], { env: runtime.env });
+  const socket = await withTimeout(exporter.firstLine, STARTUP_MS, "jmp run printing its socket");
+  const session = { env: { JUMPSTARTER_HOST: socket, JMP_DRIVERS_ALLOW: "UNSAFE" } };
+  const clients = Array.from(
+    { length: CLIENTS },
+    () => spawnJmp(["j", "power", "cycle", "--wait", "2"], session),
+  );
+  try {
+    // each client prints this once connected, then switches off and waits
+    for (const client of clients) {
+      assert.equal(
+        await withTimeout(client.firstLine, STARTUP_MS, "j power cycle starting"),
+        "Power cycling with 2 seconds wait time...",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assertExit(await exporter.stop("SIGTERM"), 143);
+    const results = await Promise.all(clients.map((client) => client.wait()));
+    for (const result of results) {
+      assertExit(result, 1);
+      assert.match(result.stderr, /^Error: /m, describe(result));
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client[Symbol.asyncDispose]()));
+  }
+  await runtime.assertEmpty();
+});
