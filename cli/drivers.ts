@@ -4,26 +4,34 @@
  */
 import type { Command } from "commander";
 import type { DriverClient } from "@jumpstarter/lib/client";
-import "@jumpstarter/driver-composite/driver";
+import type { ProgressReporter } from "@jumpstarter/lib/streams";
 import "@jumpstarter/driver-power/driver";
-import { CompositeClient } from "@jumpstarter/driver-composite";
+import "@jumpstarter/driver-snmp/driver";
+import "@jumpstarter/driver-http-power/driver";
+import "@jumpstarter/driver-energenie/driver";
 import { powerCli, PowerClient } from "@jumpstarter/driver-power";
+import { snmpCli, SNMPServerClient } from "@jumpstarter/driver-snmp";
+import { terminalProgress } from "./progress.ts";
+
+/** What driver CLIs get from the program: how to show progress. */
+export interface CliContext {
+  progress: ProgressReporter;
+}
 
 /** Builds the `j <name> ...` command group of one client. */
 // deno-lint-ignore no-explicit-any
-type CliBuilder = (client: any, name: string) => Command;
+type CliBuilder = (client: any, name: string, context: CliContext) => Command;
 
 /** Client classes and their CLI builders, most specific classes first. */
 const CLI_BUILDERS: [abstract new (...args: never[]) => DriverClient, CliBuilder][] = [
+  [SNMPServerClient, snmpCli],
   [PowerClient, powerCli],
 ];
+
+/** The context handed to every driver CLI. */
+export const cliContext: CliContext = { progress: terminalProgress };
 
 /** The CLI builder for `client`, if its class has one. */
 export function cliBuilderFor(client: DriverClient): CliBuilder | undefined {
   return CLI_BUILDERS.find(([kind]) => client instanceof kind)?.[1];
-}
-
-/** Whether `client` is a grouping node whose children make up its CLI. */
-export function isComposite(client: DriverClient): boolean {
-  return client instanceof CompositeClient;
 }

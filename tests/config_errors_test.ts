@@ -46,14 +46,14 @@ const CASES: Record<string, Case> = {
   },
   "malformed YAML": {
     yaml: `${HEADER}export:\n  power:\n    type: MockPower\n   bad: indent\n`,
-    check(message, path, yaml) {
+    check(message, path) {
       // the stray, mis-indented key is on line 6
       assert.match(message, new RegExp(`^Error: ${escapeRegExp(path)}:6:\\d+: \\S`));
     },
   },
   "duplicate export name": {
     yaml: `${HEADER}export:\n  power:\n    type: MockPower\n  power:\n    type: MockPower\n`,
-    check(message, path, yaml) {
+    check(message, path) {
       assert.equal(message, `Error: ${path}:6:3: Duplicate key "power" at export.power`);
     },
   },
@@ -82,13 +82,13 @@ const CASES: Record<string, Case> = {
   },
   "empty file": {
     yaml: "",
-    check(message, path, yaml) {
+    check(message, path) {
       assert.equal(message, `Error: ${path}:1:1: The file is empty`);
     },
   },
   "missing file": {
     yaml: undefined,
-    check(message, path, yaml) {
+    check(message, path) {
       assert.equal(message, `Error: ${path}: Config file not found`);
     },
   },

@@ -318,11 +318,37 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
         return true;
       });
       await assert.rejects(power.call("on", 1), InvalidArgumentError);
+      await assert.rejects(async () => {
+        for await (const _ of power.streamingCall("on")) assert.fail("on is not a stream");
+      }, (error) => {
+        assert.ok(error instanceof MethodNotFoundError, String(error));
+        assert.equal(error.message, "method on missing marker marker_streamingdrivercall");
+        return true;
+      });
+
+      // The unknown storage client stays reachable through the generic calls.
+      const storage = handle.root.children.get("storage");
+      assert.ok(storage !== undefined);
+      assert.equal(storage.uuid, uuids.storage);
+      assert.equal(await storage.call("exists", "/"), true);
+      const listed: unknown[] = [];
+      await assert.rejects(async () => {
+        for await (const entry of storage.streamingCall("list", "/")) listed.push(entry);
+      }, (error) => {
+        assert.ok(error instanceof InvalidArgumentError, String(error));
+        assert.match(error.message, /^cannot list \/: /);
+        return true;
+      });
+      assert.deepEqual(listed, ["/boot"], "the entry sent before the error is delivered");
+
       assert.deepEqual(await server.newCalls(), [
         call("StreamingDriverCall", uuids.power, "read"),
         call("DriverCall", uuids.power, "read"),
         call("DriverCall", uuids.power, "bogus"),
         call("DriverCall", uuids.power, "on", [1]),
+        call("StreamingDriverCall", uuids.power, "on"),
+        call("DriverCall", uuids.storage, "exists", ["/"]),
+        call("StreamingDriverCall", uuids.storage, "list", ["/"]),
       ]);
     });
 

@@ -2,8 +2,8 @@
  * `j`: the in-shell driver CLI, built from the connected exporter's driver tree.
  */
 import { Command } from "commander";
-import { type DriverClient, env, MissingHostError } from "@jumpstarter/lib/client";
-import { cliBuilderFor, isComposite } from "../drivers.ts";
+import { CompositeClient, type DriverClient, env, MissingHostError } from "@jumpstarter/lib/client";
+import { cliBuilderFor, cliContext } from "../drivers.ts";
 
 function kebab(name: string): string {
   return name.replaceAll("_", "-");
@@ -12,8 +12,8 @@ function kebab(name: string): string {
 /** The command for one client: its registered CLI, or a group of its children's commands. */
 function clientCommand(client: DriverClient, name: string): Command | undefined {
   const builder = cliBuilderFor(client);
-  if (builder) return builder(client, name);
-  if (!isComposite(client) || client.children.size === 0) return undefined;
+  if (builder) return builder(client, name, cliContext);
+  if (!(client instanceof CompositeClient) || client.children.size === 0) return undefined;
   const group = new Command(name).description(client.description ?? "Generic composite device");
   addChildren(group, client);
   return group;

@@ -1,12 +1,20 @@
 /**
  * DriverClient: the client-side counterpart of one driver, calling its methods over a session.
  */
+import type * as grpc from "@grpc/grpc-js";
 import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
 import {
+  ACCEPT_ENCODING_KEY,
   type ByteStream,
+  type ContentEncoding,
+  decodeStream,
   driverStreamRequest,
   frameByteStream,
   REQUEST_KEY,
+  RESOURCE_KEY,
+  type ResourceHandle,
+  resourceHandleSchema,
+  resourceStreamRequest,
 } from "@jumpstarter/lib/streams";
 import type { Connection } from "./connection.ts";
 
@@ -19,6 +27,23 @@ export interface ClientInit {
   description: string | undefined;
   methodsDescription: Record<string, string>;
   connection: Connection;
+}
+
+/** Options of {@linkcode DriverClient.resource}. */
+export interface ResourceOptions {
+  /** Bytes to send to the driver (an upload); none means an empty upload. */
+  source?: ReadableStream<Uint8Array>;
+  /** Where bytes the driver writes back go (a download); none means they are discarded. */
+  sink?: WritableStream<Uint8Array>;
+  /** How `source` is encoded (e.g. a `.xz` image); the exporter decodes it. */
+  encoding?: ContentEncoding | null;
+}
+
+/** An open client-side resource: its handle to pass as an argument, and the transfer. */
+export interface ClientResource {
+  readonly handle: ResourceHandle;
+  /** Settles when both directions have ended; rejects if the transfer broke. */
+  readonly done: Promise<void>;
 }
 
 /**
@@ -98,6 +123,48 @@ export class DriverClient {
       onAbort: () => call.cancel(),
       mapError: statusToError,
     });
+  }
+
+  /**
+   * Opens a resource stream on this driver and starts moving bytes: `source` to the driver and
+   * what it writes back to `sink`. Pass `handle` as an argument of a call on this same driver.
+   */
+  async resource(options: ResourceOptions = {}): Promise<ClientResource> {
+    const encoding = options.encoding ?? null;
+    const metadata = this.#connection.metadata();
+    metadata.set(REQUEST_KEY, resourceStreamRequest(this.uuid, encoding));
+    const call = this.#connection.router.stream({ metadata });
+    let headers: grpc.Metadata;
+    try {
+      headers = await new Promise<grpc.Metadata>((resolve, reject) => {
+        call.once("metadata", resolve);
+        call.once("error", reject);
+      });
+    } catch (error) {
+      throw statusToError(error);
+    }
+    call.on("error", () => {/* surfaced through the streams */});
+    const handle = resourceHandleSchema.parse(JSON.parse(String(headers.get(RESOURCE_KEY)[0])));
+    const stream = frameByteStream(call, {
+      onOutboundEnd: () => call.end(),
+      onAbort: () => call.cancel(),
+      mapError: statusToError,
+    });
+    let source = options.source ?? new ReadableStream({ start: (c) => c.close() });
+    // without the accept header the exporter cannot decode: send decoded bytes
+    if (encoding !== null && headers.get(ACCEPT_ENCODING_KEY).length === 0) {
+      source = source.pipeThrough(decodeStream(encoding));
+    }
+    const upload = source.pipeTo(stream.writable);
+    const download = options.sink
+      ? stream.readable.pipeTo(options.sink)
+      : stream.readable.pipeTo(new WritableStream());
+    const done = Promise.all([upload, download]).then(() => {}, (error) => {
+      call.cancel();
+      throw statusToError(error);
+    });
+    done.catch(() => {});
+    return { handle, done };
   }
 
   /**

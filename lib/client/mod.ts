@@ -11,7 +11,12 @@ export {
   type ExporterClient,
   isTcpTarget,
 } from "./connection.ts";
-export { type ClientInit, DriverClient } from "./driver_client.ts";
+export {
+  type ClientInit,
+  type ClientResource,
+  DriverClient,
+  type ResourceOptions,
+} from "./driver_client.ts";
 export {
   type DriverPolicy,
   isAllowed,
@@ -28,3 +33,4 @@ export {
   openExporter,
   type OpenOptions,
 } from "./open.ts";
+export { CompositeClient } from "./composite_client.ts";

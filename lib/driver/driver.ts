@@ -3,6 +3,7 @@
  */
 import type { DriverInterface, ExportedMethod } from "./interface.ts";
 import { Logger } from "./logger.ts";
+import { openResource, type Resource, ResourceTable } from "./resource.ts";
 
 /** Options every driver accepts from its config entry. */
 export interface DriverOptions {
@@ -27,6 +28,8 @@ export abstract class Driver {
   readonly description: string | undefined;
   readonly methodsDescription: Record<string, string>;
   readonly logger: Logger;
+  /** Resource streams clients opened on this driver, waiting to be claimed by handle. */
+  readonly resources: ResourceTable = new ResourceTable();
   #methods: Map<string, ExportedMethod> | undefined;
 
   abstract readonly interface: DriverInterface;
@@ -56,6 +59,14 @@ export abstract class Driver {
   methodNames(): string[] {
     this.#methods ??= this.exportedMethods();
     return [...this.#methods.keys()];
+  }
+
+  /**
+   * Claims the resource named by a handle received as a call argument. Use with `await using`
+   * so the stream is released when the method is done.
+   */
+  protected openResource(handle: unknown): Resource {
+    return openResource(this.resources, handle);
   }
 
   /** Adds a child under `name`. */

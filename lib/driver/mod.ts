@@ -26,3 +26,5 @@ export {
 } from "./method.ts";
 export { Logger, type LogRecord, type LogSink, type Severity } from "./logger.ts";
 export { buildReport, CLIENT_LABEL, type DriverReport, NAME_LABEL } from "./report.ts";
+export { openResource, type PendingResource, type Resource, ResourceTable } from "./resource.ts";
+export { Composite, compositeInterface } from "./composite.ts";

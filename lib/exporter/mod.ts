@@ -13,6 +13,7 @@ export {
   type SessionServer,
 } from "./server.ts";
 export {
+  compositeType,
   defaultDriverRegistry,
   defineDriverType,
   DriverRegistry,

@@ -2,8 +2,8 @@
  * The driver registry: maps config `type:` names (upstream Python class paths and our short
  * names) to driver factories. Each program fills it statically through imports.
  */
-import type { z } from "zod";
-import type { Driver, DriverOptions } from "@jumpstarter/lib/driver";
+import { z } from "zod";
+import { Composite, type Driver, type DriverOptions } from "@jumpstarter/lib/driver";
 
 /** How to build one kind of driver from its config entry. */
 export interface DriverType<C = unknown> {
@@ -48,5 +48,16 @@ export class DriverRegistry {
   }
 }
 
-/** The process-wide registry; driver packages register their types here when imported. */
-export const defaultDriverRegistry: DriverRegistry = new DriverRegistry();
+/** The Composite type every tree's root and `children`-only entries are built from. */
+export const compositeType: DriverType = defineDriverType({
+  name: "Composite",
+  aliases: ["jumpstarter_driver_composite.driver.Composite"],
+  config: z.object({}).strict(),
+  create: (_config, options) => new Composite(options),
+});
+
+/**
+ * The process-wide registry, holding Composite from the start; driver packages register their
+ * types here when imported.
+ */
+export const defaultDriverRegistry: DriverRegistry = new DriverRegistry().register(compositeType);

@@ -20,11 +20,15 @@ import {
 } from "@jumpstarter/protos";
 import * as grpc from "@grpc/grpc-js";
 import {
+  ACCEPT_ENCODING_KEY,
   type ByteStream,
   frameByteStream,
   parseStreamRequest,
   pipeBoth,
   REQUEST_KEY,
+  RESOURCE_KEY,
+  type StreamRequest as InnerStreamRequest,
+  supportedEncodings,
 } from "@jumpstarter/lib/streams";
 import {
   buildReport,
@@ -237,9 +241,7 @@ export class Session implements AsyncDisposable {
 
   async #serveStream(call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>) {
     const request = parseStreamRequest(call.metadata.get(REQUEST_KEY)[0]);
-    if (request.kind !== "driver") {
-      throw new MethodNotFoundError(`stream kind "${request.kind}" is not supported`);
-    }
+    if (request.kind === "resource") return await this.#serveResource(call, request);
     const method = this.resolve(request.uuid, request.method, "byte_stream");
     let device: ByteStream;
     try {
@@ -264,6 +266,50 @@ export class Session implements AsyncDisposable {
       throw error;
     }
     call.end();
+  }
+
+  /**
+   * Parks a client's resource stream on the driver, answers with its handle in the headers, and
+   * holds the call until the driver is done with it or the caller goes away.
+   */
+  async #serveResource(
+    call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>,
+    request: Extract<InnerStreamRequest, { kind: "resource" }>,
+  ) {
+    const driver = this.#drivers.get(request.uuid.toLowerCase());
+    if (!driver) throw new MethodNotFoundError(`driver ${request.uuid} not found`);
+    const requested = request.x_jmp_content_encoding ?? null;
+    const accepted = requested === null || supportedEncodings().includes(requested as never);
+    const encoding = accepted ? requested : null;
+    const uuid = crypto.randomUUID();
+    const metadata = new grpc.Metadata();
+    metadata.set(
+      RESOURCE_KEY,
+      JSON.stringify({ kind: "client_stream", uuid, "x_jmp_content_encoding": encoding }),
+    );
+    // an exporter that cannot decode leaves the key out, so the client decodes before sending
+    if (accepted) metadata.set(ACCEPT_ENCODING_KEY, requested ?? "");
+    const settled = Promise.withResolvers<void>();
+    driver.resources.add({
+      uuid,
+      stream: frameByteStream(call),
+      encoding,
+      settle: settled.resolve,
+    });
+    let cancelled = false;
+    const gone = new Promise<void>((resolve) => {
+      call.once("cancelled", () => {
+        cancelled = true;
+        resolve();
+      });
+    });
+    call.sendMetadata(metadata);
+    try {
+      await Promise.race([settled.promise, gone]);
+    } finally {
+      driver.resources.delete(uuid);
+    }
+    if (!cancelled) call.end();
   }
 
   async *#streamingReplies(request: { uuid: string; method: string; args: unknown[] }) {

@@ -16,7 +16,7 @@ export interface Frame {
 export interface FrameCall {
   write(frame: Frame, callback?: (error?: Error | null) => void): boolean;
   on(event: "data", listener: (frame: Frame) => void): unknown;
-  on(event: "end" | "drain" | "close", listener: () => void): unknown;
+  on(event: "end" | "drain" | "close" | "cancelled", listener: () => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   // deno-lint-ignore no-explicit-any
   off(event: string, listener: (...args: any[]) => void): unknown;
@@ -73,6 +73,11 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
   let inboundDone = false;
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
+      const fail = (error: unknown) => {
+        if (inboundDone) return;
+        inboundDone = true;
+        controller.error(options.mapError ? options.mapError(error) : error);
+      };
       const finish = () => {
         if (inboundDone) return;
         inboundDone = true;
@@ -86,12 +91,18 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
         controller.enqueue(frame.payload);
         if ((controller.desiredSize ?? 1) <= 0) call.pause();
       });
-      call.on("end", finish);
-      call.on("error", (error) => {
-        if (inboundDone) return;
-        inboundDone = true;
-        controller.error(options.mapError ? options.mapError(error) : error);
+      // A server call also "ends" when the caller cancels; the cancel flag may trail the end
+      // event, so look again a moment later before taking it as a clean EOF.
+      call.on("end", () => {
+        setTimeout(() => {
+          if ((call as { cancelled?: boolean }).cancelled) {
+            fail(new Error("The caller cancelled the stream"));
+          } else finish();
+        }, 0);
       });
+      call.on("error", fail);
+      // a server-side call sees the caller go away only as "cancelled"
+      call.on("cancelled", () => fail(new Error("The caller cancelled the stream")));
     },
     pull() {
       call.resume();

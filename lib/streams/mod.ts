@@ -17,3 +17,27 @@ export {
   REQUEST_KEY,
   type StreamRequest,
 } from "./stream_request.ts";
+export {
+  ACCEPT_ENCODING_KEY,
+  type ClientStreamHandle,
+  parseResourceHandle,
+  type PresignedRequestHandle,
+  RESOURCE_KEY,
+  type ResourceHandle,
+  resourceHandleSchema,
+  resourceStreamRequest,
+} from "./resource_handle.ts";
+export {
+  type Progress,
+  type ProgressOptions,
+  type ProgressReporter,
+  progressStream,
+} from "./progress.ts";
+export {
+  CONTENT_ENCODINGS,
+  type ContentEncoding,
+  decodeStream,
+  encodeStream,
+  isContentEncoding,
+  supportedEncodings,
+} from "./encoding.ts";

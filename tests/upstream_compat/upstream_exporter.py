@@ -135,13 +135,19 @@ class MockPower(Driver):
 
 
 class MockOpendal(Driver):
-    """Reports a client class that our side does not know; one method to have something to call."""
+    """Reports a client class that our side does not know; a few methods to reach generically."""
 
     client = OPENDAL_CLIENT
 
     @export
     def exists(self, path):
         return path == "/"
+
+    @export
+    def list(self, path):
+        # Fails mid-stream: the entry already sent must still reach the client.
+        yield f"{path.rstrip('/')}/boot"
+        raise ValueError(f"cannot list {path}: storage is attached to the DUT")
 
 
 def expect_no_args(method, args):

@@ -2,7 +2,7 @@
 # A net-snmp `pass` handler that emulates the outlet table of a PDU for the tests.
 # Called by snmpd as: outlet_pass.sh STATE_DIR -g OID | -n OID | -s OID TYPE VALUE
 # Outlets 1..8 live in STATE_DIR/outlet.<n> (missing file = 0); every SET is appended to
-# STATE_DIR/sets.log as "<plug> <value>".
+# STATE_DIR/sets.log as "<plug> <value>". While STATE_DIR/read-only exists, SETs are refused.
 
 state_dir=$1
 op=$2
@@ -45,7 +45,7 @@ case $op in
     ;;
   -s)
     plug=$(plug_of "$oid")
-    if [ -z "$plug" ]; then
+    if [ -z "$plug" ] || [ -e "$state_dir/read-only" ]; then
       echo not-writable
     elif [ "$4" != integer ]; then
       echo wrong-type
