@@ -9,6 +9,7 @@ import "@jumpstarter/driver-power/driver";
 import "@jumpstarter/driver-snmp/driver";
 import "@jumpstarter/driver-http-power/driver";
 import "@jumpstarter/driver-energenie/driver";
+import "@jumpstarter/driver-tasmota/driver";
 import { powerCli, PowerClient } from "@jumpstarter/driver-power";
 import { snmpCli, SNMPServerClient } from "@jumpstarter/driver-snmp";
 import { terminalProgress } from "./progress.ts";

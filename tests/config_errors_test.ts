@@ -62,7 +62,7 @@ const CASES: Record<string, Case> = {
     check(message, path) {
       assert.match(message, new RegExp(`^Error: ${escapeRegExp(path)}:\\d+:\\d+: `));
       assert.match(message, /Invalid config for driver "MockPower": .*"volts"/);
-      assert.match(message, / at export\.power\.config$/);
+      assert.match(message, / at export\.power\.config\.volts$/);
     },
   },
   "config that is not a map": {
@@ -143,8 +143,8 @@ Deno.test("a relative config path is reported as given", async () => {
 });
 
 Deno.test("an invalid driver config is located at its config, not at its type", async () => {
-  // Config errors found while building drivers (lib/exporter/tree.ts) use the position of
-  // `type:` whatever field they name; the loader's own errors point at the field itself.
+  // Config errors found while building drivers (lib/exporter/tree.ts) point at the offending
+  // field, like the loader's own errors; an unknown key points at the key.
   await using tmp = await tempDir();
   const yaml = `${HEADER}export:\n  power:\n    type: MockPower\n    config: {volts: 3}\n`;
   const path = `${tmp.path}/lab.yaml`;
@@ -152,7 +152,7 @@ Deno.test("an invalid driver config is located at its config, not at its type", 
   const result = await jmp(["run", "--exporter-config", path]);
   assertExit(result, 1);
   const message = result.stderr.trimEnd();
-  assert.match(message, / at export\.power\.config$/, describe(result));
+  assert.match(message, / at export\.power\.config\.volts$/, describe(result));
   // line 6 is `    config: {volts: 3}`; 6:13 is the config value, 6:14 the `volts` key
   assert.match(
     message,

@@ -59,10 +59,10 @@ Deno.test("jmp run serves j until a signal stops it", async (t) => {
 });
 
 Deno.test("a j still connected when jmp run stops ends with an error, not a crash", async () => {
-  // Known failure, intermittent (about half of the clients): when the exporter shuts down, its
-  // GOAWAY crashes a connected client inside Deno's node:http2 (nghttp2 assertion
-  // `stream->closed_next == NULL`, exit 134, or a silent SIGSEGV, exit 139); see
-  // denoland/deno#36788. Eight clients make the crash near-certain to show.
+  // A graceful HTTP/2 shutdown sends GOAWAY, which crashes connected Deno clients inside
+  // node:http2 (nghttp2 assertion `stream->closed_next == NULL`, exit 134, or SIGSEGV, 139;
+  // denoland/deno#36788); `jmp run` therefore exits without one. Eight clients made the crash
+  // near-certain when it did.
   const CLIENTS = 8;
   await using runtime = await runtimeDir();
   await using exporter = spawnJmp(["run", "--exporter-config", VIRTUAL_LAB], { env: runtime.env });

@@ -23,7 +23,7 @@ export function runCommand(): Command {
       );
       const signal = await waitForSignal(Object.keys(SIGNAL_NUMBERS) as Deno.Signal[]);
       console.error(`${signal} received, shutting down`);
-      await exporter.close();
+      await exporter.closeBeforeExit();
       throw new ExitCode(128 + SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS]);
     });
 }

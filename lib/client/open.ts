@@ -41,7 +41,9 @@ export async function openExporter(
   } catch (error) {
     connection.close();
     const cause = statusToError(error);
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    // grpc-js appends an empty "Resolution note" to connection errors
+    const reason = (cause instanceof Error ? cause.message : String(cause))
+      .replace(/\.?\s*Resolution note:\s*$/, "");
     throw new JumpstarterError(`Cannot reach the exporter at "${host}": ${reason}`, { cause });
   }
   const root = buildClientTree(report.reports, connection, {

@@ -85,6 +85,11 @@ export interface ExporterConfig {
   readonly hooks: ExporterHooks;
   readonly failureDetection: FailureDetection;
   readonly exitOnLeaseEnd: boolean;
+  /**
+   * Where the value (or key) at a field path is written, for errors found after loading, such as
+   * a driver rejecting its `config`. A path past the document points at the nearest parent.
+   */
+  readonly locate: (path: readonly PropertyKey[], at?: "value" | "key") => SourceLocation;
 }
 
 interface RawInstance {
@@ -258,6 +263,7 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
     },
     failureDetection: raw.failureDetection,
     exitOnLeaseEnd: raw.exitOnLeaseEnd,
+    locate: (path, at) => source.locate(path, at),
   };
 }
 

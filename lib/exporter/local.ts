@@ -16,6 +16,12 @@ export interface LocalExporter extends AsyncDisposable {
   readonly dir: string;
   readonly session: Session;
   close(): Promise<void>;
+  /**
+   * Closes the drivers and removes the socket but leaves client connections to die with the
+   * process, instead of sending them an HTTP/2 GOAWAY: a GOAWAY can crash a connected Deno client
+   * (denoland/deno#36788), while a closed socket is a clean UNAVAILABLE. Exit right after.
+   */
+  closeBeforeExit(): Promise<void>;
 }
 
 /** Options of {@linkcode startLocalExporter}. */
@@ -45,13 +51,21 @@ export async function startLocalExporter(
     const server = await serveSession(session, socket.path);
     const privateDir = dir;
     let closing: Promise<void> | undefined;
-    const close = () =>
+    const shutdown = (graceful: boolean) =>
       closing ??= (async () => {
-        await server.close();
+        if (graceful) await server.close();
         await session.close();
         await Deno.remove(privateDir, { recursive: true }).catch(() => {});
       })();
-    return { address: server.address, dir, session, close, [Symbol.asyncDispose]: close };
+    const close = () => shutdown(true);
+    return {
+      address: server.address,
+      dir,
+      session,
+      close,
+      closeBeforeExit: () => shutdown(false),
+      [Symbol.asyncDispose]: close,
+    };
   } catch (error) {
     await session.close().catch(() => {});
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -27,13 +27,16 @@ interface PendingProxy {
   instance: DriverInstance;
 }
 
-function errorAt(instance: DriverInstance, file: string, reason: string, field: string[] = []) {
-  return new ConfigError(reason, {
-    file,
-    line: instance.source.line,
-    column: instance.source.column,
-    field: formatField([...instance.path, ...field]),
-  });
+function errorAt(
+  config: ExporterConfig,
+  instance: DriverInstance,
+  reason: string,
+  field: string[] = [],
+  at: "value" | "key" = "value",
+) {
+  const path = [...instance.path, ...field];
+  const { file, line, column } = field.length ? config.locate(path, at) : instance.source;
+  return new ConfigError(reason, { file, line, column, field: formatField(path) });
 }
 
 function composite(registry: DriverRegistry, options: DriverOptions): Driver {
@@ -56,19 +59,22 @@ export async function buildDriverTree(
   const registry = options.registry ?? defaultDriverRegistry;
   const created: Driver[] = [];
   const proxies: PendingProxy[] = [];
-  const file = config.path;
 
   const build = (instance: DriverInstanceDriver): Driver => {
     const type = registry.get(instance.type);
-    if (!type) throw errorAt(instance, file, `Unknown driver type "${instance.type}"`, ["type"]);
+    if (!type) throw errorAt(config, instance, `Unknown driver type "${instance.type}"`, ["type"]);
     const parsed = type.config.safeParse(instance.config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
+      // point an unknown key at the key itself, anything else at the offending value
+      const unknownKey = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+      const field = ["config", ...issue.path.map(String)];
       throw errorAt(
+        config,
         instance,
-        file,
         `Invalid config for driver "${instance.type}": ${issue.message}`,
-        ["config", ...issue.path.map(String)],
+        unknownKey === undefined ? field : [...field, unknownKey],
+        unknownKey === undefined ? "value" : "key",
       );
     }
     const driverOptions: DriverOptions = {
@@ -79,8 +85,8 @@ export async function buildDriverTree(
       return type.create(parsed.data, driverOptions);
     } catch (error) {
       throw errorAt(
+        config,
         instance,
-        file,
         `Cannot start driver "${instance.type}": ${(error as Error).message}`,
       );
     }
@@ -95,7 +101,10 @@ export async function buildDriverTree(
       if (instance.kind === "driver" && PROXY_TYPES.has(instance.type)) {
         const ref = instance.config.ref;
         if (typeof ref !== "string" || ref === "") {
-          throw errorAt(instance, file, "A Proxy needs a non-empty string ref", ["config", "ref"]);
+          throw errorAt(config, instance, "A Proxy needs a non-empty string ref", [
+            "config",
+            "ref",
+          ]);
         }
         proxies.push({ parent, name, ref, instance });
         continue;
@@ -115,7 +124,7 @@ export async function buildDriverTree(
   try {
     attach(root, config.export);
     for (const proxy of proxies) {
-      proxy.parent.addChild(proxy.name, resolveRef(root, proxy, file));
+      proxy.parent.addChild(proxy.name, resolveRef(config, root, proxy));
     }
   } catch (error) {
     for (const driver of created.reverse()) await Promise.resolve(driver.close()).catch(() => {});
@@ -124,12 +133,12 @@ export async function buildDriverTree(
   return root;
 }
 
-function resolveRef(root: Driver, proxy: PendingProxy, file: string): Driver {
+function resolveRef(config: ExporterConfig, root: Driver, proxy: PendingProxy): Driver {
   let node = root;
   for (const part of proxy.ref.split(".")) {
     const next = node.children.get(part);
     if (!next) {
-      throw errorAt(proxy.instance, file, `Reference "${proxy.ref}" names no driver`, ["ref"]);
+      throw errorAt(config, proxy.instance, `Reference "${proxy.ref}" names no driver`, ["ref"]);
     }
     node = next;
   }

@@ -95,7 +95,7 @@ Deno.test("buildDriverTree() rejects an invalid driver config with its field", a
     buildDriverTree(config(`export:\n  x:\n    type: Leaf\n    config: {volts: 3}\n`), {
       registry,
     }),
-    /lab\.yaml:5:11: Invalid config for driver "Leaf": .*volts.* at export\.x\.config/,
+    /lab\.yaml:6:14: Invalid config for driver "Leaf": .*volts.* at export\.x\.config\.volts/,
   );
 });
 
