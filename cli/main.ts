@@ -37,7 +37,8 @@ export async function main(args: string[]): Promise<number> {
       } catch (error) {
         return exitCodeFor(error, { usageExitCode: 1 });
       }
-      return 0;
+      // a driver command reports a non-zero result (e.g. a shell method's code) via exitCode
+      return Deno.exitCode;
     }
     await jmpProgram().parseAsync(args, { from: "user" });
     return 0;

@@ -56,3 +56,16 @@ export {
   saveUserConfig,
 } from "./user_config.ts";
 export type { UserConfig } from "./user_config.ts";
+export {
+  clientConfigDir,
+  currentClientAlias,
+  listClientConfigFiles,
+  listExporterConfigFiles,
+  loadUserConfigOrDefault,
+  pathExists,
+  saveNewExporterConfig,
+  setCurrentClient,
+  stringifyNewExporterConfig,
+  userExporterConfigDir,
+} from "./config_store.ts";
+export type { ConfigFileEntry, NewExporterConfig } from "./config_store.ts";

@@ -29,12 +29,14 @@ import bzip2Module from "unbzip2-stream/lib/bzip2.js";
 export type ContentEncoding = "gzip" | "xz" | "bz2" | "zstd";
 
 /** Every content encoding of the protocol. */
-export const CONTENT_ENCODINGS: readonly ContentEncoding[] = Object.freeze([
-  "gzip",
-  "xz",
-  "bz2",
-  "zstd",
-] as const);
+export const CONTENT_ENCODINGS: readonly ContentEncoding[] = Object.freeze(
+  [
+    "gzip",
+    "xz",
+    "bz2",
+    "zstd",
+  ] as const,
+);
 
 /** The encodings {@linkcode decodeStream} reads: all of them. */
 export const DECODABLE: readonly ContentEncoding[] = CONTENT_ENCODINGS;
@@ -148,7 +150,11 @@ export function decodeStream(
     case "gzip":
       return new CodecStream("decode", "gzip", (input) => generatorStream(gzipDecode, input));
     case "xz":
-      return new CodecStream("decode", "xz", async (input) => (await loadXz()).decompressStream(input));
+      return new CodecStream(
+        "decode",
+        "xz",
+        async (input) => (await loadXz()).decompressStream(input),
+      );
     case "bz2":
       return new CodecStream("decode", "bz2", (input) => generatorStream(bz2Decode, input));
     case "zstd":
@@ -436,6 +442,9 @@ async function* gzipDecode(reader: ReadableStreamDefaultReader<Uint8Array>) {
   const head = await readAtLeast(reader, 2);
   const first = concat(head.chunks, 2);
   const gzip = first.length < 2 || (first[0] === 0x1f && first[1] === 0x8b);
+  // A zlib header: deflate (method 8) with a window of at most 32 KiB, and a multiple of 31.
+  const zlibHeader = (first[0]! & 0x8f) === 0x08 && ((first[0]! << 8) | first[1]!) % 31 === 0;
+  if (!gzip && !zlibHeader) throw new Error("neither gzip nor zlib data (no gzip or zlib header)");
   const stream = gzip
     ? zlib.createGunzip({ chunkSize: NODE_CHUNK })
     : zlib.createInflate({ chunkSize: NODE_CHUNK });
@@ -702,6 +711,7 @@ class ZstdFrames {
   #checksummed = false;
   #last = false;
   #seen = 0;
+  #frames = 0;
   /** The content checksum of the frame that ended last, if it has one. */
   checksum: number | undefined;
 
@@ -751,13 +761,14 @@ class ZstdFrames {
     switch (this.#state) {
       case Frame.Magic: {
         const magic = this.#u32();
+        this.#frames++;
         if (magic === ZSTD_MAGIC) {
           this.#expect(Frame.Descriptor, 1);
         } else if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
           this.#expect(Frame.SkippableSize, 4);
         } else {
           throw new Error(
-            this.#seen <= 4 ? "not zstd data (no frame magic)" : "unexpected data after a frame",
+            this.#frames === 1 ? "not zstd data (no frame magic)" : "unexpected data after a frame",
           );
         }
         return false;

@@ -1,0 +1,225 @@
+/**
+ * Byte-stream throughput, client -> exporter, over a Unix socket, three ways in one process:
+ *
+ * - **raw socket**: `Deno.connect` to a `Deno.listen` Unix socket, bytes copied and discarded.
+ * - **bare grpc-js**: one bidirectional grpc-js stream of raw 64 KiB messages (identity
+ *   serializers), discarded by the server: the floor for anything carried over gRPC here.
+ * - **session stream**: `DriverClient.stream()` on a driver whose byte-stream method discards
+ *   what it receives, through the real Session: frame codec, GOAWAY handling, web-stream
+ *   adapters and backpressure on both sides.
+ *
+ * Each run moves `--mib` MiB (default 1024) in 64 KiB chunks; runs alternate between targets
+ * for `--rounds` rounds and the best round of each is reported (the machine is noisy), with the
+ * ratios session/bare and session/raw. The target (session at least 0.8x bare grpc-js) is
+ * reported, never enforced.
+ *
+ * Usage: `deno run -A bench/stream_throughput.ts [--mib N] [--rounds N] [--json]`
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { parseArgs } from "node:util";
+import {
+  byteStream,
+  defineInterface,
+  Driver,
+  type ExportedMethod,
+  exportMethods,
+} from "@jumpstarter/lib/driver";
+import { serve } from "@jumpstarter/lib/testing";
+
+const CHUNK = 64 * 1024;
+const TARGET_RATIO = 0.8;
+
+const sinkInterface = defineInterface({
+  client: "bench.SinkClient",
+  methods: { connect: byteStream() },
+});
+
+/** Counts and discards every byte it is sent; answers nothing. */
+class Sink extends Driver {
+  readonly interface = sinkInterface;
+  received = 0;
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(sinkInterface, {
+      connect: () => {
+        const readable = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+        const writable = new WritableStream<Uint8Array>({
+          write: (chunk) => void (this.received += chunk.byteLength),
+        });
+        return { readable, writable };
+      },
+    });
+  }
+}
+
+type Runner = (bytes: number) => Promise<void>;
+
+async function rawSocket(dir: string): Promise<{ run: Runner; close(): Promise<void> }> {
+  const path = `${dir}/raw.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        for await (const _ of conn.readable) { /* discard */ }
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  const chunk = new Uint8Array(CHUNK);
+  return {
+    run: async (bytes) => {
+      const conn = await Deno.connect({ transport: "unix", path });
+      const writer = conn.writable.getWriter();
+      for (let sent = 0; sent < bytes; sent += CHUNK) await writer.write(chunk);
+      await writer.close();
+    },
+    close: async () => {
+      listener.close();
+      await accepting;
+    },
+  };
+}
+
+async function bareGrpc(dir: string): Promise<{ run: Runner; close(): Promise<void> }> {
+  const path = `${dir}/grpc.sock`;
+  const identity = (b: Buffer) => b;
+  const definition = {
+    sink: {
+      path: "/bench.Sink/Sink",
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  };
+  const server = new grpc.Server();
+  server.addService(definition, {
+    sink: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      call.on("data", () => {});
+      call.on("end", () => call.end());
+    },
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(
+      `unix:${path}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error) => error ? reject(error) : resolve(),
+    )
+  );
+  const client = new grpc.Client(`unix:${path}`, grpc.credentials.createInsecure());
+  const chunk = Buffer.alloc(CHUNK);
+  return {
+    run: async (bytes) => {
+      const call = client.makeBidiStreamRequest(
+        "/bench.Sink/Sink",
+        identity,
+        identity,
+        new grpc.Metadata(),
+      );
+      const ended = new Promise<void>((resolve, reject) => {
+        call.on("data", () => {});
+        call.on("end", resolve);
+        call.on("error", reject);
+      });
+      for (let sent = 0; sent < bytes; sent += CHUNK) {
+        if (!call.write(chunk)) await new Promise((resolve) => call.once("drain", resolve));
+      }
+      call.end();
+      await ended;
+    },
+    close: async () => {
+      client.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
+
+async function sessionStream(): Promise<{ run: Runner; close(): Promise<void> }> {
+  const sink = new Sink();
+  const served = await serve(sink);
+  const chunk = new Uint8Array(CHUNK);
+  return {
+    run: async (bytes) => {
+      const stream = await served.client.stream("connect");
+      const draining = stream.readable.pipeTo(new WritableStream());
+      const writer = stream.writable.getWriter();
+      for (let sent = 0; sent < bytes; sent += CHUNK) await writer.write(chunk);
+      await writer.close();
+      await draining;
+    },
+    close: () => served.close(),
+  };
+}
+
+async function measure(run: Runner, bytes: number): Promise<number> {
+  const started = performance.now();
+  await run(bytes);
+  const seconds = (performance.now() - started) / 1000;
+  return bytes / (1024 * 1024) / seconds;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      mib: { type: "string", default: "1024" },
+      rounds: { type: "string", default: "3" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const bytes = Number(values.mib) * 1024 * 1024;
+  const rounds = Number(values.rounds);
+  const dir = await Deno.makeTempDir({ prefix: "jmp-bench-" });
+  const targets = {
+    raw: await rawSocket(dir),
+    bare: await bareGrpc(dir),
+    session: await sessionStream(),
+  };
+  const best = { raw: 0, bare: 0, session: 0 };
+  try {
+    for (const target of Object.values(targets)) await target.run(16 * 1024 * 1024);
+    for (let round = 0; round < rounds; round++) {
+      for (const name of ["raw", "bare", "session"] as const) {
+        best[name] = Math.max(best[name], await measure(targets[name].run, bytes));
+      }
+    }
+  } finally {
+    for (const target of Object.values(targets)) await target.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  const report = {
+    mib: Number(values.mib),
+    rounds,
+    mibPerSecond: best,
+    ratio: { sessionOverBare: best.session / best.bare, sessionOverRaw: best.session / best.raw },
+    target: { minRatio: TARGET_RATIO, met: best.session / best.bare >= TARGET_RATIO },
+  };
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  console.log(`Byte stream client -> exporter, ${values.mib} MiB per run, best of ${rounds}`);
+  for (
+    const [name, label] of [["raw", "raw unix socket"], ["bare", "bare grpc-js bidi"], [
+      "session",
+      "session stream",
+    ]] as const
+  ) {
+    console.log(`  ${label.padEnd(20)} ${best[name].toFixed(0).padStart(6)} MiB/s`);
+  }
+  console.log(
+    `  session / bare grpc-js: ${report.ratio.sessionOverBare.toFixed(2)}x, session / raw: ${
+      report.ratio.sessionOverRaw.toFixed(2)
+    }x`,
+  );
+  console.log(
+    `  target: at least ${TARGET_RATIO}x the bare grpc-js stream -- ${
+      report.target.met ? "met" : "NOT met"
+    }`,
+  );
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,117 @@
+/**
+ * The router: pairs the two `RouterService.Stream` calls that present the same router token
+ * (client end and exporter end of one tunnel) and copies frames between them unchanged. It never
+ * looks inside: frames are forwarded as raw message bytes (StreamRequest and StreamResponse
+ * share their layout), GOAWAY included; a half-close is not passed on, as upstream.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Buffer } from "node:buffer";
+import { type Authority, TokenError } from "./auth.ts";
+
+type Call = grpc.ServerDuplexStream<Buffer, Buffer>;
+
+const identity = (bytes: Buffer) => bytes;
+
+/** The router's service definition, on raw bytes. */
+export const routerServiceDefinition: grpc.ServiceDefinition = {
+  stream: {
+    path: "/jumpstarter.v1.RouterService/Stream",
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+function bearer(call: Call): string | undefined {
+  const values = call.metadata.get("authorization");
+  if (values.length !== 1) return undefined;
+  const match = /^bearer\s+(.+)$/i.exec(String(values[0]));
+  return match?.[1];
+}
+
+function fail(call: Call, code: grpc.status, details: string): void {
+  call.emit("error", Object.assign(new Error(details), { code, details }));
+}
+
+/** Copies frames from `from` to `to` with backpressure; resolves when `from` ends or fails. */
+function forward(from: Call, to: Call): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    from.on("data", (frame: Buffer) => {
+      if (!to.write(frame)) {
+        from.pause();
+        to.once("drain", () => from.resume());
+      }
+    });
+    from.once("end", () => resolve(undefined));
+    from.once("error", (error: Error) => resolve(error));
+    from.once("cancelled", () => resolve(new Error("peer cancelled")));
+  });
+}
+
+/** Pairs tunnel ends by stream id. */
+export class Router {
+  readonly #authority: Authority;
+  readonly #parked = new Map<string, Call>();
+  #paired = 0;
+
+  constructor(authority: Authority) {
+    this.#authority = authority;
+  }
+
+  /** Streams currently waiting for their peer. */
+  get parked(): number {
+    return this.#parked.size;
+  }
+
+  /** Tunnels paired since start. */
+  get paired(): number {
+    return this.#paired;
+  }
+
+  /** The grpc-js implementation of `RouterService`. */
+  implementation(): grpc.UntypedServiceImplementation {
+    return { stream: (call: Call) => void this.#accept(call) };
+  }
+
+  async #accept(call: Call): Promise<void> {
+    const token = bearer(call);
+    if (!token) return fail(call, grpc.status.UNAUTHENTICATED, "missing router token");
+    let streamId: string;
+    try {
+      streamId = await this.#authority.verifyRouterToken(token);
+    } catch (error) {
+      const details = error instanceof TokenError ? error.message : "invalid router token";
+      return fail(call, grpc.status.UNAUTHENTICATED, details);
+    }
+    const waiting = this.#parked.get(streamId);
+    if (!waiting) {
+      this.#parked.set(streamId, call);
+      const unpark = () => {
+        if (this.#parked.get(streamId) === call) this.#parked.delete(streamId);
+      };
+      call.once("cancelled", unpark);
+      call.once("error", unpark);
+      return;
+    }
+    this.#parked.delete(streamId);
+    this.#paired++;
+    await this.#pair(waiting, call);
+  }
+
+  async #pair(first: Call, second: Call): Promise<void> {
+    for (const call of [first, second]) call.sendMetadata(new grpc.Metadata());
+    const directions = [forward(first, second), forward(second, first)];
+    // a broken side ends the tunnel (the other completes with OK, as upstream); half-closes
+    // only end their own direction, and the calls complete once both directions are done
+    const firstEnded = await Promise.race(directions);
+    if (!firstEnded) await Promise.all(directions);
+    for (const call of [first, second]) {
+      try {
+        call.end();
+      } catch { /* already gone */ }
+    }
+  }
+}

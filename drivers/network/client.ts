@@ -1,0 +1,73 @@
+import {
+  type ClientInit,
+  type Connection,
+  defaultClientRegistry,
+  DriverClient,
+} from "@jumpstarter/lib/client";
+import {
+  type Forwarder,
+  type ForwardOptions,
+  forwardTcpListener,
+  forwardUnixListener,
+  type UnixForwarder,
+} from "./forward.ts";
+import { networkInterface } from "./interface.ts";
+import { type NetworkStream, openNetworkStream } from "./network_stream.ts";
+
+/** Options of {@linkcode NetworkClient.forwardTcp}. */
+export interface ForwardTcpOptions extends ForwardOptions {
+  /** Local address to listen on (default `127.0.0.1`). */
+  address?: string;
+  /** Local port to listen on; 0 (the default) lets the system pick one. */
+  port?: number;
+}
+
+/**
+ * Client of any network driver (TcpNetwork, UdpNetwork, UnixNetwork, EchoNetwork...): opens raw
+ * connections through the exporter and forwards local ports to them.
+ */
+export class NetworkClient extends DriverClient {
+  readonly #connection: Connection;
+
+  constructor(init: ClientInit) {
+    super(init);
+    this.#connection = init.connection;
+  }
+
+  /**
+   * Opens one connection to the driver's endpoint. Close the writable to end the sending side
+   * (the readable then ends when the endpoint ends its side); cancel the readable, call `abort()`
+   * or dispose it to drop the connection. For UDP, each chunk written is one datagram.
+   *
+   * @throws {ConnectionError} when the exporter cannot reach its endpoint (names it).
+   */
+  connect(): Promise<NetworkStream> {
+    return openNetworkStream(this.#connection, this.uuid, "connect");
+  }
+
+  /**
+   * Listens on a local TCP port; every accepted connection opens its own `connect` stream.
+   *
+   * @example Reach a web server next to the device
+   * ```ts ignore
+   * await using forward = await client.forwardTcp();
+   * await fetch(`http://${forward.address}:${forward.port}/`);
+   * ```
+   */
+  forwardTcp(options: ForwardTcpOptions = {}): Promise<Forwarder> {
+    const { address = "127.0.0.1", port = 0, ...rest } = options;
+    return Promise.resolve().then(() =>
+      forwardTcpListener(address, port, () => this.connect(), rest)
+    );
+  }
+
+  /**
+   * Listens on a local Unix socket (a fresh temporary path when `path` is omitted); every
+   * accepted connection opens its own `connect` stream.
+   */
+  forwardUnix(path?: string, options: ForwardOptions = {}): Promise<UnixForwarder> {
+    return forwardUnixListener(path, () => this.connect(), options);
+  }
+}
+
+defaultClientRegistry.register(NetworkClient, networkInterface.client);

@@ -1,0 +1,183 @@
+/**
+ * Exporter-side network drivers: each exports one byte stream, `connect`, that opens a new
+ * connection to an endpoint reachable from the exporter (TCP, UDP, Unix socket) or echoes.
+ */
+import {
+  Driver,
+  type DriverOptions,
+  type ExportedMethod,
+  exportMethods,
+} from "@jumpstarter/lib/driver";
+import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import type { ByteStream } from "@jumpstarter/lib/streams";
+import { ConnectionError } from "@jumpstarter/lib/wire";
+import { describeError, formatHostPort } from "./address.ts";
+import {
+  echoConfig,
+  type HostPortConfig,
+  hostPortConfig,
+  type UnixConfig,
+  unixConfig,
+} from "./config.ts";
+import { networkInterface } from "./interface.ts";
+import { type SocketStream, socketStream } from "./socket_stream.ts";
+import { openUdp } from "./udp_stream.ts";
+
+/**
+ * A driver whose `connect` opens a socket. It keeps track of the open ones so that `close()` at
+ * session end releases every connection still in use.
+ */
+abstract class SocketNetwork extends Driver {
+  readonly interface = networkInterface;
+  readonly #open = new Set<SocketStream>();
+
+  /** Opens one new connection to the endpoint. */
+  protected abstract dial(): Promise<SocketStream>;
+
+  /** How many connections are open right now. */
+  get openConnections(): number {
+    return this.#open.size;
+  }
+
+  /** Settles once no connection is open any more. */
+  async idle(): Promise<void> {
+    while (this.#open.size > 0) await Promise.all([...this.#open].map((stream) => stream.closed));
+  }
+
+  async connect(): Promise<ByteStream> {
+    const stream = await this.dial();
+    this.#open.add(stream);
+    stream.closed.then(() => this.#open.delete(stream));
+    return stream;
+  }
+
+  override close(): void {
+    for (const stream of this.#open) stream.close();
+  }
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(networkInterface, { connect: () => this.connect() });
+  }
+}
+
+/** Connects to a TCP service, one TCP connection per stream. */
+export class TcpNetwork extends SocketNetwork {
+  readonly host: string;
+  readonly port: number;
+
+  constructor(config: HostPortConfig, options: DriverOptions = {}) {
+    super(options);
+    this.host = config.host;
+    this.port = config.port;
+  }
+
+  protected async dial(): Promise<SocketStream> {
+    this.logger.debug(`Connecting TCP host=${this.host} port=${this.port}`);
+    try {
+      return socketStream(await Deno.connect({ hostname: this.host, port: this.port }));
+    } catch (error) {
+      throw new ConnectionError(
+        `Cannot connect to TCP ${formatHostPort(this.host, this.port)}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * Talks to a UDP service: each stream is a connected UDP socket; one chunk from the client is one
+ * datagram to `host:port`, one datagram back is one chunk to the client.
+ */
+export class UdpNetwork extends SocketNetwork {
+  readonly host: string;
+  readonly port: number;
+
+  constructor(config: HostPortConfig, options: DriverOptions = {}) {
+    super(options);
+    this.host = config.host;
+    this.port = config.port;
+  }
+
+  protected dial(): Promise<SocketStream> {
+    this.logger.debug(`Connecting UDP host=${this.host} port=${this.port}`);
+    const where = formatHostPort(this.host, this.port);
+    return openUdp(this.host, this.port, {
+      onDrop: () => this.logger.warning(`Dropped a datagram from UDP ${where}: reader too slow`),
+    });
+  }
+}
+
+/** Connects to a Unix domain socket on the exporter, one connection per stream. */
+export class UnixNetwork extends SocketNetwork {
+  readonly path: string;
+
+  constructor(config: UnixConfig, options: DriverOptions = {}) {
+    super(options);
+    this.path = config.path;
+  }
+
+  protected async dial(): Promise<SocketStream> {
+    this.logger.debug(`Connecting UDS path=${this.path}`);
+    try {
+      return socketStream(await Deno.connect({ transport: "unix", path: this.path }));
+    } catch (error) {
+      throw new ConnectionError(
+        `Cannot connect to Unix socket ${this.path}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** Sends every byte straight back; ends when the client ends its side. For trying things out. */
+export class EchoNetwork extends Driver {
+  readonly interface = networkInterface;
+
+  constructor(options: DriverOptions = {}) {
+    super(options);
+  }
+
+  connect(): ByteStream {
+    this.logger.debug("Connecting Echo");
+    // upstream buffers 32 chunks in memory
+    return new TransformStream<Uint8Array, Uint8Array>(
+      undefined,
+      { highWaterMark: 32 },
+      { highWaterMark: 0 },
+    );
+  }
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(networkInterface, { connect: () => this.connect() });
+  }
+}
+
+export const tcpNetworkType = defineDriverType({
+  name: "TcpNetwork",
+  aliases: ["jumpstarter_driver_network.driver.TcpNetwork"],
+  config: hostPortConfig,
+  create: (config, options) => new TcpNetwork(config, options),
+});
+
+export const udpNetworkType = defineDriverType({
+  name: "UdpNetwork",
+  aliases: ["jumpstarter_driver_network.driver.UdpNetwork"],
+  config: hostPortConfig,
+  create: (config, options) => new UdpNetwork(config, options),
+});
+
+export const unixNetworkType = defineDriverType({
+  name: "UnixNetwork",
+  aliases: ["jumpstarter_driver_network.driver.UnixNetwork"],
+  config: unixConfig,
+  create: (config, options) => new UnixNetwork(config, options),
+});
+
+export const echoNetworkType = defineDriverType({
+  name: "EchoNetwork",
+  aliases: ["jumpstarter_driver_network.driver.EchoNetwork"],
+  config: echoConfig,
+  create: (_config, options) => new EchoNetwork(options),
+});
+
+defaultDriverRegistry.register(tcpNetworkType, udpNetworkType, unixNetworkType, echoNetworkType);

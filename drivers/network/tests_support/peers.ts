@@ -1,0 +1,121 @@
+/**
+ * Real peers for the network tests: socat listeners as subprocesses, curl, and a few helpers.
+ */
+
+/** A port that was free a moment ago (bind to 0, read it, release it). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** A running socat, stopped (with its log kept for failure messages) on dispose. */
+export interface Socat extends AsyncDisposable {
+  readonly log: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `socat -d -d <a> <b>` and resolves once it reports that it is listening.
+ *
+ * @example Echo server on a TCP port: `startSocat(`TCP4-LISTEN:${port},reuseaddr,fork`, "PIPE")`
+ */
+export async function startSocat(a: string, b: string): Promise<Socat> {
+  const child = new Deno.Command("socat", {
+    args: ["-d", "-d", a, b],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  for (;;) {
+    const { value, done } = await lines.read();
+    if (done) {
+      await child.status;
+      throw new Error(`socat ${a} ${b} exited before listening:\n${log}`);
+    }
+    log += value;
+    if (log.includes("listening on")) break;
+  }
+  // keep draining so socat never blocks on a full pipe
+  const draining = (async () => {
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) return;
+      log += value;
+    }
+  })().catch(() => {});
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    stopping ??= (async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      // forked children of a killed socat may still hold the pipe: stop reading it
+      await lines.cancel().catch(() => {});
+      await draining;
+    })();
+  return { log: () => log, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Runs curl with `args` (plus `-sS`), returning its exit code, stdout and stderr. */
+export async function curl(
+  args: string[],
+): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+  const result = await new Deno.Command("curl", {
+    args: ["-sS", "--max-time", "30", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: result.code,
+    stdout: result.stdout,
+    stderr: new TextDecoder().decode(result.stderr),
+  };
+}
+
+/** Hex SHA-256 of `bytes`. */
+export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Everything a readable yields, concatenated. */
+export async function collect(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(readable).arrayBuffer());
+}
+
+/**
+ * Writes `data` to `conn` while reading, half-closes after the last byte, and reads until the
+ * peer ends; returns what came back. The connection is closed afterwards.
+ */
+export async function exchange(conn: Deno.Conn, data: Uint8Array): Promise<Uint8Array> {
+  const writing = (async () => {
+    for (let offset = 0; offset < data.byteLength;) {
+      offset += await conn.write(data.subarray(offset));
+    }
+    await conn.closeWrite();
+  })();
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    for (let count; (count = await conn.read(buffer)) !== null;) {
+      chunks.push(buffer.slice(0, count));
+    }
+    await writing;
+  } finally {
+    conn.close();
+  }
+  return await collect(ReadableStream.from(chunks));
+}
+
+/** Random bytes (crypto.getRandomValues fills at most 64 KiB per call). */
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(length);
+  for (let offset = 0; offset < length; offset += 65536) {
+    crypto.getRandomValues(bytes.subarray(offset, Math.min(offset + 65536, length)));
+  }
+  return bytes;
+}

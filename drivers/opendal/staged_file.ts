@@ -1,0 +1,72 @@
+/**
+ * Replacing a file-backed medium safely: the image is streamed into a staging file next to the
+ * target and renamed over it only once every byte arrived (and the checksum matched), so a broken
+ * upload never leaves a partial image that looks complete.
+ */
+import { basename, dirname, join } from "node:path";
+import { InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { Digest } from "./digest.ts";
+import type { WriteResult } from "./types.ts";
+
+/** Options of {@linkcode writeStaged}. */
+export interface StagedWriteOptions {
+  /** Largest image accepted; the file is then extended (sparse) to exactly this size. */
+  capacity?: number;
+  /** SHA-256 the written bytes must have, or the target is left alone. */
+  expectedSha256?: string;
+}
+
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) offset += await file.write(chunk.subarray(offset));
+}
+
+/** The staging name for `target`: hidden, in the same directory (so rename is atomic). */
+export function stagingPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${crypto.randomUUID()}.partial`);
+}
+
+/**
+ * Streams `data` into a staging file and renames it over `target`. On any failure the staging
+ * file is removed and `target` keeps its previous content.
+ *
+ * @throws {InvalidArgumentError} when the image is too large or its checksum differs.
+ */
+export async function writeStaged(
+  target: string,
+  data: ReadableStream<Uint8Array>,
+  options: StagedWriteOptions = {},
+): Promise<WriteResult> {
+  const staging = stagingPath(target);
+  const file = await Deno.open(staging, { write: true, createNew: true });
+  let open = true;
+  try {
+    const digest = new Digest();
+    for await (const chunk of data) {
+      if (options.capacity !== undefined && digest.size + chunk.byteLength > options.capacity) {
+        throw new InvalidArgumentError(
+          `Cannot write the image to ${target}: it is larger than the ${options.capacity}-byte storage`,
+        );
+      }
+      digest.update(chunk);
+      await writeAll(file, chunk);
+    }
+    const result = { size: digest.size, sha256: digest.hex() };
+    const expected = options.expectedSha256?.toLowerCase();
+    if (expected !== undefined && expected !== result.sha256) {
+      throw new InvalidArgumentError(
+        `Checksum mismatch for the image written to ${target}: expected sha256 ${expected}, got ${result.sha256} (${result.size} bytes); the storage was left unchanged`,
+      );
+    }
+    if (options.capacity !== undefined) await file.truncate(options.capacity);
+    await file.syncData();
+    file.close();
+    open = false;
+    await Deno.rename(staging, target);
+    return result;
+  } catch (error) {
+    if (open) file.close();
+    await Deno.remove(staging).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Both ends of the distributed data path (spec/protocol.md 6.3). The client listens on a local
+ * Unix socket; every connection its gRPC stack opens there is dialled through the controller and
+ * tunnelled to a router. The exporter, for every ListenResponse, connects to its own session
+ * socket and tunnels that connection to the router with the same token, where the two meet.
+ */
+import { bridge, type RouterChannels } from "./router_stream.ts";
+
+/** A router endpoint and token, from `Dial` (client) or `Listen` (exporter). */
+export interface RouterTicket {
+  routerEndpoint: string;
+  routerToken: string;
+}
+
+/** A local socket whose connections are tunnelled to the leased exporter. */
+export interface TunnelListener extends AsyncDisposable {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode listenForLease}. */
+export interface LeaseListenerOptions {
+  /** The Unix socket to create. */
+  path: string;
+  /** Asks the controller for a fresh ticket (one `Dial` per connection, as upstream). */
+  dial(): Promise<RouterTicket>;
+  routers: RouterChannels;
+  /** Told about a connection that could not be tunnelled (it is closed). */
+  onError?: (error: unknown) => void;
+}
+
+/** Listens on `path` and tunnels each accepted connection. */
+export function listenForLease(options: LeaseListenerOptions): TunnelListener {
+  const listener = Deno.listen({ transport: "unix", path: options.path });
+  const active = new Set<Promise<void>>();
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      const work = (async () => {
+        try {
+          const ticket = await options.dial();
+          const tunnel = await options.routers.open(ticket.routerEndpoint, ticket.routerToken);
+          await bridge(conn, tunnel);
+        } catch (error) {
+          options.onError?.(error);
+          try {
+            conn.close();
+          } catch { /* already closed */ }
+        }
+      })();
+      active.add(work);
+      work.finally(() => active.delete(work));
+    }
+  })().catch(() => {});
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      listener.close();
+      await accepting;
+      await Deno.remove(options.path).catch(() => {});
+    })();
+  return { path: options.path, close, [Symbol.asyncDispose]: close };
+}
+
+/** Exporter side: tunnels one new connection to the local session for a ticket. */
+export async function serveTicket(
+  sessionSocket: string,
+  ticket: RouterTicket,
+  routers: RouterChannels,
+): Promise<void> {
+  const conn = await Deno.connect({ transport: "unix", path: sessionSocket });
+  try {
+    const tunnel = await routers.open(ticket.routerEndpoint, ticket.routerToken);
+    await bridge(conn, tunnel);
+  } catch (error) {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+    throw error;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Tunnels through a router: TLS to controllers and routers, router stream ends, the client's
+ * lease socket and the exporter's per-ticket bridge.
+ *
+ * @module
+ */
+export { channelCredentials, fetchCertificateChain, type TlsOptions } from "./tls.ts";
+export { bridge, type RouterChannelOptions, RouterChannels } from "./router_stream.ts";
+export {
+  type LeaseListenerOptions,
+  listenForLease,
+  type RouterTicket,
+  serveTicket,
+  type TunnelListener,
+} from "./listener.ts";
