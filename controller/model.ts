@@ -83,6 +83,8 @@ export interface LeaseRecord {
   release: boolean;
   ended: boolean;
   tags: Record<string, string>;
+  /** Allow a disabled exporter to be assigned (v0.9.0+ `allow_disabled`). */
+  allowDisabled?: boolean;
   createdAt: number;
   /** Monotonic creation order, the FIFO key of the queue. */
   sequence: number;

@@ -25,3 +25,4 @@ export {
   type StatusReply,
   type UnaryHandler,
 } from "./grpc.ts";
+export * as adminV1 from "./gen/jumpstarter/admin/v1/admin_pb.ts";

@@ -168,6 +168,24 @@ Deno.test("UdpNetwork keeps datagram boundaries: one chunk is one datagram, both
   }
 });
 
+Deno.test("UdpNetwork: an oversized datagram breaks that stream with a clear error only", async () => {
+  const driver = new UdpNetwork({ host: "127.0.0.1", port: freePort() });
+  await using served = await serve(driver, NetworkClient);
+  const stream = await served.client.connect();
+  const reading = collect(stream.readable).catch((error) => error);
+  const writer = stream.writable.getWriter();
+  await writer.write(new Uint8Array(70_000)).catch(() => {});
+  const failure = await reading;
+  assert.ok(failure instanceof ConnectionError, `got ${failure}`);
+  assert.match(failure.message, /Cannot send a 70000-byte datagram to UDP 127\.0\.0\.1:\d+: /);
+  await assert.rejects(writer.closed, ConnectionError);
+  await driver.idle();
+  // the exporter keeps serving new streams
+  await using again = await served.client.connect();
+  await again.writable.getWriter().write(new Uint8Array(8));
+  assert.equal(driver.openConnections, 1);
+});
+
 Deno.test("Closing the session drops the connections still open to the target", async () => {
   using target = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const driver = new TcpNetwork({ host: "127.0.0.1", port: target.addr.port });

@@ -101,7 +101,7 @@ export class ListenerForwarder implements ForwarderBase {
       if (!this.#closing) this.#report(error);
     } finally {
       this.#links.delete(link);
-      // after a clean end both are closed already; otherwise this drops what is left
+      // a no-op after a clean end; otherwise it drops what is left of the connection
       link.remote?.abort();
       local.close();
     }

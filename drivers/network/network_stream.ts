@@ -28,7 +28,10 @@ export async function openNetworkStream(
   const metadata = connection.metadata();
   metadata.set(REQUEST_KEY, driverStreamRequest(uuid, method));
   const call = connection.router.stream({ metadata });
+  // the call is over once its status arrived, or once both directions ended cleanly
   let ended = false;
+  let inboundEnded = false;
+  let outboundEnded = false;
   call.on("status", () => ended = true);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -40,12 +43,15 @@ export async function openNetworkStream(
   }
   call.on("error", () => {/* surfaced through the streams */});
   const abort = () => {
-    if (ended) return;
+    if (ended || (inboundEnded && outboundEnded)) return;
     ended = true;
     call.cancel();
   };
   const inner = frameByteStream(call, {
-    onOutboundEnd: () => call.end(),
+    onOutboundEnd: () => {
+      outboundEnded = true;
+      call.end();
+    },
     onAbort: abort,
     mapError: statusToError,
   });
@@ -53,17 +59,28 @@ export async function openNetworkStream(
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      if (!done) return controller.enqueue(value);
+      inboundEnded = true;
+      controller.close();
     },
     cancel(reason) {
       abort();
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
+  // the call failing ends the sending side too, so writers do not wait on a dead stream
+  const writer = inner.writable.getWriter();
+  let outbound: WritableStreamDefaultController | undefined;
+  call.on("error", (error) => outbound?.error(statusToError(error)));
+  const writable = new WritableStream<Uint8Array>({
+    start: (controller) => void (outbound = controller),
+    write: (chunk) => writer.write(chunk),
+    close: () => writer.close(),
+    abort: (reason) => writer.abort(reason),
+  }, { highWaterMark: 1 });
   return {
     readable,
-    writable: inner.writable,
+    writable,
     abort,
     [Symbol.asyncDispose]: () => Promise.resolve(abort()),
   };

@@ -85,7 +85,11 @@ export async function openUdp(
       return new Promise<void>((resolve, reject) =>
         socket.send(chunk, (error) => {
           if (!error) return resolve();
-          reject(new ConnectionError(`Cannot send to UDP ${where}: ${error.message}`));
+          reject(
+            new ConnectionError(
+              `Cannot send a ${chunk.byteLength}-byte datagram to UDP ${where}: ${error.message}`,
+            ),
+          );
         })
       );
     },

@@ -81,10 +81,14 @@ Deno.test("writeIntoRoot stores atomically, makes subdirectories, and stays in t
   await using outside = await tempDir();
   await using dir = await tempDir();
   const root = dir.path;
-  const size = await writeIntoRoot(root, "pxelinux.cfg/default", ReadableStream.from([
-    text.encode("label linux\n"),
-    text.encode("kernel Image\n"),
-  ]));
+  const size = await writeIntoRoot(
+    root,
+    "pxelinux.cfg/default",
+    ReadableStream.from([
+      text.encode("label linux\n"),
+      text.encode("kernel Image\n"),
+    ]),
+  );
   assert.equal(size, 25);
   assert.equal(
     await Deno.readTextFile(`${root}/pxelinux.cfg/default`),

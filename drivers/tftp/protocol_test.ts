@@ -75,8 +75,14 @@ Deno.test("negotiation accepts RFC values, clamps large ones and drops invalid o
   assert.equal(refused.accepted.size, 0);
   assert.equal(negotiate(new Map([["timeout", "256"]]), context).accepted.size, 0);
   // tsize of a netascii transfer is not known up front
-  assert.equal(negotiate(new Map([["tsize", "0"]]), { ...context, mode: "netascii" }).accepted.size, 0);
-  assert.deepEqual([...negotiate(new Map([["blksize", "8"]]), context).accepted], [["blksize", "8"]]);
+  assert.equal(
+    negotiate(new Map([["tsize", "0"]]), { ...context, mode: "netascii" }).accepted.size,
+    0,
+  );
+  assert.deepEqual([...negotiate(new Map([["blksize", "8"]]), context).accepted], [[
+    "blksize",
+    "8",
+  ]]);
 });
 
 Deno.test("BlockReader fills blocks across chunk boundaries and ends short", async () => {

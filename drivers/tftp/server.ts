@@ -39,6 +39,13 @@ export interface TftpServerOptions {
   log?: ServerLog;
 }
 
+/** A request being served: from whom, its transfer once started, and its end. */
+interface Running {
+  key: string;
+  transfer?: ReadTransfer;
+  done?: Promise<void>;
+}
+
 const silent: ServerLog = { debug() {}, info() {}, warning() {} };
 
 function describe(peer: Peer): string {
@@ -58,8 +65,7 @@ export class TftpServer {
   readonly #log: ServerLog;
   readonly #socket: UdpSocket;
   readonly #stop = new AbortController();
-  /** Running transfers by client `address:port`, so a repeated request starts nothing new. */
-  readonly #transfers = new Map<string, Promise<void>>();
+  readonly #transfers = new Set<Running>();
 
   private constructor(options: TftpServerOptions, root: string, socket: UdpSocket) {
     this.#options = options;
@@ -104,7 +110,7 @@ export class TftpServer {
       this.#stop.abort();
       this.#socket.close();
     }
-    await Promise.all(this.#transfers.values());
+    await Promise.all([...this.#transfers].map((running) => running.done));
   }
 
   #reply(to: Peer, code: number, message: string): void {
@@ -144,19 +150,27 @@ export class TftpServer {
 
   #startTransfer(request: Request, from: Peer): void {
     const key = describe(from);
-    if (this.#transfers.has(key)) {
-      this.#log.debug(`Repeated request from ${key} ignored: its transfer is running`);
-      return;
+    for (const running of this.#transfers) {
+      // a client repeating its request before anything was acknowledged is still waiting for
+      // the first reply: the running transfer gives it
+      if (running.key === key && !running.transfer?.started) {
+        this.#log.debug(`Repeated request from ${key} ignored: its transfer is starting`);
+        return;
+      }
     }
-    const running = this.#serve(request, from).finally(() => this.#transfers.delete(key));
-    this.#transfers.set(key, running);
+    const running: Running = { key };
+    this.#transfers.add(running);
+    running.done = this.#serve(request, from, running).finally(() => {
+      this.#transfers.delete(running);
+    });
   }
 
-  async #serve(request: Request, from: Peer): Promise<void> {
+  async #serve(request: Request, from: Peer, running: Running): Promise<void> {
     const who = describe(from);
     const name = request.filename;
     if (request.mode !== "octet" && request.mode !== "netascii") {
       this.#log.warning(`Refused "${name}" to ${who}: unsupported mode "${request.mode}"`);
+      this.#transfers.delete(running);
       this.#reply(from, ErrorCode.ILLEGAL_OPERATION, `Unsupported transfer mode "${request.mode}"`);
       return;
     }
@@ -166,6 +180,7 @@ export class TftpServer {
     } catch (error) {
       const code = error instanceof PathRefusedError ? error.code : ErrorCode.NOT_DEFINED;
       const reason = error instanceof Error ? error.message : String(error);
+      this.#transfers.delete(running);
       this.#log.warning(`Refused "${name}" to ${who}: ${reason}`);
       this.#reply(from, code, `${errorCodeName(code)}: ${reason}`);
       return;
@@ -193,8 +208,10 @@ export class TftpServer {
       signal: this.#stop.signal,
       ...(this.#options.backend ? { backend: this.#options.backend } : {}),
     });
+    running.transfer = transfer;
     try {
       const stats = await transfer.run();
+      this.#transfers.delete(running);
       this.#log.info(
         `Sent "${name}" to ${who}: ${stats.bytes} bytes in ${stats.blocks} blocks, ` +
           `${(stats.durationMs / 1000).toFixed(2)} s (${rate(stats.bytes, stats.durationMs)}), ` +
@@ -204,6 +221,7 @@ export class TftpServer {
       const reason = error instanceof TransferFailedError || error instanceof Error
         ? error.message
         : String(error);
+      this.#transfers.delete(running);
       this.#log.warning(`Transfer of "${name}" to ${who} failed: ${reason}`);
     }
   }

@@ -73,7 +73,12 @@ export class RawClient implements AsyncDisposable {
   }
 
   /** Sends a read request to the server's port. */
-  read(server: Peer, filename: string, options: Record<string, string | number> = {}, mode = "octet") {
+  read(
+    server: Peer,
+    filename: string,
+    options: Record<string, string | number> = {},
+    mode = "octet",
+  ) {
     return this.send(encodeRequest(Opcode.RRQ, filename, mode, options), server);
   }
 
@@ -84,7 +89,9 @@ export class RawClient implements AsyncDisposable {
   /** The next packet; fails the test when none comes within `timeoutMs`. */
   async next(timeoutMs = 3000): Promise<Received> {
     const item = await this.#inbox.next(performance.now() + timeoutMs);
-    if (item === "timeout" || item === "aborted") throw new Error(`no packet within ${timeoutMs} ms`);
+    if (item === "timeout" || item === "aborted") {
+      throw new Error(`no packet within ${timeoutMs} ms`);
+    }
     return item;
   }
 
@@ -209,7 +216,12 @@ export function atftpGet(
 }
 
 /** curl `tftp://`, optionally with `--tftp-blksize`. */
-export function curlGet(port: number, remote: string, local: string, blksize?: number): Promise<Ran> {
+export function curlGet(
+  port: number,
+  remote: string,
+  local: string,
+  blksize?: number,
+): Promise<Ran> {
   return run("curl", [
     "--silent",
     "--show-error",
@@ -218,4 +230,29 @@ export function curlGet(port: number, remote: string, local: string, blksize?: n
     local,
     `tftp://127.0.0.1:${port}/${remote}`,
   ]);
+}
+
+/** Collects server log lines and lets a test await one. */
+export class LogWatch {
+  readonly lines: string[] = [];
+  readonly #waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  readonly debug = (message: string) => this.#add(message);
+  readonly info = (message: string) => this.#add(message);
+  readonly warning = (message: string) => this.#add(message);
+
+  #add(line: string): void {
+    this.lines.push(line);
+    for (const waiter of [...this.#waiters]) {
+      if (!waiter.pattern.test(line)) continue;
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  }
+
+  /** The first line (past or future) matching `pattern`. */
+  waitFor(pattern: RegExp): Promise<string> {
+    const seen = this.lines.find((line) => pattern.test(line));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.#waiters.push({ pattern, resolve }));
+  }
 }

@@ -77,10 +77,16 @@ export class ReadTransfer {
   #highestRead = 0;
   #bytes = 0;
   #retransmissions = 0;
+  #started = false;
 
   constructor(init: ReadTransferInit) {
     this.#init = init;
     this.#reader = new BlockReader(init.source);
+  }
+
+  /** Whether the client has acknowledged anything yet (the OACK or a block). */
+  get started(): boolean {
+    return this.#started;
   }
 
   /** The transfer's own port, once bound. */
@@ -180,8 +186,9 @@ export class ReadTransfer {
         if (packet === "aborted") return await this.#fail("server stopped");
         if (packet === "timeout") break;
         if (packet.opcode === Opcode.ACK) {
-          if (packet.block === 0) return;
-          continue;
+          if (packet.block !== 0) continue;
+          this.#started = true;
+          return;
         }
         await this.#unexpected(packet);
       }
@@ -257,6 +264,7 @@ export class ReadTransfer {
         if (block === undefined || block <= this.#acked) continue;
         for (let done = this.#acked + 1; done <= block; done++) this.#inFlight.delete(done);
         this.#acked = block;
+        this.#started = true;
         if (block === this.#last) return;
         // an ACK inside the window means the client missed what followed: send again from there
         if (block < this.#next - 1) this.#next = block + 1;

@@ -34,3 +34,30 @@ export {
   type OpenOptions,
 } from "./open.ts";
 export { CompositeClient } from "./composite_client.ts";
+export {
+  type ClientServiceClient,
+  connectController,
+  controllerCall,
+  controllerChannel,
+  type ControllerConnection,
+  type ControllerIdentity,
+  type ControllerServiceClient,
+} from "./controller.ts";
+export {
+  bareName,
+  conditionOf,
+  createLease,
+  ESTIMATED_WAIT_KEY,
+  getLease,
+  type Lease,
+  LeaseError,
+  type LeaseRequest,
+  leaseResourceName,
+  type LeaseSocketOptions,
+  openLeaseSocket,
+  QUEUE_POSITION_KEY,
+  queueInfo,
+  releaseLease,
+  waitForLease,
+  type WaitOptions,
+} from "./lease.ts";

@@ -12,7 +12,12 @@ import {
   SYSTEM_EXPORTER_CONFIG_DIR,
   userConfigPath,
 } from "./paths.ts";
-import { defaultUserConfig, loadUserConfig, saveUserConfig, type UserConfig } from "./user_config.ts";
+import {
+  defaultUserConfig,
+  loadUserConfig,
+  saveUserConfig,
+  type UserConfig,
+} from "./user_config.ts";
 
 /** A config file found in a config directory. */
 export interface ConfigFileEntry {
@@ -77,9 +82,7 @@ export async function listExporterConfigFiles(
   const byAlias = new Map<string, ConfigFileEntry>();
   for (const entry of await yamlFiles(systemDir)) byAlias.set(entry.alias, entry);
   for (const entry of await yamlFiles(userExporterConfigDir(env))) byAlias.set(entry.alias, entry);
-  return [...byAlias.values()].sort((a, b) =>
-    a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0
-  );
+  return [...byAlias.values()].sort((a, b) => a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
 }
 
 /** The user config, or a default one (no current client) when `<home>/config.yaml` is missing. */

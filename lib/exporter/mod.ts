@@ -21,3 +21,5 @@ export {
 } from "./registry.ts";
 export { buildDriverTree, type BuildOptions } from "./tree.ts";
 export { type LocalExporter, type LocalExporterOptions, startLocalExporter } from "./local.ts";
+export { Exporter, type ExporterOptions } from "./exporter.ts";
+export { type HookLog, type HookResult, runHook, type HookRunOptions } from "./hooks.ts";

@@ -328,11 +328,18 @@ export class Session implements AsyncDisposable {
         uuid: "",
         severity: record.severity,
         message: record.message,
-        source: record.source.startsWith("driver.") ? LogSource.DRIVER : LogSource.SYSTEM,
+        source: logSource(record.source),
         timestamp: timestampFromDate(record.timestamp),
       };
     }
   }
+}
+
+function logSource(source: string): LogSource {
+  if (source.startsWith("driver.")) return LogSource.DRIVER;
+  if (source === "hook.beforeLease") return LogSource.BEFORE_LEASE_HOOK;
+  if (source === "hook.afterLease") return LogSource.AFTER_LEASE_HOOK;
+  return LogSource.SYSTEM;
 }
 
 function encodeResult(method: string, result: unknown) {

@@ -1,9 +1,13 @@
 /**
  * Content encodings of resource byte streams (`x_jmp_content_encoding`): a client says how the
  * bytes it uploads are compressed, or asks for a download compressed; the exporter decodes the
- * former and encodes the latter. Everything here streams: a codec holds at most one input chunk,
- * one bounded output chunk and its own state (a bzip2 block, an xz dictionary, a zstd window), and
- * it only works while its reader reads, so backpressure runs from the reader to the writer.
+ * former and encodes the latter. Everything here streams, pulled by the reader: a codec works only
+ * while its output is read, and a write resolves only once the codec took the chunk, so
+ * backpressure runs from the reader to the writer. What a codec holds besides its own state (an
+ * xz dictionary, a zstd window of at most 128 MiB): zlib a few chunks of 64 KiB; xz 18 input
+ * chunks (read ahead by @napi-rs/lzma) and 64 KiB out; zstd the output of 1 KiB of input (at most
+ * 32 MiB, for runs of zeros); bzip2 one block in (900 kB) and its output (usually 900 kB, at most
+ * about 46 MB for runs).
  *
  * | encoding | decode                                                   | encode                    |
  * | -------- | -------------------------------------------------------- | ------------------------- |
@@ -29,20 +33,22 @@ import bzip2Module from "unbzip2-stream/lib/bzip2.js";
 export type ContentEncoding = "gzip" | "xz" | "bz2" | "zstd";
 
 /** Every content encoding of the protocol. */
-export const CONTENT_ENCODINGS: readonly ContentEncoding[] = Object.freeze(
-  [
-    "gzip",
-    "xz",
-    "bz2",
-    "zstd",
-  ] as const,
-);
+export const CONTENT_ENCODINGS: readonly ContentEncoding[] = Object.freeze<ContentEncoding[]>([
+  "gzip",
+  "xz",
+  "bz2",
+  "zstd",
+]);
 
 /** The encodings {@linkcode decodeStream} reads: all of them. */
 export const DECODABLE: readonly ContentEncoding[] = CONTENT_ENCODINGS;
 
 /** The encodings {@linkcode encodeStream} writes. bz2 is missing: no streaming encoder. */
-export const ENCODABLE: readonly ContentEncoding[] = Object.freeze(["gzip", "xz", "zstd"] as const);
+export const ENCODABLE: readonly ContentEncoding[] = Object.freeze<ContentEncoding[]>([
+  "gzip",
+  "xz",
+  "zstd",
+]);
 
 /** Whether `x` names a content encoding. */
 export function isContentEncoding(x: unknown): x is ContentEncoding {
@@ -148,7 +154,7 @@ export function decodeStream(
   if (encoding === null || encoding === undefined) return new TransformStream();
   switch (checkEncoding(encoding)) {
     case "gzip":
-      return new CodecStream("decode", "gzip", (input) => generatorStream(gzipDecode, input));
+      return new CodecStream("decode", "gzip", generatorCodec(gzipDecode));
     case "xz":
       return new CodecStream(
         "decode",
@@ -156,9 +162,9 @@ export function decodeStream(
         async (input) => (await loadXz()).decompressStream(input),
       );
     case "bz2":
-      return new CodecStream("decode", "bz2", (input) => generatorStream(bz2Decode, input));
+      return new CodecStream("decode", "bz2", generatorCodec(bz2Decode));
     case "zstd":
-      return new CodecStream("decode", "zstd", (input) => generatorStream(zstdDecode, input));
+      return new CodecStream("decode", "zstd", generatorCodec(zstdDecode));
   }
 }
 
@@ -178,7 +184,9 @@ export function encodeStream(
       return new CodecStream(
         "encode",
         "gzip",
-        (input) => nodeTransformStream(zlib.createGzip({ level, chunkSize: NODE_CHUNK }), input),
+        generatorCodec((input) =>
+          nodeTransformChunks(zlib.createGzip({ level, chunkSize: NODE_CHUNK }), input)
+        ),
       );
     }
     case "xz": {
@@ -192,14 +200,19 @@ export function encodeStream(
     case "zstd": {
       const level = checkLevel("zstd", options.level, 1, 19) ?? 3;
       const { ZSTD_c_compressionLevel, ZSTD_c_checksumFlag } = zlib.constants;
-      return new CodecStream("encode", "zstd", (input) =>
-        nodeTransformStream(
-          zlib.createZstdCompress({
-            chunkSize: NODE_CHUNK,
-            params: { [ZSTD_c_compressionLevel]: level, [ZSTD_c_checksumFlag]: 1 },
-          }),
-          input,
-        ));
+      return new CodecStream(
+        "encode",
+        "zstd",
+        generatorCodec((input) =>
+          nodeTransformChunks(
+            zlib.createZstdCompress({
+              chunkSize: NODE_CHUNK,
+              params: { [ZSTD_c_compressionLevel]: level, [ZSTD_c_checksumFlag]: 1 },
+            }),
+            input,
+          )
+        ),
+      );
     }
     case "bz2":
       throw new RangeError(
@@ -257,6 +270,16 @@ class CodecStream extends TransformStream<Uint8Array, Uint8Array> {
     const inputReader = pipe.readable.getReader();
     let inputDone = false;
     let inputError: { reason: unknown } | undefined;
+    let consumerCancelled = false;
+    let failure: { reason: unknown } | undefined;
+    /** The first error of the codec, as both sides report it; ends the writable side. */
+    const fail = (error: unknown): unknown => {
+      failure ??= {
+        reason: inputError ? inputError.reason : asCodecError(operation, encoding, error),
+      };
+      inputReader.cancel(failure.reason).catch(() => {});
+      return failure.reason;
+    };
     const input = new ReadableStream<Uint8Array>({
       async pull(controller) {
         for (;;) {
@@ -274,7 +297,13 @@ class CodecStream extends TransformStream<Uint8Array, Uint8Array> {
           }
           const chunk: unknown = result.value;
           if (!(chunk instanceof Uint8Array)) {
-            throw new TypeError(`Cannot ${operation} ${encoding} data: chunks must be Uint8Array`);
+            const reason = new ContentEncodingError(
+              operation,
+              encoding,
+              "chunks must be Uint8Array",
+            );
+            inputError = { reason };
+            throw reason;
           }
           if (chunk.byteLength > 0) {
             controller.enqueue(chunk);
@@ -282,16 +311,13 @@ class CodecStream extends TransformStream<Uint8Array, Uint8Array> {
           }
         }
       },
-      cancel(reason) {
-        return inputReader.cancel(reason);
+      async cancel(reason) {
+        // the reader went away, or the codec gave up on its input
+        if (consumerCancelled) await inputReader.cancel(reason);
+        else fail(reason);
       },
     }, { highWaterMark: 0 });
 
-    const fail = (error: unknown): unknown => {
-      const reason = inputError ? inputError.reason : asCodecError(operation, encoding, error);
-      inputReader.cancel(reason).catch(() => {});
-      return reason;
-    };
     let output: ReadableStreamDefaultReader<Uint8Array> | undefined;
     this.readable = new ReadableStream<Uint8Array>({
       async start() {
@@ -319,6 +345,7 @@ class CodecStream extends TransformStream<Uint8Array, Uint8Array> {
         controller.close();
       },
       async cancel(reason) {
+        consumerCancelled = true;
         await Promise.allSettled([output?.cancel(reason), inputReader.cancel(reason)]);
       },
     }, { highWaterMark: 1 });
@@ -338,24 +365,25 @@ function asCodecError(
   return new ContentEncodingError(operation, encoding, detail, { cause: error });
 }
 
-/** A pull-driven stream over a generator that reads its input with the given reader. */
-function generatorStream(
-  generator: (input: ReadableStreamDefaultReader<Uint8Array>) => AsyncGenerator<Uint8Array>,
-  input: ReadableStream<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  const reader = input.getReader();
-  const chunks = generator(reader);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const result = await chunks.next();
-      if (result.done) controller.close();
-      else controller.enqueue(result.value);
-    },
-    async cancel(reason) {
-      await reader.cancel(reason).catch(() => {});
-      chunks.return(undefined).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+/** A codec written as a generator of output chunks that reads its input with `reader`. */
+function generatorCodec(
+  generator: (reader: ReadableStreamDefaultReader<Uint8Array>) => AsyncGenerator<Uint8Array>,
+): Codec {
+  return (input) => {
+    const reader = input.getReader();
+    const chunks = generator(reader);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const result = await chunks.next();
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
+      },
+      async cancel(reason) {
+        await reader.cancel(reason).catch(() => {});
+        chunks.return(undefined).catch(() => {});
+      },
+    }, { highWaterMark: 0 });
+  };
 }
 
 /** Reads chunks until at least `count` bytes arrived (or the input ended). */
@@ -378,22 +406,13 @@ async function readAtLeast(
 const NODE_CHUNK = 64 * 1024;
 
 /**
- * Runs `prefix` and then the rest of `input` through a node:zlib stream: written as it drains,
- * read as the reader reads (zlib stops inflating while its readable buffer is full).
+ * Runs `prefix` and then the rest of `reader`'s input through a node:zlib stream: written as it
+ * drains, read as the reader reads (zlib stops inflating while its readable buffer is full).
  */
-function nodeTransformStream(
-  stream: Transform,
-  input: ReadableStream<Uint8Array> | ReadableStreamDefaultReader<Uint8Array>,
-  prefix: readonly Uint8Array[] = [],
-): ReadableStream<Uint8Array> {
-  const reader = input instanceof ReadableStream ? input.getReader() : input;
-  return generatorStream(() => nodeTransformChunks(stream, reader, prefix), new ReadableStream());
-}
-
 async function* nodeTransformChunks(
   stream: Transform,
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  prefix: readonly Uint8Array[],
+  prefix: readonly Uint8Array[] = [],
 ): AsyncGenerator<Uint8Array> {
   const drained = () =>
     new Promise<void>((resolve) => {
@@ -423,15 +442,14 @@ async function* nodeTransformChunks(
       stream.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   };
-  const pumping = pump();
+  // Not awaited: after an error the pump waits for its input, which ends once the error got out.
+  void pump();
   try {
     for await (const chunk of stream as AsyncIterable<Uint8Array>) {
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
   } finally {
     stream.destroy();
-    await reader.cancel().catch(() => {});
-    await pumping;
   }
 }
 
@@ -440,6 +458,7 @@ async function* nodeTransformChunks(
 
 async function* gzipDecode(reader: ReadableStreamDefaultReader<Uint8Array>) {
   const head = await readAtLeast(reader, 2);
+  if (head.length === 0) throw new Error("unexpected end of input (no data)");
   const first = concat(head.chunks, 2);
   const gzip = first.length < 2 || (first[0] === 0x1f && first[1] === 0x8b);
   // A zlib header: deflate (method 8) with a window of at most 32 KiB, and a multiple of 31.
@@ -448,7 +467,6 @@ async function* gzipDecode(reader: ReadableStreamDefaultReader<Uint8Array>) {
   const stream = gzip
     ? zlib.createGunzip({ chunkSize: NODE_CHUNK })
     : zlib.createInflate({ chunkSize: NODE_CHUNK });
-  if (head.done && head.length === 0) throw new Error("unexpected end of input (no data)");
   yield* nodeTransformChunks(stream, reader, head.chunks);
 }
 
@@ -685,10 +703,12 @@ async function* bz2Decode(reader: ReadableStreamDefaultReader<Uint8Array>) {
 // zstd: fzstd decodes; the frames are tracked here (header fields and block sizes only) to check
 // each frame's content checksum (XXH64, which fzstd skips) and to tell a truncated stream.
 
-/** Input handed to fzstd at a time: its output per push is at most 32 RLE blocks per 128 B. */
+/** Input handed to fzstd at a time: it decodes to at most 256 RLE blocks (32 MiB). */
 const ZSTD_SLICE = 1024;
 const ZSTD_MAGIC = 0xfd2fb528;
 const ZSTD_MAX_BLOCK = 128 * 1024;
+/** The zstd tool's default limit when decoding (--memory=128MB, window log 27). */
+const ZSTD_MAX_WINDOW = 128 * 1024 * 1024;
 
 const enum Frame {
   Magic,
@@ -704,11 +724,14 @@ const enum Frame {
 /** Follows zstd frames byte by byte: where each ends, and the checksum it ends with. */
 class ZstdFrames {
   #state = Frame.Magic;
-  #field = new Uint8Array(4);
+  #field = new Uint8Array(16);
   #need = 4;
   #have = 0;
   #skip = 0;
   #checksummed = false;
+  #singleSegment = false;
+  #dictionary = 0;
+  #contentSize = 0;
   #last = false;
   #seen = 0;
   #frames = 0;
@@ -776,13 +799,33 @@ class ZstdFrames {
       case Frame.Descriptor: {
         const descriptor = this.#field[0]!;
         if (descriptor & 0x08) throw new Error("corrupt frame header (reserved bit set)");
-        const singleSegment = (descriptor & 0x20) !== 0;
+        this.#singleSegment = (descriptor & 0x20) !== 0;
         this.#checksummed = (descriptor & 0x04) !== 0;
-        const contentSize = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
-        const dictionary = [0, 1, 2, 4][descriptor & 3]!;
-        this.#skip = (singleSegment ? 0 : 1) + dictionary + contentSize;
-        this.#expect(Frame.Header, 3);
-        if (this.#skip === 0) this.#state = Frame.BlockHeader;
+        this.#contentSize = [this.#singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+        this.#dictionary = [0, 1, 2, 4][descriptor & 3]!;
+        const fields = (this.#singleSegment ? 0 : 1) + this.#dictionary + this.#contentSize;
+        if (fields > 0) this.#expect(Frame.Header, fields);
+        else this.#expect(Frame.BlockHeader, 3);
+        return false;
+      }
+      case Frame.Header: {
+        // window descriptor, dictionary id, content size: the window is what decoding allocates
+        const f = this.#field;
+        let window = 0;
+        if (!this.#singleSegment) {
+          const base = 2 ** (10 + (f[0]! >> 3));
+          window = base + (base / 8) * (f[0]! & 7);
+        } else {
+          const at = this.#dictionary;
+          for (let i = this.#contentSize - 1; i >= 0; i--) window = window * 256 + f[at + i]!;
+          if (this.#contentSize === 2) window += 256;
+        }
+        if (window > ZSTD_MAX_WINDOW) {
+          throw new Error(
+            `window of ${Math.ceil(window / 2 ** 20)} MiB is over the 128 MiB limit (zstd --long?)`,
+          );
+        }
+        this.#expect(Frame.BlockHeader, 3);
         return false;
       }
       case Frame.BlockHeader: {
@@ -813,9 +856,6 @@ class ZstdFrames {
   /** A skipped run of bytes ended; returns whether a frame ended. */
   #skipped(): boolean {
     switch (this.#state) {
-      case Frame.Header:
-        this.#expect(Frame.BlockHeader, 3);
-        return false;
       case Frame.Block:
         return this.#blockDone();
       default: // Frame.Skippable
@@ -848,20 +888,23 @@ async function* zstdDecode(reader: ReadableStreamDefaultReader<Uint8Array>) {
   const frames = new ZstdFrames();
   let hash = create64();
   let ready: Uint8Array[] = [];
-  const decoder = new ZstdDecompress((chunk) => {
-    if (chunk.byteLength === 0) return;
-    hash.update(chunk);
-    ready.push(chunk);
-  });
+  // One decoder a frame: told the frame's last byte is the last, fzstd finishes it even when it
+  // is too short for fzstd to start decoding before more input (frames are independent anyway).
+  const frameDecoder = () =>
+    new ZstdDecompress((chunk) => {
+      if (chunk.byteLength === 0) return;
+      hash.update(chunk);
+      ready.push(chunk);
+    });
+  let decoder = frameDecoder();
   for (;;) {
     const result = await reader.read();
     if (result.done) break;
     let rest = result.value;
     while (rest.byteLength > 0) {
-      const slice = rest.subarray(0, ZSTD_SLICE);
-      const frameEnd = frames.scan(slice);
-      const taken = frameEnd < 0 ? slice.byteLength : frameEnd;
-      decoder.push(rest.subarray(0, taken));
+      const frameEnd = frames.scan(rest.subarray(0, ZSTD_SLICE));
+      const taken = frameEnd < 0 ? Math.min(ZSTD_SLICE, rest.byteLength) : frameEnd;
+      decoder.push(rest.subarray(0, taken), frameEnd >= 0);
       rest = rest.subarray(taken);
       if (frameEnd >= 0) {
         const expected = frames.checksum;
@@ -869,6 +912,7 @@ async function* zstdDecode(reader: ReadableStreamDefaultReader<Uint8Array>) {
           throw new Error("content checksum mismatch (corrupt data)");
         }
         hash = create64();
+        decoder = frameDecoder();
       }
       const chunks = ready;
       ready = [];
@@ -877,6 +921,4 @@ async function* zstdDecode(reader: ReadableStreamDefaultReader<Uint8Array>) {
   }
   if (frames.empty) throw new Error("unexpected end of input (no data)");
   if (!frames.atBoundary) throw new Error("unexpected end of input (truncated)");
-  decoder.push(new Uint8Array(0), true);
-  yield* ready;
 }

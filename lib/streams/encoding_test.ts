@@ -251,13 +251,15 @@ for (const encoding of CONTENT_ENCODINGS) {
   Deno.test(`${encoding}: decodes concatenated streams as ${TOOLS[encoding]} -d does`, async () => {
     const first = textLike(300_000, 4);
     const second = randomBytes(200_000, 5);
-    const third = new Uint8Array(0);
+    const tiny = new TextEncoder().encode("a");
     const joined = concat(
       await compress(encoding, first),
+      await compress(encoding, tiny),
+      await compress(encoding, new Uint8Array(0)),
       await compress(encoding, second),
-      await compress(encoding, third),
+      await compress(encoding, tiny),
     );
-    const expected = await sha256(concat(first, second));
+    const expected = await sha256(concat(first, tiny, second, tiny));
     assert.equal(await sha256(await decompress(encoding, joined)), expected);
     assert.equal(await sha256(await decode(encoding, joined, () => Infinity)), expected);
     const next = prng(6);
@@ -307,6 +309,27 @@ for (const encoding of CONTENT_ENCODINGS) {
     await assert.rejects(writer.closed, (error) => error === failure);
   });
 
+  Deno.test(`${encoding}: corruption mid-stream errors a writer with the same error`, async () => {
+    // a corrupt stream, then 2 MiB more that the writer is still writing when it is found
+    const corrupt = await compress(encoding, textLike(256 * 1024, 17));
+    const middle = corrupt.byteLength >> 1;
+    for (let i = middle; i < middle + 64; i++) corrupt[i] = corrupt[i]! ^ 0xa5;
+    const compressed = concat(corrupt, await compress(encoding, randomBytes(2 << 20, 18)));
+    const stream = decodeStream(encoding);
+    const writer = stream.writable.getWriter();
+    const writing = (async () => {
+      for (let offset = 0; offset < compressed.byteLength; offset += 8192) {
+        await writer.write(compressed.slice(offset, offset + 8192));
+      }
+      await writer.close();
+    })();
+    let failure: unknown;
+    await collect(stream.readable).catch((error) => failure = error);
+    assert.ok(failure instanceof ContentEncodingError, String(failure));
+    await assert.rejects(writing, (error) => error === failure);
+    await assert.rejects(writer.closed, (error) => error === failure);
+  });
+
   Deno.test(`${encoding}: an input error passes through as it is`, async () => {
     const compressed = await compress(encoding, textLike(100_000, 10));
     const boom = new Error("connection lost");
@@ -353,6 +376,21 @@ Deno.test("zstd: encodeStream writes a content checksum, which decoding checks",
   const corrupt = encoded.slice();
   corrupt[corrupt.byteLength - 1] = corrupt[corrupt.byteLength - 1]! ^ 1;
   await rejectsDecoding(decode("zstd", corrupt), "zstd", /checksum/);
+});
+
+Deno.test("zstd: skippable frames are skipped, huge windows refused", async () => {
+  const data = textLike(100_000, 15);
+  const frame = await compress("zstd", data);
+  const skippable = new Uint8Array([0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+  const joined = concat(skippable, frame, skippable, frame);
+  const expected = await sha256(concat(data, data));
+  assert.equal(await sha256(await decompress("zstd", joined)), expected);
+  assert.equal(await sha256(await decode("zstd", joined, () => 5)), expected);
+  // a window of 256 MiB, over what `zstd -d` allocates without --memory
+  const encoded = await collect(chunks(data).pipeThrough(encodeStream("zstd")));
+  assert.equal(encoded[4]! & 0x20, 0, "a window descriptor follows");
+  encoded[5] = (28 - 10) << 3;
+  await rejectsDecoding(decode("zstd", encoded), "zstd", /window of 256 MiB/);
 });
 
 Deno.test("gzip: zlib-wrapped deflate decodes too", async () => {

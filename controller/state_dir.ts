@@ -1,0 +1,74 @@
+/**
+ * The controller's state directory: signing keys, the TLS certificate and the store live here,
+ * created on first start (mode 0700; secrets 0600).
+ */
+import selfsigned from "selfsigned";
+import { generateKeyMaterial, type KeyMaterial } from "./auth.ts";
+
+/** A certificate and its key, PEM. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new SyntaxError(`Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function writeSecret(path: string, text: string): Promise<void> {
+  const temp = `${path}.tmp`;
+  await Deno.writeTextFile(temp, text, { mode: 0o600 });
+  await Deno.rename(temp, path);
+}
+
+/** Loads the signing material, generating it on first start. */
+export async function loadKeyMaterial(dir: string, issuer: string): Promise<KeyMaterial> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = `${dir}/keys.json`;
+  const existing = await readJson<KeyMaterial>(path);
+  if (existing) return existing;
+  const material = await generateKeyMaterial(issuer);
+  await writeSecret(path, JSON.stringify(material, null, 2));
+  return material;
+}
+
+/**
+ * The controller's TLS certificate: the given files, else a self-signed certificate kept in the
+ * state directory, valid for `hosts` (names and IP addresses) and regenerated when they change.
+ */
+export async function loadTlsMaterial(
+  dir: string,
+  hosts: string[],
+  given?: { certFile: string; keyFile: string },
+): Promise<TlsMaterial> {
+  if (given) {
+    return {
+      cert: await Deno.readTextFile(given.certFile),
+      key: await Deno.readTextFile(given.keyFile),
+    };
+  }
+  const path = `${dir}/tls.json`;
+  const wanted = [...new Set(hosts)].sort();
+  const existing = await readJson<TlsMaterial & { hosts: string[] }>(path);
+  if (existing && JSON.stringify(existing.hosts) === JSON.stringify(wanted)) return existing;
+  const altNames = wanted.map((host) =>
+    /^[\d.]+$|:/.test(host) ? { type: 7 as const, ip: host } : { type: 2 as const, value: host }
+  );
+  const pems = await selfsigned.generate([{ name: "commonName", value: "jmp-controller" }], {
+    notAfterDate: new Date(Date.now() + 3650 * 24 * 3600 * 1000),
+    keyType: "ec",
+    curve: "P-256",
+    extensions: [
+      { name: "basicConstraints", cA: true },
+      { name: "subjectAltName", altNames },
+    ],
+  });
+  const material = { cert: pems.cert, key: pems.private, hosts: wanted };
+  await writeSecret(path, JSON.stringify(material, null, 2));
+  return material;
+}

@@ -1,0 +1,40 @@
+/** A store that lives in memory only (tests, ephemeral controllers). */
+import type { ClientRecord, ExporterRecord, LeaseRecord } from "../model.ts";
+import { StateCollection } from "./collection.ts";
+import { StoreState } from "./state.ts";
+import { StoreError, type StoreOp } from "./types.ts";
+import type { Store } from "./types.ts";
+
+export class MemoryStore implements Store {
+  #state = new StoreState();
+  #closed = false;
+  #issued = 0;
+
+  readonly clients: StateCollection<ClientRecord>;
+  readonly exporters: StateCollection<ExporterRecord>;
+  readonly leases: StateCollection<LeaseRecord>;
+
+  constructor() {
+    const commit = (op: StoreOp) => this.#commit(op);
+    this.clients = new StateCollection("clients", this.#state, commit);
+    this.exporters = new StateCollection("exporters", this.#state, commit);
+    this.leases = new StateCollection("leases", this.#state, commit);
+  }
+
+  #commit(op: StoreOp): Promise<void> {
+    if (this.#closed) return Promise.reject(new StoreError("store is closed"));
+    this.#state.apply(op);
+    return Promise.resolve();
+  }
+
+  async nextSequence(): Promise<number> {
+    const value = ++this.#issued;
+    await this.#commit({ op: "sequence", value });
+    return value;
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,16 @@
+/** The controller's persistent store. */
+export type { Collection, CollectionName, Keyed, Store, StoreOp } from "./types.ts";
+export {
+  StoreCorruptError,
+  StoreError,
+  StoreFailedError,
+  StoreLockedError,
+} from "./types.ts";
+export { MemoryStore } from "./memory_store.ts";
+export {
+  FileStore,
+  type FileStoreOptions,
+  type FileStoreStats,
+  JOURNAL_FILE,
+  SNAPSHOT_FILE,
+} from "./file_store.ts";

@@ -1,0 +1,112 @@
+/**
+ * A client's connection to a controller: `ClientService` (leases, exporters) and
+ * `ControllerService.Dial`, with the bearer token and `jumpstarter-*` metadata on every call.
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  clientV1,
+  ControllerService,
+  createClient,
+  type ServiceClient,
+  type ServiceMethods,
+} from "@jumpstarter/protos";
+import { channelCredentials, type TlsOptions } from "@jumpstarter/lib/tunnel";
+import { statusToError } from "@jumpstarter/lib/wire";
+
+/** Who the caller is and where the controller is. */
+export interface ControllerIdentity {
+  endpoint: string;
+  token: string;
+  namespace: string;
+  name: string;
+  kind: "Client" | "Exporter" | "Admin";
+  tls?: TlsOptions;
+  /** Plaintext (a controller started with `--insecure-plaintext`). */
+  plaintext?: boolean;
+  grpcOptions?: Record<string, string | number>;
+}
+
+/** Default channel options, as upstream's Python client sets them (spec/protocol.md 3.2). */
+const CHANNEL_DEFAULTS: Record<string, string | number> = {
+  "grpc.keepalive_time_ms": 20000,
+  "grpc.keepalive_timeout_ms": 180000,
+  "grpc.http2.max_pings_without_data": 0,
+  "grpc.keepalive_permit_without_calls": 1,
+};
+
+/** Opens a channel to the controller, with credentials attached to every call. */
+export async function controllerChannel(identity: ControllerIdentity): Promise<grpc.Client> {
+  const transport = identity.plaintext
+    ? grpc.credentials.createInsecure()
+    : await channelCredentials(identity.endpoint, identity.tls);
+  const options = { ...CHANNEL_DEFAULTS, ...identity.grpcOptions };
+  if (identity.plaintext) {
+    // call credentials only ride on secure channels, so plaintext adds metadata per call
+    return new grpc.Client(identity.endpoint, transport, {
+      ...options,
+      interceptors: [metadataInterceptor(identity)],
+    });
+  }
+  const perCall = grpc.credentials.createFromMetadataGenerator((_params, callback) =>
+    callback(null, identityMetadata(identity))
+  );
+  return new grpc.Client(
+    identity.endpoint,
+    grpc.credentials.combineChannelCredentials(transport, perCall),
+    options,
+  );
+}
+
+function identityMetadata(identity: ControllerIdentity): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${identity.token}`);
+  metadata.set("jumpstarter-kind", identity.kind);
+  metadata.set("jumpstarter-namespace", identity.namespace);
+  metadata.set("jumpstarter-name", identity.name);
+  return metadata;
+}
+
+function metadataInterceptor(identity: ControllerIdentity): grpc.Interceptor {
+  return (options, next) =>
+    new grpc.InterceptingCall(next(options), {
+      start(metadata, listener, proceed) {
+        metadata.merge(identityMetadata(identity));
+        proceed(metadata, listener);
+      },
+    });
+}
+
+export type ClientServiceClient = ServiceClient<ServiceMethods<typeof clientV1.ClientService>>;
+export type ControllerServiceClient = ServiceClient<ServiceMethods<typeof ControllerService>>;
+
+/** Typed service clients over one controller channel. */
+export interface ControllerConnection extends Disposable {
+  readonly identity: ControllerIdentity;
+  readonly clients: ClientServiceClient;
+  readonly controller: ControllerServiceClient;
+  close(): void;
+}
+
+/** Connects to the controller named in `identity`. */
+export async function connectController(
+  identity: ControllerIdentity,
+): Promise<ControllerConnection> {
+  const channel = await controllerChannel(identity);
+  const close = () => channel.close();
+  return {
+    identity,
+    clients: createClient(clientV1.ClientService, channel),
+    controller: createClient(ControllerService, channel),
+    close,
+    [Symbol.dispose]: close,
+  };
+}
+
+/** Runs a controller call, turning status errors into Jumpstarter errors. */
+export async function controllerCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw statusToError(error);
+  }
+}

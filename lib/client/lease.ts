@@ -1,0 +1,184 @@
+/**
+ * Leases from the client side: create, wait until Ready (with the queue position our controller
+ * publishes), dial the exporter through a local socket, release.
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { clientV1, type Condition } from "@jumpstarter/protos";
+import { JumpstarterError } from "@jumpstarter/lib/wire";
+import { listenForLease, RouterChannels, type TunnelListener } from "@jumpstarter/lib/tunnel";
+import { type ControllerConnection, controllerCall } from "./controller.ts";
+
+export type Lease = clientV1.Lease;
+
+/** Context keys our controller fills for waiting leases (upstream ignores them). */
+export const QUEUE_POSITION_KEY = "jumpstarter.dev/queue-position";
+export const ESTIMATED_WAIT_KEY = "jumpstarter.dev/estimated-wait-seconds";
+
+/** A lease that cannot be (or is no longer) granted. */
+export class LeaseError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LeaseError";
+  }
+}
+
+/** What to ask for. */
+export interface LeaseRequest {
+  /** Label selector, e.g. `board=rpi4,lab in (a,b)`. */
+  selector?: string;
+  exporterName?: string;
+  durationMs?: number;
+  beginTime?: Date;
+  tags?: Record<string, string>;
+  /** A name of the client's choosing (else the controller picks a UUIDv7). */
+  name?: string;
+}
+
+/** `namespaces/<ns>/leases/<name>`. */
+export function leaseResourceName(namespace: string, name: string): string {
+  return `namespaces/${namespace}/leases/${name}`;
+}
+
+/** The bare name of a resource name (`namespaces/ns/leases/x` -> `x`). */
+export function bareName(resourceName: string): string {
+  return resourceName.slice(resourceName.lastIndexOf("/") + 1);
+}
+
+/** The first condition of `type`, as upstream clients read them. */
+export function conditionOf(lease: Lease, type: string): Condition | undefined {
+  return lease.conditions.find((condition) => condition.type === type);
+}
+
+/** Queue position and estimated wait of a pending lease, when the controller says. */
+export function queueInfo(lease: Lease): { position?: number; estimatedWaitSeconds?: number } {
+  const position = Number(lease.context[QUEUE_POSITION_KEY]);
+  const wait = Number(lease.context[ESTIMATED_WAIT_KEY]);
+  return {
+    ...(Number.isFinite(position) && position > 0 ? { position } : {}),
+    ...(Number.isFinite(wait) && lease.context[ESTIMATED_WAIT_KEY] !== undefined
+      ? { estimatedWaitSeconds: wait }
+      : {}),
+  };
+}
+
+/** Creates a lease. */
+export function createLease(
+  connection: ControllerConnection,
+  request: LeaseRequest,
+): Promise<Lease> {
+  const { namespace } = connection.identity;
+  return controllerCall(() =>
+    connection.clients.createLease({
+      parent: `namespaces/${namespace}`,
+      leaseId: request.name ?? "",
+      lease: create(clientV1.LeaseSchema, {
+        selector: request.selector ?? "",
+        ...(request.durationMs === undefined
+          ? {}
+          : { duration: durationFromMs(request.durationMs) }),
+        ...(request.beginTime ? { beginTime: timestampFromMs(request.beginTime.getTime()) } : {}),
+        ...(request.exporterName ? { exporterName: request.exporterName } : {}),
+        tags: request.tags ?? {},
+      }),
+    })
+  );
+}
+
+/** Reads a lease by bare name. */
+export function getLease(connection: ControllerConnection, name: string): Promise<Lease> {
+  return controllerCall(() =>
+    connection.clients.getLease({
+      name: leaseResourceName(connection.identity.namespace, name),
+    })
+  );
+}
+
+/** Releases a lease (DeleteLease marks it released; the record stays). */
+export async function releaseLease(connection: ControllerConnection, name: string): Promise<void> {
+  await controllerCall(() =>
+    connection.clients.deleteLease({
+      name: leaseResourceName(connection.identity.namespace, name),
+    })
+  );
+}
+
+/** Options of {@linkcode waitForLease}. */
+export interface WaitOptions {
+  timeoutMs?: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  /** Called on every poll while the lease is not ready yet. */
+  onWaiting?: (lease: Lease) => void;
+}
+
+/**
+ * Polls until the lease is Ready, with upstream's decision order on conditions.
+ *
+ * @throws {LeaseError} when it is unsatisfiable, invalid, released, expired or times out.
+ */
+export async function waitForLease(
+  connection: ControllerConnection,
+  name: string,
+  options: WaitOptions = {},
+): Promise<Lease> {
+  const deadline = Date.now() + (options.timeoutMs ?? 7200_000);
+  while (true) {
+    options.signal?.throwIfAborted();
+    const lease = await getLease(connection, name);
+    const ready = conditionOf(lease, "Ready");
+    const unsatisfiable = conditionOf(lease, "Unsatisfiable");
+    const invalid = conditionOf(lease, "Invalid");
+    const pending = conditionOf(lease, "Pending");
+    if (ready?.status === "True") return lease;
+    if (unsatisfiable?.status === "True") {
+      throw new LeaseError(`the lease cannot be satisfied: ${unsatisfiable.message ?? ""}`);
+    }
+    if (invalid?.status === "True") {
+      throw new LeaseError(`the lease is invalid: ${invalid.message ?? ""}`);
+    }
+    if (ready?.status === "False") {
+      throw new LeaseError(`lease ${name} ${(ready.reason ?? "ended").toLowerCase()}`);
+    }
+    if (pending?.status === "False") throw new LeaseError(`lease ${name} is no longer pending`);
+    options.onWaiting?.(lease);
+    if (Date.now() >= deadline) {
+      throw new LeaseError(`lease ${name} acquisition timed out`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+  }
+}
+
+/** Options of {@linkcode openLeaseSocket}. */
+export interface LeaseSocketOptions {
+  /** Socket path to create. */
+  path: string;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Listens on a local Unix socket whose every connection is tunnelled to the leased exporter
+ * (one `Dial` per connection). Point `JUMPSTARTER_HOST` at `path`.
+ */
+export function openLeaseSocket(
+  connection: ControllerConnection,
+  leaseName: string,
+  options: LeaseSocketOptions,
+): TunnelListener & { routers: RouterChannels } {
+  const identity = connection.identity;
+  const routers = new RouterChannels({
+    ...(identity.plaintext ? { plaintext: true } : {}),
+    ...(identity.tls ? { tls: identity.tls } : {}),
+  });
+  const listener = listenForLease({
+    path: options.path,
+    routers,
+    dial: () => controllerCall(() => connection.controller.dial({ leaseName })),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const close = async () => {
+    await listener.close();
+    routers.close();
+  };
+  return { path: listener.path, routers, close, [Symbol.asyncDispose]: close };
+}
