@@ -9,6 +9,7 @@ import { finalize, runJ } from "./commands/j.ts";
 import { runCommand } from "./commands/run.ts";
 import { shellCommand } from "./commands/shell.ts";
 import { versionCommand } from "./commands/version.ts";
+import { configCommand } from "./commands/config.ts";
 
 /** The `jmp` command tree. */
 export function jmpProgram(): Command {
@@ -17,7 +18,8 @@ export function jmpProgram(): Command {
     .showHelpAfterError()
     .addCommand(shellCommand())
     .addCommand(runCommand())
-    .addCommand(versionCommand());
+    .addCommand(versionCommand())
+    .addCommand(configCommand());
   program.command("j")
     .description("Run the driver CLI of the exporter in JUMPSTARTER_HOST (as `j ...`)")
     .helpOption(false)

@@ -11,8 +11,10 @@ import {
   assertExit,
   assertNoStackTrace,
   assertOutput,
+  concurrently,
   DENO_CONFIG,
   exists,
+  JMP_MAIN,
   listDir,
   run,
   type RunResult,
@@ -23,7 +25,7 @@ import {
  * The program under test. `jmp config` is not yet wired into cli/main.ts, so this is a test
  * entry with the same error handling; switch to `JMP_MAIN` from _helpers.ts once it is.
  */
-const ENTRY = fileURLToPath(new URL("./_config_cli.ts", import.meta.url));
+const ENTRY = JMP_MAIN;
 /** Has the test-only `resolve-client` command; cli/main.ts has no such command. */
 const SELECTION_ENTRY = fileURLToPath(new URL("./_config_cli.ts", import.meta.url));
 
@@ -84,6 +86,13 @@ async function currentClient(home: Home): Promise<string | null> {
   return (await loadUserConfig(join(home.path, "config.yaml"))).config["current-client"];
 }
 
+/** The end-to-end checks, run concurrently as steps of one test (each is mostly waiting). */
+const checks: Record<string, () => Promise<void>> = {};
+
+function check(name: string, fn: () => Promise<void>): void {
+  checks[name] = fn;
+}
+
 async function mode(path: string): Promise<number> {
   return ((await Deno.stat(path)).mode ?? 0) & 0o777;
 }
@@ -99,54 +108,57 @@ function keyTree(value: unknown, path = ""): Record<string, string[]> {
   return tree;
 }
 
-Deno.test("config client create writes a 0600 schema-only file and makes the first one current", () =>
-  withHome(async (home) => {
-    const path = join(home.path, "clients", "lab.yaml");
-    const created = ok(
-      await home.jmp([...clientArgs("lab"), "-a", "jumpstarter_driver_*, pkg2", "-o", "path"]),
-    );
-    assert.equal(created.stdout, `${path}\n`);
-    assert.equal(await mode(path), 0o600);
+check(
+  "config client create writes a 0600 schema-only file and makes the first one current",
+  () =>
+    withHome(async (home) => {
+      const path = join(home.path, "clients", "lab.yaml");
+      const created = ok(
+        await home.jmp([...clientArgs("lab"), "-a", "jumpstarter_driver_*, pkg2", "-o", "path"]),
+      );
+      assert.equal(created.stdout, `${path}\n`);
+      assert.equal(await mode(path), 0o600);
 
-    const config = await loadClientConfig(path);
-    assert.equal(config.alias, "lab");
-    assert.deepEqual(config.metadata, { namespace: "lab", name: "lab-client" });
-    assert.equal(config.endpoint, "lab.example.com:443");
-    assert.equal(config.token, "token-of-lab");
-    assert.deepEqual(config.drivers, { allow: ["jumpstarter_driver_*", "pkg2"], unsafe: false });
-    assert.deepEqual(config.tls, { ca: "", insecure: false });
+      const config = await loadClientConfig(path);
+      assert.equal(config.alias, "lab");
+      assert.deepEqual(config.metadata, { namespace: "lab", name: "lab-client" });
+      assert.equal(config.endpoint, "lab.example.com:443");
+      assert.equal(config.token, "token-of-lab");
+      assert.deepEqual(config.drivers, { allow: ["jumpstarter_driver_*", "pkg2"], unsafe: false });
+      assert.deepEqual(config.tls, { ca: "", insecure: false });
 
-    assert.deepEqual(keyTree(parse(await Deno.readTextFile(path))), {
-      ".": [
-        "apiVersion",
-        "kind",
-        "metadata",
-        "endpoint",
-        "tls",
-        "token",
-        "refresh_token",
-        "grpcOptions",
-        "drivers",
-        "shell",
-        "leases",
-      ],
-      metadata: ["namespace", "name"],
-      tls: ["ca", "insecure"],
-      grpcOptions: [],
-      drivers: ["allow", "unsafe"],
-      shell: ["use_profiles"],
-      leases: ["acquisition_timeout", "dial_timeout", "retry_timeout"],
-    });
+      assert.deepEqual(keyTree(parse(await Deno.readTextFile(path))), {
+        ".": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "endpoint",
+          "tls",
+          "token",
+          "refresh_token",
+          "grpcOptions",
+          "drivers",
+          "shell",
+          "leases",
+        ],
+        metadata: ["namespace", "name"],
+        tls: ["ca", "insecure"],
+        grpcOptions: [],
+        drivers: ["allow", "unsafe"],
+        shell: ["use_profiles"],
+        leases: ["acquisition_timeout", "dial_timeout", "retry_timeout"],
+      });
 
-    assert.equal(await currentClient(home), "lab");
-    assert.equal(await mode(join(home.path, "config.yaml")), 0o600);
+      assert.equal(await currentClient(home), "lab");
+      assert.equal(await mode(join(home.path, "config.yaml")), 0o600);
 
-    // a second config does not take over
-    assert.equal(ok(await home.jmp(clientArgs("other"))).stdout, "");
-    assert.equal(await currentClient(home), "lab");
-  }));
+      // a second config does not take over
+      assert.equal(ok(await home.jmp(clientArgs("other"))).stdout, "");
+      assert.equal(await currentClient(home), "lab");
+    }),
+);
 
-Deno.test("config client create --unsafe, -k and short flags", () =>
+check("config client create --unsafe, -k and short flags", () =>
   withHome(async (home) => {
     ok(
       await home.jmp([
@@ -175,48 +187,68 @@ Deno.test("config client create --unsafe, -k and short flags", () =>
     assert.equal(config.endpoint, "e:1");
   }));
 
-Deno.test("config client create --out writes elsewhere and does not become current", () =>
-  withHome(async (home) => {
-    const out = join(home.path, "elsewhere", "mine.yaml");
-    ok(await home.jmp([...clientArgs("lab"), "--out", out]));
-    assert.equal((await loadClientConfig(out)).metadata.name, "lab-client");
-    assert.equal(await mode(out), 0o600);
-    assert.equal(await exists(join(home.path, "clients")), false);
-    assert.equal(await exists(join(home.path, "config.yaml")), false);
-  }));
+check(
+  "config client create --out writes elsewhere and does not become current",
+  () =>
+    withHome(async (home) => {
+      const out = join(home.path, "elsewhere", "mine.yaml");
+      ok(await home.jmp([...clientArgs("lab"), "--out", out]));
+      assert.equal((await loadClientConfig(out)).metadata.name, "lab-client");
+      assert.equal(await mode(out), 0o600);
+      assert.equal(await exists(join(home.path, "clients")), false);
+      assert.equal(await exists(join(home.path, "config.yaml")), false);
+    }),
+);
 
-Deno.test("config client create twice is an error that leaves the first file", () =>
-  withHome(async (home) => {
-    ok(await home.jmp(clientArgs("lab")));
-    const result = await home.jmp(clientArgs("lab", "changed:1"));
-    assertExit(result, 1);
-    assert.equal(result.stderr, "Error: A client with the name 'lab' already exists.\n");
-    assertNoStackTrace(result);
-    const config = await loadClientConfig(join(home.path, "clients", "lab.yaml"));
-    assert.equal(config.endpoint, "lab.example.com:443");
-  }));
-
-Deno.test("config client create without a terminal names every missing option (exit 2)", () =>
-  withHome(async (home) => {
-    for (const extra of [[], ["--nointeractive"]]) {
-      const result = await home.jmp(["config", "client", "create", "lab", "--name", "n", ...extra]);
-      assertExit(result, 2);
-      assertOutput(result, "stderr", "Missing options '--namespace', '--endpoint', '--token'");
+check(
+  "config client create twice is an error that leaves the first file",
+  () =>
+    withHome(async (home) => {
+      ok(await home.jmp(clientArgs("lab")));
+      const result = await home.jmp(clientArgs("lab", "changed:1"));
+      assertExit(result, 1);
+      assert.equal(result.stderr, "Error: A client with the name 'lab' already exists.\n");
       assertNoStackTrace(result);
-    }
-    assert.equal(await exists(join(home.path, "clients")), false);
-  }));
+      const config = await loadClientConfig(join(home.path, "clients", "lab.yaml"));
+      assert.equal(config.endpoint, "lab.example.com:443");
+    }),
+);
 
-Deno.test("config client create -k without --nointeractive and no terminal is refused", () =>
-  withHome(async (home) => {
-    const args = clientArgs("lab").filter((arg) => arg !== "--nointeractive");
-    const result = await home.jmp([...args, "-k"]);
-    assertExit(result, 2);
-    assertOutput(result, "stderr", "--nointeractive");
-    assert.equal(await exists(join(home.path, "clients", "lab.yaml")), false);
-  }));
+check(
+  "config client create without a terminal names every missing option (exit 2)",
+  () =>
+    withHome(async (home) => {
+      for (const extra of [[], ["--nointeractive"]]) {
+        const result = await home.jmp([
+          "config",
+          "client",
+          "create",
+          "lab",
+          "--name",
+          "n",
+          ...extra,
+        ]);
+        assertExit(result, 2);
+        assertOutput(result, "stderr", "Missing options '--namespace', '--endpoint', '--token'");
+        assertNoStackTrace(result);
+      }
+      assert.equal(await exists(join(home.path, "clients")), false);
+    }),
+);
 
-Deno.test("config client create rejects a malformed alias (exit 2)", () =>
+check(
+  "config client create -k without --nointeractive and no terminal is refused",
+  () =>
+    withHome(async (home) => {
+      const args = clientArgs("lab").filter((arg) => arg !== "--nointeractive");
+      const result = await home.jmp([...args, "-k"]);
+      assertExit(result, 2);
+      assertOutput(result, "stderr", "--nointeractive");
+      assert.equal(await exists(join(home.path, "clients", "lab.yaml")), false);
+    }),
+);
+
+check("config client create rejects a malformed alias (exit 2)", () =>
   withHome(async (home) => {
     for (const alias of ["a.b", "../x", "a/b"]) {
       const result = await home.jmp(clientArgs(alias));
@@ -226,7 +258,7 @@ Deno.test("config client create rejects a malformed alias (exit 2)", () =>
     assert.equal(await exists(join(home.path, "clients")), false);
   }));
 
-Deno.test("config client list: table, json, yaml and name", () =>
+check("config client list: table, json, yaml and name", () =>
   withHome(async (home) => {
     const empty = ok(await home.jmp(["config", "client", "list"]));
     assert.equal(empty.stdout, "No resources found.\n");
@@ -281,52 +313,58 @@ Deno.test("config client list: table, json, yaml and name", () =>
     assertExit(bad, 2);
   }));
 
-Deno.test("config client use switches the current config; an unknown alias is an error", () =>
-  withHome(async (home) => {
-    ok(await home.jmp(clientArgs("alpha")));
-    ok(await home.jmp(clientArgs("beta")));
-    assert.equal(await currentClient(home), "alpha");
+check(
+  "config client use switches the current config; an unknown alias is an error",
+  () =>
+    withHome(async (home) => {
+      ok(await home.jmp(clientArgs("alpha")));
+      ok(await home.jmp(clientArgs("beta")));
+      assert.equal(await currentClient(home), "alpha");
 
-    const used = ok(await home.jmp(["config", "client", "use", "beta", "-o", "path"]));
-    assert.equal(used.stdout, `${join(home.path, "clients", "beta.yaml")}\n`);
-    assert.equal(await currentClient(home), "beta");
-    assertOutput(ok(await home.jmp(["config", "client", "list"])), "stdout", "*         beta");
+      const used = ok(await home.jmp(["config", "client", "use", "beta", "-o", "path"]));
+      assert.equal(used.stdout, `${join(home.path, "clients", "beta.yaml")}\n`);
+      assert.equal(await currentClient(home), "beta");
+      assertOutput(ok(await home.jmp(["config", "client", "list"])), "stdout", "*         beta");
 
-    const missing = await home.jmp(["config", "client", "use", "nope"]);
-    assertExit(missing, 1);
-    assert.equal(
-      missing.stderr,
-      `Error: Client config '${join(home.path, "clients", "nope.yaml")}' does not exist.\n`,
-    );
-    assert.equal(await currentClient(home), "beta");
-  }));
+      const missing = await home.jmp(["config", "client", "use", "nope"]);
+      assertExit(missing, 1);
+      assert.equal(
+        missing.stderr,
+        `Error: Client config '${join(home.path, "clients", "nope.yaml")}' does not exist.\n`,
+      );
+      assert.equal(await currentClient(home), "beta");
+    }),
+);
 
-Deno.test("config client delete moves the current config, then clears it", () =>
-  withHome(async (home) => {
-    for (const alias of ["alpha", "beta", "gamma"]) ok(await home.jmp(clientArgs(alias)));
-    ok(await home.jmp(["config", "client", "use", "beta"]));
+check(
+  "config client delete moves the current config, then clears it",
+  () =>
+    withHome(async (home) => {
+      for (const alias of ["alpha", "beta", "gamma"]) ok(await home.jmp(clientArgs(alias)));
+      ok(await home.jmp(["config", "client", "use", "beta"]));
 
-    // deleting another config leaves the current one
-    ok(await home.jmp(["config", "client", "delete", "gamma"]));
-    assert.equal(await currentClient(home), "beta");
+      // deleting another config leaves the current one
+      ok(await home.jmp(["config", "client", "delete", "gamma"]));
+      assert.equal(await currentClient(home), "beta");
 
-    const deleted = ok(await home.jmp(["config", "client", "delete", "beta", "-o", "path"]));
-    assert.equal(deleted.stdout, `${join(home.path, "clients", "beta.yaml")}\n`);
-    assert.equal(await currentClient(home), "alpha");
+      const deleted = ok(await home.jmp(["config", "client", "delete", "beta", "-o", "path"]));
+      assert.equal(deleted.stdout, `${join(home.path, "clients", "beta.yaml")}\n`);
+      assert.equal(await currentClient(home), "alpha");
 
-    ok(await home.jmp(["config", "client", "delete", "alpha"]));
-    assert.equal(await currentClient(home), null);
-    assert.deepEqual(await listDir(join(home.path, "clients")), []);
+      ok(await home.jmp(["config", "client", "delete", "alpha"]));
+      assert.equal(await currentClient(home), null);
+      assert.deepEqual(await listDir(join(home.path, "clients")), []);
 
-    const missing = await home.jmp(["config", "client", "delete", "alpha"]);
-    assertExit(missing, 1);
-    assert.equal(
-      missing.stderr,
-      `Error: Client config '${join(home.path, "clients", "alpha.yaml")}' does not exist.\n`,
-    );
-  }));
+      const missing = await home.jmp(["config", "client", "delete", "alpha"]);
+      assertExit(missing, 1);
+      assert.equal(
+        missing.stderr,
+        `Error: Client config '${join(home.path, "clients", "alpha.yaml")}' does not exist.\n`,
+      );
+    }),
+);
 
-Deno.test("jmp config groups take no aliases; `jmp conf` does", () =>
+check("jmp config groups take no aliases; `jmp conf` does", () =>
   withHome(async (home) => {
     for (const args of [["config", "client", "ls"], ["config", "clients", "list"]]) {
       const result = await home.jmp(args);
@@ -336,51 +374,57 @@ Deno.test("jmp config groups take no aliases; `jmp conf` does", () =>
     assert.equal(ok(await home.jmp(["conf", "client", "list"])).stdout, "No resources found.\n");
   }));
 
-Deno.test("client selection: flags, env-only client, current client, errors", () =>
-  withHome(async (home) => {
-    const resolve = (args: string[], env: Record<string, string> = {}) =>
-      home.jmp(["resolve-client", ...args], env, SELECTION_ENTRY);
-    const dir = join(home.path, "clients");
+check(
+  "client selection: flags, env-only client, current client, errors",
+  () =>
+    withHome(async (home) => {
+      const resolve = (args: string[], env: Record<string, string> = {}) =>
+        home.jmp(["resolve-client", ...args], env, SELECTION_ENTRY);
+      const dir = join(home.path, "clients");
 
-    const none = await resolve([]);
-    assertExit(none, 1);
-    assert.equal(
-      none.stderr,
-      "Error: none of --client, --client-config is specified, and default config is not set\n",
-    );
+      const none = await resolve([]);
+      assertExit(none, 1);
+      assert.equal(
+        none.stderr,
+        "Error: none of --client, --client-config is specified, and default config is not set\n",
+      );
 
-    ok(await home.jmp(clientArgs("alpha", "a:1")));
-    ok(await home.jmp(clientArgs("beta", "b:1")));
-    assert.equal(ok(await resolve([])).stdout, `alpha ${dir}/alpha.yaml a:1\n`);
-    assert.equal(ok(await resolve(["--client", "beta"])).stdout, `beta ${dir}/beta.yaml b:1\n`);
-    assert.equal(
-      ok(await resolve(["--client-config", `${dir}/beta.yaml`])).stdout,
-      `beta ${dir}/beta.yaml b:1\n`,
-    );
+      ok(await home.jmp(clientArgs("alpha", "a:1")));
+      ok(await home.jmp(clientArgs("beta", "b:1")));
+      assert.equal(ok(await resolve([])).stdout, `alpha ${dir}/alpha.yaml a:1\n`);
+      assert.equal(ok(await resolve(["--client", "beta"])).stdout, `beta ${dir}/beta.yaml b:1\n`);
+      assert.equal(
+        ok(await resolve(["--client-config", `${dir}/beta.yaml`])).stdout,
+        `beta ${dir}/beta.yaml b:1\n`,
+      );
 
-    const envOnly = { JMP_NAME: "n", JMP_NAMESPACE: "ns", JMP_ENDPOINT: "env:1" };
-    assert.equal(ok(await resolve([], envOnly)).stdout, "default - env:1\n");
-    // the environment never patches a selected file
-    assert.equal(
-      ok(await resolve(["--client", "beta"], envOnly)).stdout,
-      `beta ${dir}/beta.yaml b:1\n`,
-    );
+      const envOnly = { JMP_NAME: "n", JMP_NAMESPACE: "ns", JMP_ENDPOINT: "env:1" };
+      assert.equal(ok(await resolve([], envOnly)).stdout, "default - env:1\n");
+      // the environment never patches a selected file
+      assert.equal(
+        ok(await resolve(["--client", "beta"], envOnly)).stdout,
+        `beta ${dir}/beta.yaml b:1\n`,
+      );
 
-    const both = await resolve(["--client", "alpha", "--client-config", `${dir}/beta.yaml`]);
-    assertExit(both, 2);
-    assert.equal(both.stderr, "Error: only one of --client, --client-config should be specified\n");
+      const both = await resolve(["--client", "alpha", "--client-config", `${dir}/beta.yaml`]);
+      assertExit(both, 2);
+      assert.equal(
+        both.stderr,
+        "Error: only one of --client, --client-config should be specified\n",
+      );
 
-    const unknown = await resolve(["--client", "nope"]);
-    assertExit(unknown, 1);
-    assert.equal(unknown.stderr, `Error: Client config '${dir}/nope.yaml' does not exist.\n`);
+      const unknown = await resolve(["--client", "nope"]);
+      assertExit(unknown, 1);
+      assert.equal(unknown.stderr, `Error: Client config '${dir}/nope.yaml' does not exist.\n`);
 
-    const missingFile = await resolve(["--client-config", join(home.path, "none.yaml")]);
-    assertExit(missingFile, 1);
-    assertOutput(missingFile, "stderr", "none.yaml: Config file not found");
-    assertNoStackTrace(missingFile);
-  }));
+      const missingFile = await resolve(["--client-config", join(home.path, "none.yaml")]);
+      assertExit(missingFile, 1);
+      assertOutput(missingFile, "stderr", "none.yaml: Config file not found");
+      assertNoStackTrace(missingFile);
+    }),
+);
 
-Deno.test("config exporter create, list, edit and delete", () =>
+check("config exporter create, list, edit and delete", () =>
   withHome(async (home) => {
     const dir = join(home.path, "exporters");
     assert.equal(
@@ -483,21 +527,26 @@ Deno.test("config exporter create, list, edit and delete", () =>
     assertOutput(badAlias, "stderr", "Invalid value for 'ALIAS'");
   }));
 
-Deno.test("config exporter list reports a broken file with its location in -o json", () =>
-  withHome(async (home) => {
-    const dir = join(home.path, "exporters");
-    await Deno.mkdir(dir);
-    await Deno.writeTextFile(
-      join(dir, "bad.yaml"),
-      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport: [1]\n",
-    );
-    // the table needs no content
-    assertOutput(ok(await home.jmp(["config", "exporter", "list"])), "stdout", "bad   ");
-    const result = await home.jmp(["config", "exporter", "list", "-o", "json"]);
-    assertExit(result, 1);
-    assertOutput(result, "stderr", `Error: ${join(dir, "bad.yaml")}:3:`);
-    assertNoStackTrace(result);
-  }));
+check(
+  "config exporter list reports a broken file with its location in -o json",
+  () =>
+    withHome(async (home) => {
+      const dir = join(home.path, "exporters");
+      await Deno.mkdir(dir);
+      await Deno.writeTextFile(
+        join(dir, "bad.yaml"),
+        "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport: [1]\n",
+      );
+      // the table needs no content
+      assertOutput(ok(await home.jmp(["config", "exporter", "list"])), "stdout", "bad   ");
+      const result = await home.jmp(["config", "exporter", "list", "-o", "json"]);
+      assertExit(result, 1);
+      assertOutput(result, "stderr", `Error: ${join(dir, "bad.yaml")}:3:`);
+      assertNoStackTrace(result);
+    }),
+);
+
+Deno.test("jmp config end to end", (t) => concurrently(t, checks));
 
 const hasScript = new Deno.Command("sh", { args: ["-c", "command -v script"], stdout: "null" })
   .outputSync().success;

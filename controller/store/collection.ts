@@ -1,6 +1,12 @@
 /** A `Collection` over a `StoreState`, with writes going through a commit function. */
 import type { StoreState } from "./state.ts";
-import { assertKeyed, type Collection, type CollectionName, type Keyed, type StoreOp } from "./types.ts";
+import {
+  assertKeyed,
+  type Collection,
+  type CollectionName,
+  type Keyed,
+  type StoreOp,
+} from "./types.ts";
 
 /** Makes a change durable, then applies it to the state. */
 export type Commit = (op: StoreOp) => Promise<void>;

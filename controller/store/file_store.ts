@@ -274,8 +274,9 @@ export class FileStore implements Store {
     if (this.#closed) throw new StoreError(`store ${this.dir} is closed`);
     if (this.#failed !== undefined) throw this.#failedError();
     this.#compactRequested = true;
-    this.#draining ??= this.#drain();
-    while (this.#compactRequested && this.#draining !== undefined) await this.#draining;
+    do {
+      await (this.#draining ??= this.#drain());
+    } while (this.#compactRequested && this.#failed === undefined);
     if (this.#failed !== undefined) throw this.#failedError();
   }
 

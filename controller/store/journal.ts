@@ -3,7 +3,13 @@
  * line is one change (`put` with the full record, `delete`, or `sequence`). Parsing tolerates a
  * torn final line (a crash mid-append) and rejects damage anywhere else.
  */
-import { assertKeyed, COLLECTION_NAMES, type CollectionName, StoreCorruptError, type StoreOp } from "./types.ts";
+import {
+  assertKeyed,
+  COLLECTION_NAMES,
+  type CollectionName,
+  StoreCorruptError,
+  type StoreOp,
+} from "./types.ts";
 
 export const FORMAT_VERSION = 1;
 
@@ -73,7 +79,9 @@ export function toOp(value: unknown): StoreOp | string {
   const v = value as Record<string, unknown>;
   switch (v["op"]) {
     case "put": {
-      if (!isCollection(v["collection"])) return `unknown collection ${JSON.stringify(v["collection"])}`;
+      if (!isCollection(v["collection"])) {
+        return `unknown collection ${JSON.stringify(v["collection"])}`;
+      }
       try {
         assertKeyed(v["record"], "put");
       } catch (error) {
@@ -82,7 +90,9 @@ export function toOp(value: unknown): StoreOp | string {
       return { op: "put", collection: v["collection"], record: v["record"] };
     }
     case "delete": {
-      if (!isCollection(v["collection"])) return `unknown collection ${JSON.stringify(v["collection"])}`;
+      if (!isCollection(v["collection"])) {
+        return `unknown collection ${JSON.stringify(v["collection"])}`;
+      }
       const { namespace, name } = v;
       if (typeof namespace !== "string" || typeof name !== "string") {
         return `delete needs string "namespace" and "name"`;

@@ -1,11 +1,6 @@
 /** The controller's persistent store. */
 export type { Collection, CollectionName, Keyed, Store, StoreOp } from "./types.ts";
-export {
-  StoreCorruptError,
-  StoreError,
-  StoreFailedError,
-  StoreLockedError,
-} from "./types.ts";
+export { StoreCorruptError, StoreError, StoreFailedError, StoreLockedError } from "./types.ts";
 export { MemoryStore } from "./memory_store.ts";
 export {
   FileStore,

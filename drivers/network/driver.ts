@@ -101,8 +101,13 @@ export class UdpNetwork extends SocketNetwork {
   protected dial(): Promise<SocketStream> {
     this.logger.debug(`Connecting UDP host=${this.host} port=${this.port}`);
     const where = formatHostPort(this.host, this.port);
+    let warned = false;
     return openUdp(this.host, this.port, {
-      onDrop: () => this.logger.warning(`Dropped a datagram from UDP ${where}: reader too slow`),
+      onDrop: () => {
+        if (warned) return;
+        warned = true;
+        this.logger.warning(`Dropping datagrams from UDP ${where}: the client reads too slowly`);
+      },
     });
   }
 }

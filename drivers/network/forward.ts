@@ -3,7 +3,7 @@
  * stream to a network driver and copies bytes both ways until both sides have ended.
  */
 import { pipeBoth } from "@jumpstarter/lib/streams";
-import { describeError } from "./address.ts";
+import { describeError, formatHostPort } from "./address.ts";
 import type { NetworkStream } from "./network_stream.ts";
 import { type SocketStream, socketStream } from "./socket_stream.ts";
 
@@ -142,9 +142,10 @@ export function forwardTcpListener(
   try {
     listener = Deno.listen({ hostname, port, transport: "tcp" });
   } catch (error) {
-    throw new Error(`Cannot listen on TCP ${hostname}:${port}: ${describeError(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `Cannot listen on TCP ${formatHostPort(hostname, port)}: ${describeError(error)}`,
+      { cause: error },
+    );
   }
   const forwarder = new ListenerForwarder(listener, open, options);
   return Object.assign(forwarder, {

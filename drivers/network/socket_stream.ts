@@ -14,7 +14,8 @@ export interface SocketStream extends ByteStream {
   readonly closed: Promise<void>;
 }
 
-const READ_SIZE = 64 * 1024;
+// fewer, larger frames on the gRPC stream make bulk transfers faster
+const READ_SIZE = 256 * 1024;
 
 /** Wraps `conn`; the stream owns it from now on. */
 export function socketStream(conn: Deno.Conn): SocketStream {
@@ -39,9 +40,10 @@ export function socketStream(conn: Deno.Conn): SocketStream {
     if (readEnded && writeEnded) close();
   };
 
+  let buffer: Uint8Array | undefined;
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const buffer = new Uint8Array(READ_SIZE);
+      buffer ??= new Uint8Array(READ_SIZE);
       let count: number | null;
       try {
         count = await conn.read(buffer);
@@ -61,7 +63,7 @@ export function socketStream(conn: Deno.Conn): SocketStream {
         settle();
         return;
       }
-      controller.enqueue(buffer.subarray(0, count));
+      controller.enqueue(buffer.slice(0, count));
     },
     cancel() {
       readEnded = true;

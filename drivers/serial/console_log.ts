@@ -6,10 +6,14 @@
 import { join } from "node:path";
 
 /** Where logs go by default: `$XDG_STATE_HOME/jumpstarter/console` or `~/.local/state/...`. */
-export function defaultLogDir(env: Record<string, string | undefined> = Deno.env.toObject()): string {
+export function defaultLogDir(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string {
   const state = env.XDG_STATE_HOME || (env.HOME ? join(env.HOME, ".local", "state") : undefined);
   if (!state) {
-    throw new Error("Cannot find a directory for console logs: set log_dir, XDG_STATE_HOME or HOME");
+    throw new Error(
+      "Cannot find a directory for console logs: set log_dir, XDG_STATE_HOME or HOME",
+    );
   }
   return join(state, "jumpstarter", "console");
 }
@@ -135,12 +139,10 @@ export class ConsoleLog {
     return this.#serialize(async () => {
       const from = Math.max(offset, this.#start);
       const length = Math.max(0, Math.min(max, this.#start + this.#size - from));
+      if (length === 0 || this.#closed) return { offset: from, bytes: new Uint8Array(0) };
       const bytes = new Uint8Array(length);
-      if (length > 0 && !this.#closed) {
-        await this.#file.seek(from - this.#start, Deno.SeekMode.Start);
-        bytes.set(bytes.subarray(0, await readFully(this.#file, bytes)));
-      }
-      return { offset: from, bytes };
+      await this.#file.seek(from - this.#start, Deno.SeekMode.Start);
+      return { offset: from, bytes: bytes.subarray(0, await readFully(this.#file, bytes)) };
     });
   }
 

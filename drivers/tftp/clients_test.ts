@@ -114,7 +114,9 @@ Deno.test("tftp-hpa, atftp and curl fetch different files at the same time", asy
   }
   // all three were being sent before the first one finished
   const firstDone = log.lines.findIndex((line) => line.startsWith("Sent "));
-  const started = log.lines.filter((line, index) => line.startsWith("Sending ") && index < firstDone);
+  const started = log.lines.filter((line, index) =>
+    line.startsWith("Sending ") && index < firstDone
+  );
   assert.equal(started.length, 3, log.lines.join("\n"));
   const ports = new Set(started.map((line) => line.match(/to 127\.0\.0\.1:(\d+)/)?.[1]));
   assert.equal(ports.size, 3);

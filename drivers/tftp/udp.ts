@@ -61,8 +61,9 @@ function bindDeno(listen: ListenDatagram, options: BindOptions): UdpSocket {
       try {
         received = await conn.receive(buffer);
       } catch {
-        // closed, or an ICMP error surfaced on receive: keep serving unless closed
         if (closed) return;
+        // a transient error (e.g. an ICMP report): keep serving, without spinning on it
+        await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
       const [data, from] = received;
@@ -103,9 +104,9 @@ async function bindNode(options: BindOptions): Promise<UdpSocket> {
   return {
     local: { address: bound.address, port: bound.port },
     send(data, to) {
-      // node queues datagrams in order; waiting for each callback only adds latency
-      socket.send(data, to.port, to.address);
-      return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        socket.send(data, to.port, to.address, (error) => error ? reject(error) : resolve());
+      });
     },
     close() {
       if (closed) return;

@@ -7,7 +7,7 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { clientV1, type Condition } from "@jumpstarter/protos";
 import { JumpstarterError } from "@jumpstarter/lib/wire";
 import { listenForLease, RouterChannels, type TunnelListener } from "@jumpstarter/lib/tunnel";
-import { type ControllerConnection, controllerCall } from "./controller.ts";
+import { controllerCall, type ControllerConnection } from "./controller.ts";
 
 export type Lease = clientV1.Lease;
 

@@ -9,8 +9,8 @@ import type { ExporterConfig, HookInstance } from "@jumpstarter/lib/config";
 import type { LogRecord } from "@jumpstarter/lib/driver";
 import {
   connectController,
-  type ControllerConnection,
   controllerCall,
+  type ControllerConnection,
 } from "@jumpstarter/lib/client/controller";
 import { RouterChannels, serveTicket } from "@jumpstarter/lib/tunnel";
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
@@ -90,7 +90,9 @@ export class Exporter {
     try {
       await controllerCall(() => this.#connection!.controller.reportStatus({ status, message }));
     } catch (error) {
-      if (!isUnimplemented(error)) this.#log(`Cannot report status ${ExporterStatus[status]}: ${error}`);
+      if (!isUnimplemented(error)) {
+        this.#log(`Cannot report status ${ExporterStatus[status]}: ${error}`);
+      }
     }
   }
 
@@ -138,7 +140,9 @@ export class Exporter {
         }
       } catch (error) {
         if (signal.aborted) return;
-        this.#log(`Status stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`);
+        this.#log(
+          `Status stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`,
+        );
       }
       if (signal.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, pause));
@@ -250,7 +254,9 @@ export class Exporter {
         }
       } catch (error) {
         if (lease.abort.signal.aborted) return;
-        this.#log(`Listen stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`);
+        this.#log(
+          `Listen stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`,
+        );
       }
       if (lease.abort.signal.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, pause));

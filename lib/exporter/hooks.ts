@@ -27,7 +27,9 @@ export interface HookRunOptions {
 function interpreter(hook: HookInstance): { program: string; args: string[] } {
   const exec = hook.exec ?? "/bin/sh";
   const isFile = !hook.script.includes("\n") && /^[\w./~-]+$/.test(hook.script);
-  return isFile ? { program: exec, args: [hook.script] } : { program: exec, args: ["-c", hook.script] };
+  return isFile
+    ? { program: exec, args: [hook.script] }
+    : { program: exec, args: ["-c", hook.script] };
 }
 
 async function forwardLines(
@@ -59,7 +61,13 @@ export async function runHook(hook: HookInstance, options: HookRunOptions): Prom
       DEBIAN_FRONTEND: "noninteractive",
       GIT_TERMINAL_PROMPT: "0",
     };
-    child = new Deno.Command(program, { args, env, stdout: "piped", stderr: "piped", stdin: "null" })
+    child = new Deno.Command(program, {
+      args,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    })
       .spawn();
   } catch (error) {
     return { ok: false, message: `cannot run hook: ${(error as Error).message}` };

@@ -22,4 +22,4 @@ export {
 export { buildDriverTree, type BuildOptions } from "./tree.ts";
 export { type LocalExporter, type LocalExporterOptions, startLocalExporter } from "./local.ts";
 export { Exporter, type ExporterOptions } from "./exporter.ts";
-export { type HookLog, type HookResult, runHook, type HookRunOptions } from "./hooks.ts";
+export { type HookLog, type HookResult, type HookRunOptions, runHook } from "./hooks.ts";

@@ -461,6 +461,7 @@ for (const encoding of ["gzip", "xz", "zstd", "bz2"] as const) {
 }
 
 Deno.test("decode throughput (32 MiB mostly-zero image, 4 MiB random)", async () => {
+  // printed, not asserted: what decoding a 1 GiB image costs, per encoding
   const images = [
     { name: "32 MiB mostly-zero", data: mostlyZeroImage(32 << 20, 15) },
     { name: "4 MiB random", data: randomBytes(4 << 20, 16) },
@@ -470,10 +471,13 @@ Deno.test("decode throughput (32 MiB mostly-zero image, 4 MiB random)", async ()
     const expected = await sha256(data);
     for (const encoding of CONTENT_ENCODINGS) {
       const compressed = await compress(encoding, data);
-      const started = performance.now();
-      const decoded = await decode(encoding, compressed);
-      const seconds = (performance.now() - started) / 1000;
-      assert.equal(await sha256(decoded), expected);
+      let seconds = Infinity; // the best of three runs: the machine may be busy with others
+      for (let run = 0; run < 3; run++) {
+        const started = performance.now();
+        const decoded = await decode(encoding, compressed);
+        seconds = Math.min(seconds, (performance.now() - started) / 1000);
+        if (run === 0) assert.equal(await sha256(decoded), expected);
+      }
       const rate = data.byteLength / (1 << 20) / seconds;
       let encodeRate = "";
       if (isEncodable(encoding)) {

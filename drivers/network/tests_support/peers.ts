@@ -59,16 +59,23 @@ export async function startSocat(a: string, b: string): Promise<Socat> {
   return { log: () => log, stop, [Symbol.asyncDispose]: stop };
 }
 
-/** Runs curl with `args` (plus `-sS`), returning its exit code, stdout and stderr. */
+/** Runs curl with `args` (plus `-sS`) and `stdin` as its input; returns code, stdout, stderr. */
 export async function curl(
   args: string[],
+  stdin?: Uint8Array,
 ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
-  const result = await new Deno.Command("curl", {
+  const child = new Deno.Command("curl", {
     args: ["-sS", "--max-time", "30", ...args],
-    stdin: "null",
+    stdin: stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (stdin) {
+    const writer = child.stdin.getWriter();
+    await writer.write(stdin);
+    await writer.close();
+  }
+  const result = await child.output();
   return {
     code: result.code,
     stdout: result.stdout,

@@ -1,0 +1,89 @@
+/**
+ * `jmp-controller`: the controller, router and admin API in one process with an embedded store.
+ *
+ * @module
+ */
+import { Command, Option } from "commander";
+import { stringify } from "yaml";
+import { startController } from "./server.ts";
+
+function defaultStateDir(): string {
+  const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
+  return `${base}/jumpstarter/controller`;
+}
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+interface Flags {
+  stateDir: string;
+  listen: string;
+  advertise?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsHost: string[];
+  insecurePlaintext?: boolean;
+}
+
+/** Writes the admin config `jmp admin` reads: endpoint, admin token, CA. */
+async function writeAdminConfig(path: string, endpoint: string, token: string, ca: string) {
+  const text = stringify({ endpoint, token, tls: { ca, insecure: false } });
+  await Deno.writeTextFile(`${path}.tmp`, text, { mode: 0o600 });
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+export function controllerProgram(): Command {
+  return new Command("jmp-controller")
+    .description(
+      "Jumpstarter controller: leases, exporters, clients and the router, in one process",
+    )
+    .option("--state-dir <dir>", "keys, certificate and store", defaultStateDir())
+    .option("--listen <host:port>", "address to serve on", "0.0.0.0:8082")
+    .option("--advertise <host:port>", "endpoint given to clients and exporters")
+    .option("--tls-cert <pem>", "certificate (default: self-signed, kept in the state dir)")
+    .option("--tls-key <pem>", "private key of --tls-cert")
+    .addOption(
+      new Option("--tls-host <name>", "extra name or IP for the self-signed certificate")
+        .argParser((value: string, previous: string[]) => [...previous, value]).default([]),
+    )
+    .option("--insecure-plaintext", "serve without TLS (tests, or behind a TLS proxy)")
+    .action(async (flags: Flags) => {
+      const controller = await startController({
+        stateDir: flags.stateDir,
+        listen: flags.listen,
+        ...(flags.advertise ? { advertise: flags.advertise } : {}),
+        ...(flags.tlsCert ? { tlsCertFile: flags.tlsCert } : {}),
+        ...(flags.tlsKey ? { tlsKeyFile: flags.tlsKey } : {}),
+        tlsHosts: flags.tlsHost,
+        ...(flags.insecurePlaintext ? { plaintext: true } : {}),
+      });
+      const adminPath = `${flags.stateDir}/admin.yaml`;
+      await writeAdminConfig(
+        adminPath,
+        controller.endpoint,
+        await controller.adminToken(),
+        controller.core.caBase64,
+      );
+      console.log(controller.endpoint);
+      console.error(
+        `jmp-controller serving on ${controller.endpoint}; admin config: ${adminPath} ` +
+          `(use: jmp admin --admin-config ${adminPath} ...)`,
+      );
+      const signal = await new Promise<keyof typeof SIGNALS>((resolve) => {
+        for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
+          Deno.addSignalListener(name, () => resolve(name));
+        }
+      });
+      console.error(`${signal} received, shutting down`);
+      await controller.close();
+      Deno.exit(128 + SIGNALS[signal]);
+    });
+}
+
+if (import.meta.main) {
+  try {
+    await controllerProgram().parseAsync(Deno.args, { from: "user" });
+  } catch (error) {
+    console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+}

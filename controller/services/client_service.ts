@@ -1,0 +1,152 @@
+/**
+ * `jumpstarter.client.v1.ClientService`: exporters and leases for clients, scoped to the
+ * caller's namespace (spec/protocol.md 2.7, 7.2).
+ */
+import type { clientV1, ServiceHandlers, ServiceMethods } from "@jumpstarter/protos";
+import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import type * as grpc from "@grpc/grpc-js";
+import type { ControllerCore } from "../core.ts";
+import { matchesSelectorText } from "../selector_match.ts";
+import { exporterMessage, leaseMessage } from "./convert.ts";
+
+type Metadata = { metadata: grpc.Metadata };
+
+function parse(
+  resource: string,
+  kind: "exporters" | "leases",
+): { namespace: string; name: string } {
+  const match = new RegExp(`^namespaces/([^/]+)/${kind}/([^/]+)$`).exec(resource);
+  if (!match) {
+    throw new JumpstarterError(`invalid ${kind.slice(0, -1)} name "${resource}"`, {
+      code: Code.INVALID_ARGUMENT,
+    });
+  }
+  return { namespace: match[1]!, name: match[2]! };
+}
+
+function parent(resource: string): string {
+  const match = /^namespaces\/([^/]+)$/.exec(resource);
+  if (!match) {
+    throw new JumpstarterError(`invalid parent "${resource}"`, { code: Code.INVALID_ARGUMENT });
+  }
+  return match[1]!;
+}
+
+function milliseconds(value: { seconds: bigint; nanos: number } | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value.seconds) * 1000 + value.nanos / 1e6;
+}
+
+export function clientHandlers(core: ControllerCore): ServiceHandlers<
+  ServiceMethods<typeof clientV1.ClientService>
+> {
+  const clientIn = async (call: Metadata, namespace: string) => {
+    const caller = await core.authenticate(call.metadata, ["Client"]);
+    if (caller.kind !== "Client") {
+      throw new JumpstarterError("permission denied", { code: Code.PERMISSION_DENIED });
+    }
+    if (caller.namespace !== namespace) {
+      throw new JumpstarterError("namespace mismatch", { code: Code.PERMISSION_DENIED });
+    }
+    return caller;
+  };
+  const ownLease = async (call: Metadata, resource: string) => {
+    const { namespace, name } = parse(resource, "leases");
+    const caller = await clientIn(call, namespace);
+    const lease = core.store.leases.get(namespace, name);
+    if (!lease) throw new JumpstarterError(`lease "${name}" not found`, { code: Code.NOT_FOUND });
+    if (lease.client !== caller.name) {
+      throw new JumpstarterError("permission denied", { code: Code.PERMISSION_DENIED });
+    }
+    return lease;
+  };
+  return {
+    getExporter: async (request, call) => {
+      const { namespace, name } = parse(request.name, "exporters");
+      await clientIn(call, namespace);
+      const exporter = core.store.exporters.get(namespace, name);
+      if (!exporter) {
+        throw new JumpstarterError(`exporter "${name}" not found`, { code: Code.NOT_FOUND });
+      }
+      return exporterMessage(core, exporter);
+    },
+    listExporters: async (request, call) => {
+      const namespace = parent(request.parent);
+      await clientIn(call, namespace);
+      return {
+        exporters: core.store.exporters.list(namespace)
+          .filter((exporter) => matchesSelectorText(request.filter, exporter.labels))
+          .map((exporter) => exporterMessage(core, exporter)),
+      };
+    },
+    getLease: async (request, call) => leaseMessage(core, await ownLease(call, request.name)),
+    listLeases: async (request, call) => {
+      const namespace = parent(request.parent);
+      const caller = await clientIn(call, namespace);
+      const onlyActive = request.onlyActive ?? true;
+      return {
+        leases: core.store.leases.list(namespace)
+          .filter((lease) => lease.client === caller.name && (!onlyActive || !lease.ended))
+          .filter((lease) => matchesSelectorText(request.filter, lease.tags))
+          .map((lease) => leaseMessage(core, lease)),
+      };
+    },
+    createLease: async (request, call) => {
+      const namespace = parent(request.parent);
+      const caller = await clientIn(call, namespace);
+      const lease = request.lease;
+      const duration = milliseconds(lease?.duration);
+      const beginTime = milliseconds(lease?.beginTime);
+      const endTime = milliseconds(lease?.endTime);
+      const { lease: created, changed } = await core.engine.create({
+        namespace,
+        client: caller.name,
+        selector: lease?.selector ?? "",
+        ...(lease?.exporterName ? { exporterName: lease.exporterName } : {}),
+        ...(duration === undefined ? {} : { duration }),
+        ...(beginTime === undefined ? {} : { beginTime }),
+        ...(endTime === undefined ? {} : { endTime }),
+        tags: { ...lease?.tags },
+        ...(request.leaseId ? { name: request.leaseId } : {}),
+      });
+      core.publish(changed);
+      return leaseMessage(core, core.store.leases.get(namespace, created.name) ?? created);
+    },
+    updateLease: async (request, call) => {
+      if (!request.lease) {
+        throw new JumpstarterError("lease is required", { code: Code.INVALID_ARGUMENT });
+      }
+      const current = await ownLease(call, request.lease.name);
+      const duration = milliseconds(request.lease.duration);
+      const beginTime = milliseconds(request.lease.beginTime);
+      const endTime = milliseconds(request.lease.endTime);
+      const { lease, changed } = await core.engine.update(current.namespace, current.name, {
+        ...(duration === undefined ? {} : { duration }),
+        ...(beginTime === undefined ? {} : { beginTime }),
+        ...(endTime === undefined ? {} : { endTime }),
+      });
+      core.publish(changed);
+      return leaseMessage(core, lease);
+    },
+    deleteLease: async (request, call) => {
+      const lease = await ownLease(call, request.name);
+      if (lease.release || lease.ended) {
+        throw new JumpstarterError(`lease "${lease.name}" is already released`, {
+          code: Code.FAILED_PRECONDITION,
+        });
+      }
+      core.publish(await core.engine.release(lease.namespace, lease.name, "released by client"));
+      return {};
+    },
+    rotateToken: async (request, call) => {
+      const namespace = parent(request.parent);
+      const caller = await clientIn(call, namespace);
+      if (caller.kind === "Admin") throw new JumpstarterError("permission denied");
+      const lifetime = 365 * 24 * 3600;
+      const token = await core.authority.issue(caller, lifetime);
+      return {
+        token,
+        expiry: { seconds: BigInt(Math.floor(core.now() / 1000) + lifetime), nanos: 0 },
+      };
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/**
+ * HTTP file server: the interface, `HttpServerClient` and its CLI. The exporter-side driver
+ * (`HttpServer`) is in `./driver`.
+ *
+ * @module
+ */
+export { httpServerInterface, type PutResult, putResultSchema } from "./interface.ts";
+export { HttpServerClient, type PutOptions } from "./client.ts";
+export { httpCli, type HttpCliContext } from "./cli.ts";

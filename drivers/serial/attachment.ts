@@ -1,0 +1,85 @@
+/**
+ * The byte stream of the one client attached to a port: device output is delivered into its
+ * readable with backpressure (the driver stops reading the device while the client is behind),
+ * and its writable goes to the device.
+ */
+
+const READ_BUFFER = 64 * 1024;
+
+/** How an attachment reaches the device and reports that it ended. */
+export interface AttachmentHooks {
+  write(chunk: Uint8Array): Promise<void>;
+  /** The client is gone (closed its side, cancelled, or the stream failed). */
+  ended(attachment: Attachment): void;
+}
+
+/** One client's stream on the port. */
+export class Attachment {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #room: (() => void) | undefined;
+  #done = false;
+  readonly #hooks: AttachmentHooks;
+
+  constructor(hooks: AttachmentHooks) {
+    this.#hooks = hooks;
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => this.#wake(),
+      cancel: () => this.end(),
+    }, new ByteLengthQueuingStrategy({ highWaterMark: READ_BUFFER }));
+    this.writable = new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        if (this.#done) throw new Error("the serial stream has ended");
+        await hooks.write(chunk);
+      },
+      // the client closing its side ends the stream: a console has no "rest of the output"
+      close: () => this.end(),
+      abort: () => this.end(),
+    });
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  #wake(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
+  }
+
+  /** Hands device output to the client; resolves once there is room for more. */
+  async deliver(chunk: Uint8Array): Promise<void> {
+    if (this.#done) return;
+    this.#controller.enqueue(chunk);
+    while (!this.#done && (this.#controller.desiredSize ?? 0) <= 0) {
+      await new Promise<void>((resolve) => this.#room = resolve);
+    }
+  }
+
+  /** Ends the stream cleanly (output already delivered is still read). */
+  end(): void {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      this.#controller.close();
+    } catch {
+      // already closed or errored by the reader
+    }
+    this.#wake();
+    this.#hooks.ended(this);
+  }
+
+  /** Ends the stream with `error` (the client's read fails with it). */
+  fail(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#controller.error(error);
+    this.#wake();
+    this.#hooks.ended(this);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `j <name> start-console` and `j <name> log [--follow] [--path]`: the command-line interface of
+ * a serial port.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import type { ProgressReporter } from "@jumpstarter/lib/streams";
+import type { PySerialClient } from "./client.ts";
+import { type ConsoleEnd, runConsole } from "./console.ts";
+
+/** The terminal and signals the commands use; tests replace them. */
+export interface SerialCliIo {
+  stdin?: ReadableStream<Uint8Array>;
+  stdout?: WritableStream<Uint8Array>;
+  /** Whether stdin is a terminal (then `start-console` is interactive). */
+  isTerminal?: boolean;
+  setRaw?: (raw: boolean) => void;
+  /** Where notices go (default: stderr). */
+  printError?: (line: string) => void;
+  /** Ends `start-console` and `log --follow` (default: SIGINT or SIGTERM). */
+  signal?: AbortSignal;
+  /** Records a non-zero exit code (default: sets `Deno.exitCode`, which `j` exits with). */
+  setExitCode?: (code: number) => void;
+}
+
+/** Exit code after SIGINT/SIGTERM, as `j`'s. */
+export const INTERRUPTED_EXIT_CODE = 2;
+
+function seconds(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(`expected a number of seconds, got "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * Adapts an action that returns an exit code to commander's typing (which expects void); `j`
+ * exits with an integer an action returns.
+ */
+function exiting<A extends unknown[]>(
+  action: (...args: A) => Promise<number>,
+): (...args: A) => Promise<void> {
+  return action as unknown as (...args: A) => Promise<void>;
+}
+
+/** An AbortSignal that fires on SIGINT/SIGTERM until disposed. */
+function signalSource(): AbortSignal & Disposable {
+  const controller = new AbortController();
+  const names = ["SIGINT", "SIGTERM"] as const;
+  const stop = () => controller.abort();
+  for (const name of names) Deno.addSignalListener(name, stop);
+  return Object.assign(controller.signal, {
+    [Symbol.dispose]: () => {
+      for (const name of names) Deno.removeSignalListener(name, stop);
+    },
+  });
+}
+
+async function writeText(stdout: WritableStream<Uint8Array>, text: string): Promise<void> {
+  const writer = stdout.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(text));
+  } finally {
+    writer.releaseLock();
+  }
+}
+
+/** Builds the serial command group for `client`, named `name`. */
+export function pyserialCli(
+  client: PySerialClient,
+  name: string,
+  _context?: { progress: ProgressReporter },
+  io: SerialCliIo = {},
+): Command {
+  const stdout = () => io.stdout ?? Deno.stdout.writable;
+  const printError = io.printError ?? ((line: string) => console.error(line));
+  const exit = (code: number) => {
+    if (code !== 0) (io.setExitCode ?? ((code: number) => Deno.exitCode = code))(code);
+    return code;
+  };
+  const withSignal = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    if (io.signal) return await run(io.signal);
+    using signal = signalSource();
+    return await run(signal);
+  };
+  const command = new Command(name).description(client.description ?? "Serial port");
+  command.command("start-console")
+    .description("Start serial port console (exit with Ctrl-B three times)")
+    .option(
+      "--linger <seconds>",
+      "without a terminal: keep printing output this long after stdin ended",
+      seconds,
+      0.5,
+    )
+    .action(exiting(async (options: { linger: number }) => {
+      const terminal = io.isTerminal ?? Deno.stdin.isTerminal();
+      const stream = await client.connect();
+      if (terminal) {
+        await writeText(stdout(), "Starting serial port console ... exit with CTRL+B x 3 times\n");
+      }
+      let end: ConsoleEnd;
+      try {
+        end = await withSignal((signal) =>
+          runConsole(stream, {
+            input: io.stdin ?? Deno.stdin.readable,
+            output: stdout(),
+            signal,
+            lingerMs: options.linger * 1000,
+            ...(terminal
+              ? { setRaw: io.setRaw ?? ((raw: boolean) => Deno.stdin.setRaw(raw)) }
+              : {}),
+          })
+        );
+      } finally {
+        // leave the terminal in a sane state whatever the device left it in
+        if (terminal) await writeText(stdout(), "\x1b[0m\r\n").catch(() => {});
+      }
+      if (end === "remote-closed") {
+        printError("The serial port connection was closed by the exporter");
+      }
+      return exit(end === "interrupted" ? INTERRUPTED_EXIT_CODE : 0);
+    }));
+  command.command("log")
+    .description("Print the console output of this session (kept on the exporter)")
+    .option("-f, --follow", "keep printing new output until interrupted")
+    .option("--path", "print the log file's path on the exporter instead")
+    .action(exiting(async (options: { follow?: boolean; path?: boolean }) => {
+      if (options.path) {
+        await writeText(stdout(), `${await client.logPath()}\n`);
+        return 0;
+      }
+      const follow = options.follow ?? false;
+      return await withSignal(async (signal) => {
+        const chunks = client.readLog({ follow });
+        const stopped = new Promise<"stopped">((resolve) => {
+          if (signal.aborted) resolve("stopped");
+          signal.addEventListener("abort", () => resolve("stopped"), { once: true });
+        });
+        for (;;) {
+          const next = await Promise.race([chunks.next(), stopped]);
+          if (next === "stopped") {
+            chunks.return(undefined).catch(() => {});
+            return exit(INTERRUPTED_EXIT_CODE);
+          }
+          if (next.done) return 0;
+          await writeText(stdout(), next.value);
+        }
+      });
+    }));
+  return command;
+}

@@ -1,0 +1,44 @@
+import { defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import type { ByteStream } from "@jumpstarter/lib/streams";
+// TODO(lead): import from "@jumpstarter/lib/streams" once its mod.ts exports expect.ts
+import { Expect, type ExpectOptions } from "../../lib/streams/expect.ts";
+import { pyserialInterface } from "./interface.ts";
+
+/** Options of {@linkcode PySerialClient.readLog}. */
+export interface ReadLogOptions {
+  /** Keep yielding new output until the session ends or the loop is left. */
+  follow?: boolean;
+}
+
+/** Client of a PySerial driver: the port as a byte stream, expect sessions, the console log. */
+export class PySerialClient extends DriverClient {
+  /** Attaches to the port (one client at a time): device output in, keystrokes out. */
+  connect(): Promise<ByteStream> {
+    return this.stream("connect");
+  }
+
+  /** Attaches to the port and wraps it in an expect session (upstream's `pexpect()`). */
+  async expect(options: ExpectOptions = {}): Promise<Expect> {
+    return new Expect(await this.connect(), options);
+  }
+
+  /** Path of this session's console log on the exporter's machine. */
+  async logPath(): Promise<string> {
+    const path = await this.call("log_path");
+    if (typeof path !== "string") throw new TypeError(`log_path returned ${JSON.stringify(path)}`);
+    return path;
+  }
+
+  /** The session's console output so far as text; with `follow`, also what comes next. */
+  async *readLog(options: ReadLogOptions = {}): AsyncGenerator<string> {
+    for await (const chunk of this.streamingCall("read_log", options.follow ?? false)) {
+      if (typeof chunk !== "string") {
+        throw new TypeError(`read_log yielded ${JSON.stringify(chunk)}, expected text`);
+      }
+      // empty chunks are the exporter's keep-alive while following an idle console
+      if (chunk) yield chunk;
+    }
+  }
+}
+
+defaultClientRegistry.register(PySerialClient, pyserialInterface.client);

@@ -1,0 +1,103 @@
+/**
+ * Real peers for the serial tests: socat pty pairs and a shell on a pty, as subprocesses.
+ */
+
+/** A running socat, stopped (with its log kept for failure messages) on dispose. */
+export interface Socat extends AsyncDisposable {
+  readonly pid: number;
+  log(): string;
+  /** Sends `signal` and waits for socat to exit. */
+  stop(signal?: Deno.Signal): Promise<void>;
+}
+
+/**
+ * Starts `socat -d -d <a> <b>` and resolves once it reports its data transfer loop, i.e. once
+ * both addresses (and any `link=` symlinks) exist.
+ */
+export async function startSocat(
+  a: string,
+  b: string,
+  env: Record<string, string> = {},
+): Promise<Socat> {
+  const child = new Deno.Command("socat", {
+    args: ["-d", "-d", a, b],
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  for (;;) {
+    const { value, done } = await lines.read();
+    if (done) {
+      await child.status;
+      throw new Error(`socat ${a} ${b} exited before it was ready:\n${log}`);
+    }
+    log += value;
+    if (log.includes("starting data transfer loop")) break;
+  }
+  const draining = (async () => {
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) return;
+      log += value;
+    }
+  })().catch(() => {});
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: Deno.Signal = "SIGTERM") =>
+    stopping ??= (async () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already exited
+      }
+      await child.status;
+      await draining;
+    })();
+  return { pid: child.pid, log: () => log, stop, [Symbol.asyncDispose]: () => stop() };
+}
+
+/** Two linked ptys at `a` and `b` (raw, no echo). */
+export function ptyPair(a: string, b: string): Promise<Socat> {
+  return startSocat(`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`);
+}
+
+/**
+ * An interactive `sh` on a pty of its own (echo on, a controlling terminal, as on a board's
+ * console), wired to a raw pty at `link` for the driver; its prompt is `prompt`.
+ */
+export function ptyShell(link: string, prompt = "board$ "): Promise<Socat> {
+  return startSocat(
+    `pty,raw,echo=0,link=${link}`,
+    "EXEC:sh -i,pty,stderr,setsid,sigint,ctty",
+    { PS1: prompt, ENV: "" },
+  );
+}
+
+/** A temporary directory removed on dispose. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "jmp-serial-" });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(() => {}),
+  };
+}
+
+/** Polls `check` every 20 ms until it returns a value other than undefined, or fails. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  describe: () => string | Promise<string> = () => "",
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}\n${await describe()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
