@@ -10,8 +10,10 @@ import "@jumpstarter/driver-snmp/driver";
 import "@jumpstarter/driver-http-power/driver";
 import "@jumpstarter/driver-energenie/driver";
 import "@jumpstarter/driver-tasmota/driver";
+import "@jumpstarter/driver-network/driver";
 import { powerCli, PowerClient } from "@jumpstarter/driver-power";
 import { snmpCli, SNMPServerClient } from "@jumpstarter/driver-snmp";
+import { networkCli, NetworkClient } from "@jumpstarter/driver-network";
 import { terminalProgress } from "./progress.ts";
 
 /** What driver CLIs get from the program: how to show progress. */
@@ -27,6 +29,7 @@ type CliBuilder = (client: any, name: string, context: CliContext) => Command;
 const CLI_BUILDERS: [abstract new (...args: never[]) => DriverClient, CliBuilder][] = [
   [SNMPServerClient, snmpCli],
   [PowerClient, powerCli],
+  [NetworkClient, networkCli],
 ];
 
 /** The context handed to every driver CLI. */

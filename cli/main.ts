@@ -10,6 +10,7 @@ import { runCommand } from "./commands/run.ts";
 import { shellCommand } from "./commands/shell.ts";
 import { versionCommand } from "./commands/version.ts";
 import { configCommand } from "./commands/config.ts";
+import { adminCommand } from "./commands/admin.ts";
 
 /** The `jmp` command tree. */
 export function jmpProgram(): Command {
@@ -19,7 +20,8 @@ export function jmpProgram(): Command {
     .addCommand(shellCommand())
     .addCommand(runCommand())
     .addCommand(versionCommand())
-    .addCommand(configCommand());
+    .addCommand(configCommand())
+    .addCommand(adminCommand());
   program.command("j")
     .description("Run the driver CLI of the exporter in JUMPSTARTER_HOST (as `j ...`)")
     .helpOption(false)

@@ -35,6 +35,14 @@ export interface LeaseEngine {
     changes: { duration?: number; beginTime?: number; endTime?: number },
   ): Promise<{ lease: LeaseRecord; changed: LeaseRecord[] }>;
   release(namespace: string, name: string, reason: string): Promise<LeaseRecord[]>;
+  /** Release on behalf of a client or exporter, which must hold the lease. */
+  releaseFor(
+    namespace: string,
+    name: string,
+    who: { client?: string; exporter?: string; message?: string },
+  ): Promise<LeaseRecord[]>;
+  /** Stores an exporter record and schedules if that matters; returns changed leases. */
+  exporterUpdated(record: ExporterRecord): Promise<LeaseRecord[]>;
   /** Expires and assigns what is due; returns changed leases. */
   reconcile(): Promise<LeaseRecord[]>;
   queueInfo(
@@ -65,7 +73,7 @@ export class ControllerCore {
   readonly hub: ExporterHub = new ExporterHub();
   readonly now: () => number;
   readonly engine: LeaseEngine;
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #reconciling: Promise<void> = Promise.resolve();
 
@@ -160,8 +168,7 @@ export class ControllerCore {
 
   /** Updates an exporter record and lets the engine react (a newly available board). */
   async updateExporter(record: ExporterRecord): Promise<void> {
-    await this.store.exporters.put(record);
-    await this.reconcile();
+    this.publish(await this.engine.exporterUpdated(record));
   }
 
   async start(): Promise<void> {

@@ -3,7 +3,6 @@
  * gRPC port serving ControllerService, ClientService, AdminService and the router.
  */
 import * as grpc from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
 import {
   adminV1,
   clientV1,
@@ -12,6 +11,7 @@ import {
   serviceDefinition,
 } from "@jumpstarter/protos";
 import { errorToStatus } from "@jumpstarter/lib/wire";
+import { serveTlsFront, type TlsFront } from "@jumpstarter/lib/tunnel";
 import { Authority } from "./auth.ts";
 import { ControllerCore, type LeaseEngine } from "./core.ts";
 import { Router, routerServiceDefinition } from "./router.ts";
@@ -52,6 +52,16 @@ export interface RunningController extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(
+      address,
+      grpc.ServerCredentials.createInsecure(),
+      (error, port) => error ? reject(error) : resolve(port),
+    )
+  );
+}
+
 function splitHostPort(address: string): { host: string; port: number } {
   const index = address.lastIndexOf(":");
   return { host: address.slice(0, index) || "0.0.0.0", port: Number(address.slice(index + 1)) };
@@ -63,12 +73,21 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const material = await loadKeyMaterial(options.stateDir, "jmp-controller");
   const authority = await Authority.create(material);
   const store = await FileStore.open(`${options.stateDir}/store`);
+  // a name, not an IP: Deno's TLS client refuses an IP address as the server name
   const advertisedHost = options.advertise
     ? splitHostPort(options.advertise).host
-    : (listen.host === "0.0.0.0" ? "localhost" : listen.host);
-  let credentials = grpc.ServerCredentials.createInsecure();
+    : (["0.0.0.0", "127.0.0.1", "::", "::1"].includes(listen.host) ? "localhost" : listen.host);
+  const server = new grpc.Server({
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 1000,
+  });
   let caBase64 = "";
-  if (!options.plaintext) {
+  let port: number;
+  let front: TlsFront | undefined;
+  const socketPath = `${options.stateDir}/grpc.sock`;
+  if (options.plaintext) {
+    port = await bind(server, `${listen.host}:${listen.port}`);
+  } else {
     const tls = await loadTlsMaterial(
       options.stateDir,
       ["localhost", "127.0.0.1", advertisedHost, ...(options.tlsHosts ?? [])],
@@ -76,23 +95,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
         ? { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile }
         : undefined,
     );
-    credentials = grpc.ServerCredentials.createSsl(null, [{
-      cert_chain: Buffer.from(tls.cert),
-      private_key: Buffer.from(tls.key),
-    }]);
     caBase64 = options.tlsCertFile ? "" : btoa(tls.cert);
+    await Deno.remove(socketPath).catch(() => {});
+    await bind(server, `unix:${socketPath}`);
+    front = serveTlsFront({
+      ...listen,
+      hostname: listen.host,
+      cert: tls.cert,
+      key: tls.key,
+      target: socketPath,
+    });
+    port = front.port;
   }
-  const server = new grpc.Server({
-    "grpc.keepalive_permit_without_calls": 1,
-    "grpc.http2.min_ping_interval_without_data_ms": 1000,
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${listen.host}:${listen.port}`,
-      credentials,
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
   const endpoint = options.advertise ?? `${advertisedHost}:${port}`;
   const core = new ControllerCore({
     store,
@@ -122,6 +136,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const close = () =>
     closing ??= (async () => {
       core.close();
+      await front?.close();
       server.forceShutdown();
       await store.close();
     })();

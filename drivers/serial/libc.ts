@@ -10,6 +10,7 @@ export const O_NOCTTY = 0o400;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const EINTR = 4;
+export const EIO = 5;
 export const EAGAIN = 11;
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;

@@ -14,6 +14,7 @@ import {
   cString,
   EAGAIN,
   EINTR,
+  EIO,
   errno,
   loadLibc,
   O_CLOEXEC,
@@ -161,6 +162,7 @@ export class TtyPort implements Port {
       if (count === 0) throw new PortGoneError("the device hung up");
       const code = errno();
       if (code === EINTR) continue;
+      if (code === EIO) throw new PortGoneError("the device hung up (Input/output error)");
       if (code !== EAGAIN) throw new PortGoneError(new OsError("read", code).reason);
       if (!await this.#wait(this.#readPoll)) break;
     }

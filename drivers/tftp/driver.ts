@@ -18,6 +18,8 @@ import { deleteFromRoot, listRoot, PathRefusedError, writeIntoRoot } from "./pat
 import { TftpServer } from "./server.ts";
 import type { UdpBackend } from "./udp.ts";
 
+export { TftpServer, type TftpServerOptions } from "./server.ts";
+
 /** Extra knobs for tests and embedders; the YAML config has upstream's keys only. */
 export interface TftpTuning {
   /** Retransmission timeout when the client negotiates none (default 5000 ms). */
@@ -28,14 +30,20 @@ export interface TftpTuning {
 }
 
 function reason(error: unknown): string {
-  if (error instanceof Deno.errors.AddrInUse) return "the address is in use";
-  if (error instanceof Deno.errors.PermissionDenied) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Why binding failed, with the usual causes spelled out. */
+function bindFailure(error: unknown): string {
+  const message = reason(error);
+  if (error instanceof Deno.errors.AddrInUse || /EADDRINUSE/.test(message)) {
+    return "the address is in use";
+  }
+  if (error instanceof Deno.errors.PermissionDenied || /EACCES/.test(message)) {
     return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
   }
-  const message = error instanceof Error ? error.message : String(error);
-  if (/EADDRINUSE/.test(message)) return "the address is in use";
-  if (/EACCES/.test(message)) {
-    return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+  if (error instanceof Deno.errors.AddrNotAvailable || /EADDRNOTAVAIL/.test(message)) {
+    return "no local interface has that address";
   }
   return message;
 }
@@ -56,7 +64,13 @@ export class Tftp extends Driver {
     this.config = config;
     this.#tuning = tuning;
     // upstream creates the root when the driver is built
-    Deno.mkdirSync(config.root_dir, { recursive: true });
+    try {
+      Deno.mkdirSync(config.root_dir, { recursive: true });
+    } catch (error) {
+      throw new DriverError(`Cannot create TFTP root_dir ${config.root_dir}: ${reason(error)}`, {
+        cause: error,
+      });
+    }
     let host = config.host;
     if (host === "") {
       host = defaultHostAddress() ?? "0.0.0.0";
@@ -95,7 +109,7 @@ export class Tftp extends Driver {
           ...this.#tuning,
         });
       } catch (error) {
-        throw new DriverError(`Cannot start TFTP server on ${where}: ${reason(error)}`, {
+        throw new DriverError(`Cannot start TFTP server on ${where}: ${bindFailure(error)}`, {
           cause: error,
         });
       }

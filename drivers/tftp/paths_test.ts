@@ -8,7 +8,7 @@ import {
   rootSegments,
   writeIntoRoot,
 } from "./paths.ts";
-import { tempDir } from "./test_support.ts";
+import { entries, tempDir } from "./test_support.ts";
 
 const text = new TextEncoder();
 
@@ -109,7 +109,7 @@ Deno.test("writeIntoRoot stores atomically, makes subdirectories, and stays in t
     writeIntoRoot(root, "../evil", ReadableStream.from([text.encode("x")])),
     refusedWith(ErrorCode.ACCESS_VIOLATION, /\.\./),
   );
-  assert.deepEqual([...Deno.readDirSync(outside.path)], []);
+  assert.deepEqual(await entries(outside.path), []);
   await assert.rejects(
     writeIntoRoot(root, "pxelinux.cfg", ReadableStream.from([text.encode("x")])),
     refusedWith(ErrorCode.ACCESS_VIOLATION, /is a directory/),
@@ -125,7 +125,7 @@ Deno.test("a failed upload leaves neither the target nor a temporary file", asyn
     },
   });
   await assert.rejects(writeIntoRoot(dir.path, "kernel", broken), /client went away/);
-  assert.deepEqual([...Deno.readDirSync(dir.path)], []);
+  assert.deepEqual(await entries(dir.path), []);
 });
 
 Deno.test("listRoot lists files recursively; deleteFromRoot removes files only", async () => {

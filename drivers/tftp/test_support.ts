@@ -149,9 +149,10 @@ export class RawClient implements AsyncDisposable {
     return { data, oack, tid };
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<void> {
     this.#inbox.abort();
     this.#socket.close();
+    return Promise.resolve();
   }
 }
 
@@ -255,4 +256,9 @@ export class LogWatch {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve) => this.#waiters.push({ pattern, resolve }));
   }
+}
+
+/** Names in a directory. */
+export async function entries(path: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(path))).map((entry) => entry.name);
 }

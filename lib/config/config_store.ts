@@ -131,6 +131,8 @@ export interface NewExporterConfig {
   readonly endpoint: string | null;
   readonly token: string | null;
   readonly insecure: boolean;
+  /** Base64 PEM of the controller's CA, when it is not publicly trusted. */
+  readonly ca?: string;
 }
 
 /** The YAML of a new exporter config with an empty driver tree (`export: {}`). */
@@ -140,7 +142,7 @@ export function stringifyNewExporterConfig(config: NewExporterConfig): string {
     kind: "ExporterConfig",
     metadata: { namespace: config.namespace, name: config.name },
     endpoint: config.endpoint,
-    tls: { ca: "", insecure: config.insecure },
+    tls: { ca: config.ca ?? "", insecure: config.insecure },
     token: config.token,
     grpcOptions: {},
     export: {},

@@ -243,18 +243,25 @@ export class Session implements AsyncDisposable {
     const request = parseStreamRequest(call.metadata.get(REQUEST_KEY)[0]);
     if (request.kind === "resource") return await this.#serveResource(call, request);
     const method = this.resolve(request.uuid, request.method, "byte_stream");
-    let device: ByteStream;
-    try {
-      device = await method.call() as ByteStream;
-    } catch (error) {
-      this.#failed(request.method, error);
-    }
-    // upstream clients wait for the headers before they use the stream
-    call.sendMetadata(new grpc.Metadata());
+    // listen before opening the device: a caller may give up while it is still connecting
     const cancelled = new Promise<never>((_, reject) =>
       call.once("cancelled", () => reject(new DriverError("the caller cancelled the stream")))
     );
     cancelled.catch(() => {});
+    let device: ByteStream;
+    const opening = Promise.resolve(method.call() as Promise<ByteStream>);
+    try {
+      device = await Promise.race([opening, cancelled]);
+    } catch (error) {
+      // a device that finishes opening after the caller left is closed again
+      opening.then(
+        (late) => Promise.allSettled([late.writable.abort(error), late.readable.cancel(error)]),
+        () => {},
+      );
+      this.#failed(request.method, error);
+    }
+    // upstream clients wait for the headers before they use the stream
+    call.sendMetadata(new grpc.Metadata());
     const peer = frameByteStream(call);
     try {
       await Promise.race([pipeBoth(peer, device), cancelled]);

@@ -272,12 +272,18 @@ class CodecStream extends TransformStream<Uint8Array, Uint8Array> {
     let inputError: { reason: unknown } | undefined;
     let consumerCancelled = false;
     let failure: { reason: unknown } | undefined;
+    // Settles when the codec has produced its last chunk: closing the writable side waits for it,
+    // as closing a TransformStream's waits for its flush.
+    const { promise: outputDone, resolve: outputEnded, reject: outputFailed } = Promise
+      .withResolvers<void>();
+    outputDone.catch(() => {});
     /** The first error of the codec, as both sides report it; ends the writable side. */
     const fail = (error: unknown): unknown => {
       failure ??= {
         reason: inputError ? inputError.reason : asCodecError(operation, encoding, error),
       };
       inputReader.cancel(failure.reason).catch(() => {});
+      outputFailed(failure.reason);
       return failure.reason;
     };
     const input = new ReadableStream<Uint8Array>({
@@ -343,13 +349,23 @@ class CodecStream extends TransformStream<Uint8Array, Uint8Array> {
           throw fail(new Error("unexpected data after the end of the compressed stream"));
         }
         controller.close();
+        outputEnded();
       },
       async cancel(reason) {
         consumerCancelled = true;
+        outputFailed(reason);
         await Promise.allSettled([output?.cancel(reason), inputReader.cancel(reason)]);
       },
     }, { highWaterMark: 1 });
-    this.writable = pipe.writable;
+    const writer = pipe.writable.getWriter();
+    this.writable = new WritableStream<Uint8Array>({
+      write: (chunk) => writer.write(chunk),
+      async close() {
+        await writer.close();
+        await outputDone;
+      },
+      abort: (reason) => writer.abort(reason),
+    });
   }
 }
 

@@ -71,9 +71,12 @@ function waitForDrain(call: FrameCall): Promise<void> {
 export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {}): ByteStream {
   const maxFrame = options.maxFramePayload ?? DEFAULT_MAX_FRAME;
   let inboundDone = false;
+  // once the call broke, writes must fail instead of buffering into a dead call
+  let broken: unknown;
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
       const fail = (error: unknown) => {
+        broken ??= error;
         if (inboundDone) return;
         inboundDone = true;
         controller.error(options.mapError ? options.mapError(error) : error);
@@ -107,14 +110,17 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
     pull() {
       call.resume();
     },
-    cancel() {
+    cancel(reason) {
       inboundDone = true;
       call.resume();
+      // the local side gave up on the peer's bytes: end the whole call
+      options.onAbort?.(reason);
     },
   }, { highWaterMark: options.highWaterMark ?? 16 });
 
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
+      if (broken !== undefined) throw options.mapError ? options.mapError(broken) : broken;
       for (let offset = 0; offset < chunk.byteLength; offset += maxFrame) {
         const payload = chunk.subarray(offset, offset + maxFrame);
         if (!call.write({ payload, frameType: FrameType.DATA })) await waitForDrain(call);

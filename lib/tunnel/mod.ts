@@ -13,3 +13,4 @@ export {
   serveTicket,
   type TunnelListener,
 } from "./listener.ts";
+export { serveTlsFront, type TlsFront, type TlsFrontOptions } from "./tls_front.ts";

@@ -10,18 +10,22 @@ export interface Socat extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<void>;
 }
 
+/** Options of {@linkcode startSocat}. */
+export interface SocatOptions {
+  env?: Record<string, string>;
+  /** What socat logs once ready (default: its data transfer loop starting). */
+  ready?: string;
+}
+
 /**
- * Starts `socat -d -d <a> <b>` and resolves once it reports its data transfer loop, i.e. once
- * both addresses (and any `link=` symlinks) exist.
+ * Starts `socat -d -d <a> <b>` and resolves once it reports it is ready: by default once its data
+ * transfer loop starts, i.e. once both addresses (and any `link=` symlinks) exist.
  */
-export async function startSocat(
-  a: string,
-  b: string,
-  env: Record<string, string> = {},
-): Promise<Socat> {
+export async function startSocat(a: string, b: string, options: SocatOptions = {}): Promise<Socat> {
+  const ready = options.ready ?? "starting data transfer loop";
   const child = new Deno.Command("socat", {
     args: ["-d", "-d", a, b],
-    env,
+    env: options.env ?? {},
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -35,7 +39,7 @@ export async function startSocat(
       throw new Error(`socat ${a} ${b} exited before it was ready:\n${log}`);
     }
     log += value;
-    if (log.includes("starting data transfer loop")) break;
+    if (log.includes(ready)) break;
   }
   const draining = (async () => {
     for (;;) {
@@ -71,7 +75,7 @@ export function ptyShell(link: string, prompt = "board$ "): Promise<Socat> {
   return startSocat(
     `pty,raw,echo=0,link=${link}`,
     "EXEC:sh -i,pty,stderr,setsid,sigint,ctty",
-    { PS1: prompt, ENV: "" },
+    { env: { PS1: prompt, ENV: "" } },
   );
 }
 

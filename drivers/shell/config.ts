@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+const methodSchema = z.union([
+  z.string().trim().min(1, "a method's command must not be empty"),
+  z.object({
+    command: z.string().trim().min(1, "a method's command must not be empty"),
+    description: z.string().optional(),
+    /** Seconds; overrides the driver's `timeout` for this method. */
+    timeout: z.number().positive().optional(),
+  }).strict(),
+]);
+
+/** Config of `Shell`, as upstream's constructor arguments. */
+export const shellConfigSchema = z.object({
+  /** Method name to script: a string, or `{command, description?, timeout?}`. */
+  methods: z.record(
+    z.string().regex(
+      /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/,
+      "a method name may hold letters, digits, '_', '-' and '.', and must not start with '-' or '.'",
+    ),
+    methodSchema,
+  ),
+  /** The interpreter and its flags; the script follows, then the method name ($0) and args. */
+  shell: z.array(z.string().min(1)).min(1).default(["bash", "-c"]),
+  /** Seconds a method may run before its process group is killed. */
+  timeout: z.number().positive().default(300),
+  cwd: z.string().min(1).nullable().default(null),
+  /** Upstream's generic per-driver log level; accepted, records are filtered by the client. */
+  "log_level": z.string().optional(),
+}).strict();
+
+export type ShellConfig = z.input<typeof shellConfigSchema>;
+
+/** One configured method, resolved. */
+export interface ShellMethod {
+  command: string;
+  description: string | undefined;
+  /** Seconds. */
+  timeout: number;
+}
+
+/** Resolves each method's command, description and timeout. */
+export function resolveMethods(config: z.output<typeof shellConfigSchema>): Map<string, ShellMethod> {
+  const methods = new Map<string, ShellMethod>();
+  for (const [name, entry] of Object.entries(config.methods)) {
+    methods.set(
+      name,
+      typeof entry === "string"
+        ? { command: entry, description: undefined, timeout: config.timeout }
+        : {
+          command: entry.command,
+          description: entry.description,
+          timeout: entry.timeout ?? config.timeout,
+        },
+    );
+  }
+  return methods;
+}
