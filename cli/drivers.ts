@@ -11,9 +11,11 @@ import "@jumpstarter/driver-http-power/driver";
 import "@jumpstarter/driver-energenie/driver";
 import "@jumpstarter/driver-tasmota/driver";
 import "@jumpstarter/driver-network/driver";
+import "@jumpstarter/driver-tftp/driver";
 import { powerCli, PowerClient } from "@jumpstarter/driver-power";
 import { snmpCli, SNMPServerClient } from "@jumpstarter/driver-snmp";
 import { networkCli, NetworkClient } from "@jumpstarter/driver-network";
+import { tftpCli, TftpClient } from "@jumpstarter/driver-tftp";
 import { terminalProgress } from "./progress.ts";
 
 /** What driver CLIs get from the program: how to show progress. */
@@ -30,6 +32,7 @@ const CLI_BUILDERS: [abstract new (...args: never[]) => DriverClient, CliBuilder
   [SNMPServerClient, snmpCli],
   [PowerClient, powerCli],
   [NetworkClient, networkCli],
+  [TftpClient, tftpCli],
 ];
 
 /** The context handed to every driver CLI. */

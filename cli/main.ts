@@ -11,6 +11,7 @@ import { shellCommand } from "./commands/shell.ts";
 import { versionCommand } from "./commands/version.ts";
 import { configCommand } from "./commands/config.ts";
 import { adminCommand } from "./commands/admin.ts";
+import { createCommand, deleteCommand, getCommand, updateCommand } from "./commands/leases.ts";
 
 /** The `jmp` command tree. */
 export function jmpProgram(): Command {
@@ -21,7 +22,11 @@ export function jmpProgram(): Command {
     .addCommand(runCommand())
     .addCommand(versionCommand())
     .addCommand(configCommand())
-    .addCommand(adminCommand());
+    .addCommand(adminCommand())
+    .addCommand(createCommand())
+    .addCommand(getCommand())
+    .addCommand(updateCommand())
+    .addCommand(deleteCommand());
   program.command("j")
     .description("Run the driver CLI of the exporter in JUMPSTARTER_HOST (as `j ...`)")
     .helpOption(false)

@@ -1,42 +1,136 @@
 /**
- * `jmp run --exporter-config FILE`: serve an exporter in the foreground on a Unix socket.
+ * `jmp run (--exporter NAME | --exporter-config FILE)`: run an exporter in the foreground.
+ * With an endpoint and token in the config it registers with the controller (distributed);
+ * with `--tls-grpc-listener` it serves clients directly on TCP (direct mode); otherwise it serves
+ * a local Unix socket (path printed). Exits 128+N on signal N.
  */
 import { Command } from "commander";
+import { ExporterStatus } from "@jumpstarter/protos";
+import { loadExporterConfig } from "@jumpstarter/lib/config";
+import {
+  buildDriverTree,
+  Exporter,
+  privateSocketPath,
+  serveSession,
+  serveSessionTcp,
+  Session,
+  startLocalExporter,
+} from "@jumpstarter/lib/exporter";
+import { serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
-import { startLocalExporter } from "@jumpstarter/lib/exporter";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+type StopSignal = keyof typeof SIGNAL_NUMBERS;
+
+interface RunFlags extends ExporterSelector {
+  tlsGrpcListener?: string;
+  tlsGrpcInsecure?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  passphrase?: string;
+}
 
 export function runCommand(): Command {
   return new Command("run")
-    .description("Run an exporter in the foreground, serving its drivers on a local socket")
+    .description("Run an exporter in the foreground")
     .option("--exporter-config <path>", "exporter config file")
     .option("--exporter <alias>", "exporter config alias")
-    .action(async (flags: ExporterSelector) => {
+    .option("--tls-grpc-listener <[host:]port>", "direct mode: serve clients on TCP, no controller")
+    .option("--tls-grpc-insecure", "direct mode: plaintext instead of TLS")
+    .option("--tls-cert <pem>", "direct mode: TLS certificate")
+    .option("--tls-key <pem>", "direct mode: TLS private key")
+    .option("--passphrase <text>", "direct mode: clients must present this passphrase")
+    .action(async (flags: RunFlags) => {
       const path = await selectedExporterConfig(flags);
       if (!path) throw new UsageError("one of --exporter, --exporter-config should be specified");
-      await using exporter = await startLocalExporter(path);
-      console.log(exporter.address);
-      console.error(
-        `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} j ...`,
-      );
-      const signal = await waitForSignal(Object.keys(SIGNAL_NUMBERS) as Deno.Signal[]);
-      console.error(`${signal} received, shutting down`);
-      await exporter.closeBeforeExit();
-      throw new ExitCode(128 + SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS]);
+      const signal = waitForSignal();
+      if (flags.tlsGrpcListener) await runDirect(path, flags, signal.promise);
+      else {
+        const config = await loadExporterConfig(path);
+        if (config.endpoint && config.token) await runRegistered(path, signal);
+        else await runLocal(path, signal.promise);
+      }
+      const received = await signal.promise;
+      throw new ExitCode(128 + SIGNAL_NUMBERS[received]);
     });
 }
 
-function waitForSignal(signals: Deno.Signal[]): Promise<Deno.Signal> {
-  return new Promise((resolve) => {
-    const listeners = signals.map((signal) => {
+async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> {
+  await using exporter = await startLocalExporter(path);
+  console.log(exporter.address);
+  console.error(
+    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} j ...`,
+  );
+  console.error(`${await stop} received, shutting down`);
+  await exporter.closeBeforeExit();
+}
+
+async function runRegistered(path: string, signal: { promise: Promise<StopSignal> }) {
+  const config = await loadExporterConfig(path);
+  const abort = new AbortController();
+  signal.promise.then((name) => {
+    console.error(`${name} received, shutting down`);
+    abort.abort();
+  });
+  const exporter = new Exporter(config, { log: (message) => console.error(message) });
+  await exporter.run(abort.signal);
+}
+
+async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal>): Promise<void> {
+  const listener = flags.tlsGrpcListener!;
+  const hostPort = listener.includes(":") ? listener : `0.0.0.0:${listener}`;
+  if (!flags.tlsGrpcInsecure && !(flags.tlsCert && flags.tlsKey)) {
+    throw new UsageError("direct mode needs --tls-grpc-insecure or both --tls-cert and --tls-key");
+  }
+  if (flags.passphrase && flags.tlsGrpcInsecure) {
+    console.error("Warning: the passphrase travels in plaintext without TLS");
+  }
+  const config = await loadExporterConfig(path);
+  const session = new Session(await buildDriverTree(config), {
+    status: ExporterStatus.LEASE_READY,
+    ...(config.motd === null ? {} : { motd: config.motd }),
+  });
+  await session.open();
+  const options = flags.passphrase ? { passphrase: flags.passphrase } : {};
+  try {
+    if (flags.tlsGrpcInsecure) {
+      await using server = await serveSessionTcp(session, hostPort, options);
+      console.log(server.address);
+      console.error(`Serving "${path}" directly on ${server.address} (plaintext)`);
+      console.error(`${await stop} received, shutting down`);
+      return;
+    }
+    const socket = await privateSocketPath();
+    await using server = await serveSession(session, socket.path, options);
+    const index = hostPort.lastIndexOf(":");
+    await using front = serveTlsFront({
+      hostname: hostPort.slice(0, index),
+      port: Number(hostPort.slice(index + 1)),
+      cert: await Deno.readTextFile(flags.tlsCert!),
+      key: await Deno.readTextFile(flags.tlsKey!),
+      target: server.address,
+    });
+    console.log(`${hostPort.slice(0, index)}:${front.port}`);
+    console.error(`Serving "${path}" directly on port ${front.port} (TLS)`);
+    console.error(`${await stop} received, shutting down`);
+    await Deno.remove(socket.dir, { recursive: true }).catch(() => {});
+  } finally {
+    await session.close();
+  }
+}
+
+function waitForSignal(): { promise: Promise<StopSignal> } {
+  const names = Object.keys(SIGNAL_NUMBERS) as StopSignal[];
+  const promise = new Promise<StopSignal>((resolve) => {
+    const listeners = names.map((name) => {
       const listener = () => {
-        for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
-        resolve(signal);
+        for (const [n, l] of listeners) Deno.removeSignalListener(n, l);
+        resolve(name);
       };
-      Deno.addSignalListener(signal, listener);
-      return [signal, listener] as const;
+      Deno.addSignalListener(name, listener);
+      return [name, listener] as const;
     });
   });
+  return { promise };
 }

@@ -1,43 +1,249 @@
 /**
- * `jmp shell --exporter-config FILE [-- COMMAND...]`: local mode. The exporter runs in-process on
- * a private socket; the shell or command gets `JUMPSTARTER_HOST` and can use `j`.
+ * `jmp shell [-- COMMAND...]` in its three modes (spec/cli.md 3.1):
+ * local (`--exporter-config`/`--exporter`: drivers in-process on a private socket), lease
+ * (a client config: lease by selector through the controller, tunnelled socket) and direct
+ * (`--tls-grpc HOST:PORT` to `jmp run --tls-grpc-listener`). The shell or command gets
+ * `JUMPSTARTER_HOST` and a `j` on PATH; its exit code becomes jmp's.
  */
 import { Command } from "commander";
+import { type LogSubscription, startLocalExporter } from "@jumpstarter/lib/exporter";
+import {
+  bareName,
+  createLease,
+  getLease,
+  openExporter,
+  openLeaseSocket,
+  policyToEnv,
+  queueInfo,
+  releaseLease,
+  UNSAFE_POLICY,
+  waitForLease,
+} from "@jumpstarter/lib/client";
+import {
+  addClientSelectorOptions,
+  type ClientSelector,
+  resolveClientConfig,
+} from "../config_selection.ts";
+import { connectAsClient } from "../controller_session.ts";
+import { formatDuration, parseDuration } from "../duration.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { writeLaunchers } from "../j_launcher.ts";
-import { type LogSubscription, startLocalExporter } from "@jumpstarter/lib/exporter";
 import { runInShell } from "../spawn_shell.ts";
 
+interface ShellFlags extends ExporterSelector, ClientSelector {
+  exporterLogs?: boolean;
+  selector: string[];
+  name?: string;
+  lease?: string;
+  duration: string;
+  tlsGrpc?: string;
+  tlsGrpcInsecure?: boolean;
+  passphrase?: string;
+  tlsGrpcCa?: string;
+}
+
 export function shellCommand(): Command {
-  return new Command("shell")
-    .alias("sh")
-    .description("Spawn a shell (or run COMMAND) with access to an exporter's drivers")
+  return addClientSelectorOptions(
+    new Command("shell")
+      .aliases(["sh", "s"])
+      .description("Spawn a shell (or run COMMAND) with access to an exporter's drivers"),
+  )
     .option("--exporter-config <path>", "serve this exporter config locally (no controller)")
     .option("--exporter <alias>", "serve the exporter config with this alias locally")
+    .option(
+      "-l, --selector <selector>",
+      "lease an exporter matching this label selector (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("-n, --name <exporter>", "lease this exporter")
+    .option("--lease <name>", "use this existing lease (default $JMP_LEASE); it is kept on exit")
+    .option("--duration <duration>", "lease duration", "00:30:00")
     .option("--exporter-logs", "print the exporter's log records while the session runs")
+    .option("--tls-grpc <host:port>", "connect straight to `jmp run --tls-grpc-listener`")
+    .option("--tls-grpc-insecure", "with --tls-grpc: plaintext instead of TLS")
+    .option("--passphrase <text>", "with --tls-grpc: the exporter's passphrase")
+    .option("--tls-grpc-ca <pem>", "with --tls-grpc: trust this CA (our extension; JMP_GRPC_CA)")
     .argument("[command...]", "command to run instead of a shell (put it after --)")
-    .action(async (command: string[], flags: ExporterSelector & { exporterLogs?: boolean }) => {
-      const path = await selectedExporterConfig(flags);
-      if (!path) {
+    .action(async (command: string[], flags: ShellFlags) => {
+      const local = await selectedExporterConfig(flags);
+      const clientSelectors = (flags.client ? 1 : 0) + (flags.clientConfig ? 1 : 0);
+      if (local && (clientSelectors || flags.tlsGrpc)) {
         throw new UsageError(
-          "specify one of --exporter-config FILE or --exporter ALIAS (lease mode needs a controller, which this version does not have yet)",
+          "only one of --client, --client-config, --exporter, --exporter-config, --tls-grpc should be specified",
         );
       }
-      await using exporter = await startLocalExporter(path);
-      const bin = await writeLaunchers(`${exporter.dir}/bin`);
-      const logs = flags.exporterLogs ? printLogs(exporter.session.logs.subscribe()) : undefined;
-      const code = await runInShell(command, {
-        context: "local",
-        env: {
-          JUMPSTARTER_HOST: exporter.address,
-          JMP_DRIVERS_ALLOW: "UNSAFE",
-          PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
-        },
-      });
-      await logs?.stop();
+      const code = local
+        ? await localShell(local, command, flags)
+        : flags.tlsGrpc
+        ? await directShell(flags.tlsGrpc, command, flags)
+        : await leaseShell(command, flags);
       throw new ExitCode(code);
     });
+}
+
+async function withLaunchers(dir: string): Promise<string> {
+  const bin = await writeLaunchers(`${dir}/bin`);
+  return `${bin}:${Deno.env.get("PATH") ?? ""}`;
+}
+
+async function localShell(path: string, command: string[], flags: ShellFlags): Promise<number> {
+  await using exporter = await startLocalExporter(path);
+  const logs = flags.exporterLogs ? printLogs(exporter.session.logs.subscribe()) : undefined;
+  const code = await runInShell(command, {
+    context: "local",
+    env: {
+      JUMPSTARTER_HOST: exporter.address,
+      JMP_DRIVERS_ALLOW: "UNSAFE",
+      PATH: await withLaunchers(exporter.dir),
+    },
+  });
+  await logs?.stop();
+  return code;
+}
+
+async function directShell(address: string, command: string[], flags: ShellFlags): Promise<number> {
+  // fail early, with a clear message, on a wrong address or passphrase
+  const probe = await openExporter(address, {
+    policy: UNSAFE_POLICY,
+    ...(flags.tlsGrpcInsecure ? { insecure: true } : {}),
+    ...(flags.passphrase ? { passphrase: flags.passphrase } : {}),
+    ...(flags.tlsGrpcCa ? { ca: await Deno.readTextFile(flags.tlsGrpcCa) } : {}),
+  });
+  probe.close();
+  const dir = await Deno.makeTempDir({ prefix: "jumpstarter-" });
+  try {
+    return await runInShell(command, {
+      context: address,
+      env: {
+        JUMPSTARTER_HOST: address,
+        JMP_DRIVERS_ALLOW: "UNSAFE",
+        ...(flags.tlsGrpcInsecure ? { JMP_GRPC_INSECURE: "1" } : {}),
+        ...(flags.passphrase ? { JMP_GRPC_PASSPHRASE: flags.passphrase } : {}),
+        ...(flags.tlsGrpcCa ? { JMP_GRPC_CA: flags.tlsGrpcCa } : {}),
+        PATH: await withLaunchers(dir),
+      },
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Shows the wait for a lease on stderr: one line, rewritten on a terminal. */
+function waitReporter(name: string) {
+  const tty = Deno.stderr.isTerminal();
+  let last = "";
+  return {
+    update(text: string) {
+      const line = `Waiting for lease ${name}: ${text}`;
+      if (line === last) return;
+      last = line;
+      if (tty) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${line}`));
+      else console.error(line);
+    },
+    done() {
+      if (tty && last) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[2K"));
+    },
+  };
+}
+
+async function leaseShell(command: string[], flags: ShellFlags): Promise<number> {
+  const config = await resolveClientConfig(flags, {
+    otherSelectors: ["--exporter", "--exporter-config", "--tls-grpc"],
+  });
+  using connection = await connectAsClient(config);
+  let leaseName = flags.lease ?? Deno.env.get("JMP_LEASE");
+  const created = leaseName === undefined;
+  if (!leaseName) {
+    const selector = flags.selector.join(",");
+    if (!selector && !flags.name) {
+      throw new UsageError("no lease to use: give --selector/-l, --name/-n or --lease");
+    }
+    const lease = await createLease(connection, {
+      durationMs: parseDuration(flags.duration),
+      ...(selector ? { selector } : {}),
+      ...(flags.name ? { exporterName: flags.name } : {}),
+    });
+    leaseName = bareName(lease.name);
+  }
+  const name = leaseName;
+  // a signal while waiting or running releases the lease this run created
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new ExitCode(2));
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const dir = await Deno.makeTempDir({ prefix: "jumpstarter-" });
+  try {
+    const reporter = waitReporter(name);
+    const lease = await waitForLease(connection, name, {
+      timeoutMs: config.leases.acquisition_timeout * 1000,
+      pollMs: 1000,
+      signal: abort.signal,
+      onWaiting: (pending) => {
+        const { position, estimatedWaitSeconds } = queueInfo(pending);
+        const reason = pending.conditions.find((c) => c.type === "Pending")?.message ?? "pending";
+        reporter.update(
+          position === undefined
+            ? reason
+            : `position ${position} in the queue${
+              estimatedWaitSeconds === undefined
+                ? ""
+                : `, estimated wait ${formatDuration(estimatedWaitSeconds * 1000)}`
+            }`,
+        );
+      },
+    }).finally(() => reporter.done());
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    const exporter = lease.exporter ? bareName(lease.exporter) : "remote";
+    console.error(`Lease ${name} acquired: exporter ${exporter}`);
+    await using socket = openLeaseSocket(connection, name, { path: `${dir}/socket` });
+    const monitor = watchLeaseEnd(connection, name);
+    try {
+      return await runInShell(command, {
+        context: exporter,
+        useProfiles: config.shell.use_profiles,
+        env: {
+          JUMPSTARTER_HOST: socket.path,
+          JMP_DRIVERS_ALLOW: policyToEnv(config.drivers),
+          JMP_LEASE: name,
+          JMP_EXPORTER: exporter,
+          _JMP_SUPPRESS_DRIVER_WARNINGS: "1",
+          PATH: await withLaunchers(dir),
+        },
+      });
+    } finally {
+      monitor.stop();
+    }
+  } catch (error) {
+    if (abort.signal.aborted) throw abort.signal.reason;
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    if (created) {
+      await releaseLease(connection, name).then(
+        () => console.error(`Releasing lease ${name}`),
+        () => {},
+      );
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Polls the lease and warns when it ends while the shell still runs. */
+function watchLeaseEnd(connection: Parameters<typeof getLease>[0], name: string) {
+  const timer = setInterval(async () => {
+    try {
+      const lease = await getLease(connection, name);
+      if (lease.conditions.some((c) => c.type === "Ready" && c.status === "False")) {
+        console.error(`Lease ${name} ended`);
+        clearInterval(timer);
+      }
+    } catch { /* transient: try again later */ }
+  }, 30_000);
+  return { stop: () => clearInterval(timer) };
 }
 
 function printLogs(subscription: LogSubscription): { stop(): Promise<void> } {

@@ -55,21 +55,22 @@ export function leaseCandidates(
       return {
         kind: "unsatisfiable",
         reason: "ExporterNotFound",
-        message: `Exporter ${lease.exporterName} does not exist`,
+        message: `Requested exporter ${lease.exporterName} was not found`,
       };
     }
     if (!matches(selector, named.labels)) {
       return {
         kind: "unsatisfiable",
         reason: "SelectorMismatch",
-        message: `Exporter ${named.name} does not match the selector ${lease.selector}`,
+        message: `Requested exporter ${named.name} does not match selector ${lease.selector}`,
       };
     }
     if (!named.enabled && !allowDisabled) {
       return {
         kind: "unsatisfiable",
         reason: "ExporterDisabled",
-        message: `Exporter ${named.name} is disabled`,
+        message: `Requested exporter ${named.name} is disabled. To lease a disabled exporter, ` +
+          "set allow_disabled on the lease (--allow-disabled with jmp create lease or jmp shell)",
       };
     }
     return { kind: "ok", exporters: [named] };
@@ -83,9 +84,12 @@ export function leaseCandidates(
   }
   const matching = exporters.filter((e) => matches(selector, e.labels));
   if (matching.length === 0) {
+    // HEAD reports this as NoAccess (no matching exporter is approved). Not "NoExporter": HEAD
+    // clients take that reason (from ctl-0.7, where it meant "all offline") as transient and
+    // recreate the lease every 5 s until their acquisition timeout.
     return {
       kind: "unsatisfiable",
-      reason: "NoExporter",
+      reason: "NoAccess",
       message: `There are no exporters matching the selector ${lease.selector}`,
     };
   }
@@ -118,34 +122,33 @@ export function availability(
   return "available";
 }
 
-/** Pending reason and message for a lease none of whose candidates is available. */
+/** Pending reason and message (upstream's texts) for a lease none of whose candidates is free. */
 export function pendingReason(
   exporters: readonly ExporterRecord[],
   states: readonly Availability[],
 ): { reason: string; message: string } {
-  const n = exporters.length;
-  const online = states.filter((s) => s !== "offline").length;
-  if (online === 0) {
+  const online = exporters.filter((_, i) => states[i] !== "offline");
+  if (online.length === 0) {
     return {
       reason: "Offline",
-      message: n === 1
-        ? `Exporter ${exporters[0]!.name} is offline`
-        : `There are ${n} matching exporters, but none of them is online`,
+      message: `While there are ${exporters.length} available exporters (i.e. ${
+        exporters[0]?.name ?? ""
+      }), none of them are online`,
     };
   }
-  const notReady = exporters.filter((_, i) => states[i] === "notReady");
-  if (notReady.length > 0) {
+  const free = exporters.filter((_, i) => states[i] === "notReady");
+  if (free.length > 0) {
     return {
       reason: "NotReady",
-      message: `${notReady.length} of ${n} matching exporters are free but not ready (` +
-        notReady.map((e) => `${e.name}: ${e.status}`).join(", ") + ")",
+      message: `There are ${free.length} online exporters, but none are ready ` +
+        `(still cleaning up previous lease)`,
     };
   }
   return {
     reason: "NotAvailable",
-    message: n === 1
-      ? `Exporter ${exporters[0]!.name} is already leased`
-      : `There are ${online} approved exporters, but all of them are already leased`,
+    message: `There are ${online.length} approved exporters, (i.e. ${
+      online[0]?.name ?? ""
+    }) but all of them are already leased`,
   };
 }
 

@@ -32,7 +32,7 @@ export function markReleased(lease: LeaseRecord, now: number, message?: string):
     type: "Ready",
     status: "False",
     reason: "Released",
-    message: message ?? "The lease was released",
+    message: message ?? "The lease was marked for release",
   }, now);
 }
 

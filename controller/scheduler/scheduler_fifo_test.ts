@@ -24,7 +24,10 @@ Deno.test("FIFO: two clients, one exporter: the second waits, sees its place, th
   assert.equal(b.exporter, undefined);
   assert.equal(cond(b, "Pending"), "True/NotAvailable");
   assert.equal(cond(b, "Ready"), undefined);
-  assert.match(b.conditions[0]!.message, /e1 is already leased/);
+  assert.match(
+    b.conditions[0]!.message,
+    /There are 1 approved exporters, \(i\.e\. e1\) but all of them are already leased/,
+  );
   assert.deepEqual(f.scheduler.queueInfo("lab", "b"), {
     position: 1,
     ahead: [],
@@ -38,6 +41,7 @@ Deno.test("FIFO: two clients, one exporter: the second waits, sees its place, th
   assert.deepEqual(names(released.changed), ["a", "b"]);
   const [ra, rb] = released.changed;
   assert.equal(cond(ra!, "Ready"), "False/Released");
+  assert.equal(ra!.conditions.at(-1)!.message, "The lease was marked for release");
   assert.equal(ra!.ended, true);
   assert.equal(ra!.release, true);
   assert.equal(ra!.effectiveEndTime, T0 + 30 * MIN);
@@ -64,7 +68,7 @@ Deno.test("FIFO: three clients on two exporters", async () => {
   assert.equal(cond(c, "Pending"), "True/NotAvailable");
   assert.match(
     c.conditions[0]!.message,
-    /There are 2 approved exporters, but all of them are already leased/,
+    /^There are 2 approved exporters, \(i\.e\. e1\) but all of them are already leased$/,
   );
   // c: next in line, gets the first board to free up (b's, in an hour)
   assert.deepEqual(f.scheduler.queueInfo("lab", "c"), {

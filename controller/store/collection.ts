@@ -8,8 +8,11 @@ import {
   type StoreOp,
 } from "./types.ts";
 
-/** Makes a change durable, then applies it to the state. */
-export type Commit = (op: StoreOp) => Promise<void>;
+/**
+ * Makes a change durable, then applies it to the state, in call order; resolves to what
+ * `StoreState.apply` returned (for a delete: whether the record existed).
+ */
+export type Commit = (op: StoreOp) => Promise<boolean>;
 
 export class StateCollection<T extends Keyed> implements Collection<T> {
   #name: CollectionName;
@@ -37,12 +40,12 @@ export class StateCollection<T extends Keyed> implements Collection<T> {
       return Promise.reject(error);
     }
     // Copy now: the caller may mutate its object before the write lands.
-    return this.#commit({ op: "put", collection: this.#name, record: structuredClone(record) });
+    return this.#commit({ op: "put", collection: this.#name, record: structuredClone(record) })
+      .then(() => {});
   }
 
-  async delete(namespace: string, name: string): Promise<boolean> {
-    if (!this.#state.has(this.#name, namespace, name)) return false;
-    await this.#commit({ op: "delete", collection: this.#name, namespace, name });
-    return true;
+  delete(namespace: string, name: string): Promise<boolean> {
+    // Always through the commit queue, so it is ordered after a put still in flight.
+    return this.#commit({ op: "delete", collection: this.#name, namespace, name });
   }
 }

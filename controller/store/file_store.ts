@@ -43,7 +43,7 @@ export interface FileStoreStats {
 
 interface Pending {
   op: StoreOp;
-  resolve: () => void;
+  resolve: (result: boolean) => void;
   reject: (error: unknown) => void;
 }
 
@@ -135,6 +135,7 @@ export class FileStore implements Store {
   #compactions = 0;
   #issued: number;
   #queue: Pending[] = [];
+  #inflight: Pending[] = [];
   #draining: Promise<void> | undefined;
   #failed: unknown;
   #compactRequested = false;
@@ -198,9 +199,25 @@ export class FileStore implements Store {
     return this.#enqueue({ op: "sequence", value }).then(() => value);
   }
 
-  #enqueue(op: StoreOp): Promise<void> {
+  /** Whether a queued or in-flight change touches this record. */
+  #touched(op: StoreOp & { op: "delete" }): boolean {
+    return [...this.#inflight, ...this.#queue].some(({ op: p }) =>
+      (p.op === "put" && p.collection === op.collection && p.record.namespace === op.namespace &&
+        p.record.name === op.name) ||
+      (p.op === "delete" && p.collection === op.collection && p.namespace === op.namespace &&
+        p.name === op.name)
+    );
+  }
+
+  #enqueue(op: StoreOp): Promise<boolean> {
     if (this.#closed) return Promise.reject(new StoreError(`store ${this.dir} is closed`));
     if (this.#failed !== undefined) return Promise.reject(this.#failedError());
+    if (
+      op.op === "delete" && !this.#state.has(op.collection, op.namespace, op.name) &&
+      !this.#touched(op)
+    ) {
+      return Promise.resolve(false); // nothing to delete: no journal line, no fsync
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ op, resolve, reject });
       this.#draining ??= this.#drain();
@@ -220,18 +237,21 @@ export class FileStore implements Store {
       while (this.#queue.length > 0 || this.#compactRequested) {
         const batch = this.#queue.splice(0);
         if (batch.length > 0) {
+          this.#inflight = batch;
           try {
             const text = batch.map((p) => encodeOp(p.op)).join("");
             await writeAll(this.#journal, encoder.encode(text));
             await this.#journal.syncData();
             this.#syncs++;
           } catch (error) {
+            this.#inflight = [];
             this.#fail(error, batch);
             return;
           }
-          for (const p of batch) this.#state.apply(p.op);
+          this.#inflight = [];
+          const results = batch.map((p) => this.#state.apply(p.op));
           this.#entries += batch.length;
-          for (const p of batch) p.resolve();
+          batch.forEach((p, i) => p.resolve(results[i]!));
         }
         if (this.#entries >= this.#compactAfter || this.#compactRequested) {
           this.#compactRequested = false;

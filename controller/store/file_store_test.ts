@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FileStore, JOURNAL_FILE, SNAPSHOT_FILE } from "./file_store.ts";
 import { encodeHeader, encodeOp } from "./journal.ts";
 import { client, exporter, lease } from "./testing.ts";
-import { StoreCorruptError } from "./types.ts";
+import { StoreCorruptError, StoreFailedError } from "./types.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "jmp-filestore-" });
@@ -207,5 +207,32 @@ Deno.test("FileStore: a journal newer than the snapshot is refused", async () =>
   await withDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/${JOURNAL_FILE}`, encodeHeader(3));
     await assert.rejects(() => FileStore.open(dir), /generation 3 is newer/);
+  });
+});
+
+Deno.test("FileStore: deleting a missing record writes nothing", async () => {
+  await withDir(async (dir) => {
+    const store = await FileStore.open(dir);
+    assert.equal(await store.leases.delete("default", "nope"), false);
+    assert.deepEqual(store.stats(), { journalEntries: 0, syncs: 0, compactions: 0, generation: 0 });
+    await store.close();
+  });
+});
+
+Deno.test("FileStore: a failed write stops the store; reopening recovers the durable state", async () => {
+  await withDir(async (dir) => {
+    const store = await FileStore.open(dir, { compactAfter: 3 });
+    await store.leases.put(lease("l1", 1));
+    await store.leases.put(lease("l2", 2));
+    // make the compaction's temp file impossible to create
+    await Deno.mkdir(`${dir}/${SNAPSHOT_FILE}.tmp/blocker`, { recursive: true });
+    await store.leases.put(lease("l3", 3)); // durable, then the compaction fails
+    await assert.rejects(() => store.leases.put(lease("l4", 4)), StoreFailedError);
+    await assert.rejects(() => store.nextSequence(), /refuses more; reopen it/);
+    await store.close();
+    await Deno.remove(`${dir}/${SNAPSHOT_FILE}.tmp`, { recursive: true });
+    const again = await FileStore.open(dir);
+    assert.deepEqual(again.leases.list().map((l) => l.name), ["l1", "l2", "l3"]);
+    await again.close();
   });
 });

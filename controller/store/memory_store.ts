@@ -21,10 +21,9 @@ export class MemoryStore implements Store {
     this.leases = new StateCollection("leases", this.#state, commit);
   }
 
-  #commit(op: StoreOp): Promise<void> {
+  #commit(op: StoreOp): Promise<boolean> {
     if (this.#closed) return Promise.reject(new StoreError("store is closed"));
-    this.#state.apply(op);
-    return Promise.resolve();
+    return Promise.resolve(this.#state.apply(op));
   }
 
   async nextSequence(): Promise<number> {

@@ -65,21 +65,20 @@ export class StoreState {
     return out.sort(compareKeyed);
   }
 
-  /** Applies one change (the record is copied). */
-  apply(op: StoreOp): void {
+  /** Applies one change (the record is copied); for a delete, whether the record existed. */
+  apply(op: StoreOp): boolean {
     switch (op.op) {
       case "put":
         this.#map(op.collection).set(
           keyOf(op.record.namespace, op.record.name),
           structuredClone(op.record),
         );
-        return;
+        return true;
       case "delete":
-        this.#map(op.collection).delete(keyOf(op.namespace, op.name));
-        return;
+        return this.#map(op.collection).delete(keyOf(op.namespace, op.name));
       case "sequence":
         if (op.value > this.#sequence) this.#sequence = op.value;
-        return;
+        return true;
     }
   }
 

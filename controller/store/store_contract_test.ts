@@ -86,6 +86,28 @@ for (const [label, make] of implementations) {
     }
   });
 
+  Deno.test(`${label}: writes apply in call order, also when not awaited`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const put = store.leases.put(lease("a", 1));
+      const del = store.leases.delete("default", "a");
+      const again = store.leases.put(lease("b", 2));
+      const del2 = store.leases.delete("default", "b");
+      const put2 = store.leases.put(lease("b", 3));
+      assert.deepEqual(await Promise.all([put, del, again, del2, put2]), [
+        undefined,
+        true,
+        undefined,
+        true,
+        undefined,
+      ]);
+      assert.deepEqual(store.leases.list().map((l) => `${l.name}:${l.sequence}`), ["b:3"]);
+      assert.equal(await store.leases.delete("default", "missing"), false);
+    } finally {
+      await cleanup();
+    }
+  });
+
   Deno.test(`${label}: rejects records without a key`, async () => {
     const { store, cleanup } = await make();
     try {

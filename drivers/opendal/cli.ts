@@ -57,8 +57,14 @@ function printResult(result: WriteResult | null, verified: boolean): void {
   );
 }
 
-function compressionOption(description: string): Option {
-  return new Option("--compression <encoding>", description).choices(CONTENT_ENCODINGS);
+// bz2 can be decoded on the exporter but not produced there (no streaming bzip2 encoder)
+const DUMP_ENCODINGS: readonly ContentEncoding[] = ["gzip", "xz", "zstd"];
+
+function compressionOption(
+  description: string,
+  choices: readonly ContentEncoding[] = CONTENT_ENCODINGS,
+): Option {
+  return new Option("--compression <encoding>", description).choices(choices);
 }
 
 function withWriteFlags(command: Command): Command {
@@ -123,7 +129,7 @@ export function storageMuxFlasherCli(
   command.command("dump")
     .description("Dump the DUT's storage to a file: switch to host, read, switch to dut")
     .argument("<file>", "where to save the image")
-    .addOption(compressionOption("have the exporter compress the image"))
+    .addOption(compressionOption("have the exporter compress the image", DUMP_ENCODINGS))
     .action(async (file: string, flags: { compression?: ContentEncoding }) => {
       await client.dump(file, {
         onProgress: lazyProgress(context, `Dumping to ${basename(file)}`),

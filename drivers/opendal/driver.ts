@@ -15,6 +15,7 @@ import { decodeStream, parseResourceHandle, type ResourceHandle } from "@jumpsta
 import { DriverError } from "@jumpstarter/lib/wire";
 import { detectEncoding } from "./_tmp_encoding.ts";
 import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
+import { fileChunks } from "./file_chunks.ts";
 import { peek } from "./peek.ts";
 import { writeStaged } from "./staged_file.ts";
 import type { MuxState, WriteResult } from "./types.ts";
@@ -138,7 +139,7 @@ export class MockStorageMux extends Driver {
     await this.#ensureFile();
     // an open file keeps its content even if a write renames a new image over it meanwhile
     const file = await Deno.open(this.path, { read: true });
-    await file.readable.pipeTo(resource.writable);
+    await fileChunks(file).pipeTo(resource.writable);
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {

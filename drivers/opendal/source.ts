@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type ContentEncoding } from "@jumpstarter/lib/streams";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { detectEncoding, encodingFromFileName } from "./_tmp_encoding.ts";
+import { fileChunks } from "./file_chunks.ts";
 import { peek } from "./peek.ts";
 
 /** Where an image comes from. */
@@ -74,12 +75,18 @@ async function openFile(path: string) {
     }
     throw error;
   }
-  const info = await file.stat();
+  let info: Deno.FileInfo;
+  try {
+    info = await file.stat();
+  } catch (error) {
+    file.close();
+    throw error;
+  }
   if (!info.isFile) {
     file.close();
     throw new TypeError(`Cannot open image ${path}: not a regular file`);
   }
-  return { stream: file.readable, total: info.size, fileName: path };
+  return { stream: fileChunks(file), total: info.size, fileName: path };
 }
 
 /**

@@ -5,8 +5,9 @@ import { MockStorageMuxFlasher } from "./driver.ts";
 import { StorageMuxFlasherClient } from "./client.ts";
 import { isHttpUrl, openImageSource } from "./source.ts";
 import { peek } from "./peek.ts";
+import { fileChunks } from "./file_chunks.ts";
 import { compressWith, fileDigest, writeImage } from "./test_support/images.ts";
-import { tempDir } from "./test_support/fs.ts";
+import { randomBytes, tempDir } from "./test_support/fs.ts";
 
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
@@ -123,4 +124,20 @@ Deno.test("flash() of an http:// URL: fetched and streamed by the client, or fet
     "/images/missing.img",
     "/images/missing.img",
   ]);
+});
+
+Deno.test("fileChunks() reads a file in full chunks and a short last one, then closes it", async () => {
+  await using dir = await tempDir();
+  const content = randomBytes(600 * 1024);
+  await Deno.writeFile(dir.join("a"), content);
+  const sizes: number[] = [];
+  const parts: Uint8Array[] = [];
+  for await (const chunk of fileChunks(await Deno.open(dir.join("a")), 256 * 1024)) {
+    sizes.push(chunk.byteLength);
+    parts.push(chunk);
+  }
+  assert.deepEqual(sizes, [262144, 262144, 90112]);
+  assert.deepEqual(await collect(ReadableStream.from(parts)), content);
+  await Deno.writeFile(dir.join("empty"), new Uint8Array());
+  assert.deepEqual(await collect(fileChunks(await Deno.open(dir.join("empty")))), new Uint8Array());
 });

@@ -20,6 +20,7 @@ export class Attachment {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #room: (() => void) | undefined;
   #done = false;
+  readonly #ended = Promise.withResolvers<void>();
   readonly #hooks: AttachmentHooks;
 
   constructor(hooks: AttachmentHooks) {
@@ -44,6 +45,11 @@ export class Attachment {
 
   get done(): boolean {
     return this.#done;
+  }
+
+  /** Settles when the stream has ended, however it ended. */
+  get ended(): Promise<void> {
+    return this.#ended.promise;
   }
 
   #wake(): void {
@@ -72,6 +78,7 @@ export class Attachment {
     }
     this.#wake();
     this.#hooks.ended(this);
+    this.#ended.resolve();
   }
 
   /** Ends the stream with `error` (the client's read fails with it). */
@@ -81,5 +88,6 @@ export class Attachment {
     this.#controller.error(error);
     this.#wake();
     this.#hooks.ended(this);
+    this.#ended.resolve();
   }
 }

@@ -104,5 +104,7 @@ export async function runConsole(stream: ByteStream, io: ConsoleIo): Promise<Con
     stop.abort();
     reader.releaseLock();
     await writer.close().catch(() => {});
+    // the output is free for the caller once the pipe has let go of it
+    await output.catch(() => {});
   }
 }

@@ -30,6 +30,8 @@ import { TtyPort } from "./tty_port.ts";
 export const DEFAULT_LOG_MAX_BYTES = 16 * 1024 * 1024;
 const RETRY_MS = 1000;
 const HEARTBEAT_MS = 10_000;
+/** How long `connect` waits for a departing client to let go (its goodbye may still be on the way). */
+const HANDOVER_MS = 1000;
 
 /** Options of {@linkcode PySerial} (the config keys, camel-cased). */
 export interface PySerialOptions {
@@ -213,10 +215,23 @@ export class PySerial extends Driver {
     );
   }
 
+  /** Waits a moment for the attached client to leave; fails if it stays. */
+  async #handover(): Promise<void> {
+    const current = this.#attached;
+    if (!current) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      current.ended,
+      new Promise((resolve) => timer = setTimeout(resolve, HANDOVER_MS)),
+    ]);
+    clearTimeout(timer);
+    if (this.#attached) throw this.#busy();
+  }
+
   /** Attaches a client to the port: one at a time. */
   async connect(): Promise<ByteStream> {
     if (!this.#active) throw new DriverError(`Serial port ${this.url} has no open session`);
-    if (this.#attached) throw this.#busy();
+    await this.#handover();
     await this.#ensurePort();
     if (this.#attached) throw this.#busy();
     const attachment = new Attachment({

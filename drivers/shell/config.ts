@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** Names usable as a command (`j <shell> <method>`), never mistaken for an option. */
+const METHOD_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
 const methodSchema = z.union([
   z.string().trim().min(1, "a method's command must not be empty"),
   z.object({
@@ -13,13 +16,17 @@ const methodSchema = z.union([
 /** Config of `Shell`, as upstream's constructor arguments. */
 export const shellConfigSchema = z.object({
   /** Method name to script: a string, or `{command, description?, timeout?}`. */
-  methods: z.record(
-    z.string().regex(
-      /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/,
-      "a method name may hold letters, digits, '_', '-' and '.', and must not start with '-' or '.'",
-    ),
-    methodSchema,
-  ),
+  methods: z.record(z.string(), methodSchema).superRefine((methods, context) => {
+    for (const name of Object.keys(methods)) {
+      if (METHOD_NAME.test(name)) continue;
+      context.addIssue({
+        code: "custom",
+        path: [name],
+        message: `method name "${name}" may hold letters, digits, '_', '-' and '.', ` +
+          "and must not start with '-' or '.'",
+      });
+    }
+  }),
   /** The interpreter and its flags; the script follows, then the method name ($0) and args. */
   shell: z.array(z.string().min(1)).min(1).default(["bash", "-c"]),
   /** Seconds a method may run before its process group is killed. */
@@ -40,7 +47,9 @@ export interface ShellMethod {
 }
 
 /** Resolves each method's command, description and timeout. */
-export function resolveMethods(config: z.output<typeof shellConfigSchema>): Map<string, ShellMethod> {
+export function resolveMethods(
+  config: z.output<typeof shellConfigSchema>,
+): Map<string, ShellMethod> {
   const methods = new Map<string, ShellMethod>();
   for (const [name, entry] of Object.entries(config.methods)) {
     methods.set(

@@ -13,7 +13,7 @@ import { DriverError, InvalidArgumentError, MethodNotFoundError } from "@jumpsta
 import { resolveMethods, type ShellConfig, shellConfigSchema, type ShellMethod } from "./config.ts";
 import { checkEnv } from "./env.ts";
 import { type OutputItem, shellInterface } from "./interface.ts";
-import { runScript, ScriptTimeout } from "./process.ts";
+import { type ScriptRun, ScriptTimeout, startScript } from "./process.ts";
 
 /** Upstream's return code for a method that ran out of time. */
 export const TIMEOUT_RETURN_CODE = 199;
@@ -31,8 +31,8 @@ export class Shell extends Driver {
   readonly #shell: string[];
   readonly #cwd: string | null;
   readonly #killGraceMs: number;
-  /** Runs in progress: how to stop each, and when it has finished. */
-  readonly #running = new Map<AbortController, Promise<void>>();
+  /** Scripts still running, stopped at session end. */
+  readonly #running = new Set<ScriptRun>();
 
   constructor(config: ShellConfig, options: DriverOptions = {}, tuning: ShellTuning = {}) {
     super(options);
@@ -79,49 +79,51 @@ export class Shell extends Driver {
       `calling ${method} with ${argv.length} argument(s)` +
         (Object.keys(added).length ? ` and env ${Object.keys(added).join(", ")}` : ""),
     );
-    const abort = new AbortController();
-    const finished = Promise.withResolvers<void>();
-    this.#running.set(abort, finished.promise);
-    const run = runScript({
-      argv: [...this.#shell, configured.command, method, ...argv],
-      env: added,
-      ...(this.#cwd === null ? {} : { cwd: this.#cwd }),
-      timeout: configured.timeout,
-      killGraceMs: this.#killGraceMs,
-      onSpawn: (pid) => this.logger.debug(`${method} runs as process group ${pid}`),
-      signal: abort.signal,
-    });
+    let run: ScriptRun;
     try {
-      for await (const item of run) {
-        if (item[2] !== null && item[2] !== 0) this.logger.info(`${method} return code: ${item[2]}`);
+      run = startScript({
+        argv: [...this.#shell, configured.command, method, ...argv],
+        env: added,
+        ...(this.#cwd === null ? {} : { cwd: this.#cwd }),
+        timeout: configured.timeout,
+        killGraceMs: this.#killGraceMs,
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new DriverError(
+        `Cannot run ${method}: the interpreter "${this.#shell[0]}" was not found`,
+        { cause: error },
+      );
+    }
+    this.logger.debug(`${method} runs as process group ${run.pid}`);
+    this.#running.add(run);
+    try {
+      for await (const item of run.output) {
+        if (item[2] !== null && item[2] !== 0) {
+          this.logger.info(`${method} return code: ${item[2]}`);
+        }
         yield item;
       }
     } catch (error) {
       if (error instanceof ScriptTimeout) {
         this.logger.error(`Timeout expired while running ${method}: ${error.message}`);
-        yield ["", `\nTimeout expired while running ${method}: ${error.message}\n`, TIMEOUT_RETURN_CODE];
+        yield [
+          "",
+          `\nTimeout expired while running ${method}: ${error.message}\n`,
+          TIMEOUT_RETURN_CODE,
+        ];
         return;
-      }
-      if (error instanceof Deno.errors.NotFound) {
-        throw new DriverError(
-          `Cannot run ${method}: the interpreter "${this.#shell[0]}" was not found`,
-          { cause: error },
-        );
       }
       throw error;
     } finally {
-      this.#running.delete(abort);
-      finished.resolve();
+      this.#running.delete(run);
     }
   }
 
   /** Stops every method still running (their process groups are terminated). */
   override async close(): Promise<void> {
-    const running = [...this.#running];
-    for (const [abort] of running) {
-      abort.abort(new DriverError("the session ended while the method was running"));
-    }
-    await Promise.all(running.map(([, finished]) => finished));
+    const reason = new DriverError("the session ended while the method was running");
+    await Promise.all([...this.#running].map((run) => run.stop(reason)));
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {

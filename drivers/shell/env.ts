@@ -35,7 +35,9 @@ export function checkEnv(env: Record<string, string>): Record<string, string> {
       throw new InvalidArgumentError(`Invalid environment variable name: ${JSON.stringify(name)}`);
     }
     if (BLOCKED.has(name) || BLOCKED_PREFIXES.some((prefix) => name.startsWith(prefix))) {
-      throw new InvalidArgumentError(`Environment variable '${name}' is blocked for security reasons`);
+      throw new InvalidArgumentError(
+        `Environment variable '${name}' is blocked for security reasons`,
+      );
     }
     if (value.includes("\0")) {
       throw new InvalidArgumentError(`Environment variable '${name}' contains a NUL byte`);

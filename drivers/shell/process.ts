@@ -4,7 +4,7 @@
  */
 import type { OutputItem } from "./interface.ts";
 
-/** Options of {@linkcode runScript}. */
+/** Options of {@linkcode startScript}. */
 export interface RunOptions {
   /** The full command line: interpreter, its flags, script, $0, args. */
   argv: readonly string[];
@@ -15,10 +15,6 @@ export interface RunOptions {
   timeout: number;
   /** Milliseconds between SIGTERM and SIGKILL on timeout or cancel. */
   killGraceMs: number;
-  /** Called once the process exists, with its pid (also its process group id). */
-  onSpawn?: (pid: number) => void;
-  /** Stops the run: the group is terminated and the generator throws the abort reason. */
-  signal?: AbortSignal;
 }
 
 /** How a run ended when its time was up. */
@@ -30,7 +26,6 @@ export class ScriptTimeout extends Error {
 }
 
 type Event = { stream: 0 | 1; text: string } | { end: 0 | 1 };
-
 
 /** A process group, signalled as a whole. */
 class Group {
@@ -146,15 +141,28 @@ function pump(
   })();
 }
 
+/** A running script: its output, and a way to stop it from outside. */
+export interface ScriptRun {
+  /** Pid of the interpreter, which is also the process group id. */
+  readonly pid: number;
+  /**
+   * `[stdout, stderr, null]` as output arrives (consecutive chunks of one stream merged), then
+   * `["", "", returncode]`. Ending the iteration early terminates the group.
+   *
+   * @throws {ScriptTimeout} once time was up and the group was terminated (output produced
+   * before that has been yielded); the `stop()` reason after a stop.
+   */
+  readonly output: AsyncGenerator<OutputItem>;
+  /** Terminates the group now; resolves once the interpreter is gone. */
+  stop(reason: Error): Promise<void>;
+}
+
 /**
- * Runs the script, yielding `[stdout, stderr, null]` as output arrives (consecutive chunks of
- * one stream merged) and finally `["", "", returncode]`. When the consumer stops early, the
- * process group is terminated.
+ * Starts the script in a new process group.
  *
- * @throws {ScriptTimeout} after the group was terminated because time was up (output produced
- * before that has been yielded).
+ * @throws {Deno.errors.NotFound} when the interpreter does not exist.
  */
-export async function* runScript(options: RunOptions): AsyncGenerator<OutputItem> {
+export function startScript(options: RunOptions): ScriptRun {
   const [program, ...args] = options.argv;
   const child = new Deno.Command(program!, {
     args,
@@ -166,8 +174,6 @@ export async function* runScript(options: RunOptions): AsyncGenerator<OutputItem
     detached: true,
   }).spawn();
   const group = new Group(child);
-  options.onSpawn?.(group.pid);
-
   const queue = new OutputQueue();
   const readers = [child.stdout.getReader(), child.stderr.getReader()] as const;
   const pumps = [pump(queue, 0, readers[0]), pump(queue, 1, readers[1])];
@@ -175,7 +181,27 @@ export async function* runScript(options: RunOptions): AsyncGenerator<OutputItem
     await Promise.allSettled(readers.map((reader) => reader.cancel()));
     await Promise.all(pumps);
   };
+  let stopped: Error | undefined;
+  const stop = async (reason: Error) => {
+    stopped ??= reason;
+    queue.poke();
+    await group.terminate(options.killGraceMs);
+    await stopReading();
+  };
+  return {
+    pid: group.pid,
+    output: output(options, group, queue, stopReading, () => stopped),
+    stop,
+  };
+}
 
+async function* output(
+  options: RunOptions,
+  group: Group,
+  queue: OutputQueue,
+  stopReading: () => Promise<void>,
+  stopped: () => Error | undefined,
+): AsyncGenerator<OutputItem> {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -186,16 +212,15 @@ export async function* runScript(options: RunOptions): AsyncGenerator<OutputItem
     exited = true;
     queue.poke();
   });
-  const signal = options.signal;
-  const onAbort = () => queue.poke();
-  signal?.addEventListener("abort", onAbort);
   try {
     // output first; then the exit status (a script may close its pipes and keep running)
-    while (!timedOut && !signal?.aborted && (queue.open > 0 || !exited)) {
+    while (!timedOut && !stopped() && (queue.open > 0 || !exited)) {
       const item = queue.take();
       if (item) yield item;
       else if (queue.open > 0 || !exited) await queue.changed();
     }
+    const reason = stopped();
+    if (reason) throw reason;
     if (timedOut) {
       await group.terminate(options.killGraceMs);
       // a process that left the group may still hold the pipes: stop reading
@@ -203,10 +228,8 @@ export async function* runScript(options: RunOptions): AsyncGenerator<OutputItem
       for (let item = queue.take(); item; item = queue.take()) yield item;
       throw new ScriptTimeout(group.pid, options.timeout);
     }
-    signal?.throwIfAborted();
     yield ["", "", returnCode(await group.status)];
   } finally {
-    signal?.removeEventListener("abort", onAbort);
     clearTimeout(timer);
     if (!group.exited) await group.terminate(options.killGraceMs);
     await stopReading();

@@ -3,6 +3,7 @@
  * remote shell) or a TCP `host:port` (direct mode).
  */
 import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import {
   createClient,
   ExporterService,
@@ -23,6 +24,8 @@ export interface ConnectOptions {
   insecure?: boolean;
   /** Direct-mode passphrase, sent as `x-jumpstarter-passphrase` on every call. */
   passphrase?: string;
+  /** For TLS: PEM of the CA to trust instead of the system roots (our `JMP_GRPC_CA`). */
+  ca?: string;
 }
 
 /** An open connection to an exporter session. */
@@ -48,7 +51,7 @@ export function connect(host: string, options: ConnectOptions = {}): Connection 
   const tcp = isTcpTarget(host);
   const target = tcp ? host : `unix:${host}`;
   const credentials = tcp && !options.insecure
-    ? grpc.credentials.createSsl()
+    ? grpc.credentials.createSsl(options.ca ? Buffer.from(options.ca) : null)
     : grpc.credentials.createInsecure();
   const channel = new grpc.Client(target, credentials, { "grpc.enable_retries": 0 });
   const close = () => channel.close();

@@ -89,6 +89,7 @@ export function env(
   const host = environment.JUMPSTARTER_HOST;
   if (!host) throw new MissingHostError();
   const passphrase = environment.JMP_GRPC_PASSPHRASE;
+  const caFile = environment.JMP_GRPC_CA;
   const policy = options.policy ?? policyFromEnv(environment);
   return openExporter(host, {
     ...options,
@@ -96,5 +97,6 @@ export function env(
     insecure: truthy(environment.JMP_GRPC_INSECURE) ||
       truthy(environment.JUMPSTARTER_GRPC_INSECURE),
     ...(passphrase ? { passphrase } : {}),
+    ...(caFile ? { ca: Deno.readTextFileSync(caFile) } : {}),
   });
 }

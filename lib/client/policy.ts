@@ -5,7 +5,7 @@
 
 /** Which client classes may be instantiated. */
 export interface DriverPolicy {
-  allow: string[];
+  allow: readonly string[];
   unsafe: boolean;
 }
 

@@ -10,6 +10,7 @@ export {
   privateSocketPath,
   type ServeOptions,
   serveSession,
+  serveSessionTcp,
   type SessionServer,
 } from "./server.ts";
 export {

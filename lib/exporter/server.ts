@@ -17,6 +17,78 @@ export interface SessionServer extends AsyncDisposable {
 export interface ServeOptions {
   /** How long `close()` lets running calls finish before cancelling them. */
   gracePeriodMs?: number;
+  /** Every call must carry it as `x-jumpstarter-passphrase` (direct mode). */
+  passphrase?: string;
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Refuses every call without the passphrase, as upstream's direct mode does. */
+function passphraseInterceptor(passphrase: string): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            const given = metadata.get("x-jumpstarter-passphrase")[0];
+            if (typeof given === "string" && constantTimeEqual(given, passphrase)) {
+              proceed(metadata);
+              return;
+            }
+            call.sendStatus({
+              code: grpc.status.UNAUTHENTICATED,
+              details: "invalid or missing passphrase",
+              metadata: new grpc.Metadata(),
+            });
+          },
+        }),
+    });
+}
+
+/**
+ * Serves `session` on TCP (`host:port`, plaintext; put a TLS front before it for TLS) for
+ * direct mode. The returned address has the bound port.
+ */
+export async function serveSessionTcp(
+  session: Session,
+  hostPort: string,
+  options: ServeOptions = {},
+): Promise<SessionServer> {
+  const server = sessionServer(session, options);
+  const port = await bind(server, hostPort);
+  const host = hostPort.slice(0, hostPort.lastIndexOf(":"));
+  let closing: Promise<void> | undefined;
+  const close = () => closing ??= shutdown(server, options.gracePeriodMs ?? 1000);
+  return { address: `${host}:${port}`, close, [Symbol.asyncDispose]: close };
+}
+
+function sessionServer(session: Session, options: ServeOptions): grpc.Server {
+  const server = new grpc.Server({
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 10000,
+    ...(options.passphrase === undefined
+      ? {}
+      : { interceptors: [passphraseInterceptor(options.passphrase)] }),
+  });
+  server.addService(serviceDefinition(ExporterService), session.service());
+  server.addService(serviceDefinition(RouterService), session.routerService());
+  return server;
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(
+      address,
+      grpc.ServerCredentials.createInsecure(),
+      (error, port) => error ? reject(error) : resolve(port),
+    )
+  );
 }
 
 /** Serves `session` on a Unix socket at `socketPath` (created; removed again on close). */
@@ -25,16 +97,8 @@ export async function serveSession(
   socketPath: string,
   options: ServeOptions = {},
 ): Promise<SessionServer> {
-  const server = new grpc.Server();
-  server.addService(serviceDefinition(ExporterService), session.service());
-  server.addService(serviceDefinition(RouterService), session.routerService());
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `unix:${socketPath}`,
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
+  const server = sessionServer(session, options);
+  await bind(server, `unix:${socketPath}`);
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= shutdown(server, options.gracePeriodMs ?? 1000).finally(() =>

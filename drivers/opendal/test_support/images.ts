@@ -18,15 +18,15 @@ function fillNoise(chunk: Uint8Array, seed: number): void {
   }
 }
 
-/** Writes a `size`-byte image (a multiple of 1 MiB): a quarter noise, the rest patterned. */
+/** Writes a `size`-byte image (a multiple of 1 MiB): 1/16 noise, the rest patterned. */
 export async function writeImage(path: string, size: number): Promise<void> {
   using file = await Deno.open(path, { write: true, create: true, truncate: true });
   const chunk = new Uint8Array(CHUNK);
   const text = new TextEncoder();
   for (let index = 0; index * CHUNK < size; index++) {
-    fillNoise(chunk.subarray(0, CHUNK / 4), index + 1);
+    fillNoise(chunk.subarray(0, CHUNK / 16), index + 1);
     const pattern = text.encode(`block ${index} of a jumpstarter test image `);
-    for (let at = CHUNK / 4; at < CHUNK; at += pattern.byteLength) {
+    for (let at = CHUNK / 16; at < CHUNK; at += pattern.byteLength) {
       chunk.set(pattern.subarray(0, Math.min(pattern.byteLength, CHUNK - at)), at);
     }
     let offset = 0;

@@ -1,0 +1,24 @@
+/**
+ * From a client config to a controller connection (endpoint, token, TLS, gRPC options).
+ */
+import type { ClientConfig } from "@jumpstarter/lib/config";
+import { connectController, type ControllerConnection } from "@jumpstarter/lib/client";
+import { JumpstarterError } from "@jumpstarter/lib/wire";
+
+/** Connects with the client's credentials. */
+export async function connectAsClient(config: ClientConfig): Promise<ControllerConnection> {
+  const { endpoint, token } = config;
+  const namespace = config.metadata.namespace;
+  if (!endpoint || !token || !namespace) {
+    throw new JumpstarterError("endpoint or token not set in client config");
+  }
+  return await connectController({
+    endpoint,
+    token,
+    namespace,
+    name: config.metadata.name,
+    kind: "Client",
+    tls: config.tls,
+    grpcOptions: config.grpcOptions,
+  });
+}

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { ConsoleLog, defaultLogDir } from "./console_log.ts";
+import { tempDir } from "./tests_support/pty.ts";
+
+Deno.test("ConsoleLog stays within max_bytes and keeps the newest bytes", async () => {
+  await using dir = await tempDir();
+  const log = await ConsoleLog.create(dir.path, "board", 1024);
+  const all: number[] = [];
+  const sizes = [1, 100, 511, 512, 700, 3, 2000, 90, 1024, 1, 333, 1025, 17];
+  for (const [index, size] of sizes.entries()) {
+    const chunk = new Uint8Array(size).map((_, i) => (index * 31 + i) % 251);
+    await log.append(chunk);
+    all.push(...chunk);
+    const file = await Deno.readFile(log.path);
+    assert.ok(file.byteLength <= 1024, `file grew to ${file.byteLength} B`);
+    assert.ok(file.byteLength >= Math.min(all.length, 512), `file shrank to ${file.byteLength} B`);
+    assert.deepEqual([...file], all.slice(all.length - file.byteLength));
+    assert.equal(log.end, all.length);
+    assert.equal(log.start, all.length - file.byteLength);
+  }
+  // a reader behind the dropped bytes resumes at the oldest byte kept
+  const { offset, bytes } = await log.read(0, 100);
+  assert.equal(offset, log.start);
+  assert.deepEqual([...bytes], all.slice(log.start, log.start + 100));
+  assert.equal((await log.read(log.end)).bytes.byteLength, 0);
+  await log.close();
+  assert.equal((await Deno.stat(log.path)).size, log.end - log.start, "the file stays");
+});
+
+Deno.test("ConsoleLog wakes waiting readers on append and on close", async () => {
+  await using dir = await tempDir();
+  const log = await ConsoleLog.create(dir.path, "board", 4096);
+  const first = log.changed();
+  await log.append(new TextEncoder().encode("x"));
+  await first;
+  const abort = new AbortController();
+  const aborted = log.changed(abort.signal);
+  abort.abort();
+  await aborted;
+  const second = log.changed();
+  await log.close();
+  await second;
+  await log.changed(); // a closed log never blocks
+});
+
+Deno.test("ConsoleLog names files by name and time, never overwriting", async () => {
+  await using dir = await tempDir();
+  const logs = await Promise.all(
+    [1, 2, 3].map(() => ConsoleLog.create(`${dir.path}/deep/dir`, "my board/1", 4096)),
+  );
+  const names = logs.map((log) => log.path.slice(`${dir.path}/deep/dir/`.length));
+  assert.equal(new Set(names).size, 3);
+  for (const name of names) assert.match(name, /^my_board_1-\d{8}T\d{6}\.\d{3}Z(-\d)?\.log$/);
+  await Promise.all(logs.map((log) => log.close()));
+});
+
+Deno.test("defaultLogDir follows XDG_STATE_HOME, then HOME", () => {
+  assert.equal(defaultLogDir({ XDG_STATE_HOME: "/s", HOME: "/h" }), "/s/jumpstarter/console");
+  assert.equal(defaultLogDir({ HOME: "/h" }), "/h/.local/state/jumpstarter/console");
+  assert.throws(() => defaultLogDir({}), /set log_dir, XDG_STATE_HOME or HOME/);
+});
