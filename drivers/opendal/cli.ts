@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import {
   CONTENT_ENCODINGS,
   type ContentEncoding,
+  ENCODABLE,
   type Progress,
   type ProgressReporter,
 } from "@jumpstarter/lib/streams";
@@ -56,9 +57,6 @@ function printResult(result: WriteResult | null, verified: boolean): void {
     `${result.size} bytes written, sha256 ${result.sha256}${verified ? " (verified)" : ""}`,
   );
 }
-
-// bz2 can be decoded on the exporter but not produced there (no streaming bzip2 encoder)
-const DUMP_ENCODINGS: readonly ContentEncoding[] = ["gzip", "xz", "zstd"];
 
 function compressionOption(
   description: string,
@@ -129,7 +127,7 @@ export function storageMuxFlasherCli(
   command.command("dump")
     .description("Dump the DUT's storage to a file: switch to host, read, switch to dut")
     .argument("<file>", "where to save the image")
-    .addOption(compressionOption("have the exporter compress the image", DUMP_ENCODINGS))
+    .addOption(compressionOption("have the exporter compress the image", ENCODABLE))
     .action(async (file: string, flags: { compression?: ContentEncoding }) => {
       await client.dump(file, {
         onProgress: lazyProgress(context, `Dumping to ${basename(file)}`),

@@ -11,9 +11,13 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
-import { decodeStream, parseResourceHandle, type ResourceHandle } from "@jumpstarter/lib/streams";
+import {
+  decodeStream,
+  detectEncoding,
+  parseResourceHandle,
+  type ResourceHandle,
+} from "@jumpstarter/lib/streams";
 import { DriverError } from "@jumpstarter/lib/wire";
-import { detectEncoding } from "./_tmp_encoding.ts";
 import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { peek } from "./peek.ts";

@@ -4,9 +4,12 @@
  * sent as they are; the exporter decodes them).
  */
 import { fileURLToPath } from "node:url";
-import { type ContentEncoding } from "@jumpstarter/lib/streams";
+import {
+  type ContentEncoding,
+  detectEncoding,
+  encodingFromFileName,
+} from "@jumpstarter/lib/streams";
 import { ConnectionError } from "@jumpstarter/lib/wire";
-import { detectEncoding, encodingFromFileName } from "./_tmp_encoding.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { peek } from "./peek.ts";
 

@@ -50,7 +50,10 @@ class Group {
     }
   }
 
-  /** SIGTERM the group, then SIGKILL it if the leader has not exited after `graceMs`. */
+  /**
+   * SIGTERMs the group, waits up to `graceMs` for the leader to exit, then SIGKILLs whatever is
+   * left of the group (members may outlive the leader; none is left behind).
+   */
   async terminate(graceMs: number): Promise<void> {
     this.signal("SIGTERM");
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -59,7 +62,6 @@ class Group {
       new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), graceMs)),
     ]);
     clearTimeout(timer);
-    // members may outlive the leader: the group is killed either way
     this.signal("SIGKILL");
     if (lingering) await this.status;
   }

@@ -9,7 +9,12 @@ import {
   parseResourceHandle,
   type PresignedRequestHandle,
 } from "@jumpstarter/lib/streams";
-import { decodeStream, encodeStream, isContentEncoding } from "../streams/encoding.ts";
+import {
+  decodeStream,
+  encodeStream,
+  isContentEncoding,
+  isEncodable,
+} from "@jumpstarter/lib/streams";
 import { ConnectionError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 
 /** A resource stream waiting for a driver call to claim it. */
@@ -70,16 +75,28 @@ function fromClientStream(table: ResourceTable, handle: ClientStreamHandle): Res
   const encoding = pending.encoding;
   let readable = pending.stream.readable;
   let writable = pending.stream.writable;
+  let encoded: Promise<void> = Promise.resolve();
   if (encoding !== null && isContentEncoding(encoding)) {
     readable = readable.pipeThrough(decodeStream(encoding));
-    const encoder = encodeStream(encoding);
-    encoder.readable.pipeTo(pending.stream.writable).catch(() => {});
-    writable = encoder.writable;
+    // downloads are encoded as the client asked, when we can produce that encoding
+    if (isEncodable(encoding)) {
+      const encoder = encodeStream(encoding);
+      encoded = encoder.readable.pipeTo(pending.stream.writable).catch(() => {});
+      writable = encoder.writable;
+    } else {
+      writable = new WritableStream({
+        write() {
+          throw new RangeError(`Cannot send ${encoding} data back: the exporter cannot encode it`);
+        },
+        close: () => pending.stream.writable.close(),
+      });
+    }
   }
   let closed: Promise<void> | undefined;
   const close = () =>
     closed ??= (async () => {
       await closeQuietly(writable);
+      await encoded;
       pending.settle();
     })();
   return { readable, writable, close, [Symbol.asyncDispose]: close };

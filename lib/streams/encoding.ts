@@ -28,6 +28,7 @@ import type { Transform } from "node:stream";
 import { Decompress as ZstdDecompress } from "fzstd";
 import xxhash from "xxhash-wasm";
 import bzip2Module from "unbzip2-stream/lib/bzip2.js";
+import * as lzmaXz from "@napi-rs/lzma/xz";
 
 /** A compression of a resource's bytes, as `x_jmp_content_encoding` names it. */
 export type ContentEncoding = "gzip" | "xz" | "bz2" | "zstd";
@@ -511,15 +512,9 @@ interface XzModule {
   ): ReadableStream<Uint8Array>;
 }
 
-let xzModule: Promise<XzModule> | undefined;
-
-/** Loads the native addon on first use (it needs --allow-env and --allow-ffi). */
+/** The native xz addon, imported statically so `deno compile` bundles it. */
 function loadXz(): Promise<XzModule> {
-  xzModule ??= import("@napi-rs/lzma/xz").catch((error) => {
-    xzModule = undefined;
-    throw error;
-  });
-  return xzModule;
+  return Promise.resolve(lzmaXz as unknown as XzModule);
 }
 
 // ---------------------------------------------------------------------------------------------

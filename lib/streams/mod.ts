@@ -36,8 +36,15 @@ export {
 export {
   CONTENT_ENCODINGS,
   type ContentEncoding,
+  ContentEncodingError,
+  DECODABLE,
   decodeStream,
+  detectEncoding,
+  ENCODABLE,
+  type EncodeOptions,
   encodeStream,
+  encodingFromFileName,
   isContentEncoding,
+  isEncodable,
   supportedEncodings,
 } from "./encoding.ts";

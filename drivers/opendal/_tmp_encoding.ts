@@ -1,2 +1,0 @@
-// TEMPORARY until lib/streams/mod.ts exports these
-export { detectEncoding, encodingFromFileName } from "../../lib/streams/encoding.ts";
