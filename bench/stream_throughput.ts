@@ -56,7 +56,7 @@ class Sink extends Driver {
 
 type Runner = (bytes: number) => Promise<void>;
 
-async function rawSocket(dir: string): Promise<{ run: Runner; close(): Promise<void> }> {
+function rawSocket(dir: string): { run: Runner; close(): Promise<void> } {
   const path = `${dir}/raw.sock`;
   const listener = Deno.listen({ transport: "unix", path });
   const accepting = (async () => {
@@ -174,7 +174,7 @@ async function main() {
   const rounds = Number(values.rounds);
   const dir = await Deno.makeTempDir({ prefix: "jmp-bench-" });
   const targets = {
-    raw: await rawSocket(dir),
+    raw: rawSocket(dir),
     bare: await bareGrpc(dir),
     session: await sessionStream(),
   };

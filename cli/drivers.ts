@@ -12,10 +12,14 @@ import "@jumpstarter/driver-energenie/driver";
 import "@jumpstarter/driver-tasmota/driver";
 import "@jumpstarter/driver-network/driver";
 import "@jumpstarter/driver-tftp/driver";
+import "@jumpstarter/driver-http/driver";
+import "@jumpstarter/driver-shell/driver";
 import { powerCli, PowerClient } from "@jumpstarter/driver-power";
 import { snmpCli, SNMPServerClient } from "@jumpstarter/driver-snmp";
 import { networkCli, NetworkClient } from "@jumpstarter/driver-network";
 import { tftpCli, TftpClient } from "@jumpstarter/driver-tftp";
+import { httpCli, HttpServerClient } from "@jumpstarter/driver-http";
+import { shellCli, ShellClient } from "@jumpstarter/driver-shell";
 import { terminalProgress } from "./progress.ts";
 
 /** What driver CLIs get from the program: how to show progress. */
@@ -33,6 +37,8 @@ const CLI_BUILDERS: [abstract new (...args: never[]) => DriverClient, CliBuilder
   [PowerClient, powerCli],
   [NetworkClient, networkCli],
   [TftpClient, tftpCli],
+  [HttpServerClient, httpCli],
+  [ShellClient, shellCli],
 ];
 
 /** The context handed to every driver CLI. */

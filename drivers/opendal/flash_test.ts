@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { basename } from "node:path";
 import { ClientRegistry, type ClientResource, type ResourceOptions } from "@jumpstarter/lib/client";
 import type { Progress, ResourceHandle } from "@jumpstarter/lib/streams";
 import { serve } from "@jumpstarter/lib/testing";
@@ -67,6 +66,30 @@ for (const kind of ["xz", "gz"] as const) {
     assert.deepEqual(await partialFiles(dir.path), []);
   });
 }
+
+Deno.test("flash() decodes bz2 and zstd images made by the real tools", async () => {
+  await using dir = await tempDir();
+  const raw = dir.join("small.img");
+  await writeImage(raw, 3 * 1024 * 1024);
+  const expected = await fileDigest(raw);
+  const target = dir.join("sd.img");
+  await using served = await serve(
+    new MockStorageMuxFlasher({ path: target }),
+    RecordingClient,
+    { registry: recording },
+  );
+  for (const tool of ["bzip2", "zstd"] as const) {
+    await Deno.writeFile(target, new Uint8Array());
+    assert.deepEqual(await served.client.flash(await compressWith(tool, raw)), expected);
+    assert.deepEqual(await fileDigest(target), expected);
+  }
+  assert.deepEqual(
+    served.client.handles.map((handle) =>
+      handle.kind === "client_stream" && handle.x_jmp_content_encoding
+    ),
+    ["bz2", "zstd"],
+  );
+});
 
 Deno.test("write() with verify reads the storage back and agrees", async () => {
   const images = await imageSet();
@@ -234,26 +257,20 @@ Deno.test("write() with verify reports storage that reads back differently", asy
   );
 });
 
-// Ignored until lib/driver/resource.ts waits for its encoder to drain before settling: today the
-// session ends the call while the gzip trailer is still in flight (truncated or hung download).
-Deno.test({
-  name: "dump() can ask the exporter to compress",
-  ignore: true,
-}, async () => {
-  await using dir = await tempDir();
-  const target = dir.join("sd.img");
-  const content = new TextEncoder().encode("jumpstarter ".repeat(50_000));
-  await Deno.writeFile(target, content);
-  await using served = await serve(
-    new MockStorageMuxFlasher({ path: target }),
-    StorageMuxFlasherClient,
-  );
-  const dumped = dir.join("dump.img.gz");
-  await served.client.dump(dumped, { encoding: "gzip" });
-  const compressed = await Deno.readFile(dumped);
-  assert.ok(compressed.byteLength < content.byteLength / 10, basename(dumped));
-  const decoded = await new Response(
-    ReadableStream.from([compressed]).pipeThrough(new DecompressionStream("gzip")),
-  ).arrayBuffer();
-  assert.deepEqual(new Uint8Array(decoded), content);
-});
+for (const [encoding, tool] of [["gzip", "gzip"], ["xz", "xz"], ["zstd", "zstd"]] as const) {
+  Deno.test(`dump() with ${encoding}: the exporter compresses, the real ${tool} tool decompresses`, async () => {
+    await using dir = await tempDir();
+    const target = dir.join("sd.img");
+    await writeImage(target, 2 * 1024 * 1024);
+    await using served = await serve(
+      new MockStorageMuxFlasher({ path: target }),
+      StorageMuxFlasherClient,
+    );
+    const dumped = dir.join(`dump.img.${encoding}`);
+    await served.client.dump(dumped, { encoding });
+    assert.ok((await Deno.stat(dumped)).size < 1024 * 1024, "the dump is compressed");
+    const decoded = await new Deno.Command(tool, { args: ["-dc", dumped] }).output();
+    assert.ok(decoded.success, new TextDecoder().decode(decoded.stderr));
+    assert.deepEqual(decoded.stdout, await Deno.readFile(target));
+  });
+}

@@ -280,7 +280,7 @@ Deno.test("j serial start-console as a real process with piped stdin", async () 
       "serial",
       "start-console",
       "--linger",
-      "3",
+      "1.5",
     ],
     env: { JUMPSTARTER_HOST: served.address },
     stdin: "piped",

@@ -34,14 +34,19 @@ export async function writeImage(path: string, size: number): Promise<void> {
   }
 }
 
-/** Compresses `path` with a real tool into `path + suffix` and returns that path. */
-export async function compressWith(
-  tool: "xz" | "gzip",
-  path: string,
-): Promise<string> {
-  const output = `${path}.${tool === "xz" ? "xz" : "gz"}`;
-  const args = tool === "xz" ? ["-1", "-T2", "-c", path] : ["-1", "-c", path];
-  const child = new Deno.Command(tool, { args, stdout: "piped", stderr: "piped" }).spawn();
+const TOOLS = {
+  xz: { suffix: "xz", args: ["-1", "-T2", "-c"] },
+  gzip: { suffix: "gz", args: ["-1", "-c"] },
+  bzip2: { suffix: "bz2", args: ["-1", "-c"] },
+  zstd: { suffix: "zst", args: ["-1", "-q", "-c"] },
+} as const;
+
+/** Compresses `path` with a real tool into `path.<suffix>` and returns that path. */
+export async function compressWith(tool: keyof typeof TOOLS, path: string): Promise<string> {
+  const { suffix, args } = TOOLS[tool];
+  const output = `${path}.${suffix}`;
+  const child = new Deno.Command(tool, { args: [...args, path], stdout: "piped", stderr: "piped" })
+    .spawn();
   const file = await Deno.open(output, { write: true, create: true, truncate: true });
   const [status, , stderr] = await Promise.all([
     child.status,
