@@ -16,7 +16,7 @@ import {
   type ServiceMethods,
 } from "@jumpstarter/protos";
 import { channelCredentials } from "@jumpstarter/lib/tunnel";
-import { assertExit, DENO_CONFIG, describe, jmp, VIRTUAL_LAB, withTimeout } from "./_helpers.ts";
+import { assertExit, DENO_CONFIG, jmp, VIRTUAL_LAB, withTimeout } from "./_helpers.ts";
 
 export const CONTROLLER_MAIN: string = fileURLToPath(
   new URL("../controller/main.ts", import.meta.url),
@@ -389,4 +389,3 @@ function bigints(_key: string, value: unknown) {
   return typeof value === "bigint" ? value.toString() : value;
 }
 
-export { describe };

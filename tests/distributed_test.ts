@@ -3,11 +3,9 @@
  * exporters registered with it, and `jmp shell` clients leasing them through the router.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import {
   assertExit,
   assertOutput,
-  DENO_CONFIG,
   describe,
   jmp,
   type RunOptions,
@@ -16,104 +14,14 @@ import {
   VIRTUAL_LAB,
   withTimeout,
 } from "./_helpers.ts";
-
-const CONTROLLER_MAIN = fileURLToPath(new URL("../controller/main.ts", import.meta.url));
-const STARTUP_MS = 30_000;
-
-async function startController(stateDir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      DENO_CONFIG,
-      CONTROLLER_MAIN,
-      "--state-dir",
-      stateDir,
-      "--listen",
-      "127.0.0.1:0",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await withTimeout(reader.read(), STARTUP_MS, "jmp-controller start");
-    if (done) throw new Error("jmp-controller exited before printing its endpoint");
-    text += value;
-  }
-  reader.releaseLock();
-  child.stderr.cancel().catch(() => {});
-  return {
-    endpoint: text.trim(),
-    adminConfig: `${stateDir}/admin.yaml`,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
-    },
-  };
-}
-
-/** Creates exporter NAME with labels and writes its config with the virtual lab's drivers. */
-async function makeExporter(adminConfig: string, dir: string, name: string, labels: string[]) {
-  const path = `${dir}/${name}.yaml`;
-  const created = await jmp([
-    "admin",
-    "create",
-    "exporter",
-    name,
-    "--admin-config",
-    adminConfig,
-    ...labels.flatMap((l) => ["-l", l]),
-    "--out",
-    path,
-  ]);
-  assertExit(created, 0);
-  const lab = await Deno.readTextFile(VIRTUAL_LAB);
-  const drivers = lab.slice(lab.indexOf("export:"));
-  const config = (await Deno.readTextFile(path)).replace(/^export: \{\}\n?/m, drivers);
-  await Deno.writeTextFile(path, config);
-  return path;
-}
-
-async function makeClient(adminConfig: string, dir: string, name: string) {
-  const path = `${dir}/${name}.yaml`;
-  assertExit(
-    await jmp([
-      "admin",
-      "create",
-      "client",
-      name,
-      "--admin-config",
-      adminConfig,
-      "--unsafe",
-      "--out",
-      path,
-    ]),
-    0,
-  );
-  return path;
-}
-
-async function exporterStatus(client: string, name: string): Promise<string> {
-  const result = await jmp(["get", "exporters", "--client-config", client, "-o", "json"]);
-  assertExit(result, 0);
-  const exporters = JSON.parse(result.stdout) as { name: string; status: string }[];
-  return exporters.find((e) => e.name === name)?.status ?? "missing";
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+import {
+  exporterStatus,
+  makeClient,
+  makeExporter,
+  startController,
+  STARTUP_MS,
+  until,
+} from "./_distributed.ts";
 
 Deno.test("distributed: lease by label, j through the router, queue, release", async (t) => {
   await using dir = await tempDir();

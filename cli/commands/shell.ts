@@ -27,6 +27,7 @@ import {
 import { connectAsClient } from "../controller_session.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { ExitCode, UsageError } from "../errors.ts";
+import { JumpstarterError } from "@jumpstarter/lib/wire";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { writeLaunchers } from "../j_launcher.ts";
 import { runInShell } from "../spawn_shell.ts";
@@ -151,6 +152,14 @@ function waitReporter(name: string) {
 async function leaseShell(command: string[], flags: ShellFlags): Promise<number> {
   const config = await resolveClientConfig(flags, {
     otherSelectors: ["--exporter", "--exporter-config", "--tls-grpc"],
+  }).catch((error) => {
+    // nothing selects a mode at all: a usage error, worded as upstream HEAD words it
+    if (error instanceof JumpstarterError && error.message.startsWith("none of")) {
+      throw new UsageError(
+        "Specify one of: --client / --client-config, --exporter / --exporter-config, or --tls-grpc HOST:PORT",
+      );
+    }
+    throw error;
   });
   using connection = await connectAsClient(config);
   let leaseName = flags.lease ?? Deno.env.get("JMP_LEASE");
