@@ -388,4 +388,3 @@ export function routerStreamStatus(
 function bigints(_key: string, value: unknown) {
   return typeof value === "bigint" ? value.toString() : value;
 }
-

@@ -38,114 +38,87 @@ export function adminHandlers(core: ControllerCore): ServiceHandlers<
   const admin = (call: { metadata: import("@grpc/grpc-js").Metadata }) =>
     core.authenticate(call.metadata, ["Admin"]);
   const namespaceOf = (namespace: string) => namespace || "default";
-  return {
-    createClient: async (request, call) => {
-      await admin(call);
-      const namespace = namespaceOf(request.namespace);
-      validName("client", request.name);
-      if (core.store.clients.get(namespace, request.name)) {
-        throw new JumpstarterError(`client "${request.name}" already exists in ${namespace}`, {
-          code: Code.ALREADY_EXISTS,
-        });
-      }
-      const record: ClientRecord = {
-        namespace,
-        name: request.name,
-        uid: crypto.randomUUID(),
-        labels: { ...request.labels },
-        createdAt: core.now(),
-      };
-      await core.store.clients.put(record);
-      const token = await core.authority.issue({
-        kind: "Client",
-        namespace,
-        name: record.name,
-        uid: record.uid,
+  type Kind = "client" | "exporter";
+  const collection = (kind: Kind) => kind === "client" ? core.store.clients : core.store.exporters;
+
+  /** Creates a client or exporter record and returns its credential. */
+  const create = async (
+    kind: Kind,
+    request: { namespace: string; name: string; labels: Record<string, string> },
+  ) => {
+    const namespace = namespaceOf(request.namespace);
+    validName(kind, request.name);
+    if (collection(kind).get(namespace, request.name)) {
+      throw new JumpstarterError(`${kind} "${request.name}" already exists in ${namespace}`, {
+        code: Code.ALREADY_EXISTS,
       });
-      return {
-        principal: principalOf(core, record),
-        token,
-        endpoint: core.endpoint,
-        ca: core.caBase64,
-      };
-    },
-    getClient: async (request, call) => {
-      await admin(call);
-      const record = core.store.clients.get(namespaceOf(request.namespace), request.name);
-      if (!record) throw notFound("client", request.name);
-      return principalOf(core, record);
-    },
-    listClients: async (request, call) => {
-      await admin(call);
-      const records = core.store.clients.list(request.namespace || undefined)
-        .filter((record) => matchesSelectorText(request.filter, record.labels));
-      return { principals: records.map((record) => principalOf(core, record)) };
-    },
-    deleteClient: async (request, call) => {
-      await admin(call);
-      const namespace = namespaceOf(request.namespace);
-      if (!core.store.clients.get(namespace, request.name)) throw notFound("client", request.name);
-      await core.releaseLeasesOfClient(namespace, request.name);
-      await core.store.clients.delete(namespace, request.name);
-      return {};
-    },
-    createExporter: async (request, call) => {
-      await admin(call);
-      const namespace = namespaceOf(request.namespace);
-      validName("exporter", request.name);
-      if (core.store.exporters.get(namespace, request.name)) {
-        throw new JumpstarterError(`exporter "${request.name}" already exists in ${namespace}`, {
-          code: Code.ALREADY_EXISTS,
-        });
-      }
-      const record: ExporterRecord = {
-        namespace,
-        name: request.name,
-        uid: crypto.randomUUID(),
-        labels: { ...request.labels },
+    }
+    const base = {
+      namespace,
+      name: request.name,
+      uid: crypto.randomUUID(),
+      labels: { ...request.labels },
+      createdAt: core.now(),
+    };
+    let record: ClientRecord | ExporterRecord = base;
+    if (kind === "client") await core.store.clients.put(base);
+    else {
+      record = {
+        ...base,
         devices: [],
         status: "Offline",
         statusMessage: "",
         lastSeen: 0,
         enabled: true,
-        createdAt: core.now(),
       };
       await core.store.exporters.put(record);
-      const token = await core.authority.issue({
-        kind: "Exporter",
-        namespace,
-        name: record.name,
-        uid: record.uid,
-      });
-      return {
-        principal: principalOf(core, record),
-        token,
-        endpoint: core.endpoint,
-        ca: core.caBase64,
-      };
-    },
-    getExporter: async (request, call) => {
-      await admin(call);
-      const record = core.store.exporters.get(namespaceOf(request.namespace), request.name);
-      if (!record) throw notFound("exporter", request.name);
-      return principalOf(core, record);
-    },
-    listExporters: async (request, call) => {
-      await admin(call);
-      const records = core.store.exporters.list(request.namespace || undefined)
-        .filter((record) => matchesSelectorText(request.filter, record.labels));
-      return { principals: records.map((record) => principalOf(core, record)) };
-    },
-    deleteExporter: async (request, call) => {
-      await admin(call);
-      const namespace = namespaceOf(request.namespace);
-      if (!core.store.exporters.get(namespace, request.name)) {
-        throw notFound("exporter", request.name);
-      }
-      await core.releaseLeasesOfExporter(namespace, request.name);
-      await core.store.exporters.delete(namespace, request.name);
-      return {};
-    },
+    }
+    const token = await core.authority.issue({
+      kind: kind === "client" ? "Client" : "Exporter",
+      namespace,
+      name: base.name,
+      uid: base.uid,
+    });
+    return {
+      principal: principalOf(core, record),
+      token,
+      endpoint: core.endpoint,
+      ca: core.caBase64,
+    };
+  };
+  const get = (kind: Kind, request: { namespace: string; name: string }) => {
+    const record = collection(kind).get(namespaceOf(request.namespace), request.name);
+    if (!record) throw notFound(kind, request.name);
+    return principalOf(core, record);
+  };
+  const list = (kind: Kind, request: { namespace: string; filter: string }) => {
+    const records = collection(kind).list(request.namespace || undefined) as (
+      | ClientRecord
+      | ExporterRecord
+    )[];
+    return {
+      principals: records
+        .filter((record) => matchesSelectorText(request.filter, record.labels))
+        .map((record) => principalOf(core, record)),
+    };
+  };
+  const remove = async (kind: Kind, request: { namespace: string; name: string }) => {
+    const namespace = namespaceOf(request.namespace);
+    if (!collection(kind).get(namespace, request.name)) throw notFound(kind, request.name);
+    if (kind === "client") await core.releaseLeasesOfClient(namespace, request.name);
+    else await core.releaseLeasesOfExporter(namespace, request.name);
+    await collection(kind).delete(namespace, request.name);
+    return {};
+  };
+  return {
+    createClient: async (request, call) => (await admin(call), await create("client", request)),
+    getClient: async (request, call) => (await admin(call), get("client", request)),
+    listClients: async (request, call) => (await admin(call), list("client", request)),
+    deleteClient: async (request, call) => (await admin(call), await remove("client", request)),
+    createExporter: async (request, call) => (await admin(call), await create("exporter", request)),
+    getExporter: async (request, call) => (await admin(call), get("exporter", request)),
+    listExporters: async (request, call) => (await admin(call), list("exporter", request)),
+    deleteExporter: async (request, call) => (await admin(call), await remove("exporter", request)),
   };
 }
 

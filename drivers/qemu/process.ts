@@ -3,7 +3,7 @@
  * let run; stopped through QMP (guest powerdown, then quit) with signals as the last resort.
  */
 import type { Logger } from "@jumpstarter/lib/driver";
-import { ConnectionError, DriverError, DriverTimeoutError } from "@jumpstarter/lib/wire";
+import { DriverError, DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { QmpClient } from "./qmp.ts";
 
 /** How long QEMU has to create its sockets after it was started. */
@@ -63,7 +63,7 @@ async function connectWhenReady(
 /** A QEMU process started by {@linkcode QemuProcess.start}. */
 export class QemuProcess {
   readonly pid: number;
-  /** The guest's serial console: bytes from the guest, and keystrokes to it. */
+  /** The guest's serial console: bytes from the guest, and keystrokes to it. The owner closes it. */
   readonly console: Deno.UnixConn;
   /** Settles with the exit status once the process has ended (and was reaped). */
   readonly exited: Promise<Deno.CommandStatus>;
@@ -88,7 +88,6 @@ export class QemuProcess {
     this.#output = output;
     this.exited = child.status;
     this.exited.then(() => this.#exitedFlag = true);
-    qmp.onEvent = () => {};
   }
 
   /**
@@ -135,6 +134,7 @@ export class QemuProcess {
       });
       const qmpConn = await connectWhenReady(spec.qmpPath, exited, deadline, tail);
       qmp = await QmpClient.open(qmpConn, spec.qmpPath);
+      qmp.onEvent = (event) => logger.info(`QMP event ${event.event}`);
       console = await connectWhenReady(spec.consolePath, exited, deadline, tail);
       await qmp.execute("cont");
     } catch (error) {
@@ -213,11 +213,6 @@ export class QemuProcess {
     }
     await this.exited;
     this.#qmp.close();
-    try {
-      this.console.close();
-    } catch {
-      // closed by whoever read it to the end
-    }
     await this.#output;
     return method;
   }
@@ -243,5 +238,3 @@ async function forwardLines(
   }
   if (buffered.trim()) onLine(buffered.trimEnd());
 }
-
-export { ConnectionError };

@@ -5,10 +5,8 @@ import type * as grpc from "@grpc/grpc-js";
 import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
 import {
   ACCEPT_ENCODING_KEY,
-  type ByteStream,
   type ContentEncoding,
   decodeStream,
-  driverStreamRequest,
   frameByteStream,
   REQUEST_KEY,
   RESOURCE_KEY,
@@ -17,6 +15,7 @@ import {
   resourceStreamRequest,
 } from "@jumpstarter/lib/streams";
 import type { Connection } from "./connection.ts";
+import { type DriverStream, openDriverStream } from "./driver_stream.ts";
 
 /** What every client is built from: one entry of the report plus the shared connection. */
 export interface ClientInit {
@@ -105,24 +104,8 @@ export class DriverClient {
    * answered with its headers. Closing the writable sends GOAWAY and half-closes; the readable
    * ends at the exporter's GOAWAY.
    */
-  async stream(method = "connect"): Promise<ByteStream> {
-    const metadata = this.#connection.metadata();
-    metadata.set(REQUEST_KEY, driverStreamRequest(this.uuid, method));
-    const call = this.#connection.router.stream({ metadata });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        call.once("metadata", () => resolve());
-        call.once("error", reject);
-      });
-    } catch (error) {
-      throw statusToError(error);
-    }
-    call.on("error", () => {/* surfaced through the streams */});
-    return frameByteStream(call, {
-      onOutboundEnd: () => call.end(),
-      onAbort: () => call.cancel(),
-      mapError: statusToError,
-    });
+  stream(method = "connect"): Promise<DriverStream> {
+    return openDriverStream(this.#connection, this.uuid, method);
   }
 
   /**

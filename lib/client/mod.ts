@@ -61,3 +61,4 @@ export {
   waitForLease,
   type WaitOptions,
 } from "./lease.ts";
+export { type DriverStream, openDriverStream } from "./driver_stream.ts";

@@ -1,0 +1,137 @@
+/**
+ * The `console` child: the guest's serial port as a byte stream. Like a serial cable it outlives
+ * power cycles: clients may attach while the VM is off and keep their stream across restarts.
+ * The driver reads the guest all the time, into the session's console log (bounded, in memory)
+ * and to every attached client (with backpressure); keystrokes from any client go to the guest,
+ * and are dropped while it is off.
+ */
+import {
+  Driver,
+  type DriverOptions,
+  type ExportedMethod,
+  exportMethods,
+} from "@jumpstarter/lib/driver";
+import type { ByteStream } from "@jumpstarter/lib/streams";
+import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
+import { ConsoleAttachment } from "./attachment.ts";
+import { DEFAULT_LOG_BYTES, MemoryLog } from "./console_log.ts";
+import { consoleInterface } from "./interface.ts";
+
+const HEARTBEAT_MS = 10_000;
+
+export class QemuConsole extends Driver {
+  readonly interface = consoleInterface;
+  readonly #log: MemoryLog;
+  readonly #attachments = new Set<ConsoleAttachment>();
+  #device: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #closed = false;
+  #followers = new AbortController();
+
+  constructor(options: DriverOptions = {}, logBytes = DEFAULT_LOG_BYTES) {
+    super(options);
+    this.#log = new MemoryLog(logBytes);
+  }
+
+  /** How many clients are attached. */
+  get attachments(): number {
+    return this.#attachments.size;
+  }
+
+  /** Whether a running guest is connected. */
+  get connected(): boolean {
+    return this.#device !== undefined;
+  }
+
+  /** The session's console output so far, as text (for tests and diagnostics). */
+  logText(): string {
+    return this.#log.text();
+  }
+
+  /**
+   * Feeds a running guest's console in. Resolves once its output has ended (the guest is gone)
+   * and every byte of it went to the log and the attached clients.
+   */
+  async attachDevice(device: ByteStream): Promise<void> {
+    const writer = device.writable.getWriter();
+    this.#device = writer;
+    try {
+      for await (const chunk of device.readable) {
+        this.#log.append(chunk);
+        await Promise.all([...this.#attachments].map((client) => client.deliver(chunk)));
+      }
+    } catch {
+      // the socket broke with the process: what was read has been delivered
+    } finally {
+      if (this.#device === writer) this.#device = undefined;
+      writer.releaseLock();
+    }
+  }
+
+  async #toGuest(chunk: Uint8Array): Promise<void> {
+    const device = this.#device;
+    if (!device) return;
+    await device.write(chunk).catch(() => {
+      // the guest went away mid-write; like a serial line, keystrokes are simply lost
+    });
+  }
+
+  /** Attaches a client: guest output from now on, and a way to type into the guest. */
+  connect(): ByteStream {
+    if (this.#closed) throw new DriverError("The QEMU console is closed: the session has ended");
+    const attachment = new ConsoleAttachment(
+      (chunk) => this.#toGuest(chunk),
+      () => this.#attachments.delete(attachment),
+    );
+    this.#attachments.add(attachment);
+    return { readable: attachment.readable, writable: attachment.writable };
+  }
+
+  /**
+   * The session's console output as text from the oldest byte kept; with `follow`, keeps
+   * yielding new output until the session ends. An idle follower yields "" every few seconds so
+   * that a caller that went away is noticed.
+   */
+  async *readLog(follow = false): AsyncGenerator<string> {
+    const signal = this.#followers.signal;
+    const decoder = new TextDecoder();
+    let offset = this.#log.start;
+    for (;;) {
+      const { offset: from, bytes } = this.#log.read(offset);
+      offset = from + bytes.byteLength;
+      const text = decoder.decode(bytes, { stream: true });
+      if (text) yield text;
+      if (!follow || this.#log.closed || signal.aborted) break;
+      if (this.#log.end > offset) continue;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const idle = await Promise.race([
+        this.#log.changed(signal).then(() => false),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), HEARTBEAT_MS)),
+      ]);
+      clearTimeout(timer);
+      if (idle) yield "";
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+
+  /** Ends every client's stream and the log followers; the log stays readable. */
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const attachment of this.#attachments) attachment.end();
+    this.#followers.abort();
+    this.#log.close();
+  }
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(consoleInterface, {
+      connect: () => this.connect(),
+      "log_path": () => {
+        throw new MethodNotImplementedError(
+          "The QEMU console log is kept in memory, not in a file: read it with read_log",
+        );
+      },
+      "read_log": (follow) => this.readLog(follow ?? false),
+    });
+  }
+}
