@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
-import { z } from "zod";
-import { stringify } from "yaml";
-import {
-  defineInterface,
-  Driver,
-  type ExportedMethod,
-  exportMethods,
-  unary,
-} from "@jumpstarter/lib/driver";
 import {
   connectController,
-  type ControllerIdentity,
   createLease,
   getLease,
   openExporter,
@@ -19,102 +9,34 @@ import {
   UNSAFE_POLICY,
   waitForLease,
 } from "@jumpstarter/lib/client";
-import { parseExporterConfig } from "@jumpstarter/lib/config";
-import {
-  compositeType,
-  defineDriverType,
-  DriverRegistry,
-  Exporter,
-} from "@jumpstarter/lib/exporter";
-import { adminV1, createClient } from "@jumpstarter/protos";
-import { controllerChannel } from "@jumpstarter/lib/client";
-import { startController } from "./server.ts";
+import { Exporter } from "@jumpstarter/lib/exporter";
+import { ExporterStatus, LogSource } from "@jumpstarter/protos";
+import { startLab, testRegistry } from "./test_lab.ts";
 
-const counterInterface = defineInterface({
-  client: "tests.Counter",
-  methods: { bump: unary([z.number()]) },
-});
-
-class Counter extends Driver {
-  readonly interface = counterInterface;
-  total = 0;
-  protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(counterInterface, { bump: (n) => (this.total += n) });
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-const registry = new DriverRegistry().register(
-  compositeType,
-  defineDriverType({
-    name: "Counter",
-    aliases: [],
-    config: z.object({}).strict(),
-    create: (_c, options) => new Counter(options),
-  }),
-);
-
-async function admin(endpoint: string, token: string, ca: string) {
-  const channel = await controllerChannel({
-    endpoint,
-    token,
-    namespace: "",
-    name: "admin",
-    kind: "Admin",
-    tls: { ca },
-  });
-  return { service: createClient(adminV1.AdminService, channel), close: () => channel.close() };
-}
-
 Deno.test("lease by label, call through the router, release, exporter available again", async () => {
-  const stateDir = await Deno.makeTempDir({ prefix: "jmp-controller-" });
-  const controller = await startController({ stateDir, listen: "127.0.0.1:0" });
-  const adminClient = await admin(
-    controller.endpoint,
-    await controller.adminToken(),
-    controller.core.caBase64,
-  );
+  await using lab = await startLab();
+  const identity = await lab.client("lab", "alice");
+  const config = await lab.exporter("lab", "bench1", { board: "virt" });
   const abort = new AbortController();
-  let exporterRun: Promise<void> | undefined;
+  const exporter = new Exporter(config, { registry: testRegistry });
+  const running = exporter.run(abort.signal);
+  const dir = await Deno.makeTempDir();
   try {
-    const client = await adminClient.service.createClient({ namespace: "lab", name: "alice" });
-    const exporterCredential = await adminClient.service.createExporter({
-      namespace: "lab",
-      name: "bench1",
-      labels: { board: "virt" },
-    });
-    const exporterConfig = parseExporterConfig(
-      stringify({
-        apiVersion: "jumpstarter.dev/v1alpha1",
-        kind: "ExporterConfig",
-        metadata: { namespace: "lab", name: "bench1" },
-        endpoint: exporterCredential.endpoint,
-        token: exporterCredential.token,
-        tls: { ca: exporterCredential.ca, insecure: false },
-        export: { counter: { type: "Counter" } },
-      }),
-      "bench1.yaml",
-    );
-    const logs: string[] = [];
-    const exporter = new Exporter(exporterConfig, { registry, log: (m) => logs.push(m) });
-    exporterRun = exporter.run(abort.signal);
-
-    const identity: ControllerIdentity = {
-      endpoint: client.endpoint,
-      token: client.token,
-      namespace: "lab",
-      name: "alice",
-      kind: "Client",
-      tls: { ca: client.ca },
-    };
     using connection = await connectController(identity);
     const lease = await createLease(connection, { selector: "board=virt", durationMs: 60_000 });
     const name = lease.name.split("/").pop()!;
     const ready = await waitForLease(connection, name, { pollMs: 100, timeoutMs: 20_000 });
     assert.equal(ready.exporter, "namespaces/lab/exporters/bench1");
-
-    const dir = await Deno.makeTempDir();
-    await using socket = openLeaseSocket(connection, name, { path: `${dir}/lease.sock` });
     {
+      await using socket = openLeaseSocket(connection, name, { path: `${dir}/lease.sock` });
       await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
       const counter = handle.root.children.get("counter")!;
       assert.equal(await counter.call("bump", 2), 2);
@@ -123,17 +45,72 @@ Deno.test("lease by label, call through the router, release, exporter available 
     await releaseLease(connection, name);
     const released = await getLease(connection, name);
     assert.ok(released.conditions.some((c) => c.type === "Ready" && c.status === "False"));
-    // the exporter goes back to Available and can be leased again
+    // the exporter goes back to Available and can be leased again (with fresh drivers)
     const again = await createLease(connection, { selector: "board=virt", durationMs: 60_000 });
     const againName = again.name.split("/").pop()!;
     await waitForLease(connection, againName, { pollMs: 100, timeoutMs: 20_000 });
+    {
+      await using socket = openLeaseSocket(connection, againName, { path: `${dir}/again.sock` });
+      await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+      assert.equal(await handle.root.children.get("counter")!.call("bump", 1), 1);
+    }
     await releaseLease(connection, againName);
-    await Deno.remove(dir, { recursive: true });
   } finally {
     abort.abort();
-    await exporterRun?.catch(() => {});
-    adminClient.close();
-    await controller.close();
-    await Deno.remove(stateDir, { recursive: true });
+    await running.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hooks run around each lease, report their status and stream their output", async () => {
+  await using lab = await startLab();
+  const identity = await lab.client("lab", "alice");
+  const marker = await Deno.makeTempFile();
+  const config = await lab.exporter("lab", "bench2", { board: "hooked" }, {
+    hooks: {
+      beforeLease: {
+        script: `test -S "$JUMPSTARTER_HOST" && echo "preparing for $CLIENT_NAME on $LEASE_NAME"`,
+      },
+      afterLease: { script: `echo cleaned-up > ${marker}` },
+    },
+  });
+  const abort = new AbortController();
+  const running = new Exporter(config, { registry: testRegistry }).run(abort.signal);
+  const dir = await Deno.makeTempDir();
+  try {
+    using connection = await connectController(identity);
+    const lease = await createLease(connection, { selector: "board=hooked", durationMs: 60_000 });
+    const name = lease.name.split("/").pop()!;
+    await waitForLease(connection, name, { pollMs: 100, timeoutMs: 20_000 });
+    {
+      await using socket = openLeaseSocket(connection, name, { path: `${dir}/lease.sock` });
+      await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+      const exporterApi = handle.connection.exporter;
+      await until(
+        "the session to be ready",
+        async () => (await exporterApi.getStatus({})).status === ExporterStatus.LEASE_READY,
+      );
+      for await (const record of exporterApi.logStream({})) {
+        if (record.source !== LogSource.BEFORE_LEASE_HOOK) continue;
+        assert.equal(record.message, `preparing for alice on ${name}`);
+        break;
+      }
+    }
+    await releaseLease(connection, name);
+    await until(
+      "the afterLease hook",
+      async () => (await Deno.readTextFile(marker)).trim() === "cleaned-up",
+    );
+    const record = lab.controller.core.store.exporters.get("lab", "bench2")!;
+    await until(
+      "the exporter to be available",
+      () => lab.controller.core.store.exporters.get("lab", "bench2")?.status === "Available",
+    );
+    assert.ok(record);
+  } finally {
+    abort.abort();
+    await running.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(marker);
   }
 });
