@@ -11,6 +11,7 @@ import { shellCommand } from "./commands/shell.ts";
 import { versionCommand } from "./commands/version.ts";
 import { configCommand } from "./commands/config.ts";
 import { adminCommand } from "./commands/admin.ts";
+import { driverCommand } from "./commands/driver.ts";
 import { createCommand, deleteCommand, getCommand, updateCommand } from "./commands/leases.ts";
 
 /** The `jmp` command tree. */
@@ -23,6 +24,7 @@ export function jmpProgram(): Command {
     .addCommand(versionCommand())
     .addCommand(configCommand())
     .addCommand(adminCommand())
+    .addCommand(driverCommand())
     .addCommand(createCommand())
     .addCommand(getCommand())
     .addCommand(updateCommand())

@@ -209,6 +209,7 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     console.error(`Lease ${name} acquired: exporter ${exporter}`);
     await using socket = openLeaseSocket(connection, name, { path: `${dir}/socket` });
     const monitor = watchLeaseEnd(connection, name);
+    const logs = flags.exporterLogs ? await remoteLogs(socket.path) : undefined;
     try {
       return await runInShell(command, {
         context: exporter,
@@ -224,6 +225,7 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
       });
     } finally {
       monitor.stop();
+      logs?.stop();
     }
   } catch (error) {
     if (abort.signal.aborted) throw abort.signal.reason;
@@ -239,6 +241,23 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** Prints the exporter's LogStream (through the tunnel) until stopped. */
+async function remoteLogs(socketPath: string): Promise<{ stop(): void }> {
+  const handle = await openExporter(socketPath, { policy: UNSAFE_POLICY });
+  const abort = new AbortController();
+  (async () => {
+    for await (const record of handle.connection.exporter.logStream({}, { signal: abort.signal })) {
+      console.error(`${record.severity} ${record.message}`);
+    }
+  })().catch(() => {/* ends with the session */});
+  return {
+    stop: () => {
+      abort.abort();
+      handle.close();
+    },
+  };
 }
 
 /** Polls the lease and warns when it ends while the shell still runs. */
