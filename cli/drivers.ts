@@ -14,12 +14,25 @@ import "@jumpstarter/driver-network/driver";
 import "@jumpstarter/driver-tftp/driver";
 import "@jumpstarter/driver-http/driver";
 import "@jumpstarter/driver-shell/driver";
+import "@jumpstarter/driver-serial/driver";
+import "@jumpstarter/driver-qemu/driver";
+import "@jumpstarter/driver-uboot/driver";
+import "@jumpstarter/driver-opendal/driver";
 import { powerCli, PowerClient } from "@jumpstarter/driver-power";
 import { snmpCli, SNMPServerClient } from "@jumpstarter/driver-snmp";
 import { networkCli, NetworkClient } from "@jumpstarter/driver-network";
 import { tftpCli, TftpClient } from "@jumpstarter/driver-tftp";
 import { httpCli, HttpServerClient } from "@jumpstarter/driver-http";
 import { shellCli, ShellClient } from "@jumpstarter/driver-shell";
+import { pyserialCli, PySerialClient } from "@jumpstarter/driver-serial";
+import { flasherCli, FlasherClient } from "@jumpstarter/driver-qemu";
+import { ubootCli, UbootConsoleClient } from "@jumpstarter/driver-uboot";
+import {
+  storageMuxCli,
+  StorageMuxClient,
+  storageMuxFlasherCli,
+  StorageMuxFlasherClient,
+} from "@jumpstarter/driver-opendal";
 import { terminalProgress } from "./progress.ts";
 
 /** What driver CLIs get from the program: how to show progress. */
@@ -33,12 +46,17 @@ type CliBuilder = (client: any, name: string, context: CliContext) => Command;
 
 /** Client classes and their CLI builders, most specific classes first. */
 const CLI_BUILDERS: [abstract new (...args: never[]) => DriverClient, CliBuilder][] = [
+  [UbootConsoleClient, ubootCli],
   [SNMPServerClient, snmpCli],
   [PowerClient, powerCli],
   [NetworkClient, networkCli],
   [TftpClient, tftpCli],
   [HttpServerClient, httpCli],
   [ShellClient, shellCli],
+  [PySerialClient, pyserialCli],
+  [FlasherClient, flasherCli],
+  [StorageMuxFlasherClient, storageMuxFlasherCli],
+  [StorageMuxClient, storageMuxCli],
 ];
 
 /** The context handed to every driver CLI. */

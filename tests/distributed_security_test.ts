@@ -232,6 +232,71 @@ Deno.test("security: the controller refuses what a caller may not do", async (t)
       );
     });
 
+    await t.step(
+      "expired or misaddressed tokens signed with the right key are refused",
+      async () => {
+        // sign with the controller's own key, taken from its state directory
+        const keys = JSON.parse(await Deno.readTextFile(`${controller.stateDir}/keys.json`));
+        const key = await jose.importJWK(keys.signingKey, "ES256");
+        const { sub } = jose.decodeJwt(aliceId.token);
+        const sign = (audience: string, issuedAt: number, expires: number) =>
+          new jose.SignJWT({})
+            .setProtectedHeader({ alg: "ES256" })
+            .setIssuer(keys.issuer)
+            .setAudience(audience)
+            .setSubject(sub!)
+            .setIssuedAt(issuedAt)
+            .setExpirationTime(expires)
+            .sign(key);
+        const now = Math.floor(Date.now() / 1000);
+        const valid = await sign("jumpstarter", now, now + 600);
+        using ok = await raw(identityMetadata({ ...aliceId, token: valid }, "Client"));
+        await ok.clients.listLeases({ parent: "namespaces/default" }); // the recipe is right
+        const expired = await sign("jumpstarter", now - 7200, now - 3600);
+        const config = await withToken(alice, expired, `${dir.path}/expired-alice.yaml`);
+        assertCliRefused(
+          await jmp(["get", "leases", "--client-config", config]),
+          "token is expired",
+        );
+        using late = await raw(identityMetadata({ ...aliceId, token: expired }, "Client"));
+        assertRefused(
+          await rejection("Dial", late.controller.dial({ leaseName: "x" })),
+          UNAUTHENTICATED,
+          "token is expired",
+        );
+        const elsewhere = await sign("https://jumpstarter.dev/router", now, now + 600);
+        using misaddressed = await raw(
+          identityMetadata({ ...aliceId, token: elsewhere }, "Client"),
+        );
+        assertRefused(
+          await rejection(
+            "ListLeases",
+            misaddressed.clients.listLeases({ parent: "namespaces/default" }),
+          ),
+          UNAUTHENTICATED,
+          "invalid token",
+        );
+        // and a valid client token cannot reach into another namespace
+        using asAlice = await raw(identityMetadata(aliceId, "Client"));
+        assertRefused(
+          await rejection(
+            "ListLeases",
+            asAlice.clients.listLeases({ parent: "namespaces/other" }),
+          ),
+          PERMISSION_DENIED,
+          "namespace mismatch",
+        );
+        assertRefused(
+          await rejection(
+            "GetExporter",
+            asAlice.clients.getExporter({ name: "namespaces/other/exporters/bench1" }),
+          ),
+          PERMISSION_DENIED,
+          "namespace mismatch",
+        );
+      },
+    );
+
     await t.step("a client token is refused on exporter calls (and vice versa)", async () => {
       // `jmp run` with a client's token in the exporter config: it cannot register
       const config = await withToken(bench2, aliceId.token, `${dir.path}/bench2-as-alice.yaml`);
@@ -278,7 +343,7 @@ Deno.test("security: the controller refuses what a caller may not do", async (t)
       assertRefused(
         await rejection("Register", posing.controller.register(REPORT)),
         PERMISSION_DENIED,
-        "the token is not for a Exporter",
+        "permission denied: the token is not for",
       );
       using asBob = await raw(identityMetadata({ ...aliceId, name: "bob" }, "Client"));
       assertRefused(
@@ -315,91 +380,96 @@ Deno.test("security: the controller refuses what a caller may not do", async (t)
     });
 
     await t.step("a client cannot use, change or release a lease it does not hold", async () => {
-      const created = await jmp([
-        "create",
-        "lease",
-        "--client-config",
-        alice,
-        "-l",
-        "board=virt",
-        "--duration",
-        "2m",
-        "-o",
-        "json",
-      ]);
-      assertExit(created, 0);
-      const name = (JSON.parse(created.stdout) as { name: string }[])[0]!.name;
-      await until(
-        "alice's lease to be ready",
-        async () => (await getLeases(alice)).some((l) => readyState(l) === "True/Ready"),
-      );
-      await untilExporter(alice, "bench1", "LEASE_READY");
+      try {
+        const created = await jmp([
+          "create",
+          "lease",
+          "--client-config",
+          alice,
+          "-l",
+          "board=virt",
+          "--duration",
+          "2m",
+          "-o",
+          "json",
+        ]);
+        assertExit(created, 0);
+        const name = (JSON.parse(created.stdout) as { name: string }[])[0]!.name;
+        await until(
+          "alice's lease to be ready",
+          async () => (await getLeases(alice)).some((l) => readyState(l) === "True/Ready"),
+        );
+        await untilExporter(alice, "bench1", "LEASE_READY");
 
-      const marker = `${dir.path}/bob-ran`;
-      const shell = await jmp(
-        ["shell", "--client-config", bob, "--lease", name, "--", "touch", marker],
-        { timeoutMs: 30_000 },
-      );
-      assertCliRefused(shell, "permission denied");
-      assert.ok(!(await exists(marker)), "bob's command ran on alice's lease");
-      assert.doesNotMatch(shell.stderr, /acquired/, describe(shell));
+        const marker = `${dir.path}/bob-ran`;
+        const shell = await jmp(
+          ["shell", "--client-config", bob, "--lease", name, "--", "touch", marker],
+          { timeoutMs: 30_000 },
+        );
+        assertCliRefused(shell, "permission denied");
+        assert.ok(!(await exists(marker)), "bob's command ran on alice's lease");
+        assert.doesNotMatch(shell.stderr, /acquired/, describe(shell));
 
-      assertCliRefused(
-        await jmp(["delete", "leases", "--client-config", bob, name]),
-        "permission denied",
-      );
-      assertCliRefused(
-        await jmp(["update", "lease", "--client-config", bob, name, "--duration", "1h"]),
-        "permission denied",
-      );
-      assert.deepEqual(await getLeases(bob), [], "bob does not see alice's lease");
+        assertCliRefused(
+          await jmp(["delete", "leases", "--client-config", bob, name]),
+          "permission denied",
+        );
+        assertCliRefused(
+          await jmp(["update", "lease", "--client-config", bob, name, "--duration", "1h"]),
+          "permission denied",
+        );
+        assert.deepEqual(await getLeases(bob), [], "bob does not see alice's lease");
 
-      // no router ticket for bob, and no Listen on it for another exporter
-      using asBob = await raw(identityMetadata(bobId, "Client"));
-      assertRefused(
-        await rejection("Dial", asBob.controller.dial({ leaseName: name })),
-        UNKNOWN,
-        "permission denied",
-      );
-      assertRefused(
-        await rejection(
-          "GetLease",
-          asBob.clients.getLease({ name: `namespaces/default/leases/${name}` }),
-        ),
-        PERMISSION_DENIED,
-        "permission denied",
-      );
-      assertRefused(
-        await rejection("ReleaseLease", asBob.controller.releaseLease({ name })),
-        UNKNOWN,
-        "permission denied",
-      );
-      using asBench2 = await raw(identityMetadata(bench2Id, "Exporter"));
-      assertRefused(
-        await rejection("Listen", first(asBench2.controller.listen({ leaseName: name }))),
-        UNKNOWN,
-        "permission denied",
-      );
-      assertRefused(
-        await rejection("ReleaseLease", asBench2.controller.releaseLease({ name })),
-        UNKNOWN,
-        "permission denied",
-      );
+        // no router ticket for bob, and no Listen on it for another exporter
+        using asBob = await raw(identityMetadata(bobId, "Client"));
+        assertRefused(
+          await rejection("Dial", asBob.controller.dial({ leaseName: name })),
+          UNKNOWN,
+          "permission denied",
+        );
+        assertRefused(
+          await rejection(
+            "GetLease",
+            asBob.clients.getLease({ name: `namespaces/default/leases/${name}` }),
+          ),
+          PERMISSION_DENIED,
+          "permission denied",
+        );
+        assertRefused(
+          await rejection("ReleaseLease", asBob.controller.releaseLease({ name })),
+          UNKNOWN,
+          "permission denied",
+        );
+        using asBench2 = await raw(identityMetadata(bench2Id, "Exporter"));
+        assertRefused(
+          await rejection("Listen", first(asBench2.controller.listen({ leaseName: name }))),
+          UNKNOWN,
+          "permission denied",
+        );
+        assertRefused(
+          await rejection("ReleaseLease", asBench2.controller.releaseLease({ name })),
+          UNKNOWN,
+          "permission denied",
+        );
 
-      // alice's lease is untouched and still works for her
-      const [lease] = await getLeases(alice);
-      assert.deepEqual([lease?.name, lease?.duration, lease && readyState(lease)], [
-        name,
-        "120s",
-        "True/Ready",
-      ]);
-      const used = await jmp(
-        ["shell", "--client-config", alice, "--lease", name, "--", "j", "power", "on"],
-        { timeoutMs: 60_000 },
-      );
-      assertExit(used, 0);
-      assertExit(await jmp(["delete", "leases", "--client-config", alice, name]), 0);
-      await untilExporter(alice, "bench1");
+        // alice's lease is untouched and still works for her
+        const [lease] = await getLeases(alice);
+        assert.deepEqual([lease?.name, lease?.duration, lease && readyState(lease)], [
+          name,
+          "120s",
+          "True/Ready",
+        ]);
+        const used = await jmp(
+          ["shell", "--client-config", alice, "--lease", name, "--", "j", "power", "on"],
+          { timeoutMs: 60_000 },
+        );
+        assertExit(used, 0);
+        assertExit(await jmp(["delete", "leases", "--client-config", alice, name]), 0);
+        await untilExporter(alice, "bench1");
+      } finally {
+        // whatever happened, alice's lease must not hold the board for the next steps
+        await jmp(["delete", "leases", "--all", "--client-config", alice]);
+      }
     });
 
     await t.step("a deleted client's token stops working, even for a new namesake", async () => {

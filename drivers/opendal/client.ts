@@ -105,8 +105,9 @@ export class StorageMuxClient extends DriverClient {
         await this.call("write", resource.handle, ...expectedArgs(options)),
       );
     } catch (error) {
+      // Stop reading the source. The transfer itself is not awaited: when the driver refused
+      // without reading, the framework's upload can stay parked on a write to the ended call.
       stop.abort(error);
-      await resource.done.catch(() => {});
       if (options.signal?.aborted) throw options.signal.reason;
       throw explainMismatch(error, sent, options.sha256);
     }

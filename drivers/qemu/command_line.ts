@@ -99,9 +99,7 @@ export function qemuArguments(config: QemuConfig, plan: LaunchPlan): string[] {
   if (plan.cloudInit) {
     args.push(
       "-blockdev",
-      `driver=vvfat,node-name=cidata,dir=${
-        escapeOption(paths.cidata)
-      },label=CIDATA,read-only=on`,
+      `driver=vvfat,node-name=cidata,dir=${escapeOption(paths.cidata)},label=CIDATA,read-only=on`,
       "-device",
       "virtio-blk-pci,drive=cidata",
     );

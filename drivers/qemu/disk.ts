@@ -44,7 +44,9 @@ async function virtualSize(path: string, format: string): Promise<number> {
  */
 export async function growImage(path: string, format: string, bytes: number): Promise<boolean> {
   if (format !== "raw" && format !== "qcow2") {
-    throw new DriverError(`Cannot resize ${path}: disk_size supports raw and qcow2 images, not ${format}`);
+    throw new DriverError(
+      `Cannot resize ${path}: disk_size supports raw and qcow2 images, not ${format}`,
+    );
   }
   if (await virtualSize(path, format) >= bytes) return false;
   if (format === "raw") {

@@ -14,7 +14,7 @@ import {
   qemuArguments,
   qemuBinary,
 } from "./command_line.ts";
-import { hostArch, type Partition, PARTITIONS, parseSize, type QemuConfig } from "./config.ts";
+import { hostArch, parseSize, type Partition, PARTITIONS, type QemuConfig } from "./config.ts";
 import type { QemuConsole } from "./console.ts";
 import { detectFormat, growImage } from "./disk.ts";
 import { QemuProcess, type StopMethod } from "./process.ts";
@@ -49,6 +49,30 @@ export async function kvmUsable(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether to run with KVM: only for a guest of the host's architecture with a usable /dev/kvm;
+ * `accel: kvm` insists (and fails otherwise), `tcg` never uses it, `auto` uses it when it can.
+ *
+ * @throws {DriverError} for `kvm` when KVM cannot be used, saying why.
+ */
+export function chooseKvm(
+  accel: "auto" | "kvm" | "tcg",
+  guestArch: string,
+  hostArch: string,
+  kvmUsable: boolean,
+): boolean {
+  if (accel === "tcg") return false;
+  const usable = guestArch === hostArch && kvmUsable;
+  if (accel === "kvm" && !usable) {
+    throw new DriverError(
+      guestArch === hostArch
+        ? "Cannot use KVM: /dev/kvm is missing or not read-write for this user (set accel: tcg or auto)"
+        : `Cannot use KVM: the guest arch ${guestArch} differs from the host's ${hostArch} (set accel: tcg or auto)`,
+    );
+  }
+  return usable;
 }
 
 /** Checks a flasher target name: null/undefined mean `root`, as upstream. */
@@ -134,17 +158,8 @@ export class QemuMachine {
 
   async #useKvm(): Promise<boolean> {
     const accel = this.config.accel;
-    if (accel === "tcg") return false;
-    const sameArch = this.config.arch === hostArch();
-    const usable = sameArch && await kvmUsable();
-    if (accel === "kvm" && !usable) {
-      throw new DriverError(
-        sameArch
-          ? "Cannot use KVM: /dev/kvm is missing or not read-write for this user (set accel: tcg or auto)"
-          : `Cannot use KVM: the guest arch ${this.config.arch} differs from the host's ${hostArch()}`,
-      );
-    }
-    return usable;
+    const kvm = accel !== "tcg" && this.config.arch === hostArch() && await kvmUsable();
+    return chooseKvm(accel, this.config.arch, hostArch(), kvm);
   }
 
   async #rootDisk(): Promise<DiskImage | undefined> {
@@ -226,15 +241,26 @@ export class QemuMachine {
       );
       process.exited.then((status) => {
         if (running.stopping) return;
-        this.#logger.warning(
-          `QEMU (pid ${process.pid}) exited on its own with code ${status.code}${
-            status.signal ? ` (signal ${status.signal})` : ""
-          }`,
-        );
+        if (status.success) {
+          this.#logger.info(`QEMU (pid ${process.pid}) exited: the guest powered off`);
+        } else {
+          this.#logger.warning(
+            `QEMU (pid ${process.pid}) exited on its own with code ${status.code}${
+              status.signal ? ` (signal ${status.signal})` : ""
+            }`,
+          );
+        }
         this.lastStop = "exited";
         this.#reap(running);
       });
     });
+  }
+
+  /** Settles once QEMU is not running (at once if it is not). */
+  whenStopped(): Promise<void> {
+    const running = this.#running;
+    if (!running) return Promise.resolve();
+    return running.process.exited.then(() => this.#reap(running));
   }
 
   /** Waits for the process and its console output, closes its sockets, forgets it. */

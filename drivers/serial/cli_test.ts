@@ -185,6 +185,7 @@ Deno.test("j serial start-console in a real terminal (tmux) against a shell on a
     );
   };
   /** Waits for the outer shell's prompt, then checks the exit code and that the tty is cooked. */
+  let checks = 0;
   const expectBackInShell = async (exitCode: number) => {
     await waitFor(
       "the outer prompt",
@@ -195,21 +196,23 @@ Deno.test("j serial start-console in a real terminal (tmux) against a shell on a
       10_000,
       screen,
     );
-    await pane.type("echo exit=$?; stty -a");
+    // markers unique to this check, matched as whole output lines (the typed command line
+    // shows them inside quotes), so that output of an earlier check is never taken for this one
+    const mark = `check${++checks}`;
+    await pane.type(`echo "${mark}-exit=$?"; stty -a; echo "${mark}-done"`);
     await pane.press("Enter");
     const settings = await waitFor(
       "stty -a in the pane",
       async () => {
-        const text = await screen();
-        const at = text.lastIndexOf(`exit=`);
-        return at >= 0 && /outer\$ ?$/.test(text) && text.slice(at).includes("icanon")
-          ? text.slice(at)
-          : undefined;
+        const all = await lines();
+        const from = all.findIndex((line) => line.startsWith(`${mark}-exit=`));
+        const to = all.indexOf(`${mark}-done`);
+        return from >= 0 && to > from ? all.slice(from, to).join("\n") : undefined;
       },
       10_000,
       screen,
     );
-    assert.match(settings, new RegExp(`^exit=${exitCode}\n`));
+    assert.match(settings, new RegExp(`^${mark}-exit=${exitCode}\n`));
     assert.ok(isCooked(settings), `not cooked:\n${settings}`);
     assert.ok(isCooked(await sttySettings(device)));
   };

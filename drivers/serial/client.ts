@@ -1,7 +1,6 @@
 import { defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
 import type { ByteStream } from "@jumpstarter/lib/streams";
-// TODO(lead): import from "@jumpstarter/lib/streams" once its mod.ts exports expect.ts
-import { Expect, type ExpectOptions } from "../../lib/streams/expect.ts";
+import { Expect, type ExpectOptions } from "@jumpstarter/lib/streams";
 import { pyserialInterface } from "./interface.ts";
 
 /** Options of {@linkcode PySerialClient.readLog}. */

@@ -7,7 +7,7 @@ import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
-import { Expect, ExpectTimeoutError } from "../../lib/streams/expect.ts";
+import { Expect, ExpectTimeoutError } from "@jumpstarter/lib/streams";
 import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { TtyPort } from "./tty_port.ts";

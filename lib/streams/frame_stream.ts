@@ -16,7 +16,7 @@ export interface Frame {
 export interface FrameCall {
   write(frame: Frame, callback?: (error?: Error | null) => void): boolean;
   on(event: "data", listener: (frame: Frame) => void): unknown;
-  on(event: "end" | "drain" | "close" | "cancelled", listener: () => void): unknown;
+  on(event: "end" | "drain" | "close" | "cancelled" | "status", listener: () => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   // deno-lint-ignore no-explicit-any
   off(event: string, listener: (...args: any[]) => void): unknown;
@@ -51,6 +51,7 @@ function waitForDrain(call: FrameCall): Promise<void> {
     const cleanup = () => {
       call.off("drain", onDrain);
       call.off("close", onDrain);
+      call.off("status", onDrain);
       call.off("error", onError);
     };
     const onDrain = () => {
@@ -63,6 +64,8 @@ function waitForDrain(call: FrameCall): Promise<void> {
     };
     call.on("drain", onDrain);
     call.on("close", onDrain);
+    // a call that already ended will never drain
+    call.on("status", onDrain);
     call.on("error", onError);
   });
 }
@@ -71,8 +74,11 @@ function waitForDrain(call: FrameCall): Promise<void> {
 export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {}): ByteStream {
   const maxFrame = options.maxFramePayload ?? DEFAULT_MAX_FRAME;
   let inboundDone = false;
-  // once the call broke, writes must fail instead of buffering into a dead call
+  // once the call broke or the peer ended it, writes must fail instead of buffering into it
   let broken: unknown;
+  let peerEnded = false;
+  // client calls report their final status; writing after it is pointless (servers never see it)
+  call.on("status", () => peerEnded = true);
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
       const fail = (error: unknown) => {
@@ -122,6 +128,7 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
     async write(chunk) {
       if (broken !== undefined) throw options.mapError ? options.mapError(broken) : broken;
       for (let offset = 0; offset < chunk.byteLength; offset += maxFrame) {
+        if (peerEnded) throw new Error("The peer ended the stream before all bytes were sent");
         const payload = chunk.subarray(offset, offset + maxFrame);
         if (!call.write({ payload, frameType: FrameType.DATA })) await waitForDrain(call);
       }

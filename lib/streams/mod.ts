@@ -48,3 +48,16 @@ export {
   isEncodable,
   supportedEncodings,
 } from "./encoding.ts";
+export {
+  describePatterns,
+  EOF,
+  Expect,
+  type ExpectCallOptions,
+  ExpectEofError,
+  type ExpectMatch,
+  type ExpectOptions,
+  type ExpectPattern,
+  ExpectTimeoutError,
+  outputTail,
+  TIMEOUT,
+} from "./expect.ts";

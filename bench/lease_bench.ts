@@ -1,0 +1,410 @@
+/**
+ * Distributed mode latency, in one process: a controller (`startController`, TLS front and
+ * router included), a registered exporter (`Exporter.run`) serving a `MockPower`, and a client
+ * using the library (`connectController`, `createLease`, `waitForLease`, `openLeaseSocket`,
+ * `openExporter`).
+ *
+ * - **lease to first call**: from `CreateLease` until the first `power.on()` through the router
+ *   returns, over `--leases` sequential leases (each released, and the exporter back to
+ *   Available, before the next one starts; that wait is not timed). Split into create → Ready,
+ *   Ready → session open (Dial, tunnel, `GetReport`) and the first call.
+ * - **DriverCall RTT**: `power.on()` through the router (client → lease socket → TLS → router →
+ *   exporter → session) next to the same driver served on a local Unix socket (`serve()`),
+ *   measured in alternating rounds in the same run, and their ratio.
+ *
+ * Every hop runs in this one process and event loop, so the router figures include the
+ * controller's and the exporter's work for each frame; separate processes spread that work.
+ * Benchmarks report, never assert: the exit status does not depend on the figures.
+ *
+ * Usage: `deno run -A bench/lease_bench.ts [--leases N] [--calls N] [--rounds N] [--warmup N]
+ * [--poll-ms N] [--plaintext] [--json]`
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { adminV1, createClient } from "@jumpstarter/protos";
+import {
+  bareName,
+  connectController,
+  controllerChannel,
+  type ControllerConnection,
+  type ControllerIdentity,
+  createLease,
+  openExporter,
+  openLeaseSocket,
+  releaseLease,
+  UNSAFE_POLICY,
+  waitForLease,
+} from "@jumpstarter/lib/client";
+import { parseExporterConfig } from "@jumpstarter/lib/config";
+import { Exporter } from "@jumpstarter/lib/exporter";
+import { serve } from "@jumpstarter/lib/testing";
+// importing the packages registers MockPower (exporter side) and PowerClient (client side)
+import { MockPower } from "@jumpstarter/driver-power/driver";
+import { PowerClient } from "@jumpstarter/driver-power";
+import { type RunningController, startController } from "../controller/server.ts";
+
+const NAMESPACE = "bench";
+const EXPORTER = "bench1";
+
+interface Options {
+  leases: number;
+  calls: number;
+  rounds: number;
+  warmup: number;
+  pollMs: number;
+  plaintext: boolean;
+  json: boolean;
+}
+
+interface Stats {
+  samples: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+interface Report {
+  options: Omit<Options, "json">;
+  /** Milliseconds. */
+  leaseToFirstCall: {
+    total: Stats;
+    createToReady: Stats;
+    readyToSession: Stats;
+    firstCall: Stats;
+  };
+  /** Microseconds. */
+  driverCall: {
+    router: Stats & { callsPerSecond: number };
+    local: Stats & { callsPerSecond: number };
+    ratio: { p50: number; p99: number; mean: number };
+  };
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`--${name} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      leases: { type: "string" },
+      calls: { type: "string" },
+      rounds: { type: "string" },
+      warmup: { type: "string" },
+      "poll-ms": { type: "string" },
+      plaintext: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    },
+  });
+  return {
+    leases: positiveInt("leases", values.leases, 100),
+    calls: positiveInt("calls", values.calls, 2000),
+    rounds: positiveInt("rounds", values.rounds, 4),
+    warmup: positiveInt("warmup", values.warmup, 200),
+    pollMs: positiveInt("poll-ms", values["poll-ms"], 20),
+    plaintext: values.plaintext,
+    json: values.json,
+  };
+}
+
+/** Nearest-rank percentile of ascending `sorted`. */
+function percentile(sorted: number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
+}
+
+function summarize(samples: number[]): Stats {
+  const sorted = samples.toSorted((a, b) => a - b);
+  return {
+    samples: samples.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: samples.reduce((sum, x) => sum + x, 0) / samples.length,
+    min: sorted[0] ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+function withRate(samplesUs: number[]): Stats & { callsPerSecond: number } {
+  const stats = summarize(samplesUs);
+  return { ...stats, callsPerSecond: 1e6 / stats.mean };
+}
+
+/** A controller, one exporter registered with it and a client connection, all in-process. */
+interface Lab extends AsyncDisposable {
+  controller: RunningController;
+  client: ControllerConnection;
+  /** Resolves once the exporter reports Available (ready for the next lease). */
+  exporterAvailable(timeoutMs?: number): Promise<void>;
+}
+
+async function startLab(options: Options): Promise<Lab> {
+  const stateDir = await Deno.makeTempDir({ prefix: "jmp-lease-bench-" });
+  const controller = await startController({
+    stateDir,
+    listen: "127.0.0.1:0",
+    ...(options.plaintext ? { plaintext: true } : {}),
+  });
+  const plaintext = options.plaintext ? { plaintext: true } : {};
+  const adminChannel = await controllerChannel({
+    endpoint: controller.endpoint,
+    token: await controller.adminToken(),
+    namespace: "",
+    name: "admin",
+    kind: "Admin",
+    tls: { ca: controller.core.caBase64 },
+    ...plaintext,
+  });
+  const admin = createClient(adminV1.AdminService, adminChannel);
+  const clientCredential = await admin.createClient({ namespace: NAMESPACE, name: "alice" });
+  const exporterCredential = await admin.createExporter({
+    namespace: NAMESPACE,
+    name: EXPORTER,
+    labels: { board: "virt" },
+  });
+  adminChannel.close();
+
+  const config = parseExporterConfig(
+    stringify({
+      apiVersion: "jumpstarter.dev/v1alpha1",
+      kind: "ExporterConfig",
+      metadata: { namespace: NAMESPACE, name: EXPORTER },
+      endpoint: exporterCredential.endpoint,
+      token: exporterCredential.token,
+      tls: { ca: exporterCredential.ca, insecure: false },
+      export: { power: { type: "MockPower" } },
+    }),
+    "bench1.yaml",
+  );
+  const abort = new AbortController();
+  const exporterLog: string[] = [];
+  const exporter = new Exporter(config, {
+    log: (message) => exporterLog.push(message),
+    ...plaintext,
+  });
+  const running = exporter.run(abort.signal).catch((error) => {
+    throw new Error(`the exporter stopped: ${error}\n${exporterLog.join("\n")}`);
+  });
+  running.catch(() => {}); // surfaced by exporterAvailable
+
+  const identity: ControllerIdentity = {
+    endpoint: clientCredential.endpoint,
+    token: clientCredential.token,
+    namespace: NAMESPACE,
+    name: "alice",
+    kind: "Client",
+    tls: { ca: clientCredential.ca },
+    ...plaintext,
+  };
+  const client = await connectController(identity);
+
+  const exporterAvailable = async (timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const record = controller.core.store.exporters.get(NAMESPACE, EXPORTER);
+      if (
+        record && record.status === "Available" &&
+        controller.core.hub.connected(NAMESPACE, EXPORTER)
+      ) return;
+      if (Date.now() > deadline) {
+        await Promise.race([running, Promise.resolve()]);
+        throw new Error(
+          `the exporter is not available (status ${record?.status}):\n${exporterLog.join("\n")}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+
+  const close = async () => {
+    client.close();
+    abort.abort();
+    await running.catch(() => {});
+    await controller.close();
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  return { controller, client, exporterAvailable, [Symbol.asyncDispose]: close };
+}
+
+/** One lease from creation to the first `power.on()`; returns the phase times in ms. */
+async function leaseOnce(lab: Lab, dir: string, index: number, pollMs: number) {
+  const t0 = performance.now();
+  const lease = await createLease(lab.client, { selector: "board=virt", durationMs: 600_000 });
+  const name = bareName(lease.name);
+  try {
+    await waitForLease(lab.client, name, { pollMs, timeoutMs: 30_000 });
+    const t1 = performance.now();
+    await using socket = openLeaseSocket(lab.client, name, { path: `${dir}/lease-${index}.sock` });
+    await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+    const t2 = performance.now();
+    const power = handle.root.children.get("power") as PowerClient;
+    await power.on();
+    const t3 = performance.now();
+    return { total: t3 - t0, createToReady: t1 - t0, readyToSession: t2 - t1, firstCall: t3 - t2 };
+  } finally {
+    await releaseLease(lab.client, name);
+  }
+}
+
+async function measureLeases(lab: Lab, options: Options, dir: string) {
+  const phases = { total: [], createToReady: [], readyToSession: [], firstCall: [] } as Record<
+    "total" | "createToReady" | "readyToSession" | "firstCall",
+    number[]
+  >;
+  // one unmeasured lease warms up every path (TLS sessions, channels, JIT)
+  await lab.exporterAvailable();
+  await leaseOnce(lab, dir, 0, options.pollMs);
+  for (let i = 1; i <= options.leases; i++) {
+    await lab.exporterAvailable();
+    const times = await leaseOnce(lab, dir, i, options.pollMs);
+    for (const key of Object.keys(phases) as (keyof typeof phases)[]) {
+      phases[key].push(times[key]);
+    }
+  }
+  return {
+    total: summarize(phases.total),
+    createToReady: summarize(phases.createToReady),
+    readyToSession: summarize(phases.readyToSession),
+    firstCall: summarize(phases.firstCall),
+  };
+}
+
+/** Calls of round `round` so that the rounds add up to exactly `total`. */
+function callsInRound(total: number, rounds: number, round: number): number {
+  return Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
+}
+
+async function timeCalls(call: () => Promise<void>, calls: number, samples: number[]) {
+  for (let i = 0; i < calls; i++) {
+    const start = performance.now();
+    await call();
+    samples.push((performance.now() - start) * 1000);
+  }
+}
+
+async function measureCalls(lab: Lab, options: Options, dir: string) {
+  await lab.exporterAvailable();
+  const lease = await createLease(lab.client, { selector: "board=virt", durationMs: 3600_000 });
+  const name = bareName(lease.name);
+  try {
+    await waitForLease(lab.client, name, { pollMs: options.pollMs, timeoutMs: 30_000 });
+    await using socket = openLeaseSocket(lab.client, name, { path: `${dir}/rtt.sock` });
+    await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+    const remote = handle.root.children.get("power") as PowerClient;
+    await using local = await serve(new MockPower(), PowerClient);
+    const targets: [() => Promise<void>, number[]][] = [
+      [() => remote.on(), []],
+      [() => local.client.on(), []],
+    ];
+    for (const [call] of targets) await timeCalls(call, options.warmup, []);
+    for (let round = 0; round < options.rounds; round++) {
+      const calls = callsInRound(options.calls, options.rounds, round);
+      const order = round % 2 === 0 ? targets : targets.toReversed();
+      for (const [call, samples] of order) await timeCalls(call, calls, samples);
+    }
+    const router = withRate(targets[0]![1]);
+    const localStats = withRate(targets[1]![1]);
+    return {
+      router,
+      local: localStats,
+      ratio: {
+        p50: router.p50 / localStats.p50,
+        p99: router.p99 / localStats.p99,
+        mean: router.mean / localStats.mean,
+      },
+    };
+  } finally {
+    await releaseLease(lab.client, name);
+  }
+}
+
+async function run(options: Options): Promise<Report> {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-lease-bench-sock-" });
+  try {
+    await using lab = await startLab(options);
+    const leaseToFirstCall = await measureLeases(lab, options, dir);
+    const driverCall = await measureCalls(lab, options, dir);
+    const { json: _json, ...shown } = options;
+    return { options: shown, leaseToFirstCall, driverCall };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function row(cells: string[], first = 26): string {
+  const [name = "", ...figures] = cells;
+  return name.padEnd(first) + figures.map((cell) => cell.padStart(11)).join("");
+}
+
+function printTable(report: Report): void {
+  const { options, leaseToFirstCall: l, driverCall: d } = report;
+  const transport = options.plaintext ? "plaintext" : "TLS";
+  console.log(
+    `Lease acquisition to first DriverCall: ${options.leases} sequential leases ` +
+      `(${transport}, GetLease poll ${options.pollMs} ms), milliseconds`,
+  );
+  console.log(row(["", "p50", "p99", "mean", "min", "max"]));
+  const ms = (name: string, s: Stats) =>
+    console.log(row([name, ...[s.p50, s.p99, s.mean, s.min, s.max].map((x) => x.toFixed(2))]));
+  ms("create -> first on()", l.total);
+  ms("  create -> Ready", l.createToReady);
+  ms("  Ready -> session open", l.readyToSession);
+  ms("  first on()", l.firstCall);
+  console.log();
+  console.log(
+    `DriverCall round trip (power.on()): ${options.calls} calls per target in ` +
+      `${options.rounds} rounds, ${options.warmup} warm-up calls each, microseconds`,
+  );
+  console.log(row(["", "p50", "p99", "mean", "calls/s"]));
+  const us = (name: string, s: Stats & { callsPerSecond: number }) =>
+    console.log(
+      row([
+        name,
+        s.p50.toFixed(1),
+        s.p99.toFixed(1),
+        s.mean.toFixed(1),
+        s.callsPerSecond.toFixed(0),
+      ]),
+    );
+  us("through the router", d.router);
+  us("local Unix socket", d.local);
+  console.log(
+    row([
+      "ratio router / local",
+      `${d.ratio.p50.toFixed(2)}x`,
+      `${d.ratio.p99.toFixed(2)}x`,
+      `${d.ratio.mean.toFixed(2)}x`,
+    ]),
+  );
+  console.log("(all hops share this process's event loop; see the module doc)");
+}
+
+async function main(args: string[]): Promise<void> {
+  let options: Options;
+  try {
+    options = parseOptions(args);
+  } catch (error) {
+    // bad arguments are the only failure that changes the exit status; figures never do
+    console.error(error instanceof Error ? error.message : String(error));
+    console.error(
+      "usage: lease_bench.ts [--leases N] [--calls N] [--rounds N] [--warmup N] [--poll-ms N] " +
+        "[--plaintext] [--json]",
+    );
+    Deno.exit(2);
+  }
+  const report = await run(options);
+  if (options.json) console.log(JSON.stringify(report, null, 2));
+  else printTable(report);
+}
+
+if (import.meta.main) await main(Deno.args);

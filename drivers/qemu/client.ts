@@ -1,0 +1,125 @@
+import { CompositeClient, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type ContentEncoding, type Progress, progressStream } from "@jumpstarter/lib/streams";
+import { type ImageSourceInput, openImageSource } from "@jumpstarter/driver-opendal";
+import { flasherInterface, qemuInterface } from "./interface.ts";
+
+async function text(call: Promise<unknown>, what: string): Promise<string> {
+  const value = await call;
+  if (typeof value !== "string") throw new TypeError(`${what} returned ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Client of the Qemu composite: the guest's login details; children reach the rest. */
+export class QemuClient extends CompositeClient {
+  hostname(): Promise<string> {
+    return text(this.call("get_hostname"), "get_hostname");
+  }
+
+  username(): Promise<string> {
+    return text(this.call("get_username"), "get_username");
+  }
+
+  password(): Promise<string> {
+    return text(this.call("get_password"), "get_password");
+  }
+}
+
+/** Options of {@linkcode FlasherClient.flash}. */
+export interface FlashOptions {
+  /** Partition or target name; the driver's default when absent. */
+  target?: string;
+  /** Encoding of the image; by default from its name, then its first bytes. */
+  encoding?: ContentEncoding | null;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Options of {@linkcode FlasherClient.dump}. */
+export interface DumpOptions {
+  target?: string;
+  onProgress?: (progress: Progress) => void;
+}
+
+function isTargetMap(source: unknown): source is Record<string, ImageSourceInput> {
+  return typeof source === "object" && source !== null && !(source instanceof ReadableStream) &&
+    !(source instanceof URL);
+}
+
+/** Client of upstream's FlasherInterface drivers: images into and out of targets. */
+export class FlasherClient extends DriverClient {
+  /**
+   * Flashes one image (a path, an http(s) URL or a stream), or several as `{target: image}`
+   * (then `options.target` must not be given), as upstream.
+   */
+  async flash(
+    source: ImageSourceInput | Record<string, ImageSourceInput>,
+    options: FlashOptions = {},
+  ): Promise<void> {
+    if (isTargetMap(source)) {
+      if (options.target !== undefined) {
+        throw new TypeError("Cannot flash a {target: image} map with a target option as well");
+      }
+      for (const [target, image] of Object.entries(source)) {
+        await this.flash(image, { ...options, target });
+      }
+      return;
+    }
+    const image = await openImageSource(
+      source,
+      options.encoding === undefined ? {} : { encoding: options.encoding },
+    );
+    let stream = image.stream;
+    if (options.onProgress) {
+      stream = stream.pipeThrough(
+        progressStream({
+          ...(image.total === undefined ? {} : { total: image.total }),
+          onProgress: options.onProgress,
+        }),
+      );
+    }
+    const resource = await this.resource({ source: stream, encoding: image.encoding });
+    await this.call("flash", resource.handle, options.target ?? null);
+    await resource.done;
+  }
+
+  /** Dumps a target (the driver's default when absent) into `sink`. */
+  async dumpTo(sink: WritableStream<Uint8Array>, options: DumpOptions = {}): Promise<void> {
+    const relay = new TransformStream<Uint8Array, Uint8Array>();
+    const resource = await this.resource({ sink: relay.writable });
+    let data = relay.readable;
+    if (options.onProgress) {
+      data = data.pipeThrough(progressStream({ onProgress: options.onProgress }));
+    }
+    const saving = data.pipeTo(sink);
+    saving.catch(() => {});
+    try {
+      await this.call("dump", resource.handle, options.target ?? null);
+    } catch (error) {
+      await Promise.allSettled([resource.done, saving]);
+      throw error;
+    }
+    await resource.done;
+    await saving;
+  }
+
+  /** Dumps a target into a local file, which appears only once all of it arrived. */
+  async dump(path: string, options: DumpOptions = {}): Promise<void> {
+    const staging = `${path}.partial-${crypto.randomUUID().slice(0, 8)}`;
+    const file = await Deno.open(staging, { write: true, createNew: true });
+    try {
+      await this.dumpTo(file.writable, options);
+      await Deno.rename(staging, path);
+    } catch (error) {
+      try {
+        file.close();
+      } catch {
+        // the pipe closed it already
+      }
+      await Deno.remove(staging).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+defaultClientRegistry
+  .register(QemuClient, qemuInterface.client)
+  .register(FlasherClient, flasherInterface.client);

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { hostArch, parseSize, qemuConfigSchema } from "./config.ts";
+
+function issues(input: unknown): string[] {
+  const result = qemuConfigSchema.safeParse(input);
+  assert.equal(result.success, false, "expected the config to be rejected");
+  return result.error!.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+}
+
+Deno.test("Qemu config: upstream's defaults", () => {
+  const config = qemuConfigSchema.parse({});
+  assert.equal(config.arch, hostArch());
+  assert.equal(config.smp, 2);
+  assert.equal(config.mem, "512M");
+  assert.equal(config.hostname, "demo");
+  assert.equal(config.username, "jumpstarter");
+  assert.equal(config.password, "password");
+  assert.deepEqual(config.default_partitions, {});
+  assert.deepEqual(config.hostfwd, {});
+  assert.equal(config.accel, "auto");
+  assert.equal(config.shutdown_timeout, 0);
+});
+
+Deno.test("Qemu config: arch aliases and hostfwd defaults", () => {
+  const config = qemuConfigSchema.parse({
+    arch: "arm64",
+    hostfwd: { ssh: { hostport: 2222, guestport: 22 } },
+  });
+  assert.equal(config.arch, "aarch64");
+  assert.deepEqual(config.hostfwd.ssh, {
+    protocol: "tcp",
+    hostaddr: "127.0.0.1",
+    hostport: 2222,
+    guestport: 22,
+  });
+});
+
+Deno.test("Qemu config: bad values get messages that say what is wrong", () => {
+  assert.match(issues({ mem: "a lot" })[0]!, /^mem: mem must be a size such as 512M/);
+  assert.match(issues({ "disk_size": "2 GB" })[0]!, /^disk_size: disk_size must be a size/);
+  assert.match(issues({ smp: 0 })[0]!, /^smp: /);
+  assert.match(issues({ accel: "hvf" })[0]!, /^accel: /);
+  assert.match(issues({ "default_partitions": { nvram: "/x" } })[0]!, /^default_partitions/);
+  assert.match(
+    issues({ hostfwd: { console: { hostport: 1, guestport: 2 } } })[0]!,
+    /hostfwd name "console" is taken by the console child/,
+  );
+  assert.match(issues({ hostfwd: { ssh: { hostport: 70000, guestport: 22 } } })[0]!, /hostport/);
+  assert.match(
+    issues({ arch: "sparc64" })[0]!,
+    /arch "sparc64" has no default machine: set machine/,
+  );
+  assert.match(issues({ cpus: 4 })[0]!, /Unrecognized key/i);
+  assert.equal(qemuConfigSchema.safeParse({ arch: "sparc64", machine: "sun4u" }).success, true);
+});
+
+Deno.test("parseSize reads QEMU size suffixes", () => {
+  assert.equal(parseSize("512"), 512);
+  assert.equal(parseSize("4K"), 4096);
+  assert.equal(parseSize("512M"), 512 * 1024 * 1024);
+  assert.equal(parseSize("2g"), 2 * 1024 ** 3);
+  assert.throws(() => parseSize("2GB"), /Invalid size "2GB"/);
+});

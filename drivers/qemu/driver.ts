@@ -1,0 +1,77 @@
+/**
+ * Exporter side: the Qemu composite (upstream `jumpstarter_driver_qemu.driver.Qemu`), a virtual
+ * DUT with children `power`, `console`, `flasher`, `vnc` and one network child per `hostfwd`
+ * entry.
+ */
+import {
+  Driver,
+  type DriverOptions,
+  type ExportedMethod,
+  exportMethods,
+} from "@jumpstarter/lib/driver";
+import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { TcpNetwork, UdpNetwork, UnixNetwork } from "@jumpstarter/driver-network/driver";
+import { type QemuConfig, qemuConfigSchema } from "./config.ts";
+import { QemuConsole } from "./console.ts";
+import { QemuFlasher } from "./flasher.ts";
+import { qemuInterface } from "./interface.ts";
+import { QemuMachine } from "./machine.ts";
+import { QemuPower } from "./power.ts";
+
+/** Where the exporter reaches a forwarded port: a wildcard bind is reached on loopback. */
+function reachable(hostaddr: string): string {
+  if (hostaddr === "0.0.0.0" || hostaddr === "") return "127.0.0.1";
+  if (hostaddr === "::") return "::1";
+  return hostaddr;
+}
+
+export class Qemu extends Driver {
+  readonly interface = qemuInterface;
+  readonly config: QemuConfig;
+  readonly machine: QemuMachine;
+  readonly power: QemuPower;
+  readonly console: QemuConsole;
+  readonly flasher: QemuFlasher;
+
+  constructor(config: QemuConfig, options: DriverOptions = {}) {
+    super(options);
+    this.config = config;
+    this.console = new QemuConsole();
+    this.machine = new QemuMachine(config, this.console, this.logger);
+    this.power = new QemuPower(this.machine);
+    this.flasher = new QemuFlasher(this.machine);
+    this.addChild("power", this.power);
+    this.addChild("console", this.console);
+    this.addChild("flasher", this.flasher);
+    this.addChild("vnc", new UnixNetwork({ path: this.machine.paths.vnc }));
+    for (const [name, rule] of Object.entries(config.hostfwd)) {
+      const endpoint = { host: reachable(rule.hostaddr), port: rule.hostport };
+      this.addChild(
+        name,
+        rule.protocol === "udp" ? new UdpNetwork(endpoint) : new TcpNetwork(endpoint),
+      );
+    }
+  }
+
+  /** Stops QEMU and removes the instance directory. */
+  override async close(): Promise<void> {
+    await this.machine.close();
+  }
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(qemuInterface, {
+      "get_hostname": () => this.config.hostname,
+      "get_username": () => this.config.username,
+      "get_password": () => this.config.password,
+    });
+  }
+}
+
+export const qemuType = defineDriverType({
+  name: "Qemu",
+  aliases: ["jumpstarter_driver_qemu.driver.Qemu"],
+  config: qemuConfigSchema,
+  create: (config, options) => new Qemu(config, options),
+});
+
+defaultDriverRegistry.register(qemuType);
