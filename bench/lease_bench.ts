@@ -69,15 +69,15 @@ interface Stats {
 
 interface Report {
   options: Omit<Options, "json">;
-  /** Milliseconds. */
   leaseToFirstCall: {
+    unit: "ms";
     total: Stats;
     createToReady: Stats;
     readyToSession: Stats;
     firstCall: Stats;
   };
-  /** Microseconds. */
   driverCall: {
+    unit: "us";
     router: Stats & { callsPerSecond: number };
     local: Stats & { callsPerSecond: number };
     ratio: { p50: number; p99: number; mean: number };
@@ -272,6 +272,7 @@ async function measureLeases(lab: Lab, options: Options, dir: string) {
     }
   }
   return {
+    unit: "ms" as const,
     total: summarize(phases.total),
     createToReady: summarize(phases.createToReady),
     readyToSession: summarize(phases.readyToSession),
@@ -315,6 +316,7 @@ async function measureCalls(lab: Lab, options: Options, dir: string) {
     const router = withRate(targets[0]![1]);
     const localStats = withRate(targets[1]![1]);
     return {
+      unit: "us" as const,
       router,
       local: localStats,
       ratio: {

@@ -57,7 +57,7 @@ export async function authenticate(
     throw new JumpstarterError(message, { code: Code.UNAUTHENTICATED, cause: error });
   }
   if (principal.kind !== kind) {
-    throw new JumpstarterError(`permission denied: the token is not for a ${kind}`, {
+    throw new JumpstarterError(`permission denied: the token is not for the ${kind} kind`, {
       code: Code.PERMISSION_DENIED,
     });
   }

@@ -98,7 +98,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     caBase64 = options.tlsCertFile ? "" : btoa(tls.cert);
     await Deno.remove(socketPath).catch(() => {});
     await bind(server, `unix:${socketPath}`);
-    front = serveTlsFront({
+    front = await serveTlsFront({
       ...listen,
       hostname: listen.host,
       cert: tls.cert,

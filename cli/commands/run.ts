@@ -104,7 +104,7 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     const socket = await privateSocketPath();
     await using server = await serveSession(session, socket.path, options);
     const index = hostPort.lastIndexOf(":");
-    await using front = serveTlsFront({
+    await using front = await serveTlsFront({
       hostname: hostPort.slice(0, index),
       port: Number(hostPort.slice(index + 1)),
       cert: await Deno.readTextFile(flags.tlsCert!),

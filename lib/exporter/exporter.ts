@@ -122,6 +122,14 @@ export class Exporter {
     this.#connection = await this.#connect();
     try {
       await this.#register();
+    } catch (error) {
+      // never registered: nothing to report or unregister
+      this.#routers.close();
+      this.#connection.close();
+      this.#connection = undefined;
+      throw error;
+    }
+    try {
       await this.#watchStatus(signal);
     } finally {
       await this.#shutdown();
