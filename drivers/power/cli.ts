@@ -5,7 +5,8 @@ import { Command, InvalidArgumentError } from "commander";
 import type { PowerClient } from "./client.ts";
 import { apparentPower } from "./types.ts";
 
-function seconds(text: string): number {
+/** Parses a `--wait` value: a non-negative number of seconds. */
+export function parseSeconds(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < 0) {
     throw new InvalidArgumentError(`expected a number of seconds, got "${text}"`);
@@ -24,7 +25,7 @@ export function powerCli(client: PowerClient, name: string): Command {
   );
   command.command("cycle")
     .description("Power off, wait, power on")
-    .option("-w, --wait <seconds>", "seconds to wait between off and on", seconds, 2)
+    .option("-w, --wait <seconds>", "seconds to wait between off and on", parseSeconds, 2)
     .action(async (options: { wait: number }) => {
       console.log(`Power cycling with ${options.wait} seconds wait time...`);
       await client.cycle({ wait: options.wait });

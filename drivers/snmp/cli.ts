@@ -2,16 +2,9 @@
  * `j <name> on|off|cycle|read` for an SNMP outlet: the power commands, with `read` printing the
  * outlet state instead of voltage and current.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { parseSeconds } from "@jumpstarter/driver-power";
 import type { SNMPServerClient } from "./client.ts";
-
-function seconds(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`expected a number of seconds, got "${text}"`);
-  }
-  return value;
-}
 
 /** Builds the command group for `client`, named `name`. */
 export function snmpCli(client: SNMPServerClient, name: string): Command {
@@ -24,7 +17,7 @@ export function snmpCli(client: SNMPServerClient, name: string): Command {
   );
   command.command("cycle")
     .description("Power off, wait, power on")
-    .option("-w, --wait <seconds>", "seconds to wait between off and on", seconds, 2)
+    .option("-w, --wait <seconds>", "seconds to wait between off and on", parseSeconds, 2)
     .action(async (options: { wait: number }) => {
       console.log(`Power cycling with ${options.wait} seconds wait time...`);
       await client.cycle({ wait: options.wait });
