@@ -207,7 +207,16 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     Deno.removeSignalListener("SIGTERM", onSignal);
     const exporter = lease.exporter ? bareName(lease.exporter) : "remote";
     console.error(`Lease ${name} acquired: exporter ${exporter}`);
-    await using socket = openLeaseSocket(connection, name, { path: `${dir}/socket` });
+    await using socket = openLeaseSocket(connection, name, {
+      path: `${dir}/socket`,
+      // the controller's reason, which `j` itself only sees as a dropped connection
+      onError: (error) =>
+        console.error(
+          `Error: cannot connect to the exporter: ${
+            error instanceof Error ? error.message : error
+          }`,
+        ),
+    });
     const monitor = watchLeaseEnd(connection, name);
     const logs = flags.exporterLogs ? await remoteLogs(socket.path) : undefined;
     try {
