@@ -15,6 +15,7 @@ import type { ByteStream } from "@jumpstarter/lib/streams";
 import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { ConsoleAttachment } from "./attachment.ts";
 import { DEFAULT_LOG_BYTES, MemoryLog } from "./console_log.ts";
+import { ConsoleLog, defaultLogDir } from "@jumpstarter/driver-serial/driver";
 import { consoleInterface } from "./interface.ts";
 
 const HEARTBEAT_MS = 10_000;
@@ -22,6 +23,8 @@ const HEARTBEAT_MS = 10_000;
 export class QemuConsole extends Driver {
   readonly interface = consoleInterface;
   readonly #log: MemoryLog;
+  // the same output on disk, so it can be read after the session (and the exporter) ended
+  #disk: Promise<ConsoleLog | undefined> | undefined;
   readonly #attachments = new Set<ConsoleAttachment>();
   #device: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #closed = false;
@@ -57,6 +60,7 @@ export class QemuConsole extends Driver {
     try {
       for await (const chunk of device.readable) {
         this.#log.append(chunk);
+        await (await this.#diskLog())?.append(chunk).catch(() => {});
         await Promise.all([...this.#attachments].map((client) => client.deliver(chunk)));
       }
     } catch {
@@ -65,6 +69,20 @@ export class QemuConsole extends Driver {
       if (this.#device === writer) this.#device = undefined;
       writer.releaseLock();
     }
+  }
+
+  #diskLog(): Promise<ConsoleLog | undefined> {
+    this.#disk ??= ConsoleLog.create(defaultLogDir(), "qemu-console", 16 * 1024 * 1024).then(
+      (log) => {
+        this.logger.info(`Console log: ${log.path}`);
+        return log;
+      },
+      (error) => {
+        this.logger.warning(`Cannot keep the console log on disk: ${(error as Error).message}`);
+        return undefined;
+      },
+    );
+    return this.#disk;
   }
 
   async #toGuest(chunk: Uint8Array): Promise<void> {
@@ -115,21 +133,22 @@ export class QemuConsole extends Driver {
   }
 
   /** Ends every client's stream and the log followers; the log stays readable. */
-  override close(): void {
+  override async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const attachment of this.#attachments) attachment.end();
     this.#followers.abort();
     this.#log.close();
+    await (await this.#disk)?.close();
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
     return exportMethods(consoleInterface, {
       connect: () => this.connect(),
-      "log_path": () => {
-        throw new MethodNotImplementedError(
-          "The QEMU console log is kept in memory, not in a file: read it with read_log",
-        );
+      "log_path": async () => {
+        const log = await this.#diskLog();
+        if (!log) throw new MethodNotImplementedError("The console log could not be kept on disk");
+        return log.path;
       },
       "read_log": (follow) => this.readLog(follow ?? false),
     });

@@ -345,3 +345,4 @@ export const pyserialType = defineDriverType({
 });
 
 defaultDriverRegistry.register(pyserialType);
+export { ConsoleLog, defaultLogDir } from "./console_log.ts";
