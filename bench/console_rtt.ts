@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { serve } from "@jumpstarter/lib/testing";
 import { PySerial } from "@jumpstarter/driver-serial/driver";
+import { latencySummary, positiveInt } from "./_measure.ts";
 
 interface Stats {
   p50Us: number;
@@ -21,11 +22,9 @@ interface Stats {
   meanUs: number;
 }
 
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  return { p50Us: at(0.5) * 1000, p99Us: at(0.99) * 1000, meanUs: mean * 1000 };
+function stats(samplesMs: number[]): Stats {
+  const { p50, p99, mean } = latencySummary(samplesMs);
+  return { p50Us: p50 * 1000, p99Us: p99 * 1000, meanUs: mean * 1000 };
 }
 
 async function startEcho(dir: string): Promise<{ tty: string; stop(): Promise<void> }> {
@@ -111,7 +110,7 @@ async function main() {
       json: { type: "boolean", default: false },
     },
   });
-  const rounds = Number(values.rounds);
+  const rounds = positiveInt("rounds", values.rounds, 2000);
   const dir = await Deno.makeTempDir({ prefix: "jmp-console-bench-" });
   const echo = await startEcho(dir);
   try {

@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@jumpstarter/lib/testing";
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { PowerClient } from "@jumpstarter/driver-power";
+import { callsInRound, latencySummary, positiveInt } from "./_measure.ts";
 
 const TARGET_RATIO = 1.5;
 const ECHO_PATH = "/bench.Echo/Echo";
@@ -58,15 +59,6 @@ interface Report {
   driverCall: Stats;
   ratio: { p50: number; p99: number; mean: number };
   target: { maxRatio: number; p50Met: boolean; p99Met: boolean };
-}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`--${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
 }
 
 function parseOptions(args: string[]): Options {
@@ -172,25 +164,14 @@ async function measure(target: Target, calls: number, samples: number[]): Promis
 }
 
 /** Calls of round `round` so that the rounds add up to exactly `total`. */
-function callsInRound(total: number, rounds: number, round: number): number {
-  return Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
-}
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
-
 function summarize(samples: number[]): Stats {
-  const sorted = samples.toSorted((a, b) => a - b);
-  const totalUs = samples.reduce((sum, us) => sum + us, 0);
+  const { p50, p99, mean } = latencySummary(samples);
   return {
     calls: samples.length,
-    p50Us: percentile(sorted, 50),
-    p99Us: percentile(sorted, 99),
-    meanUs: totalUs / samples.length,
-    callsPerSecond: samples.length / (totalUs / 1e6),
+    p50Us: p50,
+    p99Us: p99,
+    meanUs: mean,
+    callsPerSecond: 1e6 / mean,
   };
 }
 

@@ -44,6 +44,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { PowerClient } from "@jumpstarter/driver-power";
 import { type RunningController, startController } from "../controller/server.ts";
+import { callsInRound, latencySummary, positiveInt } from "./_measure.ts";
 
 const NAMESPACE = "bench";
 const EXPORTER = "bench1";
@@ -84,15 +85,6 @@ interface Report {
   };
 }
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`--${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
-
 function parseOptions(args: string[]): Options {
   const { values } = parseArgs({
     args,
@@ -117,21 +109,12 @@ function parseOptions(args: string[]): Options {
   };
 }
 
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
-
 function summarize(samples: number[]): Stats {
-  const sorted = samples.toSorted((a, b) => a - b);
   return {
     samples: samples.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    mean: samples.reduce((sum, x) => sum + x, 0) / samples.length,
-    min: sorted[0] ?? Number.NaN,
-    max: sorted.at(-1) ?? Number.NaN,
+    ...latencySummary(samples),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
   };
 }
 
@@ -278,11 +261,6 @@ async function measureLeases(lab: Lab, options: Options, dir: string) {
     readyToSession: summarize(phases.readyToSession),
     firstCall: summarize(phases.firstCall),
   };
-}
-
-/** Calls of round `round` so that the rounds add up to exactly `total`. */
-function callsInRound(total: number, rounds: number, round: number): number {
-  return Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
 }
 
 async function timeCalls(call: () => Promise<void>, calls: number, samples: number[]) {

@@ -51,6 +51,8 @@ export interface LeaseEngine {
   ): { position: number; estimatedWaitMs?: number } | undefined;
   /** The earliest time a lease expires or a scheduled one may begin. */
   nextWakeup(): number | undefined;
+  /** The lease an exporter currently holds, if any. */
+  activeLease(namespace: string, exporter: string): LeaseRecord | undefined;
 }
 
 /** Options of {@linkcode ControllerCore}. */
@@ -103,10 +105,7 @@ export class ControllerCore {
 
   /** The lease an exporter currently holds (Ready, not ended), if any. */
   activeLeaseOf(exporter: ExporterRecord): LeaseRecord | undefined {
-    return this.store.leases.list(exporter.namespace).find((lease) =>
-      lease.exporter === exporter.name && !lease.ended &&
-      lease.conditions.some((c) => c.type === "Ready" && c.status === "True")
-    );
+    return this.engine.activeLease(exporter.namespace, exporter.name);
   }
 
   /** Pushes the current lease state to the exporters of `changed` leases. */

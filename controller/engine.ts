@@ -46,5 +46,6 @@ export function schedulerEngine(core: ControllerCore): LeaseEngine {
     reconcile: () => mapped(() => scheduler.reconcile()),
     queueInfo: (namespace, name) => scheduler.queueInfo(namespace, name),
     nextWakeup: () => scheduler.nextWakeup(),
+    activeLease: (namespace, exporter) => scheduler.activeLease(namespace, exporter),
   };
 }

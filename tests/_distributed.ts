@@ -16,6 +16,7 @@ import {
   type ServiceMethods,
 } from "@jumpstarter/protos";
 import { channelCredentials } from "@jumpstarter/lib/tunnel";
+import { eventually } from "@jumpstarter/lib/testing";
 import { assertExit, DENO_CONFIG, jmp, VIRTUAL_LAB, withTimeout } from "./_helpers.ts";
 
 export const CONTROLLER_MAIN: string = fileURLToPath(
@@ -223,11 +224,7 @@ export async function until(
   check: () => Promise<boolean>,
   ms = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await eventually(what, check, { timeoutMs: ms, intervalMs: 300 });
 }
 
 /** Waits until `jmp get exporters` shows the exporter with `status` (default AVAILABLE). */

@@ -8,7 +8,13 @@
  * are tried.
  */
 import assert from "node:assert/strict";
-import { findPython, generateStubs, repoPath, runProgram } from "./upstream_compat/_python.ts";
+import {
+  findPython,
+  generateStubs,
+  repoPath,
+  runProgram,
+  terminate,
+} from "./upstream_compat/_python.ts";
 
 const CLIENT_SCRIPT = repoPath("tests/upstream_compat/upstream_client.py");
 const CLI = repoPath("cli/main.ts");
@@ -42,24 +48,7 @@ async function startExporter(): Promise<RunningExporter> {
   let stopping: ReturnType<RunningExporter["stop"]> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already exited
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const forced = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already exited
-          }
-          resolve();
-        }, SHUTDOWN_TIMEOUT_MS);
-      });
-      const status = await Promise.race([child.status, forced.then(() => child.status)]);
-      clearTimeout(timer);
+      const status = await terminate(child, SHUTDOWN_TIMEOUT_MS);
       return { status, stdout: await (rest ??= drain()), stderr: await stderr };
     })();
     return stopping;

@@ -19,7 +19,7 @@ import {
   jmp,
   type RunResult,
 } from "./_helpers.ts";
-import { findPython, generateStubs, repoPath } from "./upstream_compat/_python.ts";
+import { findPython, generateStubs, repoPath, terminate } from "./upstream_compat/_python.ts";
 
 const EXPORTER_SCRIPT = repoPath("tests/upstream_compat/upstream_exporter.py");
 
@@ -106,24 +106,7 @@ async function startPythonExporter(python: string, dir: string): Promise<PythonE
   let rest: Promise<string> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already exited
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const forced = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already exited
-          }
-          resolve();
-        }, SHUTDOWN_TIMEOUT_MS);
-      });
-      const status = await Promise.race([child.status, forced.then(() => child.status)]);
-      clearTimeout(timer);
+      const status = await terminate(child, SHUTDOWN_TIMEOUT_MS);
       await (rest ??= stdout.rest());
       return { status, stderr: await stderr };
     })();

@@ -16,8 +16,6 @@ import { statusName } from "./convert.ts";
 
 /** How long Dial waits for the exporter to be ready and listening. */
 const DIAL_WAIT_MS = 30_000;
-/** How often an open Status stream refreshes `lastSeen`. */
-const HEARTBEAT_MS = 10_000;
 
 type Metadata = { metadata: grpc.Metadata };
 
@@ -115,10 +113,8 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
         exporter.name,
         (update) => queue.push(update),
       );
-      const heartbeat = setInterval(
-        () => void seen(exporter.namespace, exporter.name),
-        HEARTBEAT_MS,
-      );
+      // an open stream counts as online by itself (core.isOnline): lastSeen is written when it
+      // opens and closes, not on a timer, so a connected exporter costs no store writes
       const stop = () => queue.close();
       call.once("cancelled", stop);
       call.once("close", stop);
@@ -133,7 +129,6 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
           yield update;
         }
       } finally {
-        clearInterval(heartbeat);
         unsubscribe();
         await seen(exporter.namespace, exporter.name);
       }

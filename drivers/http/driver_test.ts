@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { eventually, serve } from "@jumpstarter/lib/testing";
 import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { HttpServer, httpServerConfigSchema } from "./driver.ts";
@@ -7,12 +7,8 @@ import { HttpServerClient } from "./client.ts";
 import { curl, randomBytes, sha256 } from "./curl_test_support.ts";
 
 /** Polls `probe` until it returns a value: for state with no event to wait on (a file). */
-async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  return eventually("the server's state", probe, { intervalMs: 5 });
 }
 
 async function servedServer(root: string) {

@@ -12,27 +12,28 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import type { ByteStream } from "@jumpstarter/lib/streams";
-import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
-import { ConsoleAttachment } from "./attachment.ts";
-import { DEFAULT_LOG_BYTES, MemoryLog } from "./console_log.ts";
-import { ConsoleLog, defaultLogDir } from "@jumpstarter/driver-serial/driver";
+import { DriverError } from "@jumpstarter/lib/wire";
+import { Attachment, ConsoleLog, defaultLogDir } from "@jumpstarter/driver-serial/driver";
 import { consoleInterface } from "./interface.ts";
+
+/** Default bound of the console log: the newest 16 MiB. */
+export const DEFAULT_LOG_BYTES = 16 * 1024 * 1024;
 
 const HEARTBEAT_MS = 10_000;
 
 export class QemuConsole extends Driver {
   readonly interface = consoleInterface;
-  readonly #log: MemoryLog;
-  // the same output on disk, so it can be read after the session (and the exporter) ended
-  #disk: Promise<ConsoleLog | undefined> | undefined;
-  readonly #attachments = new Set<ConsoleAttachment>();
+  readonly #logBytes: number;
+  // the session's output, on disk so it can be read after the session (and the exporter) ended
+  #log: Promise<ConsoleLog> | undefined;
+  readonly #attachments = new Set<Attachment>();
   #device: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #closed = false;
   #followers = new AbortController();
 
   constructor(options: DriverOptions = {}, logBytes = DEFAULT_LOG_BYTES) {
     super(options);
-    this.#log = new MemoryLog(logBytes);
+    this.#logBytes = logBytes;
   }
 
   /** How many clients are attached. */
@@ -46,8 +47,10 @@ export class QemuConsole extends Driver {
   }
 
   /** The session's console output so far, as text (for tests and diagnostics). */
-  logText(): string {
-    return this.#log.text();
+  async logText(): Promise<string> {
+    const log = await this.#sessionLog();
+    const { bytes } = await log.read(log.start, log.end - log.start);
+    return new TextDecoder().decode(bytes);
   }
 
   /**
@@ -59,8 +62,7 @@ export class QemuConsole extends Driver {
     this.#device = writer;
     try {
       for await (const chunk of device.readable) {
-        this.#log.append(chunk);
-        await (await this.#diskLog())?.append(chunk).catch(() => {});
+        await (await this.#sessionLog()).append(chunk);
         await Promise.all([...this.#attachments].map((client) => client.deliver(chunk)));
       }
     } catch {
@@ -71,18 +73,15 @@ export class QemuConsole extends Driver {
     }
   }
 
-  #diskLog(): Promise<ConsoleLog | undefined> {
-    this.#disk ??= ConsoleLog.create(defaultLogDir(), "qemu-console", 16 * 1024 * 1024).then(
+  /** The log file, created on first use (the driver's constructor cannot wait for it). */
+  #sessionLog(): Promise<ConsoleLog> {
+    this.#log ??= ConsoleLog.create(defaultLogDir(), "qemu-console", this.#logBytes).then(
       (log) => {
         this.logger.info(`Console log: ${log.path}`);
         return log;
       },
-      (error) => {
-        this.logger.warning(`Cannot keep the console log on disk: ${(error as Error).message}`);
-        return undefined;
-      },
     );
-    return this.#disk;
+    return this.#log;
   }
 
   async #toGuest(chunk: Uint8Array): Promise<void> {
@@ -96,10 +95,10 @@ export class QemuConsole extends Driver {
   /** Attaches a client: guest output from now on, and a way to type into the guest. */
   connect(): ByteStream {
     if (this.#closed) throw new DriverError("The QEMU console is closed: the session has ended");
-    const attachment = new ConsoleAttachment(
-      (chunk) => this.#toGuest(chunk),
-      () => this.#attachments.delete(attachment),
-    );
+    const attachment = new Attachment({
+      write: (chunk) => this.#toGuest(chunk),
+      ended: (ended) => this.#attachments.delete(ended),
+    });
     this.#attachments.add(attachment);
     return { readable: attachment.readable, writable: attachment.writable };
   }
@@ -112,17 +111,18 @@ export class QemuConsole extends Driver {
   async *readLog(follow = false): AsyncGenerator<string> {
     const signal = this.#followers.signal;
     const decoder = new TextDecoder();
-    let offset = this.#log.start;
+    const log = await this.#sessionLog();
+    let offset = log.start;
     for (;;) {
-      const { offset: from, bytes } = this.#log.read(offset);
+      const { offset: from, bytes } = await log.read(offset);
       offset = from + bytes.byteLength;
       const text = decoder.decode(bytes, { stream: true });
       if (text) yield text;
-      if (!follow || this.#log.closed || signal.aborted) break;
-      if (this.#log.end > offset) continue;
+      if (!follow || log.closed || signal.aborted) break;
+      if (log.end > offset) continue;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const idle = await Promise.race([
-        this.#log.changed(signal).then(() => false),
+        log.changed(signal).then(() => false),
         new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), HEARTBEAT_MS)),
       ]);
       clearTimeout(timer);
@@ -138,18 +138,13 @@ export class QemuConsole extends Driver {
     this.#closed = true;
     for (const attachment of this.#attachments) attachment.end();
     this.#followers.abort();
-    this.#log.close();
-    await (await this.#disk)?.close();
+    await (await this.#log)?.close();
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
     return exportMethods(consoleInterface, {
       connect: () => this.connect(),
-      "log_path": async () => {
-        const log = await this.#diskLog();
-        if (!log) throw new MethodNotImplementedError("The console log could not be kept on disk");
-        return log.path;
-      },
+      "log_path": async () => (await this.#sessionLog()).path,
       "read_log": (follow) => this.readLog(follow ?? false),
     });
   }

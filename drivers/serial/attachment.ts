@@ -34,7 +34,7 @@ export class Attachment {
     }, new ByteLengthQueuingStrategy({ highWaterMark: READ_BUFFER }));
     this.writable = new WritableStream<Uint8Array>({
       write: async (chunk) => {
-        if (this.#done) throw new Error("the serial stream has ended");
+        if (this.#done) throw new Error("the console stream has ended");
         await hooks.write(chunk);
       },
       // the client closing its side ends the stream: a console has no "rest of the output"

@@ -346,3 +346,4 @@ export const pyserialType = defineDriverType({
 
 defaultDriverRegistry.register(pyserialType);
 export { ConsoleLog, defaultLogDir } from "./console_log.ts";
+export { Attachment } from "./attachment.ts";

@@ -1,4 +1,5 @@
 /** Test helpers: whether a process still runs, and waiting on conditions with no event. */
+import { eventually } from "@jumpstarter/lib/testing";
 
 /** Whether `pid` is a live process: `kill -0` succeeds and it is not a zombie. */
 export async function alive(pid: number): Promise<boolean> {
@@ -13,9 +14,5 @@ export async function alive(pid: number): Promise<boolean> {
 
 /** Polls `probe` until it holds (for state changes nothing signals, like a process dying). */
 export async function until(probe: () => Promise<boolean>, what: string, ms = 10_000) {
-  const deadline = performance.now() + ms;
-  while (!await probe()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(what, probe, { timeoutMs: ms });
 }

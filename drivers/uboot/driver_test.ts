@@ -55,7 +55,7 @@ Deno.test("UbootConsole on QEMU + U-Boot: console, version, env round trip, DHCP
     await uboot.rebootToConsole();
     pid = qemu.machine.pid;
     assert.ok(pid !== undefined && await pidAlive(pid));
-    assert.match(qemu.console.logText(), /Hit any key to stop autoboot[^]*\n=> $/);
+    assert.match(await qemu.console.logText(), /Hit any key to stop autoboot[^]*\n=> $/);
 
     const version = await uboot.runCommand("version");
     assert.match(version, /^U-Boot 20\d\d\.\d\d/);

@@ -3,6 +3,7 @@
  */
 import type { GetReportResponse } from "@jumpstarter/protos";
 import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
+import { parseEnvBoolean } from "@jumpstarter/lib/config";
 import { connect, type Connection, type ConnectOptions } from "./connection.ts";
 import type { DriverClient } from "./driver_client.ts";
 import { type DriverPolicy, policyFromEnv } from "./policy.ts";
@@ -72,17 +73,13 @@ export class MissingHostError extends JumpstarterError {
   }
 }
 
-function truthy(text: string | undefined): boolean {
-  return text === "1" || text?.toLowerCase() === "true";
-}
-
 /**
  * Opens the session named by `JUMPSTARTER_HOST` with the policy and direct-mode settings a
  * `jmp shell` exports (`JMP_DRIVERS_ALLOW`, `JMP_GRPC_INSECURE`, `JMP_GRPC_PASSPHRASE`).
  *
  * @throws {MissingHostError} when `JUMPSTARTER_HOST` is not set.
  */
-export function env(
+export async function env(
   options: Omit<OpenOptions, "insecure" | "passphrase"> = {},
   environment: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<ExporterHandle> {
@@ -90,13 +87,25 @@ export function env(
   if (!host) throw new MissingHostError();
   const passphrase = environment.JMP_GRPC_PASSPHRASE;
   const caFile = environment.JMP_GRPC_CA;
+  const ca = caFile ? await readCa(caFile) : undefined;
   const policy = options.policy ?? policyFromEnv(environment);
-  return openExporter(host, {
+  return await openExporter(host, {
     ...options,
     ...(policy ? { policy } : {}),
-    insecure: truthy(environment.JMP_GRPC_INSECURE) ||
-      truthy(environment.JUMPSTARTER_GRPC_INSECURE),
+    insecure: (parseEnvBoolean(environment, "JMP_GRPC_INSECURE") ??
+      parseEnvBoolean(environment, "JUMPSTARTER_GRPC_INSECURE")) === true,
     ...(passphrase ? { passphrase } : {}),
-    ...(caFile ? { ca: Deno.readTextFileSync(caFile) } : {}),
+    ...(ca ? { ca } : {}),
   });
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new JumpstarterError(
+      `Cannot read the CA file named by JMP_GRPC_CA ("${path}"): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }

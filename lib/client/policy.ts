@@ -2,6 +2,7 @@
  * The client-class allow-list (`drivers.allow` / `drivers.unsafe`, `JMP_DRIVERS_ALLOW`): globs
  * matched against the whole upstream client class path.
  */
+import { parseEnvBoolean } from "@jumpstarter/lib/config";
 
 /** Which client classes may be instantiated. */
 export interface DriverPolicy {
@@ -38,10 +39,6 @@ export function isAllowed(clientClass: string, policy: DriverPolicy): boolean {
   return policy.allow.some((glob) => globToRegExp(glob).test(clientClass));
 }
 
-function truthy(text: string | undefined): boolean {
-  return text !== undefined && ["1", "true", "yes", "on"].includes(text.trim().toLowerCase());
-}
-
 /**
  * Reads the policy from `JMP_DRIVERS_ALLOW` (comma-separated globs, or `UNSAFE`) and
  * `JMP_DRIVERS_UNSAFE`; undefined when neither is set.
@@ -53,7 +50,8 @@ export function policyFromEnv(
   const unsafeText = env.JMP_DRIVERS_UNSAFE;
   if (allowText === undefined && unsafeText === undefined) return undefined;
   const allow = (allowText ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  return { allow, unsafe: truthy(unsafeText) || allow.includes("UNSAFE") };
+  const unsafe = parseEnvBoolean(env, "JMP_DRIVERS_UNSAFE") ?? false;
+  return { allow, unsafe: unsafe || allow.includes("UNSAFE") };
 }
 
 /** The value of `JMP_DRIVERS_ALLOW` that carries `policy` into a shell. */

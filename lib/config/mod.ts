@@ -48,7 +48,7 @@ export type {
   ClientLeasesConfig,
   ClientShellConfig,
 } from "./client_config.ts";
-export { clientConfigFromEnv, ENV_ORIGIN } from "./env.ts";
+export { clientConfigFromEnv, ENV_ORIGIN, parseEnvBoolean } from "./env.ts";
 export {
   defaultUserConfig,
   loadUserConfig,

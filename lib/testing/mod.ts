@@ -11,3 +11,4 @@ export {
   jumpstarterTest,
   type JumpstarterTestOptions,
 } from "./jumpstarter_test.ts";
+export { eventually, type EventuallyOptions } from "./eventually.ts";

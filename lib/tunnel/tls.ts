@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import tls from "node:tls";
 import { ConnectionError } from "@jumpstarter/lib/wire";
+import { parseEnvBoolean } from "@jumpstarter/lib/config";
 
 /** The `tls` block of client and exporter configs. */
 export interface TlsOptions {
@@ -69,8 +70,9 @@ export function fetchCertificateChain(endpoint: string, timeoutMs = 5000): Promi
 }
 
 function insecureFromEnv(): boolean {
+  const env = Deno.env.toObject();
   return ["JUMPSTARTER_GRPC_INSECURE", "JMP_GRPC_INSECURE"].some((name) =>
-    Deno.env.get(name) === "1"
+    parseEnvBoolean(env, name) === true
   );
 }
 

@@ -101,3 +101,26 @@ export async function generateStubs(outDir: string): Promise<void> {
   assert.ok(result !== null, `protoc not found; ${INSTALL_HINT}`);
   assert.equal(result.code, 0, `protoc failed:\n${result.stderr}`);
 }
+
+/**
+ * Sends SIGTERM and waits for the process to exit, killing it after `timeoutMs`.
+ */
+export async function terminate(
+  child: Deno.ChildProcess,
+  timeoutMs: number,
+): Promise<Deno.CommandStatus> {
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+  };
+  kill("SIGTERM");
+  const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
+  try {
+    return await child.status;
+  } finally {
+    clearTimeout(timer);
+  }
+}

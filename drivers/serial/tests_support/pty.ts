@@ -1,6 +1,7 @@
 /**
  * Real peers for the serial tests: socat pty pairs and a shell on a pty, as subprocesses.
  */
+import { eventually } from "@jumpstarter/lib/testing";
 
 /** A running socat, stopped (with its log kept for failure messages) on dispose. */
 export interface Socat extends AsyncDisposable {
@@ -89,19 +90,11 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 }
 
 /** Polls `check` every 20 ms until it returns a value other than undefined, or fails. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   check: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 10_000,
   describe: () => string | Promise<string> = () => "",
 ): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}\n${await describe()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return eventually<T>(what, check, { timeoutMs, describe });
 }
