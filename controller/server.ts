@@ -7,6 +7,7 @@ import {
   adminV1,
   clientV1,
   ControllerService,
+  createServer,
   implement,
   serviceDefinition,
 } from "@jumpstarter/protos";
@@ -77,7 +78,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const advertisedHost = options.advertise
     ? splitHostPort(options.advertise).host
     : (["0.0.0.0", "127.0.0.1", "::", "::1"].includes(listen.host) ? "localhost" : listen.host);
-  const server = new grpc.Server({
+  const server = createServer({
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 1000,
   });

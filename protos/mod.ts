@@ -13,7 +13,10 @@ export * as clientV1 from "./gen/jumpstarter/client/v1/client_pb.ts";
 export {
   type BidiHandler,
   type CallOptions,
+  CHANNEL_WINDOW_OPTIONS,
   createClient,
+  createServer,
+  HTTP2_WINDOW_BYTES,
   implement,
   type ImplementOptions,
   methodPath,

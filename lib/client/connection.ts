@@ -5,6 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
+  CHANNEL_WINDOW_OPTIONS,
   createClient,
   ExporterService,
   RouterService,
@@ -53,7 +54,10 @@ export function connect(host: string, options: ConnectOptions = {}): Connection 
   const credentials = tcp && !options.insecure
     ? grpc.credentials.createSsl(options.ca ? Buffer.from(options.ca) : null)
     : grpc.credentials.createInsecure();
-  const channel = new grpc.Client(target, credentials, { "grpc.enable_retries": 0 });
+  const channel = new grpc.Client(target, credentials, {
+    ...CHANNEL_WINDOW_OPTIONS,
+    "grpc.enable_retries": 0,
+  });
   const close = () => channel.close();
   const passphrase = options.passphrase;
   return {

@@ -4,6 +4,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import {
+  CHANNEL_WINDOW_OPTIONS,
   clientV1,
   ControllerService,
   createClient,
@@ -28,6 +29,7 @@ export interface ControllerIdentity {
 
 /** Default channel options, as upstream's Python client sets them (spec/protocol.md 3.2). */
 const CHANNEL_DEFAULTS: Record<string, string | number> = {
+  ...CHANNEL_WINDOW_OPTIONS,
   "grpc.keepalive_time_ms": 20000,
   "grpc.keepalive_timeout_ms": 180000,
   "grpc.http2.max_pings_without_data": 0,

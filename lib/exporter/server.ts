@@ -2,7 +2,13 @@
  * Serving a Session over gRPC: a Unix socket (local mode, hooks) or TCP (direct mode).
  */
 import * as grpc from "@grpc/grpc-js";
-import { ExporterService, RouterService, serviceDefinition } from "@jumpstarter/protos";
+import {
+  createServer,
+  ExporterService,
+  RouterService,
+  serviceDefinition,
+} from "@jumpstarter/protos";
+import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
 
 /** A running session server. */
@@ -69,7 +75,7 @@ export async function serveSessionTcp(
 }
 
 function sessionServer(session: Session, options: ServeOptions): grpc.Server {
-  const server = new grpc.Server({
+  const server = createServer({
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10000,
     ...(options.passphrase === undefined
@@ -99,6 +105,8 @@ export async function serveSession(
 ): Promise<SessionServer> {
   const server = sessionServer(session, options);
   await bind(server, `unix:${socketPath}`);
+  // grpc-js's Unix listener is the one descriptor Deno leaves inheritable
+  closeOnExecAll();
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= shutdown(server, options.gracePeriodMs ?? 1000).finally(() =>

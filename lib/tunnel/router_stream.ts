@@ -3,7 +3,7 @@
  * router token, as a byte stream. Channels are cached per router endpoint.
  */
 import * as grpc from "@grpc/grpc-js";
-import { createClient, RouterService } from "@jumpstarter/protos";
+import { CHANNEL_WINDOW_OPTIONS, createClient, RouterService } from "@jumpstarter/protos";
 import { type ByteStream, frameByteStream, pipeBoth } from "@jumpstarter/lib/streams";
 import { statusToError } from "@jumpstarter/lib/wire";
 import { channelCredentials, type TlsOptions } from "./tls.ts";
@@ -32,6 +32,7 @@ export class RouterChannels {
           ? grpc.credentials.createInsecure()
           : await channelCredentials(endpoint, this.#options.tls);
         return new grpc.Client(endpoint, credentials, {
+          ...CHANNEL_WINDOW_OPTIONS,
           "grpc.keepalive_time_ms": 20000,
           "grpc.keepalive_permit_without_calls": 1,
         });
