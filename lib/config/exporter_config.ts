@@ -7,7 +7,7 @@ import {
   tlsSchema,
 } from "./common.ts";
 import { readConfigText } from "./config_file.ts";
-import { ConfigError, describeValue, formatField } from "./errors.ts";
+import { ConfigError, describeValue, formatConfigErrorMessage, formatField } from "./errors.ts";
 import { aliasFromPath } from "./paths.ts";
 import { validateSource } from "./validate.ts";
 import { type SourceLocation, YamlSource } from "./yaml_source.ts";
@@ -23,7 +23,10 @@ interface InstanceBase {
 export interface DriverInstanceDriver extends InstanceBase {
   readonly kind: "driver";
   readonly type: string;
+  /** The driver's own keys: `log_level` is taken out into {@linkcode logLevel}. */
   readonly config: Readonly<Record<string, unknown>>;
+  /** Upstream's per-driver `log_level`: records below it are dropped. */
+  readonly logLevel?: LogLevel;
   readonly children: ReadonlyMap<string, DriverInstance>;
   readonly description?: string;
   readonly "methods_description": Readonly<Record<string, string>>;
@@ -42,6 +45,9 @@ export interface DriverInstanceProxy extends InstanceBase {
 }
 
 export type DriverInstance = DriverInstanceDriver | DriverInstanceComposite | DriverInstanceProxy;
+
+/** Python's logging level names, as upstream's `log_level` takes them. */
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
 
 export type HookFailureMode = "warn" | "endLease" | "exit";
 
@@ -86,6 +92,11 @@ export interface ExporterConfig {
   readonly failureDetection: FailureDetection;
   readonly exitOnLeaseEnd: boolean;
   /**
+   * Keys upstream accepts that mean nothing here, each as one located message
+   * (`lab.yaml:6:5: Ignoring ...`), for the operator's log.
+   */
+  readonly warnings: readonly string[];
+  /**
    * Where the value (or key) at a field path is written, for errors found after loading, such as
    * a driver rejecting its `config`. A path past the document points at the nearest parent.
    */
@@ -94,7 +105,7 @@ export interface ExporterConfig {
 
 interface RawInstance {
   type?: string | undefined;
-  config?: Record<string, unknown> | undefined;
+  config?: Record<string, unknown> | null | undefined;
   children?: Record<string, RawInstance> | undefined;
   description?: string | undefined;
   "methods_description"?: Record<string, string> | undefined;
@@ -103,10 +114,11 @@ interface RawInstance {
 
 const DOTTED_PATH = /^[^.]+(\.[^.]+)*$/;
 
+// Loose like upstream's pydantic models, which drop unknown keys: they are warned about instead.
 const instanceSchema: z.ZodType<RawInstance> = z.lazy(() =>
-  z.strictObject({
+  z.looseObject({
     type: z.string().min(1).optional(),
-    config: z.record(z.string(), z.unknown()).optional(),
+    config: z.record(z.string(), z.unknown()).nullish(),
     children: z.record(z.string(), instanceSchema).optional(),
     description: z.string().optional(),
     "methods_description": z.record(z.string(), z.string()).optional(),
@@ -157,6 +169,35 @@ type RawHook = z.output<typeof hookSchema>;
 
 const DRIVER_ONLY_KEYS = ["config", "description", "methods_description"] as const;
 const NOT_WITH_REF = ["type", "children", ...DRIVER_ONLY_KEYS] as const;
+const INSTANCE_KEYS = new Set<string>([...NOT_WITH_REF, "ref"]);
+
+const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = {
+  DEBUG: "DEBUG",
+  NOTSET: "DEBUG",
+  INFO: "INFO",
+  WARN: "WARNING",
+  WARNING: "WARNING",
+  ERROR: "ERROR",
+  CRITICAL: "CRITICAL",
+  FATAL: "CRITICAL",
+};
+
+/** Python's numeric level (10, 20, ...) or level name, in any letter case. */
+function logLevelOf(value: unknown): LogLevel | undefined {
+  if (typeof value === "number" && Number.isInteger(value)) {
+    if (value <= 10) return "DEBUG";
+    if (value <= 20) return "INFO";
+    if (value <= 30) return "WARNING";
+    return value <= 40 ? "ERROR" : "CRITICAL";
+  }
+  return typeof value === "string" ? LEVEL_NAMES[value.trim().toUpperCase()] : undefined;
+}
+
+/** What building instances needs besides the raw values. */
+interface BuildContext {
+  readonly source: YamlSource;
+  readonly warnings: string[];
+}
 
 function quoteList(keys: readonly string[]): string {
   return keys.map((key) => describeValue(key)).join(", ");
@@ -172,21 +213,53 @@ function orderedKeys(source: YamlSource, path: readonly string[], raw: object): 
 }
 
 function buildChildren(
-  source: YamlSource,
+  context: BuildContext,
   raw: Record<string, RawInstance> | undefined | null,
   path: readonly string[],
 ): Map<string, DriverInstance> {
   const children = new Map<string, DriverInstance>();
   if (raw == null) return children;
-  for (const name of orderedKeys(source, path, raw)) {
+  for (const name of orderedKeys(context.source, path, raw)) {
     const child = raw[name];
-    if (child !== undefined) children.set(name, buildInstance(source, child, [...path, name]));
+    if (child !== undefined) children.set(name, buildInstance(context, child, [...path, name]));
   }
   return children;
 }
 
-function buildInstance(source: YamlSource, raw: RawInstance, path: string[]): DriverInstance {
+function warnUnknownKeys(context: BuildContext, raw: RawInstance, path: readonly string[]) {
+  for (const key of Object.keys(raw)) {
+    if (INSTANCE_KEYS.has(key)) continue;
+    const at = [...path, key];
+    context.warnings.push(formatConfigErrorMessage(
+      `Ignoring unknown key ${describeValue(key)} (upstream ignores it too)`,
+      { ...context.source.locate(at, "key"), field: formatField(at) },
+    ));
+  }
+}
+
+/** Splits upstream's generic `log_level` off a driver's own config keys. */
+function splitLogLevel(
+  context: BuildContext,
+  config: Record<string, unknown>,
+  path: readonly string[],
+): { config: Record<string, unknown>; logLevel?: LogLevel } {
+  if (!Object.hasOwn(config, "log_level")) return { config };
+  const { log_level: value, ...rest } = config;
+  const logLevel = logLevelOf(value);
+  if (logLevel === undefined) {
+    const at = [...path, "config", "log_level"];
+    throw new ConfigError(
+      `Expected a log level (DEBUG, INFO, WARNING, ERROR, CRITICAL), got ${describeValue(value)}`,
+      { ...context.source.locate(at), field: formatField(at) },
+    );
+  }
+  return { config: rest, logLevel };
+}
+
+function buildInstance(context: BuildContext, raw: RawInstance, path: string[]): DriverInstance {
+  const { source } = context;
   const field = formatField(path);
+  warnUnknownKeys(context, raw, path);
   if (raw.ref !== undefined) {
     const conflicts = NOT_WITH_REF.filter((key) => raw[key] !== undefined);
     if (conflicts.length > 0) {
@@ -201,15 +274,15 @@ function buildInstance(source: YamlSource, raw: RawInstance, path: string[]): Dr
     return {
       kind: "driver",
       type: raw.type,
-      config: raw.config ?? {},
-      children: buildChildren(source, raw.children, [...path, "children"]),
+      ...splitLogLevel(context, raw.config ?? {}, path),
+      children: buildChildren(context, raw.children, [...path, "children"]),
       ...(raw.description === undefined ? {} : { description: raw.description }),
       "methods_description": raw.methods_description ?? {},
       path,
       source: source.locate([...path, "type"]),
     };
   }
-  const stray = DRIVER_ONLY_KEYS.filter((key) => raw[key] !== undefined);
+  const stray = DRIVER_ONLY_KEYS.filter((key) => raw[key] != null);
   const [first] = stray;
   if (first !== undefined) {
     throw new ConfigError(
@@ -219,7 +292,7 @@ function buildInstance(source: YamlSource, raw: RawInstance, path: string[]): Dr
   }
   return {
     kind: "composite",
-    children: buildChildren(source, raw.children, [...path, "children"]),
+    children: buildChildren(context, raw.children, [...path, "children"]),
     path,
     source: source.locate(path),
   };
@@ -241,6 +314,8 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
   const source = YamlSource.parse(text, file);
   const raw = validateSource(exporterSchema, source.toJS(), source);
   const alias = aliasFromPath(file);
+  const context: BuildContext = { source, warnings: [] };
+  const exported = buildChildren(context, raw.export, ["export"]);
   return {
     apiVersion: raw.apiVersion,
     kind: raw.kind,
@@ -254,7 +329,7 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
     token: raw.token,
     tls: raw.tls,
     grpcOptions: raw.grpcOptions,
-    export: buildChildren(source, raw.export, ["export"]),
+    export: exported,
     description: raw.description,
     motd: raw.motd,
     hooks: {
@@ -263,6 +338,7 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
     },
     failureDetection: raw.failureDetection,
     exitOnLeaseEnd: raw.exitOnLeaseEnd,
+    warnings: context.warnings,
     locate: (path, at) => source.locate(path, at),
   };
 }

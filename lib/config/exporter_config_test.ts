@@ -224,10 +224,41 @@ Deno.test("an instance mixing ref with children is rejected", () => {
   );
 });
 
-Deno.test("unknown keys inside an instance are rejected", () => {
+Deno.test("an unknown key inside an instance is accepted, as upstream, with one located warning", () => {
   const text = `${HEADER}export:\n  power:\n    type: MockPower\n    confg: {}\n`;
+  const config = parseExporterConfig(text, "lab.yaml");
+  assert.equal(expectKind(config.export.get("power"), "driver").type, "MockPower");
+  assert.deepEqual(config.warnings, [
+    'lab.yaml:6:5: Ignoring unknown key "confg" (upstream ignores it too) at export.power.confg',
+  ]);
+});
+
+Deno.test("config: left empty (null) is an empty config", () => {
+  const text = `${HEADER}export:\n  power:\n    type: MockPower\n    config:\n`;
+  const config = parseExporterConfig(text, "lab.yaml");
+  assert.deepEqual(expectKind(config.export.get("power"), "driver").config, {});
+  assert.deepEqual(config.warnings, []);
+});
+
+Deno.test("log_level is taken out of a driver's config as its log level", () => {
+  const text = `${HEADER}export:\n  power:\n    type: MockPower\n    config:\n` +
+    `      log_level: warning\n  sh:\n    type: Shell\n    config: {log_level: 10, methods: {}}\n`;
+  const config = parseExporterConfig(text, "lab.yaml");
+  const power = expectKind(config.export.get("power"), "driver");
+  assert.deepEqual([power.config, power.logLevel], [{}, "WARNING"]);
+  const shell = expectKind(config.export.get("sh"), "driver");
+  assert.deepEqual([shell.config, shell.logLevel], [{ methods: {} }, "DEBUG"]);
+});
+
+Deno.test("a log_level that is no level is rejected at that value", () => {
+  const text =
+    `${HEADER}export:\n  power:\n    type: MockPower\n    config:\n      log_level: LOUD\n`;
   const error = configError(() => parseExporterConfig(text, "lab.yaml"));
-  assert.equal(error.message, 'lab.yaml:6:5: Unknown key "confg" at export.power.confg');
+  assert.equal(
+    error.message,
+    'lab.yaml:7:18: Expected a log level (DEBUG, INFO, WARNING, ERROR, CRITICAL), got "LOUD"' +
+      " at export.power.config.log_level",
+  );
 });
 
 Deno.test("driver-only keys without a type are rejected", () => {

@@ -33,6 +33,7 @@ export type {
   FailureDetection,
   HookFailureMode,
   HookInstance,
+  LogLevel,
 } from "./exporter_config.ts";
 export {
   clientConfigFromValue,

@@ -2,7 +2,7 @@
  * The Driver base class: one node of an exporter's driver tree.
  */
 import type { DriverInterface, ExportedMethod } from "./interface.ts";
-import { Logger } from "./logger.ts";
+import { Logger, type Severity } from "./logger.ts";
 import { openResource, type Resource, ResourceTable } from "./resource.ts";
 
 /** Options every driver accepts from its config entry. */
@@ -10,6 +10,13 @@ export interface DriverOptions {
   labels?: Record<string, string>;
   description?: string;
   methodsDescription?: Record<string, string>;
+  /** Upstream's `log_level`: the driver's records below it are dropped. */
+  logLevel?: Severity;
+  /**
+   * Reports a config key upstream accepts that means nothing here; the exporter logs it once,
+   * located in the config file.
+   */
+  ignoreConfigKey?: (key: string, reason: string) => void;
 }
 
 /**
@@ -39,6 +46,7 @@ export abstract class Driver {
     this.description = options.description;
     this.methodsDescription = { ...options.methodsDescription };
     this.logger = new Logger(`driver.${this.constructor.name}`);
+    if (options.logLevel !== undefined) this.logger.level = options.logLevel;
   }
 
   /** The methods this driver exports, bound to it; called once, on first use. */

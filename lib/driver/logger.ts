@@ -18,9 +18,19 @@ export interface LogRecord {
 /** Receives log records. */
 export type LogSink = (record: LogRecord) => void;
 
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
+  DEBUG: 10,
+  INFO: 20,
+  WARNING: 30,
+  ERROR: 40,
+  CRITICAL: 50,
+};
+
 /** A named logger writing to a replaceable sink. */
 export class Logger {
   readonly name: string;
+  /** Records below this severity are dropped (upstream's per-driver `log_level`). */
+  level: Severity = "DEBUG";
   #sink: LogSink;
 
   constructor(name: string, sink: LogSink = () => {}) {
@@ -34,6 +44,7 @@ export class Logger {
   }
 
   log(severity: Severity, message: string): void {
+    if (SEVERITY_RANK[severity] < SEVERITY_RANK[this.level]) return;
     this.#sink({ severity, message, source: this.name, timestamp: new Date() });
   }
 

@@ -18,7 +18,15 @@ const PROXY_TYPES = new Set(["Proxy", "jumpstarter_driver_composite.driver.Proxy
 /** Options of {@linkcode buildDriverTree}. */
 export interface BuildOptions {
   registry?: DriverRegistry;
+  /**
+   * Receives each config warning (keys accepted but meaning nothing here), once per config;
+   * default: stderr, prefixed `Warning: `.
+   */
+  warn?: (message: string) => void;
 }
+
+/** Configs whose warnings were already given: a tree is built again for every lease. */
+const warnedConfigs = new WeakSet<ExporterConfig>();
 
 interface PendingProxy {
   parent: Driver;
@@ -57,6 +65,7 @@ export async function buildDriverTree(
   options: BuildOptions = {},
 ): Promise<Driver> {
   const registry = options.registry ?? defaultDriverRegistry;
+  const warnings = [...config.warnings];
   const created: Driver[] = [];
   const proxies: PendingProxy[] = [];
 
@@ -80,6 +89,12 @@ export async function buildDriverTree(
     const driverOptions: DriverOptions = {
       methodsDescription: { ...instance.methods_description },
       ...(instance.description === undefined ? {} : { description: instance.description }),
+      ...(instance.logLevel === undefined ? {} : { logLevel: instance.logLevel }),
+      ignoreConfigKey: (key, reason) => {
+        const ignored = `Ignoring "${key}" (${reason})`;
+        const error = errorAt(config, instance, ignored, ["config", key], "key");
+        warnings.push(error.message);
+      },
     };
     try {
       return type.create(parsed.data, driverOptions);
@@ -125,6 +140,11 @@ export async function buildDriverTree(
     attach(root, config.export);
     for (const proxy of proxies) {
       proxy.parent.addChild(proxy.name, resolveRef(config, root, proxy));
+    }
+    if (!warnedConfigs.has(config)) {
+      warnedConfigs.add(config);
+      const warn = options.warn ?? ((message) => console.error(`Warning: ${message}`));
+      for (const message of warnings) warn(message);
     }
   } catch (error) {
     for (const driver of created.reverse()) await Promise.resolve(driver.close()).catch(() => {});
