@@ -4,6 +4,15 @@
  */
 import selfsigned from "selfsigned";
 import { generateKeyMaterial, type KeyMaterial } from "./auth.ts";
+import { JOURNAL_FILE, SNAPSHOT_FILE } from "./store/mod.ts";
+
+/** A state directory that cannot be used as it is (a file lost or damaged). */
+export class StateDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StateDirError";
+  }
+}
 
 /** A certificate and its key, PEM. */
 export interface TlsMaterial {
@@ -26,12 +35,40 @@ async function writeSecret(path: string, text: string): Promise<void> {
   await Deno.rename(temp, path);
 }
 
-/** Loads the signing material, generating it on first start. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Loads the signing material, generating it on first start. The keys and the store come into
+ * being together, so one without the other means a state directory that lost a file: starting
+ * anyway would silently forget every client and exporter, or invalidate every token issued.
+ */
 export async function loadKeyMaterial(dir: string, issuer: string): Promise<KeyMaterial> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/keys.json`;
+  const journal = `${dir}/store/${JOURNAL_FILE}`;
   const existing = await readJson<KeyMaterial>(path);
+  const hasStore = await exists(journal) || await exists(`${dir}/store/${SNAPSHOT_FILE}`);
+  if (existing && !hasStore) {
+    throw new StateDirError(
+      `${journal} is missing but ${path} exists: refusing to start with an empty store ` +
+        `(restore ${dir}/store from a backup, or move ${dir} away to start afresh)`,
+    );
+  }
   if (existing) return existing;
+  if (hasStore) {
+    throw new StateDirError(
+      `${path} is missing but ${dir}/store holds state: new keys would invalidate every token ` +
+        `issued (restore keys.json from a backup, or move ${dir} away to start afresh)`,
+    );
+  }
   const material = await generateKeyMaterial(issuer);
   await writeSecret(path, JSON.stringify(material, null, 2));
   return material;

@@ -55,6 +55,21 @@ interface Loaded {
   entries: number;
 }
 
+/** What an operator can do about a damaged store, in every such error. */
+const RESTORE_HINT = "refusing to start with an empty store: restore the file from a backup, " +
+  "or move the state directory away to start afresh (every client and exporter must then be " +
+  "created again)";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 async function readSnapshot(dir: string, state: StoreState): Promise<number> {
   const path = `${dir}/${SNAPSHOT_FILE}`;
   const bytes = await readIfExists(path);
@@ -89,8 +104,17 @@ async function loadDir(dir: string): Promise<Loaded> {
   const path = `${dir}/${JOURNAL_FILE}`;
   const bytes = await readIfExists(path);
   const parsed = bytes === undefined ? undefined : parseJournal(bytes, path);
-  if (parsed === undefined || parsed.generation === undefined || parsed.generation < generation) {
-    // No journal, an empty one, or one already folded into the snapshot: start afresh.
+  // the journal is created (atomically, with its header) on first open and only ever replaced
+  // atomically: missing or headerless after that, it was lost, and starting empty would
+  // silently drop every client, exporter and lease
+  if (bytes === undefined && await exists(`${dir}/${SNAPSHOT_FILE}`)) {
+    throw new StoreCorruptError(path, 0, `missing next to ${SNAPSHOT_FILE}; ${RESTORE_HINT}`);
+  }
+  if (parsed?.generation === undefined && parsed !== undefined) {
+    throw new StoreCorruptError(path, 0, `empty (no journal header); ${RESTORE_HINT}`);
+  }
+  if (parsed?.generation === undefined || parsed.generation < generation) {
+    // A new store, or a journal already folded into the snapshot: start a fresh journal.
     await writeFileAtomic(dir, JOURNAL_FILE, encoder.encode(encodeHeader(generation)));
     return { state, generation, entries: 0 };
   }

@@ -236,3 +236,32 @@ Deno.test("FileStore: a failed write stops the store; reopening recovers the dur
     await again.close();
   });
 });
+
+Deno.test("FileStore: an emptied journal is refused, not taken for a new store", async () => {
+  await withDir(async (dir) => {
+    const store = await FileStore.open(dir);
+    await store.clients.put(client("alice"));
+    await store.close();
+    await Deno.writeTextFile(`${dir}/${JOURNAL_FILE}`, "");
+    await assert.rejects(() => FileStore.open(dir), StoreCorruptError);
+    await assert.rejects(
+      () => FileStore.open(dir),
+      new RegExp(`${JOURNAL_FILE}: empty \\(no journal header\\); refusing to start`),
+    );
+    // nothing was rewritten: the operator can still restore the file
+    assert.equal(await Deno.readTextFile(`${dir}/${JOURNAL_FILE}`), "");
+  });
+});
+
+Deno.test("FileStore: a journal missing next to its snapshot is refused", async () => {
+  await withDir(async (dir) => {
+    const store = await FileStore.open(dir, { compactAfter: 2 });
+    for (let i = 0; i < 3; i++) await store.leases.put(lease(`l${i}`, i));
+    await store.close();
+    await Deno.remove(`${dir}/${JOURNAL_FILE}`);
+    await assert.rejects(
+      () => FileStore.open(dir),
+      new RegExp(`${JOURNAL_FILE}: missing next to ${SNAPSHOT_FILE}; refusing to start`),
+    );
+  });
+});
