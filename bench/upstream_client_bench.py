@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Upstream's own Python client measuring one exporter at $JUMPSTARTER_HOST (driven by
+bench/upstream_vs_ours.ts): DriverCall latency on `power`, bytes pushed to `sink` (a TcpNetwork
+whose far end discards), and an echo round trip on `echo` (EchoNetwork). Prints one JSON line.
+
+The calls run inside the client's own event loop (`call_async`, `stream_async`), so the figures
+are the exporter and the transport, not the client's thread hop; `--sync-calls` also times the
+blocking `client.power.on()` a user script would make.
+"""
+
+import argparse
+import json
+import os
+import time
+
+import anyio
+
+os.environ.setdefault("JMP_DRIVERS_ALLOW", "UNSAFE")
+
+from jumpstarter.utils.env import env  # noqa: E402
+
+
+def percentiles(samples_ns):
+    ordered = sorted(samples_ns)
+
+    def rank(p):
+        index = max(1, -(-p * len(ordered) // 100))
+        return ordered[min(index, len(ordered)) - 1] / 1000
+
+    return {"p50Us": rank(50), "p99Us": rank(99)}
+
+
+async def driver_calls(power, count):
+    for _ in range(20):
+        await power.call_async("on")
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter_ns()
+        await power.call_async("on")
+        samples.append(time.perf_counter_ns() - started)
+    return percentiles(samples)
+
+
+async def push_to_sink(sink, total, chunk_size):
+    chunk = b"\x5a" * chunk_size
+    started = time.perf_counter()
+    async with sink.stream_async("connect") as stream:
+        for _ in range(total // chunk_size):
+            await stream.send(chunk)
+        await stream.send_eof()
+        try:
+            while True:
+                await stream.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass
+    seconds = time.perf_counter() - started
+    return total / (1024 * 1024) / seconds
+
+
+async def echo_round_trip(echo, total, chunk_size):
+    chunk = b"\xa5" * chunk_size
+    received = 0
+    started = time.perf_counter()
+    async with echo.stream_async("connect") as stream:
+
+        async def send():
+            for _ in range(total // chunk_size):
+                await stream.send(chunk)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(send)
+            while received < total:
+                received += len(await stream.receive())
+    seconds = time.perf_counter() - started
+    if received != total:
+        raise RuntimeError(f"echo returned {received} bytes, expected {total}")
+    return total / (1024 * 1024) / seconds
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--sync-calls", type=int, default=200)
+    parser.add_argument("--sink-mib", type=int, default=256)
+    parser.add_argument("--echo-mib", type=int, default=64)
+    parser.add_argument("--chunk-kib", type=int, default=64)
+    args = parser.parse_args()
+    chunk = args.chunk_kib * 1024
+    result = {}
+    with env() as client:
+        portal = client.portal
+        result["call"] = portal.call(driver_calls, client.children["power"], args.calls)
+        samples = []
+        for _ in range(args.sync_calls):
+            started = time.perf_counter_ns()
+            client.children["power"].on()
+            samples.append(time.perf_counter_ns() - started)
+        result["syncCall"] = percentiles(samples)
+        result["sinkMibPerSecond"] = portal.call(
+            push_to_sink, client.children["sink"], args.sink_mib * 1024 * 1024, chunk
+        )
+        result["echoMibPerSecond"] = portal.call(
+            echo_round_trip, client.children["echo"], args.echo_mib * 1024 * 1024, chunk
+        )
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

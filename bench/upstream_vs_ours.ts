@@ -1,0 +1,242 @@
+/**
+ * Upstream's own Python client against upstream's exporter and ours, in one run.
+ *
+ * Both exporters serve the same config (upstream's MockPower as `power`, EchoNetwork as `echo`,
+ * a TcpNetwork `sink` whose far end, a listener in this process, discards what it gets) on a
+ * Unix socket: upstream's through `../shared/peers/upstream/serve.py`, ours through
+ * `cli/main.ts run`. For each installed upstream version, `bench/upstream_client_bench.py` (with
+ * that version's client library) measures each exporter in turn, alternating, for `--rounds`
+ * rounds: power DriverCall p50/p99, `--sink-mib` MiB pushed to the sink, `--echo-mib` MiB echoed.
+ * Medians of the rounds are printed with ours/upstream ratios and the issue's targets (bytes at
+ * least 1.2x upstream, DriverCall p50 at most 0.6x); targets are reported, never enforced.
+ *
+ * Usage: `deno run -A bench/upstream_vs_ours.ts [--versions head,0.7.0] [--rounds 3]
+ *   [--calls 500] [--sink-mib 256] [--echo-mib 64] [--json]`
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { upstreamPeer, type UpstreamVersion } from "../tests/upstream/_peer.ts";
+import { latencySummary, positiveInt } from "./_measure.ts";
+import { runToEnd, startUntilLine } from "./_processes.ts";
+
+const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
+const CLIENT = new URL("./upstream_client_bench.py", import.meta.url).pathname;
+const REPO = new URL("../", import.meta.url).pathname;
+const BYTES_TARGET = 1.2;
+const CALL_TARGET = 0.6;
+
+/** What one client run reports (see upstream_client_bench.py). */
+interface ClientFigures {
+  call: { p50Us: number; p99Us: number };
+  syncCall: { p50Us: number; p99Us: number };
+  sinkMibPerSecond: number;
+  echoMibPerSecond: number;
+}
+
+type Exporter = "upstream" | "ours";
+
+/** A TCP listener that reads every connection to its end, then closes it. */
+function discardingSink(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buffer = new Uint8Array(256 * 1024);
+        while (await conn.read(buffer) !== null) { /* discard */ }
+        conn.close();
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return { port: listener.addr.port, close: () => listener.close() };
+}
+
+function exporterConfig(sinkPort: number): string {
+  return [
+    "apiVersion: jumpstarter.dev/v1alpha1",
+    "kind: ExporterConfig",
+    "metadata:",
+    "  namespace: default",
+    "  name: bench",
+    'endpoint: ""',
+    'token: ""',
+    "export:",
+    "  power:",
+    "    type: jumpstarter_driver_power.driver.MockPower",
+    "  echo:",
+    "    type: jumpstarter_driver_network.driver.EchoNetwork",
+    "  sink:",
+    "    type: jumpstarter_driver_network.driver.TcpNetwork",
+    "    config:",
+    "      host: 127.0.0.1",
+    `      port: ${sinkPort}`,
+    "",
+  ].join("\n");
+}
+
+function median(values: number[]): number {
+  return latencySummary(values).p50;
+}
+
+async function compareVersion(
+  version: UpstreamVersion,
+  config: string,
+  dir: string,
+  options: { rounds: number; clientArgs: string[] },
+): Promise<Record<Exporter, ClientFigures[]>> {
+  const peer = upstreamPeer(version);
+  const upstreamSocket = `${dir}/upstream-${version}.sock`;
+  await using upstream = await startUntilLine(peer.python, {
+    args: [peer.serveScript, "--config", config, "--unix", upstreamSocket],
+    env: { ...peer.env, LOG_LEVEL: "WARNING" },
+    ready: (line) => line.startsWith("READY"),
+    timeoutMs: 60_000,
+  });
+  await using ours = await startUntilLine(Deno.execPath(), {
+    args: ["run", "-A", CLI, "run", "--exporter-config", config],
+    cwd: REPO,
+    ready: (line) => line.startsWith("/"),
+    timeoutMs: 60_000,
+  });
+  const sockets: Record<Exporter, string> = { upstream: upstreamSocket, ours: ours.line };
+  void upstream;
+  const figures: Record<Exporter, ClientFigures[]> = { upstream: [], ours: [] };
+  for (let round = 0; round < options.rounds; round++) {
+    // alternate which goes first, so neither always meets a warmer or colder machine
+    const order: Exporter[] = round % 2 === 0 ? ["upstream", "ours"] : ["ours", "upstream"];
+    for (const exporter of order) {
+      const stdout = await runToEnd(peer.python, [CLIENT, ...options.clientArgs], {
+        env: { ...peer.env, JUMPSTARTER_HOST: sockets[exporter], JMP_DRIVERS_ALLOW: "UNSAFE" },
+        timeoutMs: 300_000,
+      });
+      const line = stdout.trim().split("\n").at(-1) ?? "";
+      figures[exporter].push(JSON.parse(line) as ClientFigures);
+      console.error(`[${version} round ${round + 1}] ${exporter}: ${line}`);
+    }
+  }
+  return figures;
+}
+
+function summarize(runs: ClientFigures[]) {
+  return {
+    callP50Us: median(runs.map((r) => r.call.p50Us)),
+    callP99Us: median(runs.map((r) => r.call.p99Us)),
+    syncCallP50Us: median(runs.map((r) => r.syncCall.p50Us)),
+    sinkMibPerSecond: median(runs.map((r) => r.sinkMibPerSecond)),
+    echoMibPerSecond: median(runs.map((r) => r.echoMibPerSecond)),
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      versions: { type: "string", default: "head,0.7.0" },
+      rounds: { type: "string" },
+      calls: { type: "string" },
+      "sink-mib": { type: "string" },
+      "echo-mib": { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const versions = values.versions.split(",").map((v) => v.trim());
+  for (const version of versions) {
+    if (version !== "head" && version !== "0.7.0") {
+      throw new RangeError(`--versions: unknown upstream version "${version}" (head, 0.7.0)`);
+    }
+  }
+  const rounds = positiveInt("rounds", values.rounds, 3);
+  const clientArgs = [
+    "--calls",
+    String(positiveInt("calls", values.calls, 500)),
+    "--sink-mib",
+    String(positiveInt("sink-mib", values["sink-mib"], 256)),
+    "--echo-mib",
+    String(positiveInt("echo-mib", values["echo-mib"], 64)),
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "jmp-bench-upstream-" });
+  const sink = discardingSink();
+  const config = `${dir}/exporter.yaml`;
+  await Deno.writeTextFile(config, exporterConfig(sink.port));
+  const report: Record<string, unknown> = {};
+  try {
+    for (const version of versions as UpstreamVersion[]) {
+      const figures = await compareVersion(version, config, dir, { rounds, clientArgs });
+      const upstream = summarize(figures.upstream);
+      const ours = summarize(figures.ours);
+      report[version] = {
+        upstream,
+        ours,
+        ratio: {
+          sink: ours.sinkMibPerSecond / upstream.sinkMibPerSecond,
+          echo: ours.echoMibPerSecond / upstream.echoMibPerSecond,
+          callP50: ours.callP50Us / upstream.callP50Us,
+          syncCallP50: ours.syncCallP50Us / upstream.syncCallP50Us,
+        },
+      };
+    }
+  } finally {
+    sink.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  console.log(`Upstream's Python client, upstream's exporter vs ours; median of ${rounds} rounds`);
+  for (const [version, entry] of Object.entries(report)) {
+    const { upstream, ours, ratio } = entry as {
+      upstream: ReturnType<typeof summarize>;
+      ours: ReturnType<typeof summarize>;
+      ratio: Record<string, number>;
+    };
+    const row = (label: string, up: number, our: number, r: number, unit: string, ok: string) =>
+      console.log(
+        `  ${label.padEnd(26)} ${up.toFixed(0).padStart(7)} ${our.toFixed(0).padStart(7)} ${unit}` +
+          `  ${r.toFixed(2)}x  ${ok}`,
+      );
+    console.log(`upstream ${version}:         upstream    ours`);
+    row(
+      "bytes to a TCP sink",
+      upstream.sinkMibPerSecond,
+      ours.sinkMibPerSecond,
+      ratio.sink!,
+      "MiB/s",
+      ratio.sink! >= BYTES_TARGET ? `(>= ${BYTES_TARGET}x: met)` : `(>= ${BYTES_TARGET}x: NOT met)`,
+    );
+    row(
+      "echo round trip",
+      upstream.echoMibPerSecond,
+      ours.echoMibPerSecond,
+      ratio.echo!,
+      "MiB/s",
+      ratio.echo! >= BYTES_TARGET ? `(>= ${BYTES_TARGET}x: met)` : `(>= ${BYTES_TARGET}x: NOT met)`,
+    );
+    row(
+      "DriverCall p50 (async)",
+      upstream.callP50Us,
+      ours.callP50Us,
+      ratio.callP50!,
+      "us   ",
+      ratio.callP50! <= CALL_TARGET ? `(<= ${CALL_TARGET}x: met)` : `(<= ${CALL_TARGET}x: NOT met)`,
+    );
+    row(
+      "DriverCall p99 (async)",
+      upstream.callP99Us,
+      ours.callP99Us,
+      ours.callP99Us / upstream.callP99Us,
+      "us   ",
+      "",
+    );
+    row(
+      "DriverCall p50 (blocking)",
+      upstream.syncCallP50Us,
+      ours.syncCallP50Us,
+      ratio.syncCallP50!,
+      "us   ",
+      "",
+    );
+  }
+}
+
+if (import.meta.main) await main();
