@@ -3,10 +3,16 @@ import { z } from "zod";
 /** Names usable as a command (`j <shell> <method>`), never mistaken for an option. */
 const METHOD_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
+/** What upstream's Shell runs for a method dict without `command`. */
+export const DEFAULT_COMMAND = "echo Hello";
+
 const methodSchema = z.union([
   z.string().trim().min(1, "a method's command must not be empty"),
   z.object({
-    command: z.string().trim().min(1, "a method's command must not be empty"),
+    /** Upstream runs `echo Hello` for a method given only a description; so do we. */
+    command: z.string().trim().min(1, "a method's command must not be empty").default(
+      DEFAULT_COMMAND,
+    ),
     description: z.string().optional(),
     /** Seconds; overrides the driver's `timeout` for this method. */
     timeout: z.number().positive().optional(),
@@ -32,8 +38,6 @@ export const shellConfigSchema = z.object({
   /** Seconds a method may run before its process group is killed. */
   timeout: z.number().positive().default(300),
   cwd: z.string().min(1).nullable().default(null),
-  /** Upstream's generic per-driver log level; accepted, records are filtered by the client. */
-  "log_level": z.string().optional(),
 }).strict();
 
 export type ShellConfig = z.input<typeof shellConfigSchema>;

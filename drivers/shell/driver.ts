@@ -9,7 +9,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
-import { DriverError, InvalidArgumentError, MethodNotFoundError } from "@jumpstarter/lib/wire";
+import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { resolveMethods, type ShellConfig, shellConfigSchema, type ShellMethod } from "./config.ts";
 import { checkEnv } from "./env.ts";
 import { type OutputItem, shellInterface } from "./interface.ts";
@@ -63,7 +63,8 @@ export class Shell extends Driver {
   ): AsyncGenerator<OutputItem> {
     const configured = this.#methods.get(method);
     if (!configured) {
-      throw new MethodNotFoundError(
+      // upstream raises ValueError here, which its exporter sends as INVALID_ARGUMENT
+      throw new InvalidArgumentError(
         `Method '${method}' not found in available methods: ${this.getMethods().join(", ")}`,
       );
     }
