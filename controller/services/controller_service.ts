@@ -7,7 +7,7 @@ import type { ControllerService, ServiceHandlers, ServiceMethods } from "@jumpst
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../async_queue.ts";
-import type { ControllerCore } from "../core.ts";
+import { callInstance, type ControllerCore } from "../core.ts";
 import type { ExporterStatusUpdate, Ticket } from "../hub.ts";
 import type { ExporterRecord } from "../model.ts";
 import { formatSelector, parseSelector } from "../scheduler/selector.ts";
@@ -31,6 +31,7 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
     if (caller.kind !== "Exporter") throw permissionDenied();
     const record = core.store.exporters.get(caller.namespace, caller.name);
     if (!record) throw permissionDenied();
+    core.assertSoleInstance(record.namespace, record.name, callInstance(call.metadata));
     return record;
   };
   const clientOf = async (call: Metadata) => {
@@ -112,10 +113,15 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
         exporter.namespace,
         exporter.name,
         (update) => queue.push(update),
+        callInstance(call.metadata),
       );
       // an open stream counts as online by itself (core.isOnline): lastSeen is written when it
       // opens and closes, not on a timer, so a connected exporter costs no store writes
-      const stop = () => queue.close();
+      const stop = () => {
+        // at once: the Unregister that follows a clean stop must find the stream gone
+        unsubscribe();
+        queue.close();
+      };
       call.once("cancelled", stop);
       call.once("close", stop);
       try {
@@ -174,7 +180,15 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
         routerEndpoint: core.endpoint,
         routerToken: await core.authority.routerToken(),
       };
-      if (!await core.hub.deliver(lease.namespace, lease.name, ticket, DIAL_WAIT_MS)) {
+      // an exporter that goes away meanwhile fails the Dial at once, not after DIAL_WAIT_MS
+      const exporterUp = () => {
+        const current = core.store.exporters.get(lease.namespace, exporter.name);
+        return current !== undefined && core.isOnline(current);
+      };
+      if (!await core.hub.deliver(lease.namespace, lease.name, ticket, DIAL_WAIT_MS, exporterUp)) {
+        if (!exporterUp()) {
+          throw new JumpstarterError("exporter is offline", { code: Code.FAILED_PRECONDITION });
+        }
         throw new JumpstarterError(`exporter is not listening on lease ${lease.name}: not ready`, {
           code: Code.FAILED_PRECONDITION,
         });
@@ -190,7 +204,7 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
         ...(lease.effectiveBeginTime === undefined
           ? {}
           : { beginTime: timestampFromMs(lease.effectiveBeginTime) }),
-        ...(lease.effectiveEndTime === undefined
+        ...(!lease.ended || lease.effectiveEndTime === undefined
           ? {}
           : { endTime: timestampFromMs(lease.effectiveEndTime) }),
         ...(lease.exporter

@@ -68,14 +68,15 @@ export function leaseMessage(
     }
   }
   const began = lease.effectiveBeginTime;
-  const ended = lease.effectiveEndTime;
+  // as upstream: the planned end of an active lease is not its effective end; clients read a set
+  // effective_end_time as "this lease has ended" (jmp shell --lease refuses it)
+  const ended = lease.ended ? lease.effectiveEndTime : undefined;
+  const lasted = began === undefined ? undefined : Math.max((ended ?? core.now()) - began, 0);
   return {
     name: leaseName(lease.namespace, lease.name),
     selector: lease.selector,
     ...(lease.duration === undefined ? {} : { duration: durationFromMs(lease.duration) }),
-    ...(began !== undefined && ended !== undefined
-      ? { effectiveDuration: durationFromMs(ended - began) }
-      : {}),
+    ...(lasted === undefined ? {} : { effectiveDuration: durationFromMs(lasted) }),
     ...(lease.beginTime === undefined ? {} : { beginTime: timestampFromMs(lease.beginTime) }),
     ...(began === undefined ? {} : { effectiveBeginTime: timestampFromMs(began) }),
     ...(lease.endTime === undefined ? {} : { endTime: timestampFromMs(lease.endTime) }),

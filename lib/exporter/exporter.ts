@@ -2,11 +2,12 @@
  * Distributed mode: an exporter registered with a controller. It registers its driver report,
  * keeps the Status stream open (the heartbeat), and for each lease builds a fresh driver tree,
  * serves it on a private socket, runs the hooks, and bridges every ListenResponse ticket through
- * the router to that socket (spec/protocol.md 7.3).
+ * the router to that socket. Statuses and the end of a session follow upstream HEAD
+ * (spec/protocol.md 7.3, 7.4): the session keeps answering GetStatus after EndSession until the
+ * afterLease phase is over and the exporter is AVAILABLE.
  */
 import { ExporterStatus } from "@jumpstarter/protos";
-import type { ExporterConfig, HookInstance } from "@jumpstarter/lib/config";
-import type { LogRecord } from "@jumpstarter/lib/driver";
+import type { ExporterConfig } from "@jumpstarter/lib/config";
 import {
   connectController,
   controllerCall,
@@ -14,9 +15,10 @@ import {
 } from "@jumpstarter/lib/client/controller";
 import { RouterChannels, serveTicket } from "@jumpstarter/lib/tunnel";
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
-import { runHook } from "./hooks.ts";
+import { LeaseContext, Milestone } from "./lease_context.ts";
+import { type LeasePhaseActions, runAfterLease, runBeforeLease } from "./lease_hooks.ts";
 import type { DriverRegistry } from "./registry.ts";
-import { privateSocketPath, serveSession, type SessionServer } from "./server.ts";
+import { privateSocketPath, serveSession } from "./server.ts";
 import { Session } from "./session.ts";
 import { buildDriverTree } from "./tree.ts";
 
@@ -31,28 +33,29 @@ export interface ExporterOptions {
   retryMs?: number;
 }
 
-interface ActiveLease {
-  name: string;
-  client: string;
-  session: Session;
-  server: SessionServer;
-  dir: string;
-  abort: AbortController;
-  listening: Promise<void>;
-  ending?: Promise<void>;
-}
+/** ReleaseLease refusals meaning "this controller does not let exporters release" (upstream). */
+const RELEASE_UNSUPPORTED = new Set([
+  Code.PERMISSION_DENIED,
+  Code.INVALID_ARGUMENT,
+  Code.UNAUTHENTICATED,
+  Code.UNIMPLEMENTED,
+]);
 
 function isUnimplemented(error: unknown): boolean {
   return error instanceof JumpstarterError && error.code === Code.UNIMPLEMENTED;
 }
 
-/** A registered exporter; `run()` serves until the signal aborts. */
+/** A registered exporter; `run()` serves until the signal aborts (or a hook's `exit` policy). */
 export class Exporter {
   readonly config: ExporterConfig;
   readonly #options: ExporterOptions;
   #connection: ControllerConnection | undefined;
   #routers: RouterChannels;
-  #lease: ActiveLease | undefined;
+  #lease: LeaseContext | undefined;
+  #status: ExporterStatus = ExporterStatus.OFFLINE;
+  #stop = new AbortController();
+  #stopAfterLease = false;
+  #exitCode: number | undefined;
 
   constructor(config: ExporterConfig, options: ExporterOptions = {}) {
     this.config = config;
@@ -61,6 +64,11 @@ export class Exporter {
       ...(options.plaintext ? { plaintext: true } : {}),
       tls: config.tls,
     });
+  }
+
+  /** Set when a hook's `exit` policy stopped the exporter: the process should exit with it. */
+  get exitCode(): number | undefined {
+    return this.#exitCode;
   }
 
   #log(message: string): void {
@@ -86,14 +94,31 @@ export class Exporter {
     });
   }
 
-  async #reportStatus(status: ExporterStatus, message: string): Promise<void> {
+  async #reportStatus(
+    status: ExporterStatus,
+    message: string,
+    releaseLease = false,
+  ): Promise<void> {
     try {
-      await controllerCall(() => this.#connection!.controller.reportStatus({ status, message }));
+      await controllerCall(() =>
+        this.#connection!.controller.reportStatus({
+          status,
+          message,
+          ...(releaseLease ? { releaseLease } : {}),
+        })
+      );
     } catch (error) {
       if (!isUnimplemented(error)) {
         this.#log(`Cannot report status ${ExporterStatus[status]}: ${error}`);
       }
     }
+  }
+
+  /** The exporter's status: on the lease's session (GetStatus) first, then to the controller. */
+  async #report(lease: LeaseContext | undefined, status: ExporterStatus, message: string) {
+    this.#status = status;
+    lease?.session.setStatus(status, message);
+    await this.#reportStatus(status, message);
   }
 
   async #register(): Promise<void> {
@@ -110,7 +135,7 @@ export class Exporter {
     } finally {
       await session.close();
     }
-    await this.#reportStatus(ExporterStatus.AVAILABLE, "Exporter registered and available");
+    await this.#report(undefined, ExporterStatus.AVAILABLE, "Exporter registered and available");
   }
 
   #registryOption() {
@@ -119,6 +144,10 @@ export class Exporter {
 
   /** Serves until `signal` aborts, then reports Offline and unregisters. */
   async run(signal: AbortSignal): Promise<void> {
+    this.#stop = new AbortController();
+    const stop = () => this.#stop.abort();
+    if (signal.aborted) stop();
+    signal.addEventListener("abort", stop, { once: true });
     this.#connection = await this.#connect();
     try {
       await this.#register();
@@ -127,11 +156,13 @@ export class Exporter {
       this.#routers.close();
       this.#connection.close();
       this.#connection = undefined;
+      signal.removeEventListener("abort", stop);
       throw error;
     }
     try {
-      await this.#watchStatus(signal);
+      await this.#watchStatus(this.#stop.signal);
     } finally {
+      signal.removeEventListener("abort", stop);
       await this.#shutdown();
     }
   }
@@ -162,135 +193,175 @@ export class Exporter {
     const current = this.#lease;
     if (current && (!leased || current.name !== leaseName)) {
       this.#log(`Lease ${current.name} ended`);
-      await this.#endLease(current);
+      current.ended.set();
+      await current.finished;
+    } else if (current && leased) {
+      current.client = client;
     }
-    if (leased && leaseName && this.#lease?.name !== leaseName) {
+    if (leased && leaseName && !this.#lease && !this.#stop.signal.aborted) {
       this.#log(`Currently leased by ${client} under ${leaseName}`);
       await this.#startLease(leaseName, client);
     }
   }
 
+  #hooksConfigured(): boolean {
+    return Boolean(this.config.hooks.beforeLease || this.config.hooks.afterLease);
+  }
+
+  #phaseActions(lease: LeaseContext): LeasePhaseActions {
+    return {
+      beforeLease: this.config.hooks.beforeLease,
+      afterLease: this.config.hooks.afterLease,
+      report: (status, message) => this.#report(lease, status, message),
+      releaseLease: () => this.#requestLeaseRelease(lease),
+      stopAfterLease: (exitCode) => {
+        this.#exitCode = exitCode;
+        this.#stopAfterLease = true;
+      },
+      log: (message) => this.#log(message),
+    };
+  }
+
   async #startLease(name: string, client: string): Promise<void> {
     const root = await buildDriverTree(this.config, this.#registryOption());
+    const endSessionRequested = new Milestone();
     const session = new Session(root, {
       labels: { "jumpstarter.dev/name": this.config.metadata.name },
       status: ExporterStatus.AVAILABLE,
       ...(this.config.motd === null ? {} : { motd: this.config.motd }),
-      onEndSession: () => {
-        const lease = this.#lease;
-        if (lease?.name === name) void this.#endLease(lease);
-      },
+      onEndSession: () => endSessionRequested.set(),
     });
     await session.open();
     const socket = await privateSocketPath();
     const server = await serveSession(session, socket.path);
-    const abort = new AbortController();
-    const lease: ActiveLease = {
+    const lease = new LeaseContext({
       name,
       client,
       session,
       server,
       dir: socket.dir,
-      abort,
-      listening: Promise.resolve(),
-    };
-    this.#lease = lease;
-    const hooksOk = await this.#runHook(lease, this.config.hooks.beforeLease, "before");
-    lease.listening = this.#listen(lease);
-    if (hooksOk) {
-      session.setStatus(ExporterStatus.LEASE_READY, "Ready for commands");
-      await this.#reportStatus(ExporterStatus.LEASE_READY, "Ready for commands");
-    }
-  }
-
-  async #runHook(
-    lease: ActiveLease,
-    hook: HookInstance | null,
-    when: "before" | "after",
-  ): Promise<boolean> {
-    if (!hook) return true;
-    const running = when === "before"
-      ? ExporterStatus.BEFORE_LEASE_HOOK
-      : ExporterStatus.AFTER_LEASE_HOOK;
-    const failed = when === "before"
-      ? ExporterStatus.BEFORE_LEASE_HOOK_FAILED
-      : ExporterStatus.AFTER_LEASE_HOOK_FAILED;
-    lease.session.setStatus(running, `Running ${when}Lease hook`);
-    await this.#reportStatus(running, `Running ${when}Lease hook`);
-    const result = await runHook(hook, {
-      host: lease.server.address,
-      leaseName: lease.name,
-      clientName: lease.client,
-      log: (line, severity) => {
-        const record: LogRecord = {
-          severity,
-          message: line,
-          source: `hook.${when}Lease`,
-          timestamp: new Date(),
-        };
-        lease.session.log(record);
-      },
+      endSessionRequested,
     });
-    if (result.ok) return true;
-    const message = `${when}Lease hook failed: ${result.message}`;
-    this.#log(message);
-    if (hook.onFailure === "warn") return true;
-    lease.session.setStatus(failed, message);
-    await this.#reportStatus(failed, message);
-    if (hook.onFailure === "endLease") {
-      await controllerCall(() => this.#connection!.controller.releaseLease({ name: lease.name }))
-        .catch((error) => this.#log(`Cannot release lease ${lease.name}: ${error}`));
-    }
-    return false;
+    this.#lease = lease;
+    lease.listening = this.#listen(lease);
+    this.#handleEndSession(lease).catch((error) => this.#log(`EndSession failed: ${error}`));
+    lease.finished = this.#handleLease(lease);
   }
 
-  async #listen(lease: ActiveLease): Promise<void> {
+  /** The lease from its beforeLease phase to the teardown of its session. */
+  async #handleLease(lease: LeaseContext): Promise<void> {
+    const before = this.#hooksConfigured()
+      ? runBeforeLease(lease, this.#phaseActions(lease))
+      : this.#report(lease, ExporterStatus.LEASE_READY, "Ready for commands")
+        .finally(() => lease.beforeLeaseDone.set());
+    before.catch((error) => this.#log(`beforeLease phase failed: ${error}`));
+    await lease.ended.wait();
+    await lease.beforeLeaseDone.wait();
+    await this.#afterLease(lease, "lease end");
+    lease.listenAbort.abort();
+    await lease.listening.catch(() => {});
+    await lease.server.close();
+    await lease.session.close().catch((error) => this.#log(`Closing drivers failed: ${error}`));
+    await Deno.remove(lease.dir, { recursive: true }).catch(() => {});
+    if (this.#lease === lease) this.#lease = undefined;
+    if (this.#stopAfterLease) this.#stop.abort();
+  }
+
+  /** EndSession from the client: the afterLease phase runs while the session keeps serving. */
+  async #handleEndSession(lease: LeaseContext): Promise<void> {
+    await Promise.race([lease.endSessionRequested.wait(), lease.ended.wait()]);
+    if (!lease.endSessionRequested.isSet) return;
+    this.#log(`EndSession requested on lease ${lease.name}`);
+    await this.#afterLease(lease, "EndSession");
+  }
+
+  /** Runs the afterLease phase once, whichever of EndSession and the lease end comes first. */
+  async #afterLease(lease: LeaseContext, trigger: string): Promise<void> {
+    if (lease.afterLeaseStarted.isSet) return await lease.afterLeaseDone.wait();
+    lease.afterLeaseStarted.set();
+    try {
+      if (this.#hooksConfigured() && lease.client && !lease.skipAfterLeaseHook) {
+        await runAfterLease(lease, this.#phaseActions(lease));
+      } else if (!this.#stopAfterLease) {
+        await this.#report(lease, ExporterStatus.AVAILABLE, "Available for new lease");
+      }
+    } catch (error) {
+      this.#log(`afterLease phase after ${trigger} failed: ${error}`);
+    } finally {
+      lease.afterLeaseDone.set();
+    }
+  }
+
+  /**
+   * Ends the lease from the exporter's side: ReleaseLease, or on a controller that refuses it to
+   * exporters, ReportStatus with `release_lease` (never as AVAILABLE, which would let the
+   * controller hand the exporter out before the release).
+   */
+  async #requestLeaseRelease(lease: LeaseContext): Promise<void> {
+    if (lease.ended.isSet) return;
+    try {
+      await controllerCall(() => this.#connection!.controller.releaseLease({ name: lease.name }));
+      this.#log(`Released lease ${lease.name}`);
+    } catch (error) {
+      const code = error instanceof JumpstarterError ? error.code : undefined;
+      if (code !== undefined && RELEASE_UNSUPPORTED.has(code)) {
+        const status = this.#status === ExporterStatus.AVAILABLE
+          ? ExporterStatus.AFTER_LEASE_HOOK
+          : this.#status;
+        await this.#reportStatus(
+          status,
+          "Lease released (compat: ReportStatus with release_lease)",
+          true,
+        );
+      } else {
+        this.#log(`Cannot release lease ${lease.name}, proceeding to AVAILABLE: ${error}`);
+      }
+    }
+    await this.#report(lease, ExporterStatus.AVAILABLE, "Exporter available after lease release");
+    lease.ended.set();
+  }
+
+  async #listen(lease: LeaseContext): Promise<void> {
     let pause = this.#options.retryMs ?? 500;
+    const signal = lease.listenAbort.signal;
     this.#log(`Listening for incoming connection requests on lease ${lease.name}`);
-    while (!lease.abort.signal.aborted) {
+    while (!signal.aborted) {
       try {
         for await (
           const ticket of this.#connection!.controller.listen(
             { leaseName: lease.name },
-            { signal: lease.abort.signal },
+            { signal },
           )
         ) {
           pause = this.#options.retryMs ?? 500;
-          serveTicket(lease.server.address, ticket, this.#routers).catch((error) =>
-            this.#log(`Connection through the router failed: ${(error as Error).message}`)
-          );
+          // tickets wait for the beforeLease phase, as upstream buffers them
+          lease.beforeLeaseDone.wait()
+            .then(() => serveTicket(lease.server.address, ticket, this.#routers))
+            .catch((error) =>
+              this.#log(`Connection through the router failed: ${(error as Error).message}`)
+            );
         }
       } catch (error) {
-        if (lease.abort.signal.aborted) return;
+        if (signal.aborted) return;
         this.#log(
           `Listen stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`,
         );
       }
-      if (lease.abort.signal.aborted) return;
+      if (signal.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 5000);
     }
   }
 
-  #endLease(lease: ActiveLease): Promise<void> {
-    lease.ending ??= (async () => {
-      if (this.#lease === lease) this.#lease = undefined;
-      await this.#runHook(lease, this.config.hooks.afterLease, "after");
-      lease.abort.abort();
-      await lease.listening.catch(() => {});
-      await lease.server.close();
-      await lease.session.close().catch((error) => this.#log(`Closing drivers failed: ${error}`));
-      await Deno.remove(lease.dir, { recursive: true }).catch(() => {});
-      await this.#reportStatus(ExporterStatus.AVAILABLE, "Available for new lease");
-    })();
-    return lease.ending;
-  }
-
   async #shutdown(): Promise<void> {
     const connection = this.#connection;
     if (!connection) return;
-    if (this.#lease) await this.#endLease(this.#lease).catch(() => {});
-    await this.#reportStatus(ExporterStatus.OFFLINE, "Exporter shutting down");
+    const lease = this.#lease;
+    if (lease) {
+      lease.ended.set();
+      await lease.finished?.catch(() => {});
+    }
+    await this.#report(undefined, ExporterStatus.OFFLINE, "Exporter shutting down");
     await controllerCall(() =>
       connection.controller.unregister({ reason: "Exporter shutdown" }, {
         deadline: new Date(Date.now() + 10_000),

@@ -5,6 +5,17 @@
 import type { HookInstance } from "@jumpstarter/lib/config";
 import type { Severity } from "@jumpstarter/lib/driver";
 
+/** Signal numbers, for Python's negative return code of a signalled child. */
+const SIGNALS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+};
+
 /** Where hook output goes: one call per line. */
 export type HookLog = (line: string, severity: Severity) => void;
 
@@ -22,7 +33,12 @@ export interface HookRunOptions {
   leaseName: string;
   clientName: string;
   log: HookLog;
+  /** More variables for the hook (e.g. `JMP_MOTD_FILE` for a beforeLease hook). */
+  env?: Record<string, string>;
 }
+
+/** How long a timed-out hook gets between SIGTERM and SIGKILL, as upstream. */
+const TERMINATE_GRACE_MS = 5000;
 
 function interpreter(hook: HookInstance): { program: string; args: string[] } {
   const exec = hook.exec ?? "/bin/sh";
@@ -60,6 +76,7 @@ export async function runHook(hook: HookInstance, options: HookRunOptions): Prom
       TERM: "dumb",
       DEBIAN_FRONTEND: "noninteractive",
       GIT_TERMINAL_PROMPT: "0",
+      ...options.env,
     };
     child = new Deno.Command(program, {
       args,
@@ -70,23 +87,33 @@ export async function runHook(hook: HookInstance, options: HookRunOptions): Prom
     })
       .spawn();
   } catch (error) {
-    return { ok: false, message: `cannot run hook: ${(error as Error).message}` };
+    return { ok: false, message: `Error executing hook: ${(error as Error).message}` };
   }
   const output = Promise.all([
     forwardLines(child.stdout, "INFO", options.log),
     forwardLines(child.stderr, "WARNING", options.log),
   ]);
   let timedOut = false;
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch { /* already gone */ }
+  };
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
+    signal("SIGTERM");
+    killTimer = setTimeout(() => signal("SIGKILL"), TERMINATE_GRACE_MS);
   }, hook.timeout * 1000);
   const status = await child.status;
   clearTimeout(timer);
+  clearTimeout(killTimer);
   await output.catch(() => {});
-  if (timedOut) return { ok: false, message: `hook timed out after ${hook.timeout}s` };
-  if (!status.success) return { ok: false, message: `hook exited with code ${status.code}` };
+  // upstream's wording: the client shows these messages in its hook failure reports
+  if (timedOut) return { ok: false, message: `Hook timed out after ${hook.timeout} seconds` };
+  if (!status.success) {
+    const code = status.signal ? -(SIGNALS[status.signal] ?? 0) : status.code;
+    return { ok: false, message: `Hook failed with exit code ${code}` };
+  }
   return { ok: true, message: "" };
 }

@@ -79,11 +79,13 @@ export class Session implements AsyncDisposable {
   #statusVersion = 0n;
   #previousStatus: ExporterStatus | undefined;
   #opened = false;
+  #motd: string;
 
   constructor(root: Driver, options: SessionOptions = {}) {
     this.root = root;
     this.#options = options;
     this.#status = options.status ?? ExporterStatus.LEASE_READY;
+    this.#motd = options.motd ?? "";
     for (const driver of uniqueDrivers(root)) {
       this.#drivers.set(driver.uuid, driver);
       driver.logger.setSink((record) => this.log(record));
@@ -120,9 +122,8 @@ export class Session implements AsyncDisposable {
     this.logs.publish(record);
   }
 
-  /** Changes the reported status (GetStatus). */
+  /** Changes the reported status (GetStatus); every change counts, even to the same status. */
   setStatus(status: ExporterStatus, message = ""): void {
-    if (status === this.#status && message === this.#statusMessage) return;
     this.#previousStatus = this.#status;
     this.#status = status;
     this.#statusMessage = message;
@@ -140,8 +141,13 @@ export class Session implements AsyncDisposable {
       uuid: this.uuid,
       labels: { ...this.#options.labels },
       reports: this.reports(),
-      motd: this.#options.motd ?? "",
+      motd: this.#motd,
     };
+  }
+
+  /** Adds a paragraph to the message of the day (what a beforeLease hook wrote). */
+  appendMotd(text: string): void {
+    this.#motd = [this.#motd, text].filter(Boolean).join("\n");
   }
 
   /**
@@ -225,7 +231,10 @@ export class Session implements AsyncDisposable {
         const onEnd = this.#options.onEndSession;
         if (!onEnd) return Promise.resolve({ success: false, message: "No active lease context" });
         onEnd();
-        return Promise.resolve({ success: true });
+        return Promise.resolve({
+          success: true,
+          message: "Session end triggered, afterLease hook running asynchronously",
+        });
       },
     };
     return implement(ExporterService, handlers, { toStatus: errorToStatus });
