@@ -1,8 +1,11 @@
 /**
- * The served directory: resolving names inside it (symlinks included), writing uploads
- * atomically, listing and deleting files.
+ * The served directory: resolving names inside it (symlinks included, as long as they stay
+ * inside), writing uploads atomically, listing and deleting files. Every operation goes through
+ * directories opened and checked one component at a time, so a symlink swapped in at any
+ * component cannot lead it outside.
  */
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { type ConfinedDirectory, openDirectoryIn, OutsideRootError } from "@jumpstarter/lib/fs";
 import { checkFileName, type Refusal, UPLOAD_PREFIX } from "./paths.ts";
 
 const REFUSALS: Record<Refusal, string> = {
@@ -33,17 +36,27 @@ export class FileRoot {
     Deno.mkdirSync(this.path, { recursive: true });
   }
 
-  /** The absolute path of a checked relative name (not yet checked against symlinks). */
-  join(segments: readonly string[]): string {
-    return `${this.path === "/" ? "" : this.path}/${segments.join("/")}`;
+  /** The root's real path (symlinks resolved), against which every opened object is checked. */
+  real(): Promise<string> {
+    return Deno.realPath(this.path);
   }
 
   /**
-   * Whether `path` (which must exist) resolves, symlinks followed, to a place inside the root.
+   * Opens the directory holding `segments` (all but the last), refusing any component that
+   * leads out of the root; with `create`, missing directories are made inside the root.
    */
-  async contains(path: string): Promise<boolean> {
-    const [real, root] = await Promise.all([Deno.realPath(path), Deno.realPath(this.path)]);
-    return real === root || real.startsWith(root === "/" ? "/" : `${root}/`);
+  async #parent(name: string, segments: string[], create: boolean): Promise<ConfinedDirectory> {
+    try {
+      return await openDirectoryIn(await this.real(), segments.slice(0, -1), { create });
+    } catch (error) {
+      if (error instanceof OutsideRootError) {
+        throw new InvalidArgumentError(`Invalid file name "${name}": it leads out of the root`);
+      }
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        throw new InvalidArgumentError(`Cannot use "${name}": no such directory in ${this.path}`);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -67,40 +80,39 @@ export class FileRoot {
    */
   async write(name: string, source: ReadableStream<Uint8Array>): Promise<number> {
     const segments = this.segments(name);
-    const target = this.join(segments);
-    const directory = this.join(segments.slice(0, -1)).replace(/\/$/, "") || "/";
-    await Deno.mkdir(directory, { recursive: true });
-    if (!await this.contains(directory)) {
-      throw new InvalidArgumentError(`Invalid file name "${name}": it leads out of the root`);
-    }
-    const existing = await Deno.lstat(target).catch((error) => {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    });
-    if (existing?.isDirectory) {
-      throw new InvalidArgumentError(`Cannot write "${name}": it is a directory`);
-    }
-    const temporary = `${
-      directory === "/" ? "" : directory
-    }/${UPLOAD_PREFIX}${crypto.randomUUID()}`;
-    const file = await Deno.open(temporary, { createNew: true, write: true, mode: 0o644 });
-    let open = true;
-    let renamed = false;
+    const directory = await this.#parent(name, segments, true);
     try {
-      let size = 0;
-      for await (const chunk of source) {
-        await writeAll(file, chunk);
-        size += chunk.byteLength;
+      const target = `${directory.path}/${segments.at(-1)}`;
+      const existing = await Deno.lstat(target).catch((error) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+      if (existing?.isDirectory) {
+        throw new InvalidArgumentError(`Cannot write "${name}": it is a directory`);
       }
-      await file.syncData();
-      file.close();
-      open = false;
-      await Deno.rename(temporary, target);
-      renamed = true;
-      return size;
+      const temporary = `${directory.path}/${UPLOAD_PREFIX}${crypto.randomUUID()}`;
+      const file = await Deno.open(temporary, { createNew: true, write: true, mode: 0o644 });
+      let open = true;
+      let renamed = false;
+      try {
+        let size = 0;
+        for await (const chunk of source) {
+          await writeAll(file, chunk);
+          size += chunk.byteLength;
+        }
+        await file.syncData();
+        file.close();
+        open = false;
+        // both names are looked up in the opened directory, never through a swapped path
+        await Deno.rename(temporary, target);
+        renamed = true;
+        return size;
+      } finally {
+        if (open) file.close();
+        if (!renamed) await Deno.remove(temporary).catch(() => {});
+      }
     } finally {
-      if (open) file.close();
-      if (!renamed) await Deno.remove(temporary).catch(() => {});
+      await directory.close();
     }
   }
 
@@ -110,31 +122,45 @@ export class FileRoot {
    * @throws {InvalidArgumentError} when there is no such file or it is a directory.
    */
   async delete(name: string): Promise<void> {
-    const path = this.join(this.segments(name));
-    const info = await Deno.lstat(path).catch((error) => {
-      if (isNotFound(error)) {
-        throw new InvalidArgumentError(`Cannot delete "${name}": no such file in ${this.path}`);
+    const segments = this.segments(name);
+    const directory = await this.#parent(name, segments, false);
+    try {
+      const path = `${directory.path}/${segments.at(-1)}`;
+      const info = await Deno.lstat(path).catch((error) => {
+        if (isNotFound(error)) {
+          throw new InvalidArgumentError(`Cannot delete "${name}": no such file in ${this.path}`);
+        }
+        throw error;
+      });
+      if (info.isDirectory) {
+        throw new InvalidArgumentError(`Cannot delete "${name}": it is a directory`);
       }
-      throw error;
-    });
-    if (info.isDirectory) {
-      throw new InvalidArgumentError(`Cannot delete "${name}": it is a directory`);
+      await Deno.remove(path);
+    } finally {
+      await directory.close();
     }
-    await Deno.remove(path);
   }
 
-  /** Relative names of all files under the root, sorted; uploads in progress are left out. */
+  /**
+   * Relative names of all files (and symlinks, not followed) under the root, sorted; uploads in
+   * progress are left out. Directories are walked through their checked descriptors.
+   */
   async list(): Promise<string[]> {
+    const root = await this.real();
     const names: string[] = [];
-    const walk = async (prefix: string, directory: string) => {
-      for await (const entry of Deno.readDir(directory)) {
-        if (entry.name.startsWith(UPLOAD_PREFIX)) continue;
-        const name = prefix + entry.name;
-        if (entry.isDirectory) await walk(`${name}/`, `${directory}/${entry.name}`);
-        else names.push(name);
+    const walk = async (segments: string[]) => {
+      const directory = await openDirectoryIn(root, segments);
+      try {
+        for await (const entry of Deno.readDir(directory.path)) {
+          if (entry.name.startsWith(UPLOAD_PREFIX)) continue;
+          if (entry.isDirectory) await walk([...segments, entry.name]);
+          else names.push([...segments, entry.name].join("/"));
+        }
+      } finally {
+        await directory.close();
       }
     };
-    await walk("", this.path);
+    await walk([]);
     return names.sort();
   }
 }

@@ -1,8 +1,14 @@
 /**
  * The HTTP side: a `Deno.serve` listener answering GET and HEAD for files under a root, with
- * single byte ranges, and nothing outside the root.
+ * single byte ranges, and nothing outside the root (what is opened is checked, not the path).
  */
 import type { Logger } from "@jumpstarter/lib/driver";
+import {
+  type ConfinedFile,
+  NotRegularFileError,
+  openFileIn,
+  OutsideRootError,
+} from "@jumpstarter/lib/fs";
 import { contentType } from "./content_type.ts";
 import { checkRequestPath } from "./paths.ts";
 import { parseRange } from "./range.ts";
@@ -82,13 +88,19 @@ function fileBody(
   }, { highWaterMark: 0 });
 }
 
-async function openInRoot(root: FileRoot, segments: string[]): Promise<Response | Deno.FsFile> {
-  const path = root.join(segments);
+async function openInRoot(
+  root: FileRoot,
+  segments: string[],
+): Promise<Response | ConfinedFile> {
   try {
-    if (!await root.contains(path)) return plain(403, "Forbidden");
-    return await Deno.open(path, { read: true });
+    return await openFileIn(await root.real(), segments);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return plain(404, "Not Found");
+    if (error instanceof OutsideRootError || error instanceof NotRegularFileError) {
+      return plain(403, "Forbidden");
+    }
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return plain(404, "Not Found");
+    }
     if (error instanceof Deno.errors.PermissionDenied) return plain(403, "Forbidden");
     throw error;
   }
@@ -108,11 +120,9 @@ async function answer(
   }
   const opened = await openInRoot(root, checked.segments);
   if (opened instanceof Response) return opened;
-  const file = opened;
+  const { file, info } = opened;
   let handedOver = false;
   try {
-    const info = await file.stat();
-    if (!info.isFile) return plain(403, "Forbidden");
     const size = info.size;
     const headers = new Headers({
       "accept-ranges": "bytes",

@@ -1,8 +1,14 @@
 /**
  * Path safety: the TFTP root is the only thing that can be read, written or listed. Names with
- * `..`, absolute paths outside the root, and symlinks resolving outside it are refused before
- * anything outside is opened.
+ * `..` and absolute paths outside the root are refused by name; symlinks leading outside are
+ * refused by checking what was opened (see `@jumpstarter/lib/fs`), so swapping one in cannot race.
  */
+import {
+  NotRegularFileError,
+  openDirectoryIn,
+  openFileIn,
+  OutsideRootError,
+} from "@jumpstarter/lib/fs";
 import { ErrorCode } from "./packet.ts";
 
 /** A name the root cannot serve; `code` is the TFTP error to answer with. */
@@ -62,6 +68,8 @@ export function rootSegments(root: string, name: string): string[] {
 
 function refusalOf(error: unknown, name: string): PathRefusedError {
   if (error instanceof PathRefusedError) return error;
+  if (error instanceof OutsideRootError) return denied(`"${name}" resolves outside the TFTP root`);
+  if (error instanceof NotRegularFileError) return missing(`"${name}" is not a regular file`);
   if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
     return missing(`"${name}" does not exist`);
   }
@@ -78,58 +86,25 @@ export interface ServableFile {
 }
 
 /**
- * Opens the file a client asked for, after checking that its real path (symlinks resolved) is a
- * regular file inside `root` (which must itself be a real path).
+ * Opens the file a client asked for and checks that what was opened is a regular file inside
+ * `root` (which must itself be a real path): a symlink swapped in at any moment cannot lead out.
  *
  * @throws {PathRefusedError} with the TFTP error code to answer.
  */
 export async function openServable(root: string, name: string): Promise<ServableFile> {
   const segments = rootSegments(root, name);
-  let file: Deno.FsFile | undefined;
   try {
-    const path = await Deno.realPath(joinRoot(root, segments));
-    if (!isInside(root, path)) throw denied(`"${name}" resolves outside the TFTP root`);
-    // stat before opening: opening a FIFO for reading would block
-    if (!(await Deno.stat(path)).isFile) throw missing(`"${name}" is not a regular file`);
-    file = await Deno.open(path, { read: true });
-    const opened = await file.stat();
-    // the path may have been swapped between the checks and the open: confirm what was opened
-    const now = await Deno.stat(path);
-    const still = await Deno.realPath(path);
-    if (still !== path || now.ino !== opened.ino || now.dev !== opened.dev || !opened.isFile) {
-      throw denied(`"${name}" changed while it was being opened`);
-    }
-    return { file, size: opened.size, path };
+    const { file, info, realPath } = await openFileIn(root, segments);
+    return { file, size: info.size, path: realPath };
   } catch (error) {
-    file?.close();
     throw refusalOf(error, name);
   }
 }
 
 /**
- * Walks `segments` (all but the last, which is returned as a path) below `root`, refusing
- * symlinked or non-directory parents; with `create`, missing parents are made.
- */
-async function parentChain(root: string, segments: string[], create: boolean): Promise<string> {
-  for (let depth = 1; depth < segments.length; depth++) {
-    const dir = joinRoot(root, segments.slice(0, depth));
-    let info: Deno.FileInfo | undefined;
-    try {
-      info = await Deno.lstat(dir);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound) || !create) throw error;
-    }
-    if (info === undefined) await Deno.mkdir(dir);
-    else if (!info.isDirectory) {
-      throw denied(`"${segments.join("/")}": "${dir}" is not a directory`);
-    }
-  }
-  return joinRoot(root, segments);
-}
-
-/**
  * Writes a stream to `name` below `root`: into a temporary file first, renamed over the target
- * when complete, so transfers running from the old file are not disturbed. Returns bytes written.
+ * when complete, so transfers running from the old file are not disturbed. Missing parent
+ * directories are made; none may lead out of the root. Returns bytes written.
  */
 export async function writeIntoRoot(
   root: string,
@@ -137,29 +112,34 @@ export async function writeIntoRoot(
   source: ReadableStream<Uint8Array>,
 ): Promise<number> {
   const segments = rootSegments(root, name);
-  const target = await parentChain(root, segments, true);
-  const existing = await Deno.lstat(target).catch(() => undefined);
-  if (existing?.isDirectory) throw denied(`"${name}" is a directory`);
-  const temporary = joinRoot(root, [
-    ...segments.slice(0, -1),
-    `${UPLOAD_PREFIX}${crypto.randomUUID()}`,
-  ]);
-  let written = 0;
-  try {
-    const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
-    const counter = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        written += chunk.length;
-        controller.enqueue(chunk);
-      },
+  const directory = await openDirectoryIn(root, segments.slice(0, -1), { create: true })
+    .catch((error) => {
+      throw refusalOf(error, name);
     });
-    await source.pipeThrough(counter).pipeTo(file.writable);
-    await Deno.rename(temporary, target);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
+  try {
+    const target = `${directory.path}/${segments.at(-1)}`;
+    const existing = await Deno.lstat(target).catch(() => undefined);
+    if (existing?.isDirectory) throw denied(`"${name}" is a directory`);
+    const temporary = `${directory.path}/${UPLOAD_PREFIX}${crypto.randomUUID()}`;
+    let written = 0;
+    try {
+      const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
+      const counter = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          written += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      await source.pipeThrough(counter).pipeTo(file.writable);
+      await Deno.rename(temporary, target);
+    } catch (error) {
+      await Deno.remove(temporary).catch(() => {});
+      throw error;
+    }
+    return written;
+  } finally {
+    await directory.close();
   }
-  return written;
 }
 
 /**
@@ -170,24 +150,34 @@ export async function writeIntoRoot(
 export async function deleteFromRoot(root: string, name: string): Promise<void> {
   const segments = rootSegments(root, name);
   try {
-    const target = await parentChain(root, segments, false);
-    const info = await Deno.lstat(target);
-    if (info.isDirectory) throw denied(`"${name}" is a directory`);
-    await Deno.remove(target);
+    const directory = await openDirectoryIn(root, segments.slice(0, -1));
+    try {
+      const target = `${directory.path}/${segments.at(-1)}`;
+      const info = await Deno.lstat(target);
+      if (info.isDirectory) throw denied(`"${name}" is a directory`);
+      await Deno.remove(target);
+    } finally {
+      await directory.close();
+    }
   } catch (error) {
     throw refusalOf(error, name);
   }
 }
 
-/** Files (and symlinks) below `root`, as sorted `/`-separated relative paths. */
+/** Files (and symlinks, not followed) below `root`, as sorted `/`-separated relative paths. */
 export async function listRoot(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (segments: string[]) => {
-    for await (const entry of Deno.readDir(joinRoot(root, segments))) {
-      if (entry.name.startsWith(UPLOAD_PREFIX)) continue;
-      const path = [...segments, entry.name];
-      if (entry.isDirectory) await walk(path);
-      else found.push(path.join("/"));
+    const directory = await openDirectoryIn(root, segments);
+    try {
+      for await (const entry of Deno.readDir(directory.path)) {
+        if (entry.name.startsWith(UPLOAD_PREFIX)) continue;
+        const path = [...segments, entry.name];
+        if (entry.isDirectory) await walk(path);
+        else found.push(path.join("/"));
+      }
+    } finally {
+      await directory.close();
     }
   };
   await walk([]);

@@ -1,0 +1,6 @@
+/**
+ * File system helpers shared by the file-serving drivers.
+ *
+ * @module
+ */
+export * from "./confined.ts";
