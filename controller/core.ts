@@ -4,14 +4,35 @@
  * leases exactly when something is due.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type { Authority } from "./auth.ts";
 import { authenticate, type Caller, type CallerKind } from "./caller.ts";
 import { ExporterHub } from "./hub.ts";
 import type { ExporterRecord, ExporterStatusName, LeaseRecord } from "./model.ts";
 import type { Store } from "./store/mod.ts";
 
-/** An exporter counts as online this long after it was last seen. */
+/**
+ * An exporter that has not opened a Status stream since this controller started (it is finding
+ * a restarted controller) counts as online this long after it was last seen.
+ */
 export const ONLINE_WINDOW_MS = 60_000;
+/**
+ * An exporter whose last Status stream closed counts as online this much longer, time for a
+ * live process to reconnect after a network blip (ours retries after 0.5 s, upstream's after
+ * 0.5 to 3 s); a killed one shows Offline after it.
+ */
+export const RECONNECT_GRACE_MS = 5_000;
+/** How long an exporter host that vanished (no FIN, no RST) keeps its streams: keepalive. */
+export const STALE_STREAM_MS = 20_000;
+
+/** Metadata our exporters add to every controller call: a random id of their process. */
+export const INSTANCE_METADATA_KEY = "jumpstarter-instance";
+
+/** The exporter process a call comes from, when it says (upstream's exporters do not). */
+export function callInstance(metadata: grpc.Metadata): string | undefined {
+  const value = metadata.get(INSTANCE_METADATA_KEY)[0];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
 
 /** What a new lease asks for. */
 export interface LeaseSpec {
@@ -72,7 +93,7 @@ export class ControllerCore {
   readonly authority: Authority;
   readonly endpoint: string;
   readonly caBase64: string;
-  readonly hub: ExporterHub = new ExporterHub();
+  readonly hub: ExporterHub;
   readonly now: () => number;
   readonly engine: LeaseEngine;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -85,6 +106,8 @@ export class ControllerCore {
     this.endpoint = options.endpoint;
     this.caBase64 = options.caBase64;
     this.now = options.now ?? (() => Date.now());
+    // an exporter (re)connecting may be what a queued lease waits for
+    this.hub = new ExporterHub(this.now, () => void this.reconcile());
     this.engine = options.makeEngine(this);
   }
 
@@ -92,10 +115,35 @@ export class ControllerCore {
     return authenticate(metadata, this.authority, this.store, allowed);
   }
 
-  /** Whether the exporter has a Status stream open or was seen within the window. */
+  /**
+   * Whether the exporter has a Status stream open, lost its last one less than
+   * {@linkcode RECONNECT_GRACE_MS} ago, or (not connected since this controller started) was
+   * seen within {@linkcode ONLINE_WINDOW_MS}.
+   */
   isOnline(exporter: ExporterRecord): boolean {
-    return this.hub.connected(exporter.namespace, exporter.name) ||
-      this.now() - exporter.lastSeen < ONLINE_WINDOW_MS;
+    const { namespace, name } = exporter;
+    if (this.hub.connected(namespace, name)) return true;
+    const gone = this.hub.disconnectedAt(namespace, name);
+    if (gone !== undefined) return this.now() - gone < RECONNECT_GRACE_MS;
+    return this.now() - exporter.lastSeen < ONLINE_WINDOW_MS;
+  }
+
+  /**
+   * One process per exporter: refuses a call from process `instance` while another process
+   * holds the exporter's Status stream. A second `jmp run` with the same credentials is told so
+   * at registration (and stops), instead of serving the same board and, once stopped, marking
+   * the live one Offline. Calls that do not name their process (upstream exporters, which also
+   * re-register from the same process) are let through.
+   */
+  assertSoleInstance(namespace: string, name: string, instance: string | undefined): void {
+    if (instance === undefined) return;
+    if (this.hub.instances(namespace, name).every((other) => other === instance)) return;
+    throw new JumpstarterError(
+      `exporter ${namespace}/${name} is already connected from another process with the same ` +
+        `credentials: stop that one first (a stopped or unreachable one is noticed within ` +
+        `${Math.ceil(STALE_STREAM_MS / 1000)} s)`,
+      { code: Code.FAILED_PRECONDITION },
+    );
   }
 
   /** The exporter's status as shown to clients: Offline when not online. */

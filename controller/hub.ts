@@ -1,6 +1,9 @@
 /**
  * Live connections of exporters: their Status streams (the heartbeat, and where lease changes
  * are pushed) and their Listen streams (where Dial tickets are queued, one stream per lease).
+ * It remembers when an exporter's last Status stream closed (a process killed, a host gone), so
+ * the controller can call it offline within seconds, and which exporter process (instance)
+ * holds each stream, so a second process with the same credentials can be told apart.
  */
 
 /** What an exporter's Status stream is told. */
@@ -18,24 +21,58 @@ export interface Ticket {
 
 type Push<T> = (value: T) => void;
 
+/** How often a waiting delivery re-checks that it is still wanted. */
+const RECHECK_MS = 250;
+
 function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+/** One open Status stream: where to push, and the process that opened it (if it said). */
+interface StatusWatch {
+  push: Push<ExporterStatusUpdate>;
+  instance: string | undefined;
+}
+
 export class ExporterHub {
-  readonly #status = new Map<string, Set<Push<ExporterStatusUpdate>>>();
+  readonly #status = new Map<string, Set<StatusWatch>>();
+  readonly #disconnectedAt = new Map<string, number>();
   readonly #listeners = new Map<string, Push<Ticket>>();
   readonly #listenerWaiters = new Map<string, Set<() => void>>();
+  readonly #now: () => number;
+  readonly #onConnectionChange: (namespace: string, name: string) => void;
 
-  /** Registers a Status stream; returns its unsubscribe function. */
-  watchStatus(namespace: string, name: string, push: Push<ExporterStatusUpdate>): () => void {
+  constructor(
+    now: () => number = Date.now,
+    onConnectionChange: (namespace: string, name: string) => void = () => {},
+  ) {
+    this.#now = now;
+    this.#onConnectionChange = onConnectionChange;
+  }
+
+  /**
+   * Registers a Status stream of the exporter process `instance` (undefined when it did not say
+   * who it is); returns its unsubscribe function, which is idempotent.
+   */
+  watchStatus(
+    namespace: string,
+    name: string,
+    push: Push<ExporterStatusUpdate>,
+    instance?: string,
+  ): () => void {
     const k = key(namespace, name);
     let set = this.#status.get(k);
+    const first = !set;
     if (!set) this.#status.set(k, set = new Set());
-    set.add(push);
+    const watch = { push, instance };
+    set.add(watch);
+    this.#disconnectedAt.delete(k);
+    if (first) this.#onConnectionChange(namespace, name);
     return () => {
-      set.delete(push);
-      if (set.size === 0) this.#status.delete(k);
+      if (!set.delete(watch) || set.size > 0) return;
+      this.#status.delete(k);
+      this.#disconnectedAt.set(k, this.#now());
+      this.#onConnectionChange(namespace, name);
     };
   }
 
@@ -44,9 +81,19 @@ export class ExporterHub {
     return (this.#status.get(key(namespace, name))?.size ?? 0) > 0;
   }
 
+  /** When the exporter's last Status stream closed, if it has none open (since this start). */
+  disconnectedAt(namespace: string, name: string): number | undefined {
+    return this.#disconnectedAt.get(key(namespace, name));
+  }
+
+  /** The exporter processes holding Status streams (undefined: one that did not say). */
+  instances(namespace: string, name: string): (string | undefined)[] {
+    return [...this.#status.get(key(namespace, name)) ?? []].map((watch) => watch.instance);
+  }
+
   /** Pushes a status to every open Status stream of the exporter. */
   notify(namespace: string, name: string, update: ExporterStatusUpdate): void {
-    for (const push of this.#status.get(key(namespace, name)) ?? []) push(update);
+    for (const watch of this.#status.get(key(namespace, name)) ?? []) watch.push(update);
   }
 
   /** Registers the Listen stream of a lease (superseding an older one); returns unsubscribe. */
@@ -61,7 +108,8 @@ export class ExporterHub {
   }
 
   /**
-   * Hands a ticket to the lease's Listen stream, waiting up to `timeoutMs` for one to open.
+   * Hands a ticket to the lease's Listen stream, waiting up to `timeoutMs` for one to open (and
+   * no longer once `stillWanted` says no).
    *
    * @returns false when no exporter was listening in time.
    */
@@ -70,19 +118,21 @@ export class ExporterHub {
     lease: string,
     ticket: Ticket,
     timeoutMs: number,
+    stillWanted: () => boolean = () => true,
   ): Promise<boolean> {
     const k = key(namespace, lease);
     const deadline = Date.now() + timeoutMs;
     while (!this.#listeners.has(k)) {
       const left = deadline - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0 || !stillWanted()) return false;
       await new Promise<void>((resolve) => {
         let waiters = this.#listenerWaiters.get(k);
         if (!waiters) this.#listenerWaiters.set(k, waiters = new Set());
+        // wakes early to re-check stillWanted (an exporter that went away while we waited)
         const timer = setTimeout(() => {
           waiters.delete(wake);
           resolve();
-        }, left);
+        }, Math.min(left, RECHECK_MS));
         const wake = () => {
           clearTimeout(timer);
           resolve();

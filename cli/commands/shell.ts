@@ -11,6 +11,7 @@ import {
   bareName,
   createLease,
   getLease,
+  isTransient,
   openExporter,
   openLeaseSocket,
   policyToEnv,
@@ -189,6 +190,11 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
       timeoutMs: config.leases.acquisition_timeout * 1000,
       pollMs: 1000,
       signal: abort.signal,
+      retryTimeoutMs: config.leases.retry_timeout * 1000,
+      onRetry: (error, retryInMs) =>
+        reporter.update(
+          `controller unreachable (${error.message}), retrying in ${formatDuration(retryInMs)}`,
+        ),
       onWaiting: (pending) => {
         const { position, estimatedWaitSeconds } = queueInfo(pending);
         const reason = pending.conditions.find((c) => c.type === "Pending")?.message ?? "pending";
@@ -245,7 +251,11 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     if (created) {
       await releaseLease(connection, name).then(
         () => console.error(`Releasing lease ${name}`),
-        () => {},
+        (error) => {
+          if (isTransient(error)) {
+            console.error(`Warning: cannot release lease ${name}: ${error.message}`);
+          }
+        },
       );
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});

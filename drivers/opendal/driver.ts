@@ -21,7 +21,7 @@ import { DriverError } from "@jumpstarter/lib/wire";
 import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { peek } from "./peek.ts";
-import { writeStaged } from "./staged_file.ts";
+import { removeStaleStaging, writeStaged } from "./staged_file.ts";
 import type { MuxState, WriteResult } from "./types.ts";
 
 /** Config of the file-backed mocks (upstream takes none; both keys are our extensions). */
@@ -60,6 +60,10 @@ export class MockStorageMux extends Driver {
       this.path = join(this.#ownedDir, "storage.img");
     } else {
       this.path = resolve(config.path);
+      // a write killed mid-way (kill -9 mid-flash) left its staging file: not ours to keep
+      for (const stale of removeStaleStaging(this.path)) {
+        this.logger.info(`removed ${stale}, left by an interrupted write`);
+      }
     }
     this.size = config.size;
   }

@@ -21,9 +21,67 @@ async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
   while (offset < chunk.byteLength) offset += await file.write(chunk.subarray(offset));
 }
 
-/** The staging name for `target`: hidden, in the same directory (so rename is atomic). */
+/**
+ * The staging name for `target`: hidden, in the same directory (so rename is atomic), naming the
+ * writing process so that a leftover of a killed one can be told from a write in progress.
+ */
 export function stagingPath(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${crypto.randomUUID()}.partial`);
+  return join(
+    dirname(target),
+    `.${basename(target)}.${Deno.pid}-${crypto.randomUUID()}.partial`,
+  );
+}
+
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether process `pid` still runs (without procfs we cannot tell: assume it does). */
+function processAlive(pid: number): boolean {
+  return !exists("/proc/self") || exists(`/proc/${pid}`);
+}
+
+/**
+ * Removes staging files of `target` left by writers that are gone (a process killed mid-flash):
+ * call it when a driver owning `target` starts. Files of running processes (another exporter
+ * writing the same medium) are left alone.
+ *
+ * @returns the paths removed.
+ */
+export function removeStaleStaging(target: string): string[] {
+  const dir = dirname(target);
+  const pattern = new RegExp(
+    `^\\.${escapeRegExp(basename(target))}\\.(?:(\\d+)-)?${UUID}\\.partial$`,
+  );
+  const removed: string[] = [];
+  let entries: Iterable<Deno.DirEntry>;
+  try {
+    entries = Deno.readDirSync(dir);
+  } catch {
+    return removed; // no directory yet: nothing was staged there
+  }
+  for (const entry of entries) {
+    const match = pattern.exec(entry.name);
+    if (!entry.isFile || !match) continue;
+    const pid = match[1] === undefined ? undefined : Number(match[1]);
+    if (pid !== undefined && (pid === Deno.pid || processAlive(pid))) continue;
+    try {
+      Deno.removeSync(join(dir, entry.name));
+      removed.push(join(dir, entry.name));
+    } catch { /* raced with another cleaner, or not ours to remove */ }
+  }
+  return removed;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ControllerIdentity {
   /** Plaintext (a controller started with `--insecure-plaintext`). */
   plaintext?: boolean;
   grpcOptions?: Record<string, string | number>;
+  /** An exporter's process id for the controller (`jumpstarter-instance`): one per process. */
+  instance?: string;
 }
 
 /** Default channel options, as upstream's Python client sets them (spec/protocol.md 3.2). */
@@ -65,6 +67,7 @@ function identityMetadata(identity: ControllerIdentity): grpc.Metadata {
   metadata.set("jumpstarter-kind", identity.kind);
   metadata.set("jumpstarter-namespace", identity.namespace);
   metadata.set("jumpstarter-name", identity.name);
+  if (identity.instance) metadata.set("jumpstarter-instance", identity.instance);
   return metadata;
 }
 

@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { clientV1, type Condition } from "@jumpstarter/protos";
-import { JumpstarterError } from "@jumpstarter/lib/wire";
+import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import { listenForLease, RouterChannels, type TunnelListener } from "@jumpstarter/lib/tunnel";
 import { controllerCall, type ControllerConnection } from "./controller.ts";
 
@@ -110,12 +110,77 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Called on every poll while the lease is not ready yet. */
   onWaiting?: (lease: Lease) => void;
+  /**
+   * How long to keep retrying while the controller is unreachable (upstream's `retry_timeout`,
+   * counted from the first failed poll of a run of failures); 0 fails at the first. Default 300 s.
+   */
+  retryTimeoutMs?: number;
+  /** Called before each retry of an unreachable controller, with what failed. */
+  onRetry?: (error: JumpstarterError, retryInMs: number) => void;
+}
+
+/** Whether a controller call failed because the controller could not be reached (yet). */
+export function isTransient(error: unknown): error is JumpstarterError {
+  return error instanceof JumpstarterError &&
+    (error.code === Code.UNAVAILABLE || error.code === Code.DEADLINE_EXCEEDED);
+}
+
+/** Sleeps `ms`, or rejects with the signal's reason once it aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /**
- * Polls until the lease is Ready, with upstream's decision order on conditions.
+ * GetLease, retried with backoff (1 s doubling to 10 s) while the controller is unreachable,
+ * for up to `retryTimeoutMs`; then a LeaseError naming the controller's last error.
+ */
+async function getLeaseRetrying(
+  connection: ControllerConnection,
+  name: string,
+  options: WaitOptions,
+): Promise<Lease> {
+  const budget = options.retryTimeoutMs ?? 300_000;
+  let firstFailure: number | undefined;
+  let backoff = 1000;
+  while (true) {
+    try {
+      return await getLease(connection, name);
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      firstFailure ??= Date.now();
+      const left = firstFailure + budget - Date.now();
+      if (left <= 0) {
+        throw new LeaseError(
+          `the controller at ${connection.identity.endpoint} stayed unreachable for ` +
+            `${Math.round((Date.now() - firstFailure) / 1000)} s while waiting for lease ${name} ` +
+            `(retry_timeout ${Math.round(budget / 1000)} s): ${error.message}`,
+          { cause: error },
+        );
+      }
+      const wait = Math.min(backoff, left);
+      options.onRetry?.(error, wait);
+      await pause(wait, options.signal);
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+}
+
+/**
+ * Polls until the lease is Ready, with upstream's decision order on conditions; an unreachable
+ * controller is retried for `retryTimeoutMs`.
  *
- * @throws {LeaseError} when it is unsatisfiable, invalid, released, expired or times out.
+ * @throws {LeaseError} when it is unsatisfiable, invalid, released, expired or times out, or the
+ * controller stays unreachable.
  */
 export async function waitForLease(
   connection: ControllerConnection,
@@ -125,7 +190,7 @@ export async function waitForLease(
   const deadline = Date.now() + (options.timeoutMs ?? 7200_000);
   while (true) {
     options.signal?.throwIfAborted();
-    const lease = await getLease(connection, name);
+    const lease = await getLeaseRetrying(connection, name, options);
     const ready = conditionOf(lease, "Ready");
     const unsatisfiable = conditionOf(lease, "Unsatisfiable");
     const invalid = conditionOf(lease, "Invalid");
@@ -145,7 +210,7 @@ export async function waitForLease(
     if (Date.now() >= deadline) {
       throw new LeaseError(`lease ${name} acquisition timed out`);
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+    await pause(options.pollMs ?? 1000, options.signal);
   }
 }
 

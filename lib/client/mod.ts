@@ -25,7 +25,7 @@ export {
   UNSAFE_POLICY,
 } from "./policy.ts";
 export { type ClientClass, ClientRegistry, defaultClientRegistry } from "./registry.ts";
-export { buildClientTree, type ClientTreeOptions } from "./tree.ts";
+export { buildClientTree, type ClientTreeOptions, FallbackDriverClient } from "./tree.ts";
 export {
   env,
   type ExporterHandle,
@@ -49,6 +49,7 @@ export {
   createLease,
   ESTIMATED_WAIT_KEY,
   getLease,
+  isTransient,
   type Lease,
   LeaseError,
   type LeaseRequest,

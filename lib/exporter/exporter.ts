@@ -52,6 +52,7 @@ export class Exporter {
   #connection: ControllerConnection | undefined;
   #routers: RouterChannels;
   #lease: LeaseContext | undefined;
+  readonly #instance = crypto.randomUUID();
   #status: ExporterStatus = ExporterStatus.OFFLINE;
   #stop = new AbortController();
   #stopAfterLease = false;
@@ -90,6 +91,8 @@ export class Exporter {
       kind: "Exporter",
       tls,
       grpcOptions,
+      // lets the controller refuse a second process serving the same exporter
+      instance: this.#instance,
       ...(this.#options.plaintext ? { plaintext: true } : {}),
     });
   }
