@@ -137,10 +137,27 @@ export const httpPowerConfigSchema = z.object({
   }
 });
 
-export type RequestSpec = z.output<typeof requestSpecSchema>;
-export type ReadSpec = z.output<typeof readSpecSchema>;
-export type ParseSpec = z.output<typeof parseSpecSchema>;
+/** Set for upstream's form only, never written in a config. */
+interface UpstreamRequestOptions {
+  /** Send the body with no implied Content-Type, as Python's `requests` does. */
+  untypedBody?: boolean;
+}
+
+export type RequestSpec = z.output<typeof requestSpecSchema> & UpstreamRequestOptions;
+export type ParseSpec = z.output<typeof parseSpecSchema> & {
+  /** Fields that read as 0 when their path is absent (upstream's default keys). */
+  zeroWhenMissing?: readonly ("voltage" | "current")[];
+};
+export type ReadSpec = Omit<z.output<typeof readSpecSchema>, "parse"> & UpstreamRequestOptions & {
+  parse: ParseSpec;
+};
 export type Auth = z.output<typeof authSchema>;
-export type HttpPowerConfig = z.output<typeof httpPowerConfigSchema>;
+export type HttpPowerConfig =
+  & Omit<z.output<typeof httpPowerConfigSchema>, "on" | "off" | "read">
+  & {
+    on: RequestSpec;
+    off: RequestSpec;
+    read?: ReadSpec | undefined;
+  };
 /** What a caller may pass: defaults (method, headers, timeout, parse format) may be left out. */
 export type HttpPowerConfigInput = z.input<typeof httpPowerConfigSchema>;

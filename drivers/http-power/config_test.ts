@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError, parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import "@jumpstarter/driver-composite/driver";
-import { HttpPower, httpPowerType } from "./driver.ts";
+import { HttpPower, type HttpPowerSettings, httpPowerType } from "./driver.ts";
 import { httpPowerConfigSchema } from "./config.ts";
 
 const minimal = { on: { url: "http://pdu/on" }, off: { url: "https://pdu/off" } };
@@ -110,5 +110,55 @@ ${config}`,
       );
       return true;
     },
+  );
+});
+
+Deno.test("HttpPower takes upstream's config form, with upstream's defaults", () => {
+  const result = httpPowerType.config.safeParse({
+    name: "plug",
+    "power_on": { url: "http://plug/on", method: "post", data: "x" },
+    "power_off": { url: "http://plug/off", data: "dropped on GET" },
+    "power_read": { url: "http://plug/meter", "current_path": "a.0.b" },
+    auth: { basic: { user: "u", password: "p" } },
+  });
+  assert.ok(result.success, JSON.stringify(result.error?.issues));
+  const { config, name } = result.data as HttpPowerSettings;
+  assert.equal(name, "plug");
+  assert.deepEqual(config.on, {
+    method: "POST",
+    url: "http://plug/on",
+    body: "x",
+    headers: {},
+    untypedBody: true,
+  });
+  assert.deepEqual(config.off, {
+    method: "GET",
+    url: "http://plug/off",
+    headers: {},
+    untypedBody: true,
+  });
+  assert.deepEqual(config.read?.parse, {
+    format: "json",
+    voltage: "voltage",
+    current: "a.0.b",
+    zeroWhenMissing: ["voltage"],
+  });
+  assert.deepEqual(config.auth, { type: "basic", username: "u", password: "p" });
+});
+
+Deno.test("upstream's form is refused at upstream's keys", () => {
+  assert.deepEqual(problems({ "power_on": { url: "http://plug/on" } }), [
+    "power_off: Invalid input: expected object, received undefined",
+  ]);
+  assert.match(
+    problems({
+      "power_on": { url: "http://plug/on", body: "x" },
+      "power_off": { url: "http://plug/off" },
+    })[0]!,
+    /^power_on: Unrecognized key: "body"/,
+  );
+  assert.deepEqual(
+    problems({ "power_on": { url: "plug/on" }, "power_off": { url: "http://plug/off" } }),
+    ["power_on.url: expected an absolute http:// or https:// URL"],
   );
 });

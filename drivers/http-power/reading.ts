@@ -37,9 +37,18 @@ function lookUp(root: unknown, path: string): { found: true; value: unknown } | 
   return { found: true, value: node };
 }
 
-function fromJson(document: unknown, path: string, field: string, action: string): number {
+function fromJson(
+  document: unknown,
+  path: string,
+  field: string,
+  action: string,
+  zeroWhenMissing: boolean,
+): number {
   const hit = lookUp(document, path);
-  if (!hit.found) throw new DriverError(`${action}: the answer has no "${path}" for ${field}`);
+  if (!hit.found) {
+    if (zeroWhenMissing) return 0;
+    throw new DriverError(`${action}: the answer has no "${path}" for ${field}`);
+  }
   const number = toNumber(hit.value);
   if (number === undefined) {
     throw new DriverError(
@@ -82,7 +91,7 @@ export function parseReading(body: string, spec: ParseSpec, action: string): Pow
     const source = spec[field];
     if (typeof source === "number") return source;
     return spec.format === "json"
-      ? fromJson(document, source, field, action)
+      ? fromJson(document, source, field, action, spec.zeroWhenMissing?.includes(field) ?? false)
       : fromText(body, source, field, action);
   };
   return { voltage: value("voltage"), current: value("current") };

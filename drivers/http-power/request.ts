@@ -78,7 +78,10 @@ export async function send(spec: RequestSpec, options: RequestOptions): Promise<
     headers,
     signal: AbortSignal.timeout(options.timeout * 1000),
   };
-  if (spec.body !== undefined) init.body = spec.body;
+  if (spec.body !== undefined) {
+    // bytes carry no implied Content-Type; a string gets text/plain from fetch
+    init.body = spec.untypedBody ? new TextEncoder().encode(spec.body) : spec.body;
+  }
   let status: number;
   let statusText: string;
   let body: string;
