@@ -57,6 +57,6 @@ export function exitCodeFor(error: unknown, options: ExitOptions): number {
     return 1;
   }
   console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
-  if (error instanceof Error && error.stack) console.error(error.stack);
+  if (options.debug && error instanceof Error && error.stack) console.error(error.stack);
   return 1;
 }

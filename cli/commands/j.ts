@@ -2,7 +2,13 @@
  * `j`: the in-shell driver CLI, built from the connected exporter's driver tree.
  */
 import { Command } from "commander";
-import { CompositeClient, type DriverClient, env, MissingHostError } from "@jumpstarter/lib/client";
+import {
+  CompositeClient,
+  type DriverClient,
+  env,
+  FallbackDriverClient,
+  MissingHostError,
+} from "@jumpstarter/lib/client";
 import { cliBuilderFor, cliContext } from "../drivers.ts";
 
 function kebab(name: string): string {
@@ -13,10 +19,30 @@ function kebab(name: string): string {
 function clientCommand(client: DriverClient, name: string): Command | undefined {
   const builder = cliBuilderFor(client);
   if (builder) return builder(client, name, cliContext);
-  if (!(client instanceof CompositeClient) || client.children.size === 0) return undefined;
+  if (client instanceof FallbackDriverClient && client.children.size === 0) {
+    return unavailableCommand(client, name);
+  }
+  const isGroup = client instanceof CompositeClient || client instanceof FallbackDriverClient;
+  if (!isGroup || client.children.size === 0) return undefined;
   const group = new Command(name).description(client.description ?? "Generic composite device");
   addChildren(group, client);
   return group;
+}
+
+/** A command that says why the driver has no typed client instead of "too many arguments". */
+function unavailableCommand(client: FallbackDriverClient, name: string): Command {
+  const hint = client.reason.includes("allow-list")
+    ? " (allow it with JMP_DRIVERS_ALLOW or drivers.allow in the client config)"
+    : "";
+  return new Command(name)
+    .description(`unavailable: ${client.reason}`)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument("[args...]")
+    .action(() => {
+      throw new Error(`${client.reason}${hint}`);
+    });
 }
 
 function addChildren(command: Command, client: DriverClient): void {

@@ -6,7 +6,7 @@
  */
 import { Command } from "commander";
 import { ExporterStatus } from "@jumpstarter/protos";
-import { loadExporterConfig } from "@jumpstarter/lib/config";
+import { formatHostPort, loadExporterConfig, parseHostPort } from "@jumpstarter/lib/config";
 import {
   buildDriverTree,
   Exporter,
@@ -79,7 +79,8 @@ async function runRegistered(path: string, signal: { promise: Promise<StopSignal
 
 async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal>): Promise<void> {
   const listener = flags.tlsGrpcListener!;
-  const hostPort = listener.includes(":") ? listener : `0.0.0.0:${listener}`;
+  const listen = parseListenFlag("--tls-grpc-listener", listener);
+  const hostPort = formatHostPort(listen);
   if (!flags.tlsGrpcInsecure && !(flags.tlsCert && flags.tlsKey)) {
     throw new UsageError("direct mode needs --tls-grpc-insecure or both --tls-cert and --tls-key");
   }
@@ -103,20 +104,27 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     }
     const socket = await privateSocketPath();
     await using server = await serveSession(session, socket.path, options);
-    const index = hostPort.lastIndexOf(":");
     await using front = await serveTlsFront({
-      hostname: hostPort.slice(0, index),
-      port: Number(hostPort.slice(index + 1)),
+      hostname: listen.host,
+      port: listen.port,
       cert: await Deno.readTextFile(flags.tlsCert!),
       key: await Deno.readTextFile(flags.tlsKey!),
       target: server.address,
     });
-    console.log(`${hostPort.slice(0, index)}:${front.port}`);
+    console.log(formatHostPort({ host: listen.host, port: front.port }));
     console.error(`Serving "${path}" directly on port ${front.port} (TLS)`);
     console.error(`${await stop} received, shutting down`);
     await Deno.remove(socket.dir, { recursive: true }).catch(() => {});
   } finally {
     await session.close();
+  }
+}
+
+function parseListenFlag(flag: string, value: string) {
+  try {
+    return parseHostPort(value, "0.0.0.0");
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
 }
 

@@ -10,6 +10,19 @@ import type { ClientRegistry } from "./registry.ts";
 const CLIENT_LABEL = "jumpstarter.dev/client";
 const NAME_LABEL = "jumpstarter.dev/name";
 
+/**
+ * The generic client of a node whose own client class is not allowed or not available: generic
+ * calls still work; `reason` says why it has no typed client (for the CLI to report).
+ */
+export class FallbackDriverClient extends DriverClient {
+  readonly reason: string;
+
+  constructor(init: ConstructorParameters<typeof DriverClient>[0], reason: string) {
+    super(init);
+    this.reason = reason;
+  }
+}
+
 /** Options of {@linkcode buildClientTree}. */
 export interface ClientTreeOptions {
   registry: ClientRegistry;
@@ -76,15 +89,16 @@ function instantiate(
   };
   const where = name ? `driver "${name}"` : "the root driver";
   if (!isAllowed(classPath, options.policy)) {
-    options.onWarning?.(
-      `Driver client "${classPath}" of ${where} is not allowed by the driver allow-list`,
-    );
-    return new DriverClient(init);
+    const reason =
+      `Driver client "${classPath}" of ${where} is not allowed by the driver allow-list`;
+    options.onWarning?.(reason);
+    return new FallbackDriverClient(init, reason);
   }
   const kind = options.registry.get(classPath);
   if (!kind) {
-    options.onWarning?.(`Driver client "${classPath}" of ${where} is not available`);
-    return new DriverClient(init);
+    const reason = `Driver client "${classPath}" of ${where} is not available`;
+    options.onWarning?.(reason);
+    return new FallbackDriverClient(init, reason);
   }
   return new kind(init);
 }

@@ -70,3 +70,4 @@ export {
   userExporterConfigDir,
 } from "./config_store.ts";
 export type { ConfigFileEntry, NewExporterConfig } from "./config_store.ts";
+export { formatHostPort, type HostPort, parseHostPort } from "./host_port.ts";

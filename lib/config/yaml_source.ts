@@ -127,20 +127,28 @@ export class YamlSource {
   }
 
   #checkAliases(): void {
-    let unresolved: Alias | undefined;
+    let bad: { alias: Alias; reason: string } | undefined;
     visit(this.#doc, {
       Alias: (_key, node) => {
-        if (node.resolve(this.#doc) !== undefined) return undefined;
-        unresolved = node;
+        const target = node.resolve(this.#doc);
+        const name = describeValue(node.source);
+        if (target === undefined) {
+          bad = {
+            alias: node,
+            reason: `Unknown anchor ${name} (an anchor must come before its aliases)`,
+          };
+        } else if (contains(target, node.range?.[0] ?? -1)) {
+          bad = { alias: node, reason: `Alias ${name} refers to a value that contains it` };
+        } else {
+          return undefined;
+        }
         return visit.BREAK;
       },
     });
-    if (unresolved === undefined) return;
-    const { path } = this.#pathAt(unresolved.range?.[0] ?? 0);
-    throw new ConfigError(
-      `Unknown anchor ${describeValue(unresolved.source)} (an anchor must come before its aliases)`,
-      { ...this.position(unresolved.range?.[0] ?? 0), field: formatField(path) },
-    );
+    if (bad === undefined) return;
+    const offset = bad.alias.range?.[0] ?? 0;
+    const { path } = this.#pathAt(offset);
+    throw new ConfigError(bad.reason, { ...this.position(offset), field: formatField(path) });
   }
 
   #resolve(node: unknown): Node | null {
@@ -172,7 +180,9 @@ export class YamlSource {
   /** The field path of whatever starts at `offset`, and the key there if it is a key. */
   #pathAt(offset: number): { path: PropertyKey[]; key: string | undefined } {
     const path: PropertyKey[] = [];
-    let node = this.#resolve(this.#doc.contents);
+    // Text offsets never lie inside an alias's target, so aliases are not followed (nor looped).
+    const inPlace = (node: unknown) => isAlias(node) ? null : this.#resolve(node);
+    let node = inPlace(this.#doc.contents);
     for (;;) {
       if (isMap(node)) {
         const pair = node.items.find((item) => contains(item.key, offset));
@@ -185,12 +195,12 @@ export class YamlSource {
         const key = holder === undefined ? undefined : keyText(holder.key);
         if (holder === undefined || key === undefined) break;
         path.push(key);
-        node = this.#resolve(holder.value);
+        node = inPlace(holder.value);
       } else if (isSeq(node)) {
         const index = node.items.findIndex((item) => contains(item, offset));
         if (index === -1) break;
         path.push(index);
-        node = this.#resolve(node.items[index]);
+        node = inPlace(node.items[index]);
       } else {
         break;
       }

@@ -138,9 +138,7 @@ export async function buildDriverTree(
   created.push(root);
   try {
     attach(root, config.export);
-    for (const proxy of proxies) {
-      proxy.parent.addChild(proxy.name, resolveRef(config, root, proxy));
-    }
+    attachProxies(config, root, proxies);
     if (!warnedConfigs.has(config)) {
       warnedConfigs.add(config);
       const warn = options.warn ?? ((message) => console.error(`Warning: ${message}`));
@@ -153,14 +151,57 @@ export async function buildDriverTree(
   return root;
 }
 
-function resolveRef(config: ExporterConfig, root: Driver, proxy: PendingProxy): Driver {
+/**
+ * Adds every proxy where its config put it. A proxy may name another proxy, so they are resolved
+ * in rounds; proxies left when a round makes no progress name each other in a cycle.
+ */
+function attachProxies(config: ExporterConfig, root: Driver, proxies: PendingProxy[]): void {
+  let pending = proxies;
+  while (pending.length > 0) {
+    const waiting: PendingProxy[] = [];
+    for (const proxy of pending) {
+      const target = resolveRef(config, root, proxy, pending);
+      if (target === undefined) waiting.push(proxy);
+      else proxy.parent.addChild(proxy.name, target);
+    }
+    if (waiting.length === pending.length) {
+      const first = waiting[0]!;
+      const cycle = waiting.map((proxy) => exportName(proxy.instance)).join(", ");
+      throw errorAt(
+        config,
+        first.instance,
+        `Reference "${first.ref}" is part of a cycle (${cycle})`,
+        [
+          "ref",
+        ],
+      );
+    }
+    pending = waiting;
+  }
+}
+
+/** The driver `proxy` names; `undefined` while its path runs through a proxy not yet attached. */
+function resolveRef(
+  config: ExporterConfig,
+  root: Driver,
+  proxy: PendingProxy,
+  pending: readonly PendingProxy[],
+): Driver | undefined {
   let node = root;
   for (const part of proxy.ref.split(".")) {
     const next = node.children.get(part);
-    if (!next) {
-      throw errorAt(config, proxy.instance, `Reference "${proxy.ref}" names no driver`, ["ref"]);
+    if (next) {
+      node = next;
+      continue;
     }
-    node = next;
+    const parent = node;
+    if (pending.some((other) => other.parent === parent && other.name === part)) return undefined;
+    throw errorAt(config, proxy.instance, `Reference "${proxy.ref}" names no driver`, ["ref"]);
   }
   return node;
+}
+
+/** `board.power` for the instance at `export.board.children.power`. */
+function exportName(instance: DriverInstance): string {
+  return instance.path.filter((_part, index) => index % 2 === 1).join(".");
 }

@@ -85,13 +85,22 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Status details travel in an HTTP/2 trailer: longer messages (echoed input, say) are cut. */
+export const MAX_STATUS_DETAILS = 2048;
+
+function limitDetails(details: string): string {
+  if (details.length <= MAX_STATUS_DETAILS) return details;
+  const cut = details.length - MAX_STATUS_DETAILS;
+  return `${details.slice(0, MAX_STATUS_DETAILS)}... (${cut} more characters)`;
+}
+
 /**
  * Maps an error thrown by a driver to the gRPC status sent to the caller: Jumpstarter errors keep
  * their code, `TypeError`/`RangeError` (bad arguments) become INVALID_ARGUMENT, timeouts
  * DEADLINE_EXCEEDED, connection failures UNAVAILABLE, other OS errors INTERNAL, the rest UNKNOWN.
  */
 export function errorToStatus(error: unknown): { code: Code; details: string } {
-  const details = errorMessage(error);
+  const details = limitDetails(errorMessage(error));
   if (error instanceof JumpstarterError) return { code: error.code, details };
   if (error instanceof TypeError || error instanceof RangeError) {
     return { code: Code.INVALID_ARGUMENT, details };

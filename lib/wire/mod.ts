@@ -4,6 +4,7 @@
  * @module
  */
 export { fromValue, type JsonValue, toValue } from "./value.ts";
+export { AuthFailureThrottle, type AuthFailureThrottleOptions, peerHost } from "./auth_throttle.ts";
 export {
   Code,
   ConnectionError,
@@ -13,6 +14,7 @@ export {
   ExporterNotReadyError,
   InvalidArgumentError,
   JumpstarterError,
+  MAX_STATUS_DETAILS,
   MethodNotFoundError,
   MethodNotImplementedError,
   statusToError,
