@@ -135,18 +135,15 @@ check(
           "endpoint",
           "tls",
           "token",
-          "refresh_token",
           "grpcOptions",
           "drivers",
           "shell",
-          "leases",
         ],
         metadata: ["namespace", "name"],
         tls: ["ca", "insecure"],
         grpcOptions: [],
         drivers: ["allow", "unsafe"],
         shell: ["use_profiles"],
-        leases: ["acquisition_timeout", "dial_timeout", "retry_timeout"],
       });
 
       assert.equal(await currentClient(home), "lab");

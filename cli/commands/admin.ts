@@ -3,7 +3,6 @@
  * API; upstream manages these as Kubernetes resources). `--save` writes ready-to-use configs.
  */
 import { Command, Option } from "commander";
-import { stringify } from "yaml";
 import {
   API_VERSION,
   type ClientConfigDocument,
@@ -12,6 +11,7 @@ import {
   saveClientConfig,
   saveNewExporterConfig,
   setCurrentClient,
+  stringifyClientConfig,
   stringifyNewExporterConfig,
   userExporterConfigDir,
 } from "@jumpstarter/lib/config";
@@ -92,7 +92,7 @@ function createClientCommand(): Command {
         const document = clientDocument(credential, allow, flags.unsafe ?? false);
         const path = flags.out ?? (flags.save ? clientConfigPath(name) : undefined);
         if (!path) {
-          console.log(stringify(document, { lineWidth: 0 }).trimEnd());
+          console.log(stringifyClientConfig(document).trimEnd());
           return;
         }
         await saveClientConfig(document, path);

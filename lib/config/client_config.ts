@@ -110,12 +110,24 @@ export function clientConfigFromValue(
   return { alias, path: null, ...validateDetached(clientSchema, value, origin) };
 }
 
-/** The document to write, keys in the documented order and nothing outside the schema. */
-export function clientConfigDocument(config: ClientConfigDocument): ClientConfigDocument {
-  return {
+const DEFAULT_LEASES: ClientLeasesConfig = {
+  "acquisition_timeout": 7200,
+  "dial_timeout": 60,
+  "retry_timeout": 300,
+};
+
+/**
+ * The document to write, keys in the documented order and nothing outside the schema. As
+ * upstream writes it: unset (null) fields are left out, and so is a `leases` block that only
+ * holds the defaults, so that v0.7.0 (which refuses both keys) reads the file.
+ */
+export function clientConfigDocument(config: ClientConfigDocument): Record<string, unknown> {
+  const leases = config.leases;
+  const defaultLeases = Object.entries(DEFAULT_LEASES)
+    .every(([key, value]) => leases[key as keyof ClientLeasesConfig] === value);
+  const { apiVersion, kind, ...rest } = withoutNulls({
     apiVersion: config.apiVersion,
     kind: config.kind,
-    metadata: { namespace: config.metadata.namespace, name: config.metadata.name },
     endpoint: config.endpoint,
     tls: { ca: config.tls.ca, insecure: config.tls.insecure },
     token: config.token,
@@ -123,12 +135,35 @@ export function clientConfigDocument(config: ClientConfigDocument): ClientConfig
     grpcOptions: { ...config.grpcOptions },
     drivers: { allow: [...config.drivers.allow], unsafe: config.drivers.unsafe },
     shell: { "use_profiles": config.shell.use_profiles },
-    leases: {
-      "acquisition_timeout": config.leases.acquisition_timeout,
-      "dial_timeout": config.leases.dial_timeout,
-      "retry_timeout": config.leases.retry_timeout,
-    },
+    ...(defaultLeases ? {} : {
+      leases: {
+        "acquisition_timeout": leases.acquisition_timeout,
+        "dial_timeout": leases.dial_timeout,
+        "retry_timeout": leases.retry_timeout,
+      },
+    }),
+  });
+  // upstream's loaders require metadata.namespace, even when null
+  return {
+    apiVersion,
+    kind,
+    metadata: { namespace: config.metadata.namespace, name: config.metadata.name },
+    ...rest,
   };
+}
+
+/** `document` without its null members, at every depth (upstream dumps with exclude_none). */
+function withoutNulls(document: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(document)
+      .filter(([, value]) => value !== null && value !== undefined)
+      .map(([key, value]) => [
+        key,
+        typeof value === "object" && !Array.isArray(value)
+          ? withoutNulls(value as Record<string, unknown>)
+          : value,
+      ]),
+  );
 }
 
 /** The YAML text {@link saveClientConfig} writes. */

@@ -194,7 +194,6 @@ Deno.test("save then load round-trips, atomically and privately", async () => {
       "endpoint",
       "tls",
       "token",
-      "refresh_token",
       "grpcOptions",
       "drivers",
       "shell",
