@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { deadlineSignal, waitingFor } from "@jumpstarter/lib/testing";
 
 /** The workspace root, `/work/main/` when checked out there. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -59,13 +60,42 @@ export function jmpArgs(args: string[]): string[] {
   return ["run", "-A", "--quiet", "--config", DENO_CONFIG, JMP_MAIN, ...args];
 }
 
-/** Runs `program args...` to completion with piped output and no stdin. */
-export async function run(
-  program: string,
-  args: string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
-  const child = new Deno.Command(program, {
+/** How long output may keep flowing after a process ended (from a child it left behind). */
+const DRAIN_MS = 2_000;
+
+/** Collects a byte stream as text; `stop()` cancels the read and keeps what came. */
+function collect(
+  stream: ReadableStream<Uint8Array>,
+  onText?: (text: string) => void,
+): { text(): string; done: Promise<void>; stop(): void } {
+  let text = "";
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+        onText?.(text);
+      }
+    } catch { /* cancelled */ }
+  })();
+  return { text: () => text, done, stop: () => void reader.cancel().catch(() => {}) };
+}
+
+/**
+ * Kills `child` and every process it started (it leads its own process group, see
+ * {@linkcode spawnGroup}), so that nothing it left behind keeps our pipes open.
+ */
+function killGroup(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
+  try {
+    Deno.kill(-child.pid, signal);
+  } catch { /* the group is gone */ }
+}
+
+/** Spawns `program` as the leader of a new process group, with piped output and no stdin. */
+function spawnGroup(program: string, args: string[], options: RunOptions): Deno.ChildProcess {
+  return new Deno.Command(program, {
     args,
     cwd: options.cwd ?? ROOT,
     env: childEnv(options),
@@ -73,26 +103,54 @@ export async function run(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: true,
   }).spawn();
+}
+
+/**
+ * Runs `program args...` to completion with piped output and no stdin. A process that does not
+ * exit within the timeout (or the test's deadline) is killed with everything it started; output
+ * a left-behind child keeps writing is cut off shortly after the process ends.
+ */
+export async function run(
+  program: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const child = spawnGroup(program, args, options);
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const kill = () => {
     timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    killGroup(child);
+  };
+  const timer = setTimeout(kill, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = deadlineSignal();
+  signal.addEventListener("abort", kill);
+  const what = `${program} ${args.join(" ")} to exit`;
+  const saw = () => `stdout: ${stdout.text()}\nstderr: ${stderr.text()}`;
   try {
-    const output = await child.output();
-    const decoder = new TextDecoder();
+    const status = await waitingFor(what, child.status, saw);
+    killGroup(child);
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([stdout.done, stderr.done]),
+      new Promise((resolve) => drainTimer = setTimeout(resolve, DRAIN_MS)),
+    ]);
+    clearTimeout(drainTimer);
+    stdout.stop();
+    stderr.stop();
     return {
-      code: output.code,
-      signal: output.signal,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
+      code: status.code,
+      signal: status.signal,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
       timedOut,
     };
   } finally {
     clearTimeout(timer);
+    signal.removeEventListener("abort", kill);
   }
 }
 
@@ -243,42 +301,56 @@ export interface BackgroundJmp extends AsyncDisposable {
 
 /** Starts `jmp ARGS...` with piped output; disposing it kills the process if still running. */
 export function spawnJmp(args: string[], options: RunOptions = {}): BackgroundJmp {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: jmpArgs(args),
-    cwd: options.cwd ?? ROOT,
-    env: childEnv(options),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(process.stderr).text();
-  let stdout = "";
+  return spawnProgram(Deno.execPath(), jmpArgs(args), options);
+}
+
+/** Starts `program ARGS...` in the background, as {@linkcode spawnJmp} does for `jmp`. */
+export function spawnProgram(
+  program: string,
+  args: string[],
+  options: RunOptions = {},
+): BackgroundJmp {
+  const process = spawnGroup(program, args, options);
+  const command = `${program} ${args.join(" ")}`;
   const {
     promise: firstLine,
     resolve: resolveLine,
     reject: rejectLine,
   } = Promise.withResolvers<string>();
   firstLine.catch(() => {}); // for callers that never ask
-  const stdoutDone = (async () => {
-    for await (const chunk of process.stdout.pipeThrough(new TextDecoderStream())) {
-      stdout += chunk;
-      const newline = stdout.indexOf("\n");
-      if (newline >= 0) resolveLine(stdout.slice(0, newline));
-    }
-    rejectLine(new Error(`jmp ${args.join(" ")} printed no line on stdout`));
-  })();
+  const stdout = collect(process.stdout, (text) => {
+    const newline = text.indexOf("\n");
+    if (newline >= 0) resolveLine(text.slice(0, newline));
+  });
+  const stderr = collect(process.stderr);
+  stdout.done.then(() => rejectLine(new Error(`${command} printed no line on stdout`)));
+  const saw = () => `stdout: ${stdout.text()}\nstderr: ${stderr.text()}`;
   let finished: Promise<RunResult> | undefined;
   let timedOut = false;
+  const killAll = () => {
+    timedOut = true;
+    killGroup(process);
+  };
+  const signal = deadlineSignal();
+  signal.addEventListener("abort", killAll);
   const finish = () =>
     finished ??= (async () => {
       const status = await process.status;
-      await stdoutDone;
+      signal.removeEventListener("abort", killAll);
+      killGroup(process);
+      let drainTimer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([stdout.done, stderr.done]),
+        new Promise((resolve) => drainTimer = setTimeout(resolve, DRAIN_MS)),
+      ]);
+      clearTimeout(drainTimer);
+      stdout.stop();
+      stderr.stop();
       return {
         code: status.code,
         signal: status.signal,
-        stdout,
-        stderr: await stderr,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
         timedOut,
       };
     })();
@@ -288,12 +360,9 @@ export function spawnJmp(args: string[], options: RunOptions = {}): BackgroundJm
     } catch { /* already gone */ }
   };
   const wait = async (timeoutMs = DEFAULT_TIMEOUT_MS) => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill("SIGKILL");
-    }, timeoutMs);
+    const timer = setTimeout(killAll, timeoutMs);
     try {
-      return await finish();
+      return await waitingFor(`${command} to exit`, finish(), saw);
     } finally {
       clearTimeout(timer);
     }
@@ -304,11 +373,13 @@ export function spawnJmp(args: string[], options: RunOptions = {}): BackgroundJm
   };
   return {
     process,
-    firstLine,
+    get firstLine() {
+      return waitingFor(`a first line on stdout from ${command}`, firstLine, saw);
+    },
     wait,
     stop,
     [Symbol.asyncDispose]: async () => {
-      kill("SIGKILL");
+      killGroup(process);
       await finish();
     },
   };
@@ -319,7 +390,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
-      promise,
+      waitingFor(what, promise),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
       }),
