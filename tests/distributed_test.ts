@@ -137,7 +137,7 @@ Deno.test("direct mode: passphrase required, j works with the right one", async 
     options,
   );
   assertExit(ok, 0);
-  assertOutput(ok, "stdout", "voltage=5V current=2A");
+  assertOutput(ok, "stdout", "voltage=5.0 V  current=2.0 A");
   const wrong = await jmp(
     ["shell", "--tls-grpc", address, "--tls-grpc-insecure", "--passphrase", "nope", "--", "true"],
     options,

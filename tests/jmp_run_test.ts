@@ -32,8 +32,8 @@ async function serveAndStop(signal: Deno.Signal, expectedCode: number): Promise<
   const read = await jmp(["j", "power", "read"], session);
   assertExit(read, 0);
   assert.deepEqual(read.stdout.trimEnd().split("\n"), [
-    "voltage=0V current=0A power=0W",
-    "voltage=5V current=2A power=10W",
+    "voltage=0.0 V  current=0.0 A  apparent_power=0.0 VA",
+    "voltage=5.0 V  current=2.0 A  apparent_power=10.0 VA",
   ], describe(read));
   // the exporter keeps serving after clients come and go
   assertExit(await jmp(["j", "main-power", "off"], session), 0);

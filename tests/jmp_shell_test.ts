@@ -29,8 +29,8 @@ Deno.test("jmp shell runs a command with j and the virtual lab", async (t) => {
       const result = await jmpShell(["sh", "-c", "j power read"], options);
       assertExit(result, 0);
       assert.deepEqual(result.stdout.trimEnd().split("\n"), [
-        "voltage=0V current=0A power=0W",
-        "voltage=5V current=2A power=10W",
+        "voltage=0.0 V  current=0.0 A  apparent_power=0.0 VA",
+        "voltage=5.0 V  current=2.0 A  apparent_power=10.0 VA",
       ], describe(result));
     },
     "j --help lists power, board and main-power": async () => {

@@ -221,8 +221,8 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
       const result = await j(server, ["power", "read"]);
       assertExit(result, 0);
       assert.deepEqual(result.stdout.trim().split("\n"), [
-        "voltage=0V current=0A power=0W",
-        "voltage=5V current=2A power=10W",
+        "voltage=0.0 V  current=0.0 A  apparent_power=0.0 VA",
+        "voltage=5.0 V  current=2.0 A  apparent_power=10.0 VA",
       ]);
       assert.deepEqual(await server.newCalls(), [
         call("StreamingDriverCall", uuids.power, "read"),

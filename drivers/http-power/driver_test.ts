@@ -107,7 +107,9 @@ Deno.test("HttpPower with bearer auth sends PUT JSON and parses a text reading v
   } finally {
     console.log = log;
   }
-  assert.deepEqual(printed, [`voltage=230.1V current=0.42A power=${230.1 * 0.42}W`]);
+  assert.deepEqual(printed, [
+    `voltage=230.1 V  current=0.42 A  apparent_power=${230.1 * 0.42} VA`,
+  ]);
 
   const put = (body: string) => ({
     method: "PUT",

@@ -1,9 +1,10 @@
 /**
- * `j <name> on|off|cycle|read`: the command-line interface of a power client.
+ * `j <name> on|off|cycle|read`: the command-line interface of a power client, worded as upstream's
+ * `PowerClient.cli()` (and `VirtualPowerClient.cli()`, which adds `off --destroy`).
  */
 import { Command, InvalidArgumentError } from "commander";
-import type { PowerClient } from "./client.ts";
-import { apparentPower } from "./types.ts";
+import { type PowerClient, VirtualPowerClient } from "./client.ts";
+import { apparentPower, type PowerReading } from "./types.ts";
 
 /** Parses a `--wait` value: a non-negative number of seconds. */
 export function parseSeconds(text: string): number {
@@ -14,28 +15,63 @@ export function parseSeconds(text: string): number {
   return value;
 }
 
+/** Parses `--count`: a whole number, 0 meaning "until interrupted". */
+function parseCount(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`expected a whole number of readings, got "${text}"`);
+  }
+  return value;
+}
+
+/** A number as Python's `str(float)` writes it: `5.0`, `0.25`, `1e-07`. */
+export function pythonFloat(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 1e16) return value.toFixed(1);
+  return String(value).replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+/** One reading as upstream's `j power read` prints it. */
+export function formatReading(reading: PowerReading): string {
+  return `voltage=${pythonFloat(reading.voltage)} V  current=${pythonFloat(reading.current)} A  ` +
+    `apparent_power=${pythonFloat(apparentPower(reading))} VA`;
+}
+
+function sleep(seconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
 /** Builds the power command group for `client`, named `name`. */
 export function powerCli(client: PowerClient, name: string): Command {
-  const command = new Command(name).description(client.description ?? "Power control");
+  const command = new Command(name).description(client.description ?? "Generic power");
   command.command("on").description(client.methodsDescription.on ?? "Power on").action(
     async () => await client.on(),
   );
-  command.command("off").description(client.methodsDescription.off ?? "Power off").action(
-    async () => await client.off(),
-  );
+  const off = command.command("off").description(client.methodsDescription.off ?? "Power off");
+  if (client instanceof VirtualPowerClient) {
+    off.option("--destroy", "destroy the instance after powering it off", false)
+      .action(async (options: { destroy: boolean }) => {
+        await client.off({ destroy: options.destroy });
+      });
+  } else {
+    off.action(async () => await client.off());
+  }
   command.command("cycle")
-    .description("Power off, wait, power on")
-    .option("-w, --wait <seconds>", "seconds to wait between off and on", parseSeconds, 2)
+    .description("Power cycle")
+    .option("-w, --wait <seconds>", "Wait time in seconds between off and on", parseSeconds, 2)
     .action(async (options: { wait: number }) => {
       console.log(`Power cycling with ${options.wait} seconds wait time...`);
       await client.cycle({ wait: options.wait });
     });
   command.command("read")
-    .description(client.methodsDescription.read ?? "Stream power readings")
-    .action(async () => {
-      for await (const reading of client.read()) {
-        const power = apparentPower(reading);
-        console.log(`voltage=${reading.voltage}V current=${reading.current}A power=${power}W`);
+    .description(client.methodsDescription.read ?? "Read power measurements")
+    .option("-n, --count <count>", "Number of readings (0 = infinite)", parseCount, 1)
+    .option("-i, --interval <seconds>", "Seconds between readings", parseSeconds, 1)
+    .action(async (options: { count: number; interval: number }) => {
+      // as upstream: each round prints every reading one read() call streams
+      for (let round = 1; options.count === 0 || round <= options.count; round++) {
+        for await (const reading of client.read()) console.log(formatReading(reading));
+        const more = options.count === 0 || round < options.count;
+        if (more && options.interval > 0) await sleep(options.interval);
       }
     });
   return command;

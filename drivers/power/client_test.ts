@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { serve } from "@jumpstarter/lib/testing";
+import { parseExporterConfig } from "@jumpstarter/lib/config";
+import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { MockPower, SyncMockPower } from "./driver.ts";
 import { PowerClient } from "./client.ts";
 import { powerCli } from "./cli.ts";
@@ -65,4 +67,22 @@ Deno.test("powerCli() drives the client through its subcommands", async () => {
     program.parseAsync(["cycle", "--wait", "soon"], { from: "user" }),
     /expected a number of seconds/,
   );
+});
+
+Deno.test("log_level in a driver's config drops its records below that level", async () => {
+  const yaml = `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  quiet: { type: MockPower, config: { log_level: WARNING } }
+  chatty: { type: MockPower, config: { log_level: DEBUG } }
+`;
+  const root = await buildDriverTree(parseExporterConfig(yaml, "lab.yaml"));
+  await using served = await serve(root);
+  const seen: string[] = [];
+  for (const [name, driver] of root.children) {
+    driver.logger.setSink((record) => seen.push(`${name}: ${record.message}`));
+  }
+  await served.client.child("quiet", PowerClient).on();
+  await served.client.child("chatty", PowerClient).on();
+  assert.deepEqual(seen, ["chatty: power on"]);
 });
