@@ -28,7 +28,8 @@ Deno.test("upstream v0.7.0 and HEAD load every config jmp writes", async () => {
   const controller = await startController(`${dir.path}/controller`);
   try {
     const admin = ["--admin-config", controller.adminConfig];
-    const home = { env: { JMP_CLIENT_CONFIG_HOME: `${dir.path}/home` } };
+    const home = { env: { JMP_CLIENT_CONFIG_HOME: `${dir.path}/home` }, timeoutMs: 60_000 };
+    const slow = { timeoutMs: 60_000 };
     const written = {
       adminClient: `${dir.path}/admin-client.yaml`,
       adminExporter: `${dir.path}/admin-exporter.yaml`,
@@ -37,7 +38,10 @@ Deno.test("upstream v0.7.0 and HEAD load every config jmp writes", async () => {
       configExporter: `${dir.path}/home/exporters/made.yaml`,
     };
     assertExit(
-      await jmp(["admin", "create", "client", "alice", ...admin, "--out", written.adminClient]),
+      await jmp(
+        ["admin", "create", "client", "alice", ...admin, "--out", written.adminClient],
+        slow,
+      ),
       0,
     );
     assertExit(
@@ -55,7 +59,7 @@ Deno.test("upstream v0.7.0 and HEAD load every config jmp writes", async () => {
         "board=virt",
         "--out",
         written.adminExporter,
-      ]),
+      ], slow),
       0,
     );
     assertExit(
@@ -95,7 +99,7 @@ Deno.test("upstream v0.7.0 and HEAD load every config jmp writes", async () => {
         "--token",
         "tok",
         "--nointeractive",
-      ], { env: { ...home.env, HOME: `${dir.path}/home-dir` } }),
+      ], home),
       0,
     );
     // what upstream itself leaves out: unset fields and a leases block of defaults
