@@ -1,6 +1,7 @@
 /**
  * Runs the user's shell, or a command, with a session's environment; returns its exit code.
  */
+import { closeOnExecAll } from "@jumpstarter/lib/exporter";
 import { ExitCode } from "./errors.ts";
 
 /** Options of {@linkcode runInShell}. */
@@ -56,6 +57,8 @@ export async function runInShell(command: string[], options: ShellOptions): Prom
     ? { argv: command, env: {} }
     : shellInvocation(options.context, options.useProfiles ?? false);
   const [program, ...args] = invocation.argv as [string, ...string[]];
+  // the child gets stdio only, as upstream's do: no listener, no descriptor we inherited
+  closeOnExecAll();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program, {

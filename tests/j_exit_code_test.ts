@@ -1,5 +1,6 @@
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { assertExit, assertOutput, jmp } from "./_helpers.ts";
+import { assertExit, assertOutput, describe, jmp, runtimeDir, spawnJmp } from "./_helpers.ts";
 
 const SHELL_LAB = fileURLToPath(new URL("./testdata/shell-lab.yaml", import.meta.url));
 
@@ -10,4 +11,53 @@ Deno.test("j exits with a shell method's return code, through jmp shell", async 
   const ok = await jmp(["shell", "--exporter-config", SHELL_LAB, "--", "j", "sh", "hello"]);
   assertExit(ok, 0);
   assertOutput(ok, "stdout", "hello from the exporter");
+});
+
+/** The descriptor numbers `ls /proc/PID/fd` printed. */
+function descriptors(stdout: string): string[] {
+  return stdout.split("\n").filter((line) => /^\d+$/.test(line)).sort();
+}
+
+Deno.test("children of jmp shell and of the exporter get stdin, stdout and stderr only", async () => {
+  // `$$` is the shell itself, so ls's own directory descriptor is not listed
+  const shell = await jmp([
+    "shell",
+    "--exporter-config",
+    SHELL_LAB,
+    "--",
+    "sh",
+    "-c",
+    "ls /proc/$$/fd",
+  ]);
+  assertExit(shell, 0);
+  assert.deepEqual(descriptors(shell.stdout), ["0", "1", "2"], describe(shell));
+  // a shell-driver method runs as a child of the exporter, reached through j
+  const method = await jmp(["shell", "--exporter-config", SHELL_LAB, "--", "j", "sh", "fds"]);
+  assertExit(method, 0);
+  assert.deepEqual(descriptors(method.stdout), ["0", "1", "2"], describe(method));
+});
+
+Deno.test("j fails at once on the socket of a killed jmp shell whose child lives on", async () => {
+  await using runtime = await runtimeDir();
+  await using shell = spawnJmp([
+    "shell",
+    "--exporter-config",
+    SHELL_LAB,
+    "--",
+    "sh",
+    "-c",
+    'echo "$JUMPSTARTER_HOST"; exec sleep 600',
+  ], { env: runtime.env });
+  const host = await shell.firstLine;
+  // only jmp dies; the sleeping child stays, and with it anything it inherited
+  shell.process.kill("SIGKILL");
+  await shell.process.status;
+  const started = performance.now();
+  const late = await jmp(["j", "sh", "hello"], {
+    env: { JUMPSTARTER_HOST: host, JMP_DRIVERS_ALLOW: "UNSAFE" },
+    timeoutMs: 15_000,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  assertExit(late, 1);
+  assert.ok(seconds < 10, `j took ${seconds.toFixed(1)} s to fail: ${describe(late)}`);
 });

@@ -9,6 +9,7 @@ import {
   serviceDefinition,
 } from "@jumpstarter/protos";
 import { closeOnExecAll } from "./close_on_exec.ts";
+import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
 
 /** A running session server. */
@@ -105,6 +106,8 @@ export async function serveSession(
 ): Promise<SessionServer> {
   const server = sessionServer(session, options);
   await bind(server, `unix:${socketPath}`);
+  // grpc-js's Unix listener is the one descriptor Deno leaves inheritable
+  closeOnExecAll();
   // grpc-js's Unix listener is the one descriptor Deno leaves inheritable
   closeOnExecAll();
   let closing: Promise<void> | undefined;

@@ -3,6 +3,7 @@
  * appearing, a process dying, a status another process reports). Like upstream's helper of the
  * same name.
  */
+import { deadlineSignal, waitingFor } from "./deadline.ts";
 
 /** Options of {@linkcode eventually}. */
 export interface EventuallyOptions {
@@ -19,20 +20,28 @@ export interface EventuallyOptions {
  *
  * @throws {Error} naming `what` and the timeout when it never does.
  */
-export async function eventually<T>(
+export function eventually<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   options: EventuallyOptions = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) {
-      const detail = options.describe ? `\n${await options.describe()}` : "";
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+  const signal = deadlineSignal();
+  let probes = 0;
+  let last: unknown;
+  const poll = async () => {
+    for (;;) {
+      const value = await probe();
+      probes++;
+      last = value;
+      if (value !== undefined && value !== false) return value;
+      if (performance.now() > deadline || signal.aborted) {
+        const detail = options.describe ? `\n${await options.describe()}` : "";
+        throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
-  }
+  };
+  return waitingFor(what, poll(), () => `${probes} probes, the last gave ${String(last)}`);
 }

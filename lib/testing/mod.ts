@@ -12,3 +12,12 @@ export {
   type JumpstarterTestOptions,
 } from "./jumpstarter_test.ts";
 export { eventually, type EventuallyOptions } from "./eventually.ts";
+export {
+  DeadlineError,
+  deadlineSignal,
+  DEFAULT_TEST_DEADLINE_MS,
+  fileDeadline,
+  installTestDeadlines,
+  waitingFor,
+  withDeadline,
+} from "./deadline.ts";

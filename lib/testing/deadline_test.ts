@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import {
+  DeadlineError,
+  deadlineSignal,
+  runWithDeadline,
+  waitingFor,
+  withDeadline,
+} from "./deadline.ts";
+import { eventually } from "./eventually.ts";
+
+/** A promise that settles only when `signal` aborts (rejecting with its reason). */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+Deno.test("a test past its deadline fails naming what it waited for and what it saw", async (t) => {
+  let unwound = false;
+  const started = performance.now();
+  const error = await runWithDeadline('"inner"', 300, async () => {
+    try {
+      await waitingFor("the board's prompt", untilAborted(deadlineSignal()), () => "U-Boot 2023");
+    } finally {
+      unwound = true;
+    }
+  }, t).then(() => undefined, (error: unknown) => error);
+  assert.ok(error instanceof DeadlineError, `expected a DeadlineError, got ${error}`);
+  assert.match(error.message, /"inner" passed its deadline of 0\.3 s/);
+  assert.match(error.message, /still waiting for:\n {2}- the board's prompt \(for 0\.\d s\)/);
+  assert.match(error.message, /saw: U-Boot 2023/);
+  assert.ok(unwound, "the aborted body ran its finally before the failure was reported");
+  assert.ok(performance.now() - started < 5_000, "the abort ended the body at once");
+});
+
+Deno.test("eventually() shows up in a deadline failure with its last probe", async (t) => {
+  const error = await runWithDeadline('"polling"', 200, async () => {
+    await eventually("a file to appear", () => false, { timeoutMs: 60_000, intervalMs: 10 });
+  }, t).then(() => undefined, (error: unknown) => error);
+  assert.ok(error instanceof DeadlineError, `expected a DeadlineError, got ${error}`);
+  assert.match(error.message, /- a file to appear \(for 0\.\d s\)\n\s+saw: \d+ probes, the last/);
+});
+
+Deno.test("a test within its deadline passes, with nothing left pending", async (t) => {
+  let ran = false;
+  await runWithDeadline('"quick"', 5_000, async () => {
+    await waitingFor("a settled promise", Promise.resolve());
+    ran = true;
+  }, t);
+  assert.ok(ran);
+  assert.equal(deadlineSignal().aborted, false);
+});
+
+Deno.test(
+  "withDeadline() gives one test its own deadline",
+  withDeadline(120_000, () => {
+    // registered through the preloaded Deno.test under `deno task test`; nothing to wait for
+    assert.ok(!deadlineSignal().aborted);
+  }),
+);
+
+Deno.test("every test in the suite gets a deadline: deno task test preloads them", async () => {
+  const root = new URL("../../", import.meta.url);
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  assert.match(config.tasks.test, /--preload[= ]lib\/testing\/deadline_preload\.ts/);
+  const ci = await Deno.readTextFile(new URL(".ci/run", root));
+  assert.match(ci, /deno@[\d.]+ task test/, "CI runs the suite through the task");
+});
+
+Deno.test("a hung test in a real deno test run fails and the run goes on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "deadline-" });
+  try {
+    const helpers = new URL("./mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      `${dir}/hang_test.ts`,
+      `import { fileDeadline, waitingFor } from "${helpers}";
+fileDeadline(import.meta.url, 500);
+Deno.test("hangs on a stream", async () => {
+  const stream = new ReadableStream<string>({ start() {} });
+  await waitingFor("a chunk from the stream", (async () => { for await (const _ of stream) break; })(),
+    () => "no chunk yet");
+});
+Deno.test("runs after it", () => {});
+`,
+    );
+    const preload = new URL("./deadline_preload.ts", import.meta.url).pathname;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", "--no-check", "--preload", preload, `${dir}/hang_test.ts`],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 1, text);
+    assert.match(text, /hangs on a stream \.\.\. FAILED/);
+    assert.match(text, /passed its deadline of 0\.5 s; still waiting for:/);
+    assert.match(text, /- a chunk from the stream \(for 0\.\d s\)\n\s+saw: no chunk yet/);
+    assert.match(text, /runs after it \.\.\. ok/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
