@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
 
@@ -31,14 +32,24 @@ async function writeAdminConfig(path: string, endpoint: string, token: string, c
   await Deno.rename(`${path}.tmp`, path);
 }
 
+/** Checks a HOST:PORT flag at parse time, so a typo is a usage error naming the flag. */
+function hostPortFlag(value: string): string {
+  try {
+    parseHostPort(value, "0.0.0.0");
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 export function controllerProgram(): Command {
   return new Command("jmp-controller")
     .description(
       "Jumpstarter controller: leases, exporters, clients and the router, in one process",
     )
     .option("--state-dir <dir>", "keys, certificate and store", defaultStateDir())
-    .option("--listen <host:port>", "address to serve on", "0.0.0.0:8082")
-    .option("--advertise <host:port>", "endpoint given to clients and exporters")
+    .option("--listen <host:port>", "address to serve on", hostPortFlag, "0.0.0.0:8082")
+    .option("--advertise <host:port>", "endpoint given to clients and exporters", hostPortFlag)
     .option("--tls-cert <pem>", "certificate (default: self-signed, kept in the state dir)")
     .option("--tls-key <pem>", "private key of --tls-cert")
     .addOption(

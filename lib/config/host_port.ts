@@ -6,7 +6,7 @@ export interface HostPort {
 }
 
 /**
- * Parses `host:port`, `[v6]:port` or a bare `port` (host then `defaultHost`).
+ * Parses `host:port`, `[v6]:port`, `:port` or a bare `port` (the last two with `defaultHost`).
  *
  * @throws {SyntaxError} naming the text when the port is not a number from 0 to 65535 or the host
  *   is empty.
@@ -17,7 +17,7 @@ export function parseHostPort(text: string, defaultHost = ""): HostPort {
   const bracketed = trimmed.startsWith("[") && trimmed.indexOf("]") > index;
   const hostPart = index === -1 || bracketed ? defaultHost : trimmed.slice(0, index);
   const portPart = index === -1 || bracketed ? trimmed : trimmed.slice(index + 1);
-  const host = hostPart.replace(/^\[(.*)\]$/, "$1");
+  const host = hostPart.replace(/^\[(.*)\]$/, "$1") || defaultHost;
   if (!/^\d{1,5}$/.test(portPart) || Number(portPart) > 65535) {
     throw new SyntaxError(
       `Expected [HOST:]PORT with a port from 0 to 65535, got ${JSON.stringify(text)}`,
