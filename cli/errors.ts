@@ -3,7 +3,7 @@
  */
 import { CommanderError } from "commander";
 import { ConfigError } from "@jumpstarter/lib/config";
-import { JumpstarterError } from "@jumpstarter/lib/wire";
+import { JumpstarterError, withoutResolutionNote } from "@jumpstarter/lib/wire";
 
 /** A bad command line the user can fix (exit 2 for `jmp`, printed with a hint). */
 export class UsageError extends Error {
@@ -56,7 +56,8 @@ export function exitCodeFor(error: unknown, options: ExitOptions): number {
     if (options.debug && error.stack) console.error(error.stack);
     return 1;
   }
-  console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`Error: ${withoutResolutionNote(message)}`);
   if (options.debug && error instanceof Error && error.stack) console.error(error.stack);
   return 1;
 }

@@ -12,8 +12,23 @@ export const ROUTER_TOKEN_SECONDS = 30 * 60;
 
 /** Who a credential token speaks for. */
 export type Principal =
-  | { kind: "Client" | "Exporter"; namespace: string; name: string; uid: string }
+  | {
+    kind: "Client" | "Exporter";
+    namespace: string;
+    name: string;
+    uid: string;
+    /**
+     * Which rotation of the principal's credential the token belongs to (claim `gen`, absent
+     * for 0): rotating bumps the record's generation, revoking every older token.
+     */
+    generation?: number;
+  }
   | { kind: "Admin"; name: string };
+
+/** The token generation a principal's token carries (0 for admins and first tokens). */
+export function generationOf(principal: Principal): number {
+  return principal.kind === "Admin" ? 0 : principal.generation ?? 0;
+}
 
 /** The controller's signing material, persisted in its state directory. */
 export interface KeyMaterial {
@@ -92,7 +107,8 @@ export class Authority {
 
   /** A credential token for a client, exporter or admin (default lifetime 365 days). */
   issue(principal: Principal, lifetimeSeconds = 365 * 24 * 3600): Promise<string> {
-    return new jose.SignJWT({})
+    const generation = generationOf(principal);
+    return new jose.SignJWT(generation ? { gen: generation } : {})
       .setProtectedHeader({ alg: "ES256" })
       .setIssuer(this.issuer)
       .setAudience(CONTROLLER_AUDIENCE)
@@ -124,6 +140,11 @@ export class Authority {
     }
     const principal = principalOf(payload.sub ?? "");
     if (!principal) throw new TokenError(`invalid token subject "${payload.sub}"`);
+    const generation = payload.gen ?? 0;
+    if (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 0) {
+      throw new TokenError("invalid token generation");
+    }
+    if (principal.kind !== "Admin" && generation > 0) principal.generation = generation;
     return principal;
   }
 

@@ -4,8 +4,8 @@
  * exists with the same uid (a deleted and recreated client's old tokens stop working).
  */
 import type * as grpc from "@grpc/grpc-js";
-import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
-import { type Authority, type Principal, TokenError } from "./auth.ts";
+import { AuthFailureThrottle, Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import { type Authority, generationOf, type Principal, TokenError } from "./auth.ts";
 import type { Store } from "./store/mod.ts";
 
 export type CallerKind = "Client" | "Exporter" | "Admin";
@@ -30,11 +30,36 @@ function required(metadata: grpc.Metadata, key: string): string {
 }
 
 /**
- * Authenticates a call and checks it comes from one of `allowed` kinds.
+ * Paces refused credentials. Calls reach the services through the TLS front's socket, so the
+ * network peer is not known here: all callers share one pace (successful calls are never slowed).
+ */
+const failures = new AuthFailureThrottle();
+
+/**
+ * Authenticates a call and checks it comes from one of `allowed` kinds. Refused credentials are
+ * logged and answered no faster than {@linkcode AuthFailureThrottle} allows.
  *
  * @throws {JumpstarterError} UNAUTHENTICATED, INVALID_ARGUMENT or PERMISSION_DENIED.
  */
 export async function authenticate(
+  metadata: grpc.Metadata,
+  authority: Authority,
+  store: Store,
+  allowed: readonly CallerKind[],
+): Promise<Caller> {
+  try {
+    return await check(metadata, authority, store, allowed);
+  } catch (error) {
+    if (error instanceof JumpstarterError && error.code === Code.UNAUTHENTICATED) {
+      const claimed = ["jumpstarter-kind", "jumpstarter-namespace", "jumpstarter-name"]
+        .map((key) => String(metadata.get(key)[0] ?? "?").slice(0, 64)).join("/");
+      await failures.refuse("a controller caller", `${error.message} (claims ${claimed})`);
+    }
+    throw error;
+  }
+}
+
+async function check(
   metadata: grpc.Metadata,
   authority: Authority,
   store: Store,
@@ -78,6 +103,12 @@ export async function authenticate(
   const record = await collection.get(namespace, name);
   if (!record || record.uid !== principal.uid) {
     throw new JumpstarterError(`${principal.kind.toLowerCase()} "${name}" no longer exists`, {
+      code: Code.UNAUTHENTICATED,
+    });
+  }
+  const current = "tokenGeneration" in record ? record.tokenGeneration ?? 0 : 0;
+  if (generationOf(principal) !== current) {
+    throw new JumpstarterError("token has been revoked: it was rotated", {
       code: Code.UNAUTHENTICATED,
     });
   }

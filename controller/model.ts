@@ -20,6 +20,8 @@ export interface ClientRecord {
   uid: string;
   labels: Record<string, string>;
   createdAt: number;
+  /** Bumped by each RotateToken; tokens of an older generation are revoked. Absent for 0. */
+  tokenGeneration?: number;
 }
 
 /** Upstream's exporter status strings (`status.exporterStatus` of the CRD). */

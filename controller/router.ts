@@ -6,7 +6,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
-import { type Authority, TokenError } from "./auth.ts";
+import { AuthFailureThrottle, peerHost } from "@jumpstarter/lib/wire";
+import { type Authority, ROUTER_TOKEN_SECONDS, TokenError } from "./auth.ts";
 
 type Call = grpc.ServerDuplexStream<Buffer, Buffer>;
 
@@ -55,7 +56,13 @@ function forward(from: Call, to: Call): Promise<Error | undefined> {
 export class Router {
   readonly #authority: Authority;
   readonly #parked = new Map<string, Call>();
+  /**
+   * Stream ids already paired, with when they may be forgotten (their token has expired by
+   * then): a token is good for one tunnel, and a replay is refused at once instead of parking.
+   */
+  readonly #spent = new Map<string, number>();
   #paired = 0;
+  readonly #failures = new AuthFailureThrottle();
 
   constructor(authority: Authority) {
     this.#authority = authority;
@@ -84,7 +91,13 @@ export class Router {
       streamId = await this.#authority.verifyRouterToken(token);
     } catch (error) {
       const details = error instanceof TokenError ? error.message : "invalid router token";
+      await this.#failures.refuse(peerHost(call.getPeer()), `router: ${details}`);
       return fail(call, grpc.status.UNAUTHENTICATED, details);
+    }
+    this.#forgetExpired();
+    if (this.#spent.has(streamId)) {
+      console.error(`router: refused a replayed router token from ${call.getPeer()}`);
+      return fail(call, grpc.status.PERMISSION_DENIED, "router token already used");
     }
     const waiting = this.#parked.get(streamId);
     if (!waiting) {
@@ -97,8 +110,18 @@ export class Router {
       return;
     }
     this.#parked.delete(streamId);
+    this.#spent.set(streamId, Date.now() + ROUTER_TOKEN_SECONDS * 1000);
     this.#paired++;
     await this.#pair(waiting, call);
+  }
+
+  #forgetExpired(): void {
+    const now = Date.now();
+    // insertion order is expiry order: stop at the first still live
+    for (const [id, until] of this.#spent) {
+      if (until > now) break;
+      this.#spent.delete(id);
+    }
   }
 
   async #pair(first: Call, second: Call): Promise<void> {

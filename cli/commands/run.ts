@@ -16,8 +16,9 @@ import {
   Session,
   startLocalExporter,
 } from "@jumpstarter/lib/exporter";
-import { serveTlsFront } from "@jumpstarter/lib/tunnel";
+import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
+import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
@@ -29,6 +30,7 @@ interface RunFlags extends ExporterSelector {
   tlsCert?: string;
   tlsKey?: string;
   passphrase?: string;
+  passphraseFile?: string;
 }
 
 export function runCommand(): Command {
@@ -41,6 +43,10 @@ export function runCommand(): Command {
     .option("--tls-cert <pem>", "direct mode: TLS certificate")
     .option("--tls-key <pem>", "direct mode: TLS private key")
     .option("--passphrase <text>", "direct mode: clients must present this passphrase")
+    .option(
+      "--passphrase-file <path>",
+      "direct mode: read the passphrase from this file (or set JMP_GRPC_PASSPHRASE)",
+    )
     .action(async (flags: RunFlags) => {
       const path = await selectedExporterConfig(flags);
       if (!path) throw new UsageError("one of --exporter, --exporter-config should be specified");
@@ -84,7 +90,12 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
   if (!flags.tlsGrpcInsecure && !(flags.tlsCert && flags.tlsKey)) {
     throw new UsageError("direct mode needs --tls-grpc-insecure or both --tls-cert and --tls-key");
   }
-  if (flags.passphrase && flags.tlsGrpcInsecure) {
+  const passphrase = await resolvePassphrase(flags);
+  // refuse an unusable certificate or key now, naming the file, not at a client's handshake
+  const identity = flags.tlsGrpcInsecure
+    ? undefined
+    : await readServerIdentity(flags.tlsCert!, flags.tlsKey!);
+  if (passphrase && flags.tlsGrpcInsecure) {
     console.error("Warning: the passphrase travels in plaintext without TLS");
   }
   const config = await loadExporterConfig(path);
@@ -93,7 +104,7 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     ...(config.motd === null ? {} : { motd: config.motd }),
   });
   await session.open();
-  const options = flags.passphrase ? { passphrase: flags.passphrase } : {};
+  const options = passphrase ? { passphrase } : {};
   try {
     if (flags.tlsGrpcInsecure) {
       await using server = await serveSessionTcp(session, hostPort, options);
@@ -107,8 +118,8 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     await using front = await serveTlsFront({
       hostname: listen.host,
       port: listen.port,
-      cert: await Deno.readTextFile(flags.tlsCert!),
-      key: await Deno.readTextFile(flags.tlsKey!),
+      cert: identity!.cert,
+      key: identity!.key,
       target: server.address,
     });
     console.log(formatHostPort({ host: listen.host, port: front.port }));

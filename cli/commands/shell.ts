@@ -28,6 +28,8 @@ import {
 import { connectAsClient } from "../controller_session.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { ExitCode, UsageError } from "../errors.ts";
+import { resolvePassphrase } from "../passphrase.ts";
+import { readCaBundle } from "@jumpstarter/lib/tunnel";
 import { JumpstarterError } from "@jumpstarter/lib/wire";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { writeLaunchers } from "../j_launcher.ts";
@@ -42,6 +44,7 @@ interface ShellFlags extends ExporterSelector, ClientSelector {
   tlsGrpc?: string;
   tlsGrpcInsecure?: boolean;
   passphrase?: string;
+  passphraseFile?: string;
   tlsGrpcCa?: string;
 }
 
@@ -66,6 +69,10 @@ export function shellCommand(): Command {
     .option("--tls-grpc <host:port>", "connect straight to `jmp run --tls-grpc-listener`")
     .option("--tls-grpc-insecure", "with --tls-grpc: plaintext instead of TLS")
     .option("--passphrase <text>", "with --tls-grpc: the exporter's passphrase")
+    .option(
+      "--passphrase-file <path>",
+      "with --tls-grpc: read the passphrase from this file (or set JMP_GRPC_PASSPHRASE)",
+    )
     .option("--tls-grpc-ca <pem>", "with --tls-grpc: trust this CA (our extension; JMP_GRPC_CA)")
     .argument("[command...]", "command to run instead of a shell (put it after --)")
     .action(async (command: string[], flags: ShellFlags) => {
@@ -106,12 +113,13 @@ async function localShell(path: string, command: string[], flags: ShellFlags): P
 }
 
 async function directShell(address: string, command: string[], flags: ShellFlags): Promise<number> {
-  // fail early, with a clear message, on a wrong address or passphrase
+  const passphrase = await resolvePassphrase(flags);
+  // fail early, with a clear message, on a wrong address, CA file or passphrase
   const probe = await openExporter(address, {
     policy: UNSAFE_POLICY,
     ...(flags.tlsGrpcInsecure ? { insecure: true } : {}),
-    ...(flags.passphrase ? { passphrase: flags.passphrase } : {}),
-    ...(flags.tlsGrpcCa ? { ca: await Deno.readTextFile(flags.tlsGrpcCa) } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    ...(flags.tlsGrpcCa ? { ca: await readCaBundle(flags.tlsGrpcCa) } : {}),
   });
   probe.close();
   const dir = await Deno.makeTempDir({ prefix: "jumpstarter-" });
@@ -122,7 +130,7 @@ async function directShell(address: string, command: string[], flags: ShellFlags
         JUMPSTARTER_HOST: address,
         JMP_DRIVERS_ALLOW: "UNSAFE",
         ...(flags.tlsGrpcInsecure ? { JMP_GRPC_INSECURE: "1" } : {}),
-        ...(flags.passphrase ? { JMP_GRPC_PASSPHRASE: flags.passphrase } : {}),
+        ...(passphrase ? { JMP_GRPC_PASSPHRASE: passphrase } : {}),
         ...(flags.tlsGrpcCa ? { JMP_GRPC_CA: flags.tlsGrpcCa } : {}),
         PATH: await withLaunchers(dir),
       },

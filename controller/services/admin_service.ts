@@ -17,6 +17,18 @@ function validName(kind: string, name: string): void {
   }
 }
 
+/** Kubernetes namespaces are DNS-1123 labels; anything else (`../x`, `a/b`) is refused. */
+function validNamespace(namespace: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new JumpstarterError(
+      `invalid namespace "${namespace.slice(0, 80)}": use a DNS-1123 label (lowercase letters, ` +
+        `digits and "-", at most 63, starting and ending with a letter or digit)`,
+      { code: Code.INVALID_ARGUMENT },
+    );
+  }
+  return namespace;
+}
+
 function principalOf(core: ControllerCore, record: ClientRecord | ExporterRecord) {
   const exporter = "devices" in record ? record : undefined;
   return {
@@ -37,7 +49,7 @@ export function adminHandlers(core: ControllerCore): ServiceHandlers<
 > {
   const admin = (call: { metadata: import("@grpc/grpc-js").Metadata }) =>
     core.authenticate(call.metadata, ["Admin"]);
-  const namespaceOf = (namespace: string) => namespace || "default";
+  const namespaceOf = (namespace: string) => validNamespace(namespace || "default");
   type Kind = "client" | "exporter";
   const collection = (kind: Kind) => kind === "client" ? core.store.clients : core.store.exporters;
 
@@ -92,7 +104,9 @@ export function adminHandlers(core: ControllerCore): ServiceHandlers<
     return principalOf(core, record);
   };
   const list = (kind: Kind, request: { namespace: string; filter: string }) => {
-    const records = collection(kind).list(request.namespace || undefined) as (
+    const records = collection(kind).list(
+      request.namespace ? validNamespace(request.namespace) : undefined,
+    ) as (
       | ClientRecord
       | ExporterRecord
     )[];

@@ -140,8 +140,15 @@ export function clientHandlers(core: ControllerCore): ServiceHandlers<
     rotateToken: async (request, call) => {
       const namespace = parent(request.parent);
       const caller = await clientIn(call, namespace);
+      const record = core.store.clients.get(namespace, caller.name);
+      if (!record || caller.kind !== "Client") {
+        throw new JumpstarterError("the client no longer exists", { code: Code.UNAUTHENTICATED });
+      }
+      // the new token is of the next generation: the one presented (and all before) is revoked
+      const generation = (record.tokenGeneration ?? 0) + 1;
+      await core.store.clients.put({ ...record, tokenGeneration: generation });
       const lifetime = 365 * 24 * 3600;
-      const token = await core.authority.issue(caller, lifetime);
+      const token = await core.authority.issue({ ...caller, generation }, lifetime);
       return {
         token,
         expiry: { seconds: BigInt(Math.floor(core.now() / 1000) + lifetime), nanos: 0 },

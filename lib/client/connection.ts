@@ -12,6 +12,7 @@ import {
   type ServiceClient,
   type ServiceMethods,
 } from "@jumpstarter/protos";
+import { sslCredentials } from "@jumpstarter/lib/tunnel";
 
 /** A typed ExporterService client. */
 export type ExporterClient = ServiceClient<ServiceMethods<typeof ExporterService>>;
@@ -52,7 +53,7 @@ export function connect(host: string, options: ConnectOptions = {}): Connection 
   const tcp = isTcpTarget(host);
   const target = tcp ? host : `unix:${host}`;
   const credentials = tcp && !options.insecure
-    ? grpc.credentials.createSsl(options.ca ? Buffer.from(options.ca) : null)
+    ? sslCredentials(options.ca ? Buffer.from(options.ca) : null)
     : grpc.credentials.createInsecure();
   const channel = new grpc.Client(target, credentials, {
     ...CHANNEL_WINDOW_OPTIONS,

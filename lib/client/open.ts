@@ -4,7 +4,8 @@
 import type { GetReportResponse } from "@jumpstarter/protos";
 import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
 import { parseEnvBoolean } from "@jumpstarter/lib/config";
-import { connect, type Connection, type ConnectOptions } from "./connection.ts";
+import { speaksTls } from "@jumpstarter/lib/tunnel";
+import { connect, type Connection, type ConnectOptions, isTcpTarget } from "./connection.ts";
 import type { DriverClient } from "./driver_client.ts";
 import { type DriverPolicy, policyFromEnv } from "./policy.ts";
 import { type ClientRegistry, defaultClientRegistry } from "./registry.ts";
@@ -42,9 +43,11 @@ export async function openExporter(
   } catch (error) {
     connection.close();
     const cause = statusToError(error);
-    // grpc-js appends an empty "Resolution note" to connection errors
-    const reason = (cause instanceof Error ? cause.message : String(cause))
-      .replace(/\.?\s*Resolution note:\s*$/, "");
+    let reason = cause instanceof Error ? cause.message : String(cause);
+    if (options.insecure && isTcpTarget(host) && await speaksTls(host)) {
+      reason = "it expects TLS, but this client speaks plaintext (drop --tls-grpc-insecure / " +
+        "JMP_GRPC_INSECURE and trust its CA with --tls-grpc-ca)";
+    }
     throw new JumpstarterError(`Cannot reach the exporter at "${host}": ${reason}`, { cause });
   }
   const root = buildClientTree(report.reports, connection, {

@@ -8,7 +8,7 @@ import {
   RouterService,
   serviceDefinition,
 } from "@jumpstarter/protos";
-import { closeOnExecAll } from "./close_on_exec.ts";
+import { AuthFailureThrottle, peerHost } from "@jumpstarter/lib/wire";
 import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
 
@@ -36,8 +36,12 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Refuses every call without the passphrase, as upstream's direct mode does. */
+/**
+ * Refuses every call without the passphrase, as upstream's direct mode does; refusals are logged
+ * and paced per client host (a client through the TLS front shares the front's pace).
+ */
 function passphraseInterceptor(passphrase: string): grpc.ServerInterceptor {
+  const failures = new AuthFailureThrottle();
   return (_method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) =>
@@ -48,11 +52,14 @@ function passphraseInterceptor(passphrase: string): grpc.ServerInterceptor {
               proceed(metadata);
               return;
             }
-            call.sendStatus({
-              code: grpc.status.UNAUTHENTICATED,
-              details: "invalid or missing passphrase",
-              metadata: new grpc.Metadata(),
-            });
+            const reason = given === undefined ? "missing passphrase" : "wrong passphrase";
+            failures.refuse(peerHost(call.getPeer()), reason).then(() =>
+              call.sendStatus({
+                code: grpc.status.UNAUTHENTICATED,
+                details: "invalid or missing passphrase",
+                metadata: new grpc.Metadata(),
+              })
+            );
           },
         }),
     });
@@ -106,8 +113,6 @@ export async function serveSession(
 ): Promise<SessionServer> {
   const server = sessionServer(session, options);
   await bind(server, `unix:${socketPath}`);
-  // grpc-js's Unix listener is the one descriptor Deno leaves inheritable
-  closeOnExecAll();
   // grpc-js's Unix listener is the one descriptor Deno leaves inheritable
   closeOnExecAll();
   let closing: Promise<void> | undefined;

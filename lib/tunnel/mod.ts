@@ -4,7 +4,16 @@
  *
  * @module
  */
-export { channelCredentials, fetchCertificateChain, type TlsOptions } from "./tls.ts";
+export {
+  channelCredentials,
+  fetchCertificateChain,
+  readCaBundle,
+  readServerIdentity,
+  speaksTls,
+  sslCredentials,
+  TlsMaterialError,
+  type TlsOptions,
+} from "./tls.ts";
 export { bridge, type RouterChannelOptions, RouterChannels } from "./router_stream.ts";
 export {
   type LeaseListenerOptions,

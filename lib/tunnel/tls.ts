@@ -5,8 +5,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
 import tls from "node:tls";
-import { ConnectionError } from "@jumpstarter/lib/wire";
+import { ConnectionError, JumpstarterError } from "@jumpstarter/lib/wire";
 import { parseEnvBoolean } from "@jumpstarter/lib/config";
 
 /** The `tls` block of client and exporter configs. */
@@ -39,7 +41,7 @@ export function fetchCertificateChain(endpoint: string, timeoutMs = 5000): Promi
     const socket = tls.connect({
       host,
       port,
-      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+      ...(isIP(host) ? {} : { servername: host }),
       rejectUnauthorized: false,
       ALPNProtocols: ["h2"],
     });
@@ -69,11 +71,48 @@ export function fetchCertificateChain(endpoint: string, timeoutMs = 5000): Promi
   });
 }
 
+/**
+ * Whether `endpoint` completes a TLS handshake (its certificate unchecked): tells a plaintext
+ * client that failed why.
+ */
+export async function speaksTls(endpoint: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await fetchCertificateChain(endpoint, timeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function insecureFromEnv(): boolean {
   const env = Deno.env.toObject();
   return ["JUMPSTARTER_GRPC_INSECURE", "JMP_GRPC_INSECURE"].some((name) =>
     parseEnvBoolean(env, name) === true
   );
+}
+
+/**
+ * `grpc.credentials.createSsl` that also works for an IP-literal endpoint. grpc-js always sends
+ * the host as the TLS server name, which RFC 6066 forbids for IP addresses and Deno refuses
+ * ("options.servername must not be an IP address"), hiding the real outcome of every handshake.
+ * For an IP the server name is left out; the TLS layer then checks the IP against the
+ * certificate's IP SANs (or `verify.checkServerIdentity` decides, when given).
+ */
+export function sslCredentials(
+  rootCerts: Buffer | null,
+  verify?: grpc.VerifyOptions,
+): grpc.ChannelCredentials {
+  const credentials = grpc.credentials.createSsl(rootCerts, null, null, verify);
+  const createConnector = credentials._createSecureConnector.bind(credentials);
+  credentials._createSecureConnector = (target, options, callCredentials) => {
+    const connector = createConnector(target, options, callCredentials);
+    // grpc-js 1.14 keeps the options tls.connect gets here (pinned in deno.json)
+    const connection = (connector as { connectionOptions?: tls.ConnectionOptions })
+      .connectionOptions;
+    if (connection?.servername && isIP(connection.servername)) delete connection.servername;
+    return connector;
+  };
+  return credentials;
 }
 
 /** gRPC channel credentials for a controller or router endpoint. */
@@ -84,10 +123,82 @@ export async function channelCredentials(
   if (options.insecure || insecureFromEnv()) {
     const pinned = await fetchCertificateChain(endpoint);
     // the chain is pinned exactly, so the name in it need not match the address dialled
-    return grpc.credentials.createSsl(Buffer.from(pinned), null, null, {
-      checkServerIdentity: () => undefined,
+    return sslCredentials(Buffer.from(pinned), { checkServerIdentity: () => undefined });
+  }
+  if (options.ca) return sslCredentials(Buffer.from(atob(options.ca)));
+  return sslCredentials(null);
+}
+
+/** A TLS file (certificate, key or CA) that cannot be used; the message names the file. */
+export class TlsMaterialError extends JumpstarterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TlsMaterialError";
+  }
+}
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new TlsMaterialError(`Cannot read the ${what} ${path}: ${(error as Error).message}`, {
+      cause: error,
     });
   }
-  if (options.ca) return grpc.credentials.createSsl(Buffer.from(atob(options.ca)));
-  return grpc.credentials.createSsl();
+}
+
+/** The certificates of a PEM text, in order; none when it holds no certificate block. */
+function certificatesOf(pem: string, path: string, what: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new TlsMaterialError(`${path} is not a PEM certificate (expected a ${what})`);
+  }
+  return blocks.map((block, index) => {
+    try {
+      return new X509Certificate(block);
+    } catch (error) {
+      throw new TlsMaterialError(
+        `${path}: certificate ${index + 1} cannot be parsed (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+  });
+}
+
+/**
+ * Reads and checks a server certificate and its private key: both parse, and the key is the
+ * certificate's.
+ *
+ * @throws {TlsMaterialError} naming the file at fault.
+ */
+export async function readServerIdentity(
+  certFile: string,
+  keyFile: string,
+): Promise<{ cert: string; key: string }> {
+  const [cert, key] = await Promise.all([
+    readPem(certFile, "TLS certificate"),
+    readPem(keyFile, "TLS key"),
+  ]);
+  const [leaf] = certificatesOf(cert, certFile, "TLS certificate");
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (error) {
+    throw new TlsMaterialError(`${keyFile} is not a PEM private key`, { cause: error });
+  }
+  if (!leaf!.checkPrivateKey(privateKey)) {
+    throw new TlsMaterialError(`${keyFile} is not the private key of the certificate ${certFile}`);
+  }
+  return { cert, key };
+}
+
+/**
+ * Reads a CA bundle (PEM certificates) to trust.
+ *
+ * @throws {TlsMaterialError} when it cannot be read or holds no valid certificate.
+ */
+export async function readCaBundle(path: string): Promise<string> {
+  const pem = await readPem(path, "CA file");
+  certificatesOf(pem, path, "CA certificate");
+  return pem;
 }

@@ -124,13 +124,18 @@ function isStatusError(error: unknown): error is Error & { code: number; details
   return error instanceof Error && typeof (error as { code?: unknown }).code === "number";
 }
 
+/** Drops the empty "Resolution note:" grpc-js appends to connection errors. */
+export function withoutResolutionNote(text: string): string {
+  return text.replace(/\.?\s*Resolution note:\s*$/, "");
+}
+
 /**
  * Maps a gRPC status error received by a client to the matching Jumpstarter error (the status
  * details become the message, the original error the cause). Anything else is returned as is.
  */
 export function statusToError(error: unknown): unknown {
   if (!isStatusError(error) || error instanceof JumpstarterError) return error;
-  const message = error.details || error.message;
+  const message = withoutResolutionNote(error.details || error.message);
   const options = { cause: error };
   switch (error.code) {
     case Code.NOT_FOUND:

@@ -18,4 +18,5 @@ export {
   MethodNotFoundError,
   MethodNotImplementedError,
   statusToError,
+  withoutResolutionNote,
 } from "./errors.ts";

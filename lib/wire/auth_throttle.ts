@@ -1,0 +1,61 @@
+/**
+ * Slowing down guessing: every authentication failure (a forged token, a wrong passphrase) is
+ * logged and answered no sooner than its slot, slots being `spacingMs` apart per source, so one
+ * source gets at most 1000 / spacingMs refusals a second however many calls it runs at once.
+ * Successful calls are never delayed.
+ */
+
+/** Options of {@linkcode AuthFailureThrottle}. */
+export interface AuthFailureThrottleOptions {
+  /** Time between two refusals to the same source (default 50 ms: at most 20 a second). */
+  spacingMs?: number;
+  /** The longest one refusal is held back (default 2 s). */
+  maxDelayMs?: number;
+  /** Where failures are reported (default: stderr). */
+  log?: (message: string) => void;
+}
+
+/** Sources remembered at most; the oldest are forgotten beyond this. */
+const MAX_SOURCES = 10_000;
+
+/** Paces authentication failures per source. */
+export class AuthFailureThrottle {
+  readonly #spacingMs: number;
+  readonly #maxDelayMs: number;
+  readonly #log: (message: string) => void;
+  /** Per source: when its next refusal may be answered (performance.now() time). */
+  readonly #nextSlot = new Map<string, number>();
+
+  constructor(options: AuthFailureThrottleOptions = {}) {
+    this.#spacingMs = options.spacingMs ?? 50;
+    this.#maxDelayMs = options.maxDelayMs ?? 2000;
+    this.#log = options.log ?? ((message) => console.error(message));
+  }
+
+  /** How long to hold back a refusal to `source` now, taking its slot. */
+  delayFor(source: string): number {
+    const now = performance.now();
+    const slot = Math.min(Math.max(now, this.#nextSlot.get(source) ?? 0), now + this.#maxDelayMs);
+    this.#nextSlot.delete(source);
+    this.#nextSlot.set(source, slot + this.#spacingMs);
+    if (this.#nextSlot.size > MAX_SOURCES) {
+      this.#nextSlot.delete(this.#nextSlot.keys().next().value!);
+    }
+    return slot - now;
+  }
+
+  /** Logs the failure, then resolves when the refusal may be sent. */
+  refuse(source: string, reason: string): Promise<void> {
+    const delay = this.delayFor(source);
+    this.#log(`Authentication failed from ${source}: ${reason}`);
+    return delay > 0 ? new Promise((resolve) => setTimeout(resolve, delay)) : Promise.resolve();
+  }
+}
+
+/** The host part of a gRPC peer string (`ipv4:1.2.3.4:567`, `[::1]:567`): the source to pace. */
+export function peerHost(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, "");
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(bare);
+  if (bracketed) return bracketed[1]!;
+  return /^[^:]+:\d+$/.test(bare) ? bare.slice(0, bare.lastIndexOf(":")) : bare;
+}
