@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Composite } from "@jumpstarter/lib/driver";
-import { serve } from "@jumpstarter/lib/testing";
+import { serve, waitingFor, withDeadline } from "@jumpstarter/lib/testing";
 import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { INTERRUPTED_EXIT_CODE, pyserialCli, type SerialCliIo } from "./cli.ts";
@@ -151,119 +151,135 @@ Deno.test("j serial start-console on a terminal: banner, raw mode, Ctrl-B x3, re
 
 const deno = Deno.execPath();
 const config = new URL("../../deno.json", import.meta.url).pathname;
+/**
+ * How long the terminal may take to show what a step waits for. Generous: on a busy machine a
+ * `deno run` starting in the pane alone can take seconds; a wait that fails dumps the screen.
+ */
+const SCREEN_WAIT_MS = 60_000;
 const script = new URL("./tests_support/console_main.ts", import.meta.url).pathname;
 
-Deno.test("j serial start-console in a real terminal (tmux) against a shell on a pty", async (t) => {
-  await using dir = await tempDir();
-  const link = `${dir.path}/console`;
-  const shell = await ptyShell(link, "board$ ");
-  const root = new Composite();
-  root.addChild("serial", new PySerial({ url: link, logDir: `${dir.path}/logs` }));
-  await using served = await serve(root);
-  const pidFile = `${dir.path}/console.pid`;
-  await using pane = await TmuxPane.start(`${dir.path}/tmux.sock`, {
-    JUMPSTARTER_HOST: served.address,
-    SERIAL_CONSOLE_PIDFILE: pidFile,
-  });
-  const device = await pane.tty();
-  const screen = () => pane.screen();
-  const lines = async () => (await screen()).split("\n");
-  const command = `${deno} run -A --quiet --config ${config} ${script} serial start-console`;
-  /** Starts the console and waits until it has put the terminal in raw mode. */
-  const startConsole = async () => {
-    await Deno.remove(pidFile).catch(() => {});
-    await pane.type(command);
+Deno.test(
+  "j serial start-console in a real terminal (tmux) against a shell on a pty",
+  withDeadline(180_000, async (t) => {
+    await using dir = await tempDir();
+    const link = `${dir.path}/console`;
+    const shell = await ptyShell(link, "board$ ");
+    const root = new Composite();
+    root.addChild("serial", new PySerial({ url: link, logDir: `${dir.path}/logs` }));
+    await using served = await serve(root);
+    const pidFile = `${dir.path}/console.pid`;
+    await using pane = await TmuxPane.start(`${dir.path}/tmux.sock`, {
+      JUMPSTARTER_HOST: served.address,
+      SERIAL_CONSOLE_PIDFILE: pidFile,
+    });
+    const device = await pane.tty();
+    const screen = () => pane.screen();
+    const lines = async () => (await screen()).split("\n");
+    const command = `${deno} run -A --quiet --config ${config} ${script} serial start-console`;
+    /** Starts the console and waits until it has put the terminal in raw mode. */
+    const startConsole = async () => {
+      await Deno.remove(pidFile).catch(() => {});
+      await pane.type(command);
+      await pane.press("Enter");
+      await waitFor(
+        "the raw terminal",
+        async () => {
+          const settings = await sttySettings(device);
+          return settings.includes("-icanon") && settings.includes("-echo ") ? true : undefined;
+        },
+        SCREEN_WAIT_MS,
+        screen,
+      );
+    };
+    /** Waits for the outer shell's prompt, then checks the exit code and that the tty is cooked. */
+    let checks = 0;
+    const expectBackInShell = async (exitCode: number) => {
+      await waitFor(
+        "the outer prompt",
+        async () => {
+          const all = await lines();
+          return all.at(-1) === "outer$ " || all.at(-1) === "outer$" ? true : undefined;
+        },
+        SCREEN_WAIT_MS,
+        screen,
+      );
+      // markers unique to this check, matched as whole output lines (the typed command line
+      // shows them inside quotes), so that output of an earlier check is never taken for this one
+      const mark = `check${++checks}`;
+      await pane.type(`echo "${mark}-exit=$?"; stty -a; echo "${mark}-done"`);
+      await pane.press("Enter");
+      const settings = await waitFor(
+        "stty -a in the pane",
+        async () => {
+          const all = await lines();
+          const from = all.findIndex((line) => line.startsWith(`${mark}-exit=`));
+          const to = all.indexOf(`${mark}-done`);
+          return from >= 0 && to > from ? all.slice(from, to).join("\n") : undefined;
+        },
+        SCREEN_WAIT_MS,
+        screen,
+      );
+      assert.match(settings, new RegExp(`^${mark}-exit=${exitCode}\n`));
+      assert.ok(isCooked(settings), `not cooked:\n${settings}`);
+      assert.ok(isCooked(await sttySettings(device)));
+    };
+    // the pane's sh does not take PS1 from its environment everywhere: set it by hand
+    await pane.type("PS1='outer$ '");
     await pane.press("Enter");
-    await waitFor(
-      "the raw terminal",
-      async () => {
-        const settings = await sttySettings(device);
-        return settings.includes("-icanon") && settings.includes("-echo ") ? true : undefined;
-      },
-      30_000,
-      screen,
-    );
-  };
-  /** Waits for the outer shell's prompt, then checks the exit code and that the tty is cooked. */
-  let checks = 0;
-  const expectBackInShell = async (exitCode: number) => {
     await waitFor(
       "the outer prompt",
-      async () => {
-        const all = await lines();
-        return all.at(-1) === "outer$ " || all.at(-1) === "outer$" ? true : undefined;
-      },
-      10_000,
+      async () => (await lines()).at(-1) === "outer$" || undefined,
+      SCREEN_WAIT_MS,
       screen,
     );
-    // markers unique to this check, matched as whole output lines (the typed command line
-    // shows them inside quotes), so that output of an earlier check is never taken for this one
-    const mark = `check${++checks}`;
-    await pane.type(`echo "${mark}-exit=$?"; stty -a; echo "${mark}-done"`);
-    await pane.press("Enter");
-    const settings = await waitFor(
-      "stty -a in the pane",
-      async () => {
-        const all = await lines();
-        const from = all.findIndex((line) => line.startsWith(`${mark}-exit=`));
-        const to = all.indexOf(`${mark}-done`);
-        return from >= 0 && to > from ? all.slice(from, to).join("\n") : undefined;
-      },
-      10_000,
-      screen,
-    );
-    assert.match(settings, new RegExp(`^${mark}-exit=${exitCode}\n`));
-    assert.ok(isCooked(settings), `not cooked:\n${settings}`);
-    assert.ok(isCooked(await sttySettings(device)));
-  };
-  // the pane's sh does not take PS1 from its environment everywhere: set it by hand
-  await pane.type("PS1='outer$ '");
-  await pane.press("Enter");
-  await waitFor("the outer prompt", async () => (await lines()).at(-1) === "outer$" || undefined);
 
-  await t.step("types into the board's shell and leaves with Ctrl-B x3", async () => {
-    await startConsole();
-    assert.ok(
-      (await screen()).includes("Starting serial port console ... exit with CTRL+B x 3 times"),
-    );
-    await pane.type("echo hel''lo");
-    await pane.press("Enter");
-    await waitFor(
-      "the board's answer",
-      async () => {
-        return (await lines()).includes("hello") ? true : undefined;
-      },
-      10_000,
-      screen,
-    );
-    assert.ok((await lines()).some((line) => line.endsWith("echo hel''lo")), "echoed by the board");
-    await pane.sendBytes([0x02, 0x02, 0x02]);
-    await expectBackInShell(0);
-  });
+    await t.step("types into the board's shell and leaves with Ctrl-B x3", async () => {
+      await startConsole();
+      assert.ok(
+        (await screen()).includes("Starting serial port console ... exit with CTRL+B x 3 times"),
+      );
+      await pane.type("echo hel''lo");
+      await pane.press("Enter");
+      await waitFor(
+        "the board's answer",
+        async () => {
+          return (await lines()).includes("hello") ? true : undefined;
+        },
+        SCREEN_WAIT_MS,
+        screen,
+      );
+      assert.ok(
+        (await lines()).some((line) => line.endsWith("echo hel''lo")),
+        "echoed by the board",
+      );
+      await pane.sendBytes([0x02, 0x02, 0x02]);
+      await expectBackInShell(0);
+    });
 
-  await t.step("restores the terminal on SIGTERM (exit code 2)", async () => {
-    await startConsole();
-    const pid = Number(await Deno.readTextFile(pidFile));
-    Deno.kill(pid, "SIGTERM");
-    await expectBackInShell(2);
-  });
+    await t.step("restores the terminal on SIGTERM (exit code 2)", async () => {
+      await startConsole();
+      const pid = Number(await Deno.readTextFile(pidFile));
+      Deno.kill(pid, "SIGTERM");
+      await expectBackInShell(2);
+    });
 
-  await t.step("restores the terminal when the board goes away (exit code 1)", async () => {
-    await startConsole();
-    await shell.stop();
-    await waitFor(
-      "the error",
-      async () => {
-        return (await screen()).includes(`Error: Serial port ${link} disconnected`)
-          ? true
-          : undefined;
-      },
-      10_000,
-      screen,
-    );
-    await expectBackInShell(1);
-  });
-});
+    await t.step("restores the terminal when the board goes away (exit code 1)", async () => {
+      await startConsole();
+      await shell.stop();
+      await waitFor(
+        "the error",
+        async () => {
+          return (await screen()).includes(`Error: Serial port ${link} disconnected`)
+            ? true
+            : undefined;
+        },
+        SCREEN_WAIT_MS,
+        screen,
+      );
+      await expectBackInShell(1);
+    });
+  }),
+);
 
 Deno.test("j serial start-console as a real process with piped stdin", async () => {
   await using dir = await tempDir();
@@ -290,10 +306,23 @@ Deno.test("j serial start-console as a real process with piped stdin", async () 
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const stderr = new Response(child.stderr).text();
   const writer = child.stdin.getWriter();
   await writer.write(encoder.encode("echo $((6*7))\n"));
+  // stdin ends only once the answer is out: the linger after it is no race against the board
+  let stdout = "";
+  const answer = Promise.withResolvers<boolean>();
+  const drained = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      stdout += chunk;
+      if (/echo \$\(\(6\*7\)\)\r\n42\r\n/.test(stdout)) answer.resolve(true);
+    }
+    answer.resolve(false);
+  })();
+  const sawAnswer = await waitingFor("the board's answer on stdout", answer.promise, () => stdout);
   await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  assert.equal(code, 0, decoder.decode(stderr));
-  assert.match(decoder.decode(stdout), /echo \$\(\(6\*7\)\)\r\n42\r\n/);
+  const { code } = await child.status;
+  await drained;
+  assert.ok(sawAnswer, `stdout ended without the answer:\n${stdout}\n${await stderr}`);
+  assert.equal(code, 0, await stderr);
 });
