@@ -1,7 +1,9 @@
 /**
  * The byte stream of the one client attached to a port: device output is delivered into its
  * readable with backpressure (the driver stops reading the device while the client is behind),
- * and its writable goes to the device.
+ * and its writable goes to the device. Closing the writable (the client's end of input, e.g.
+ * `j serial pipe` after stdin ended) only stops input: output keeps flowing until the client
+ * cancels its reading side or leaves, as upstream's serial stream does.
  */
 
 const READ_BUFFER = 64 * 1024;
@@ -20,6 +22,7 @@ export class Attachment {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #room: (() => void) | undefined;
   #done = false;
+  #inputClosed = false;
   readonly #ended = Promise.withResolvers<void>();
   readonly #hooks: AttachmentHooks;
 
@@ -37,14 +40,20 @@ export class Attachment {
         if (this.#done) throw new Error("the console stream has ended");
         await hooks.write(chunk);
       },
-      // the client closing its side ends the stream: a console has no "rest of the output"
-      close: () => this.end(),
+      close: () => {
+        this.#inputClosed = true;
+      },
       abort: () => this.end(),
     });
   }
 
   get done(): boolean {
     return this.#done;
+  }
+
+  /** Whether the client has ended its input (it may still be reading output). */
+  get inputClosed(): boolean {
+    return this.#inputClosed;
   }
 
   /** Settles when the stream has ended, however it ended. */

@@ -1,11 +1,12 @@
 /**
- * `j <name> start-console` and `j <name> log [--follow] [--path]`: the command-line interface of
- * a serial port.
+ * `j <name> start-console`, `j <name> pipe [flags]` and `j <name> log [--follow] [--path]`: the
+ * command-line interface of a serial port.
  */
 import { Command, InvalidArgumentError } from "commander";
 import type { ProgressReporter } from "@jumpstarter/lib/streams";
 import type { PySerialClient } from "./client.ts";
 import { type ConsoleEnd, runConsole } from "./console.ts";
+import { type PipeFlags, planPipe, runPipe } from "./pipe.ts";
 
 /** The terminal and signals the commands use; tests replace them. */
 export interface SerialCliIo {
@@ -65,6 +66,20 @@ async function writeText(stdout: WritableStream<Uint8Array>, text: string): Prom
   }
 }
 
+/** Upstream's flags from commander's options and the flags seen on the command line. */
+function pipeFlags(
+  options: { output?: string | false; input?: boolean; append?: boolean },
+  seen: Set<string>,
+): PipeFlags {
+  const flags: PipeFlags = {};
+  if (typeof options.output === "string") flags.output = options.output;
+  if (seen.has("no-output")) flags.noOutput = true;
+  if (seen.has("input")) flags.input = true;
+  if (seen.has("no-input")) flags.noInput = true;
+  if (options.append) flags.append = true;
+  return flags;
+}
+
 /** Builds the serial command group for `client`, named `name`. */
 export function pyserialCli(
   client: PySerialClient,
@@ -120,6 +135,41 @@ export function pyserialCli(
       }
       return exit(end === "interrupted" ? INTERRUPTED_EXIT_CODE : 0);
     }));
+  // commander folds --input/--no-input (and --output/--no-output) into one value, last one
+  // wins; upstream refuses both together, so the flags seen are recorded as they are parsed
+  const seen = new Set<string>();
+  const pipe = command.command("pipe");
+  for (const flag of ["input", "no-input", "output", "no-output"]) {
+    pipe.on(`option:${flag}`, () => seen.add(flag));
+  }
+  pipe
+    .description(
+      "Pipe serial port data to stdout or a file; piped stdin goes to the port, and output " +
+        "keeps flowing after it ends (Ctrl+C to exit)",
+    )
+    .option("-o, --output <path>", "write serial output to this file instead of stdout")
+    .option("-i, --input", "send stdin to the port even when it is a terminal")
+    .option("--no-input", "do not send stdin to the port, even when it is piped")
+    .option("-a, --append", "append to the --output file instead of overwriting it")
+    .option("--no-output", "only send stdin to the port, and exit when it ends")
+    .action(
+      exiting(async (options: { output?: string | false; input?: boolean; append?: boolean }) => {
+        const flags = pipeFlags(options, seen);
+        seen.clear();
+        const plan = planPipe(flags, io.isTerminal ?? Deno.stdin.isTerminal());
+        const stream = await client.connect();
+        return exit(
+          await withSignal((signal) =>
+            runPipe(stream, plan, {
+              stdin: io.stdin ?? Deno.stdin.readable,
+              stdout: stdout(),
+              printError,
+              signal,
+            })
+          ),
+        );
+      }),
+    );
   command.command("log")
     .description("Print the console output of this session (kept on the exporter)")
     .option("-f, --follow", "keep printing new output until interrupted")

@@ -21,6 +21,21 @@ export class PySerialClient extends DriverClient {
     return new Expect(await this.connect(), options);
   }
 
+  /** Ends the stream of whichever client is connected (upstream's `close`). */
+  async closeConnection(): Promise<void> {
+    await this.call("close");
+  }
+
+  /** Raises (true) or drops (false) the DTR line. */
+  async setDtr(value: boolean): Promise<void> {
+    await this.call("set_dtr", value);
+  }
+
+  /** Raises (true) or drops (false) the RTS line. */
+  async setRts(value: boolean): Promise<void> {
+    await this.call("set_rts", value);
+  }
+
   /** Path of this session's console log on the exporter's machine. */
   async logPath(): Promise<string> {
     const path = await this.call("log_path");

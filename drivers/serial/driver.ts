@@ -8,26 +8,25 @@
  * serving, and the port is reopened when the device returns (on the next `connect`, or by a
  * retry every second so the log misses as little as possible).
  */
-import { z } from "zod";
 import {
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
+import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema } from "./config.ts";
 import { addressName, parseAddress, type PortAddress } from "./address.ts";
 import { Attachment } from "./attachment.ts";
 import { ConsoleLog, defaultLogDir } from "./console_log.ts";
 import { pyserialInterface } from "./interface.ts";
 import { openPort } from "./open_port.ts";
-import { type Port, PortClosedError, PortGoneError } from "./port.ts";
+import { type ModemLine, type Port, PortClosedError, PortGoneError } from "./port.ts";
+import { writeThrottled } from "./throttle.ts";
 import { TtyPort } from "./tty_port.ts";
 
-/** Default `log_max_bytes`: 16 MiB. */
-export const DEFAULT_LOG_MAX_BYTES = 16 * 1024 * 1024;
 const RETRY_MS = 1000;
 const HEARTBEAT_MS = 10_000;
 /** How long `connect` waits for a departing client to let go (its goodbye may still be on the way). */
@@ -47,6 +46,10 @@ export interface PySerialOptions {
   logMaxBytes?: number;
   /** First part of the log file names (default: the device's base name). */
   logName?: string;
+  /** Characters per second: writes are sent one byte at a time this fast (upstream's `cps`). */
+  cps?: number;
+  /** Clear HUPCL on a tty so closing it does not drop DTR (upstream's `disable_hupcl`). */
+  disableHupcl?: boolean;
 }
 
 function reasonOf(error: unknown): string {
@@ -62,6 +65,8 @@ export class PySerial extends Driver {
   readonly url: string;
   readonly address: PortAddress;
   readonly baudrate: number;
+  readonly cps: number | undefined;
+  readonly disableHupcl: boolean;
   readonly #logDir: string | undefined;
   readonly #logMaxBytes: number;
   readonly #logName: string;
@@ -84,6 +89,8 @@ export class PySerial extends Driver {
     this.url = options.url;
     this.address = parseAddress(options.url);
     this.baudrate = options.baudrate ?? 115200;
+    this.cps = options.cps !== undefined && options.cps > 0 ? options.cps : undefined;
+    this.disableHupcl = options.disableHupcl ?? false;
     this.#logDir = options.logDir;
     this.#logMaxBytes = options.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES;
     this.#logName = options.logName ?? addressName(this.address);
@@ -154,7 +161,7 @@ export class PySerial extends Driver {
   async #openPort(): Promise<void> {
     let port: Port;
     try {
-      port = await openPort(this.address, this.baudrate);
+      port = await openPort(this.address, this.baudrate, { disableHupcl: this.disableHupcl });
     } catch (error) {
       throw new ConnectionError(`Cannot open serial port ${this.url}: ${reasonOf(error)}`, {
         cause: error,
@@ -215,10 +222,20 @@ export class PySerial extends Driver {
     );
   }
 
-  /** Waits a moment for the attached client to leave; fails if it stays. */
+  /**
+   * Waits a moment for the attached client to leave; fails if it stays. A client that has ended
+   * its input is only listening: the newcomer takes over and its stream ends.
+   */
   async #handover(): Promise<void> {
     const current = this.#attached;
     if (!current) return;
+    if (current.inputClosed) {
+      this.logger.info(
+        `Serial port ${this.url}: a new client takes over from one that only listened`,
+      );
+      current.end();
+      return;
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       current.ended,
@@ -248,7 +265,8 @@ export class PySerial extends Driver {
     const port = this.#port;
     if (!port) throw new ConnectionError(`Serial port ${this.url} is disconnected`);
     try {
-      await port.write(chunk);
+      if (this.cps === undefined) await port.write(chunk);
+      else await writeThrottled(port, chunk, this.cps);
     } catch (error) {
       if (error instanceof PortClosedError) {
         throw new ConnectionError(`Serial port ${this.url} was closed`);
@@ -256,6 +274,42 @@ export class PySerial extends Driver {
       throw new ConnectionError(`Serial port ${this.url} disconnected: ${reasonOf(error)}`, {
         cause: error,
       });
+    }
+  }
+
+  /**
+   * Ends the attached client's stream (it reads the end of output), as upstream's `close`; a
+   * no-op when nobody is attached. The port stays open for the console log.
+   */
+  closeConnection(): void {
+    if (!this.#attached) {
+      this.logger.debug(`close() on ${this.url}: no client is connected`);
+      return;
+    }
+    this.logger.info(`Closing the client connection to ${this.url}`);
+    this.#attached.end();
+  }
+
+  /**
+   * Raises (`true`) or drops a modem control line of the device; on `socket://` and `loop://`
+   * there is none and this does nothing, as in pyserial.
+   */
+  async setModemLine(line: ModemLine, on: boolean): Promise<void> {
+    if (!this.#active) throw new DriverError(`Serial port ${this.url} has no open session`);
+    await this.#ensurePort();
+    const port = this.#port;
+    if (!port) throw new ConnectionError(`Serial port ${this.url} is disconnected`);
+    if (!port.setModemLine) {
+      this.logger.debug(`set_${line}(${on}) on ${this.url}: no modem lines here, ignored`);
+      return;
+    }
+    try {
+      port.setModemLine(line, on);
+    } catch (error) {
+      throw new DriverError(
+        `Cannot set ${line.toUpperCase()} on serial port ${this.url}: ${reasonOf(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -307,27 +361,14 @@ export class PySerial extends Driver {
   protected exportedMethods(): Map<string, ExportedMethod> {
     return exportMethods(pyserialInterface, {
       connect: () => this.connect(),
+      close: () => this.closeConnection(),
+      "set_dtr": (value) => this.setModemLine("dtr", value),
+      "set_rts": (value) => this.setModemLine("rts", value),
       "log_path": () => this.logPath(),
       "read_log": (follow) => this.readLog(follow ?? false),
     });
   }
 }
-
-/** The `config:` keys of a PySerial entry (upstream's plus the console log settings). */
-export const pyserialConfigSchema = z.object({
-  url: z.string().min(1).superRefine((url, context) => {
-    try {
-      parseAddress(url);
-    } catch (error) {
-      context.addIssue({ code: "custom", message: (error as Error).message });
-    }
-  }),
-  baudrate: z.number().int().positive().default(115200),
-  "check_present": z.boolean().default(true),
-  "log_dir": z.string().min(1).optional(),
-  "log_max_bytes": z.number().int().min(1024).default(DEFAULT_LOG_MAX_BYTES),
-  "log_name": z.string().min(1).optional(),
-}).strict();
 
 export const pyserialType = defineDriverType({
   name: "PySerial",
@@ -339,11 +380,14 @@ export const pyserialType = defineDriverType({
       baudrate: config.baudrate,
       checkPresent: config.check_present,
       logMaxBytes: config.log_max_bytes,
+      disableHupcl: config.disable_hupcl,
+      ...(config.cps == null ? {} : { cps: config.cps }),
       ...(config.log_dir === undefined ? {} : { logDir: config.log_dir }),
       ...(config.log_name === undefined ? {} : { logName: config.log_name }),
     }, options),
 });
 
 defaultDriverRegistry.register(pyserialType);
+export { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema } from "./config.ts";
 export { ConsoleLog, defaultLogDir } from "./console_log.ts";
 export { Attachment } from "./attachment.ts";

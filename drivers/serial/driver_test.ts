@@ -81,6 +81,7 @@ Deno.test("PySerial config: defaults, upstream class path, clear errors", async 
       url: "/dev/ttyUSB0",
       baudrate: 115200,
       "check_present": true,
+      "disable_hupcl": false,
       "log_max_bytes": 16 * MiB,
     });
   });
@@ -207,11 +208,17 @@ Deno.test("PySerial moves 10 MiB each way byte-exact, slow readers holding the w
     assert.ok(downLead < 3 * MiB, `board got ${downLead} bytes ahead of the client reader`);
     assert.ok(upLead < 3 * MiB, `client got ${upLead} bytes ahead of the board reader`);
 
-    // the stream ends cleanly when the client closes its side
+    // closing the client's side ends only its input: the device's output keeps coming (upstream)
     await stream.writable.close();
-    let rest = 0;
-    for await (const chunk of stream.readable) rest += chunk.byteLength;
-    assert.equal(rest, 0);
+    await peer.write(encoder.encode("after the client's EOF"));
+    const reader = stream.readable.getReader();
+    let rest = "";
+    while (!rest.includes("after the client's EOF")) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, `the stream ended after the client's EOF; got ${JSON.stringify(rest)}`);
+      rest += decoder.decode(value);
+    }
+    await reader.cancel();
     // the bounded log holds the newest device output
     const log = await Deno.readFile(await served.client.logPath());
     assert.ok(log.byteLength <= MiB && log.byteLength >= MiB / 2, `log is ${log.byteLength} B`);

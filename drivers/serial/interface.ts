@@ -10,6 +10,9 @@ export const pyserialInterface = defineInterface({
   description: "Serial port",
   methods: {
     connect: byteStream({ description: "Connect to the serial port (one client at a time)" }),
+    close: unary([], { description: "Force-close the connected client's stream" }),
+    "set_dtr": unary([z.boolean()], { description: "Set the DTR control signal" }),
+    "set_rts": unary([z.boolean()], { description: "Set the RTS control signal" }),
     "log_path": unary([], { description: "Path of this session's console log on the exporter" }),
     "read_log": streaming([z.boolean().optional()], {
       description: "Console output of this session so far; with true, keep following it",

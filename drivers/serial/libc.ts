@@ -14,6 +14,12 @@ export const EIO = 5;
 export const EAGAIN = 11;
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
+/** ioctl requests and bits of the modem control lines (asm-generic/ioctls.h, termios.h). */
+export const TIOCMGET = 0x5415;
+export const TIOCMBIS = 0x5416;
+export const TIOCMBIC = 0x5417;
+export const TIOCM_DTR = 0x002;
+export const TIOCM_RTS = 0x004;
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -22,6 +28,8 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   isatty: { parameters: ["i32"], result: "i32" },
+  // only the modem-line requests, whose third argument is an int*
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   // runs on a worker thread, so waiting for a quiet device never blocks the event loop
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   "__errno_location": { parameters: [], result: "pointer" },

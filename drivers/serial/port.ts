@@ -17,9 +17,19 @@ export interface Port {
    * @throws {PortGoneError} when the device went away.
    */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Raises or drops a modem control line. Absent on ports without such lines (`socket://`,
+   * `loop://`), where setting one is a no-op, as in pyserial.
+   *
+   * @throws {Error} naming the reason when the device refuses (a pty has no modem lines).
+   */
+  setModemLine?(line: ModemLine, on: boolean): void;
   /** Stops pending reads and writes and releases the device; idempotent. */
   close(): Promise<void>;
 }
+
+/** A modem control line the exporter drives. */
+export type ModemLine = "dtr" | "rts";
 
 /** The device behind an open port went away; `reason` says how. */
 export class PortGoneError extends Error {

@@ -24,13 +24,23 @@ import {
   OsError,
   POLLIN,
   POLLOUT,
+  TIOCM_DTR,
+  TIOCM_RTS,
+  TIOCMBIC,
+  TIOCMBIS,
 } from "./libc.ts";
-import { type Port, PortClosedError, PortGoneError } from "./port.ts";
+import { type ModemLine, type Port, PortClosedError, PortGoneError } from "./port.ts";
 
 const READ_SIZE = 64 * 1024;
 
+/** How a tty is set up besides its baud rate. */
+export interface TtyOptions {
+  /** Clear HUPCL, so that closing the device does not drop DTR (which resets some boards). */
+  disableHupcl?: boolean;
+}
+
 /** Sets raw 8N1 at `baudrate`, no flow control, ignoring modem lines (as pyserial does). */
-async function configure(path: string, baudrate: number): Promise<void> {
+async function configure(path: string, baudrate: number, options: TtyOptions): Promise<void> {
   const settings = [
     String(baudrate),
     "raw",
@@ -44,6 +54,7 @@ async function configure(path: string, baudrate: number): Promise<void> {
     "-crtscts",
     "-ixon",
     "-ixoff",
+    ...(options.disableHupcl ? ["-hupcl"] : []),
   ];
   let output: Deno.CommandOutput;
   try {
@@ -101,7 +112,7 @@ export class TtyPort implements Port {
    *
    * @throws {OsError|Error} when the device is missing, busy, not a tty or cannot be configured.
    */
-  static async open(path: string, baudrate: number): Promise<TtyPort> {
+  static async open(path: string, baudrate: number, options: TtyOptions = {}): Promise<TtyPort> {
     const libc = loadLibc();
     const fd = libc.open(cString(path), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) throw new OsError("open", errno());
@@ -109,7 +120,7 @@ export class TtyPort implements Port {
     try {
       if (libc.isatty(fd) !== 1) throw new Error("not a terminal device");
       if (libc.pipe2(pipe, O_NONBLOCK | O_CLOEXEC) < 0) throw new OsError("pipe2", errno());
-      await configure(path, baudrate);
+      await configure(path, baudrate, options);
     } catch (error) {
       libc.close(fd);
       if (pipe[0]) libc.close(pipe[0]);
@@ -188,6 +199,14 @@ export class TtyPort implements Port {
       if (code === EINTR) continue;
       if (code !== EAGAIN) throw new PortGoneError(new OsError("write", code).reason);
       if (!await this.#wait(this.#writePoll)) throw new PortClosedError();
+    }
+  }
+
+  setModemLine(line: ModemLine, on: boolean): void {
+    if (this.#closing) throw new PortClosedError();
+    const bits = new Int32Array([line === "dtr" ? TIOCM_DTR : TIOCM_RTS]);
+    if (loadLibc().ioctl(this.#fd, BigInt(on ? TIOCMBIS : TIOCMBIC), bits) < 0) {
+      throw new OsError("ioctl", errno());
     }
   }
 
