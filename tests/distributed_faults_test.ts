@@ -35,6 +35,12 @@ import {
   untilExporter,
 } from "./_distributed.ts";
 
+/**
+ * How late a lease may still be seen active after its end: the controller's expiry timer runs
+ * late when the machine is busy (two cores shared with other suites).
+ */
+const END_LATENESS_MS = 5_000;
+
 /** Polls for a file a shell command creates once it runs (i.e. the lease was acquired). */
 async function untilFile(path: string, shell: BackgroundJmp, ms = 45_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -281,34 +287,25 @@ Deno.test("faults: a lease ends at begin + duration even while a shell holds it"
   using connection = await connectAs(alice);
   try {
     await untilExporter(alice, "bench1");
-    const created = await jmp([
-      "create",
-      "lease",
+    // the shell creates the lease itself, so it holds it from its first moment however slowly
+    // it starts; after one j it waits for our go (once the lease has ended), then tries again
+    const go = `${dir.path}/go`;
+    await using shell = spawnJmp([
+      "shell",
       "--client-config",
       alice,
       "-l",
       "board=virt",
       "--duration",
       "3s",
-      "-o",
-      "json",
-    ]);
-    assertExit(created, 0);
-    const [doc] = JSON.parse(created.stdout) as { name: string }[];
-    assert.ok(doc);
-    const name = doc.name;
-    // a shell holds the lease (--lease: it will not release it) and keeps calling j past the end
-    await using shell = spawnJmp([
-      "shell",
-      "--client-config",
-      alice,
-      "--lease",
-      name,
       "--",
       "sh",
       "-c",
-      "j power on; echo first=$? >&2; sleep 5; j power on; code=$?; echo second=$code >&2; exit $code",
+      `echo "$JMP_LEASE"; j power on; echo first=$? >&2; ` +
+      `while [ ! -e ${go} ]; do sleep 0.05; done; j power on; code=$?; echo second=$code >&2; ` +
+      "exit $code",
     ]);
+    const name = (await shell.firstLine).trim();
     // watch the lease closely (every 100 ms) through the controller: the last poll that saw it
     // active was sent before it ended, the first that saw it ended was answered after
     let lastSeenActive = 0;
@@ -325,18 +322,19 @@ Deno.test("faults: a lease ends at begin + duration even while a shell holds it"
         }
         seenEnded = Date.now();
       })(),
-      20_000,
+      60_000,
       "the lease to end",
     );
     assert.ok(lease?.effectiveBeginTime && lease.effectiveEndTime, "begin and end are set");
     const begin = timestampMs(lease.effectiveBeginTime);
     const end = timestampMs(lease.effectiveEndTime);
-    assert.ok(Math.abs(end - (begin + 3000)) <= 1000, `ended at begin + ${end - begin} ms`);
+    assert.equal(end - begin, 3000, "the recorded end is begin + duration");
+    // never early; late only by the controller's timer on a busy machine
+    assert.ok(seenEnded >= end, `seen ended ${end - seenEnded} ms before its end`);
     assert.ok(
-      lastSeenActive <= begin + 4000,
-      `still active ${lastSeenActive - begin} ms after it began`,
+      lastSeenActive <= end + END_LATENESS_MS,
+      `still active ${lastSeenActive - end} ms after its end`,
     );
-    assert.ok(seenEnded >= begin + 2000, `already ended ${seenEnded - begin} ms after it began`);
     assert.equal(
       lease.conditions.find((c) => c.type === "Ready")?.reason,
       "Expired",
@@ -351,6 +349,7 @@ Deno.test("faults: a lease ends at begin + duration even while a shell holds it"
     assert.deepEqual(await getLeases(alice), [], "no longer active");
 
     // the holder lost access at the end: its next j is refused
+    await Deno.writeTextFile(go, "");
     const held = await shell.wait(60_000);
     assertExit(held, 1);
     assertOutput(held, "stderr", `Lease ${name} acquired`);
