@@ -43,6 +43,8 @@ export interface ControllerProcess {
 export interface ControllerStartOptions {
   /** `host:port` to listen on; default `127.0.0.1:0`. */
   listen?: string;
+  /** `--advertise host:port`: the endpoint written into configs. */
+  advertise?: string;
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -62,6 +64,7 @@ export async function startController(
       stateDir,
       "--listen",
       options.listen ?? "127.0.0.1:0",
+      ...(options.advertise ? ["--advertise", options.advertise] : []),
     ],
     stdin: "null",
     stdout: "piped",

@@ -1,0 +1,242 @@
+/**
+ * Issue 10 items 8 and 9 (and item 7's passphrase sources): TLS to an IP-literal endpoint works
+ * and each failure says what went wrong; unusable TLS files are refused at start, naming the
+ * file; a plaintext client against a TLS listener is told so. Certificates come from openssl.
+ */
+import assert from "node:assert/strict";
+import { openExporter } from "@jumpstarter/lib/client";
+import {
+  assertExit,
+  assertNoStackTrace,
+  describe,
+  jmp,
+  type RunResult,
+  spawnJmp,
+  tempDir,
+  VIRTUAL_LAB,
+  withTimeout,
+} from "../_helpers.ts";
+import { freePort, startController } from "../_distributed.ts";
+
+/** A self-signed certificate for 127.0.0.1 (IP SAN only) and its key; `other*` a second pair. */
+async function makeCertificates(dir: string) {
+  const make = async (name: string, san: string) => {
+    const result = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=jumpstarter-test",
+        "-addext",
+        `subjectAltName=${san}`,
+        "-keyout",
+        `${dir}/${name}.key`,
+        "-out",
+        `${dir}/${name}.pem`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(result.success, new TextDecoder().decode(result.stderr));
+    return { cert: `${dir}/${name}.pem`, key: `${dir}/${name}.key` };
+  };
+  const [mine, other] = await Promise.all([
+    make("server", "IP:127.0.0.1"),
+    make("other", "IP:127.0.0.1"),
+  ]);
+  await Deno.writeTextFile(`${dir}/garbage.pem`, "this is not a certificate\n");
+  return { ...mine, otherCert: other.cert, otherKey: other.key, garbage: `${dir}/garbage.pem` };
+}
+
+/** `jmp run` in direct mode with TLS on 127.0.0.1; returns its `host:port`. */
+async function directExporter(
+  certs: { cert: string; key: string },
+  extra: string[],
+  env: Record<string, string> = {},
+) {
+  const exporter = spawnJmp([
+    "run",
+    "--exporter-config",
+    VIRTUAL_LAB,
+    "--tls-grpc-listener",
+    "127.0.0.1:0",
+    "--tls-cert",
+    certs.cert,
+    "--tls-key",
+    certs.key,
+    ...extra,
+  ], { env, timeoutMs: 60_000 });
+  const address = await withTimeout(exporter.firstLine, 30_000, "jmp run to print its address");
+  return { exporter, address };
+}
+
+function shell(address: string, flags: string[], env: Record<string, string> = {}) {
+  return jmp(["shell", "--tls-grpc", address, ...flags, "--", "j", "power", "on"], {
+    env,
+    timeoutMs: 30_000,
+  });
+}
+
+function assertFailed(result: RunResult, pattern: RegExp): void {
+  assertExit(result, 1);
+  assert.match(result.stderr, pattern, describe(result));
+  assert.doesNotMatch(result.stderr, /servername|Resolution note/, describe(result));
+  assertNoStackTrace(result);
+}
+
+Deno.test("security item 8: TLS to an IP literal works, and each failure tells its cause", async () => {
+  await withTimeout(
+    (async () => {
+      await using dir = await tempDir();
+      const certs = await makeCertificates(dir.path);
+      await Deno.writeTextFile(`${dir.path}/passphrase`, "open sesame\n");
+      const { exporter, address } = await directExporter(certs, [
+        "--passphrase-file",
+        `${dir.path}/passphrase`,
+      ]);
+      await using _ = exporter;
+      assert.match(address, /^127\.0\.0\.1:\d+$/);
+      const ca = ["--tls-grpc-ca", certs.cert];
+      assertExit(await shell(address, [...ca, "--passphrase", "open sesame"]), 0);
+      // the passphrase from the environment (kept off the command line) works as well
+      assertExit(await shell(address, ca, { JMP_GRPC_PASSPHRASE: "open sesame" }), 0);
+      assertFailed(
+        await shell(address, [...ca, "--passphrase", "wrong"]),
+        /^Error: .*invalid or missing passphrase/m,
+      );
+      const untrusted = await shell(address, [
+        "--tls-grpc-ca",
+        certs.otherCert,
+        "--passphrase",
+        "x",
+      ]);
+      assertFailed(untrusted, /^Error: .*certificate/m);
+      assert.doesNotMatch(untrusted.stderr, /passphrase/, describe(untrusted));
+
+      // a controller advertised at an IP literal serves its admin API over TLS
+      const port = freePort();
+      const controller = await startController(`${dir.path}/controller`, {
+        listen: `127.0.0.1:${port}`,
+        advertise: `127.0.0.1:${port}`,
+      });
+      try {
+        const listed = await jmp([
+          "admin",
+          "get",
+          "client",
+          "--admin-config",
+          controller.adminConfig,
+        ]);
+        assertExit(listed, 0);
+      } finally {
+        await controller.stop();
+      }
+      // and a dead endpoint says why, without grpc-js's dangling note
+      const dead = await Deno.readTextFile(controller.adminConfig);
+      await Deno.writeTextFile(`${dir.path}/dead.yaml`, dead.replace(`:${port}`, `:${freePort()}`));
+      assertFailed(
+        await jmp(["admin", "get", "client", "--admin-config", `${dir.path}/dead.yaml`]),
+        /^Error: .*ECONNREFUSED/m,
+      );
+    })(),
+    120_000,
+    "TLS over IP literals",
+  );
+});
+
+Deno.test("security item 9: unusable TLS files are refused at start, naming the file", async () => {
+  await withTimeout(
+    (async () => {
+      await using dir = await tempDir();
+      const certs = await makeCertificates(dir.path);
+      const run = (cert: string, key: string) =>
+        jmp([
+          "run",
+          "--exporter-config",
+          VIRTUAL_LAB,
+          "--tls-grpc-listener",
+          "127.0.0.1:0",
+          "--tls-cert",
+          cert,
+          "--tls-key",
+          key,
+        ], { timeoutMs: 30_000 });
+      const quoted = (path: string) => path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      assertFailed(
+        await run(certs.cert, certs.otherKey),
+        new RegExp(
+          `^Error: ${quoted(certs.otherKey)} is not the private key of .*${quoted(certs.cert)}`,
+          "m",
+        ),
+      );
+      assertFailed(
+        await run(certs.garbage, certs.key),
+        new RegExp(`^Error: ${quoted(certs.garbage)} is not a PEM certificate`, "m"),
+      );
+      assertFailed(
+        await run(certs.cert, certs.garbage),
+        new RegExp(`^Error: ${quoted(certs.garbage)} is not a PEM private key`, "m"),
+      );
+      // a garbage CA is refused before anything is dialled (nothing listens on port 9)
+      assertFailed(
+        await shell("127.0.0.1:9", ["--tls-grpc-ca", certs.garbage]),
+        new RegExp(`^Error: ${quoted(certs.garbage)} is not a PEM certificate`, "m"),
+      );
+    })(),
+    120_000,
+    "TLS files checked at start",
+  );
+});
+
+Deno.test("security item 9: a plaintext client against a TLS listener is told so", async () => {
+  await withTimeout(
+    (async () => {
+      await using dir = await tempDir();
+      const certs = await makeCertificates(dir.path);
+      const { exporter, address } = await directExporter(certs, []);
+      await using _ = exporter;
+      assertFailed(await shell(address, ["--tls-grpc-insecure"]), /^Error: .*expects TLS/m);
+    })(),
+    90_000,
+    "plaintext against TLS",
+  );
+});
+
+Deno.test("security item 7: wrong passphrases are logged and paced", async () => {
+  await withTimeout(
+    (async () => {
+      await using dir = await tempDir();
+      const certs = await makeCertificates(dir.path);
+      const { exporter, address } = await directExporter(certs, [], {
+        JMP_GRPC_PASSPHRASE: "open sesame",
+      });
+      const ca = await Deno.readTextFile(certs.cert);
+      const attempts = 40;
+      const started = performance.now();
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: attempts }, () => openExporter(address, { ca, passphrase: "guess" })),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      for (const outcome of outcomes) {
+        assert.equal(outcome.status, "rejected");
+        assert.match(String((outcome as PromiseRejectedResult).reason), /passphrase/);
+      }
+      const rate = attempts / seconds;
+      console.log(
+        `wrong passphrases refused: ${rate.toFixed(1)}/s (${attempts} in ${seconds.toFixed(2)} s)`,
+      );
+      assert.ok(rate < 30, `wrong passphrases are refused at ${rate.toFixed(0)}/s: not paced`);
+      const stopped = await exporter.stop("SIGTERM");
+      assert.match(stopped.stderr, /Authentication failed .*wrong passphrase/, describe(stopped));
+    })(),
+    90_000,
+    "wrong-passphrase pacing",
+  );
+});
