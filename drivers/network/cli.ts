@@ -1,10 +1,16 @@
 /**
  * `j <name> forward-tcp [--address A] PORT` and `j <name> forward-unix [PATH]`: forward a local
- * port or socket to the network endpoint until interrupted, as upstream.
+ * port or socket to the network endpoint until interrupted, as upstream; `j <name> address
+ * [--host] [--port]`: where the endpoint is, for connecting to it directly.
  */
 import { Command, InvalidArgumentError } from "commander";
 import type { ProgressReporter } from "@jumpstarter/lib/streams";
-import { describeError, formatHostPort } from "./address.ts";
+import {
+  InvalidArgumentError as DriverInvalidArgumentError,
+  MethodNotFoundError,
+  MethodNotImplementedError,
+} from "@jumpstarter/lib/wire";
+import { describeError, formatHostPort, splitAddress, stripScheme } from "./address.ts";
 import type { NetworkClient } from "./client.ts";
 import type { ForwarderBase } from "./forward.ts";
 
@@ -82,5 +88,35 @@ export function networkCli(
       print(forwarder.path);
       await serveUntilInterrupted(forwarder, io);
     });
+  command.command("address")
+    .description("Direct TCP connection to remote network: print the endpoint's address")
+    .option("--host", "print only the host")
+    .option("--port", "print only the port")
+    .action(async (options: { host?: boolean; port?: boolean }) => {
+      let address: string;
+      try {
+        address = await client.address();
+      } catch (error) {
+        throw addressError(error);
+      }
+      if (options.host === options.port) return print(stripScheme(address));
+      const { host, port } = splitAddress(address);
+      print(options.host ? host : port);
+    });
   return command;
+}
+
+/** Upstream's wording for the two ways `address()` can be refused. */
+function addressError(error: unknown): unknown {
+  if (error instanceof DriverInvalidArgumentError) {
+    return new Error(
+      `enable_address mode is not true in the exporter configuration: ${error.message}`,
+    );
+  }
+  if (error instanceof MethodNotFoundError || error instanceof MethodNotImplementedError) {
+    return new Error(
+      "This exporter does not support direct connection yet, update exporter to 0.7.1 or later",
+    );
+  }
+  return error;
 }

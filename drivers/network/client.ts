@@ -46,6 +46,21 @@ export class NetworkClient extends DriverClient {
   }
 
   /**
+   * The endpoint's address as the exporter sees it (`tcp://HOST:PORT`, `udp://...`), for
+   * connecting to it directly (upstream's `address()`, exporters 0.7.1 and later).
+   *
+   * @throws {InvalidArgumentError} when the exporter's config sets `enable_address: false`;
+   *   {MethodNotFoundError} or {MethodNotImplementedError} from an older exporter.
+   */
+  async address(): Promise<string> {
+    const address = await this.call("address");
+    if (typeof address !== "string") {
+      throw new TypeError(`address returned ${JSON.stringify(address)}`);
+    }
+    return address;
+  }
+
+  /**
    * Listens on a local TCP port; every accepted connection opens its own `connect` stream.
    *
    * @example Reach a web server next to the device

@@ -10,8 +10,8 @@ import {
 } from "@jumpstarter/lib/driver";
 import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
-import { ConnectionError } from "@jumpstarter/lib/wire";
-import { describeError, formatHostPort } from "./address.ts";
+import { ConnectionError, InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { describeError, endpointUrl, formatHostPort } from "./address.ts";
 import {
   echoConfig,
   type HostPortConfig,
@@ -19,7 +19,7 @@ import {
   type UnixConfig,
   unixConfig,
 } from "./config.ts";
-import { networkInterface } from "./interface.ts";
+import { addressableNetworkInterface, networkInterface } from "./interface.ts";
 import { type SocketStream, socketStream } from "./socket_stream.ts";
 import { openUdp } from "./udp_stream.ts";
 
@@ -28,7 +28,8 @@ import { openUdp } from "./udp_stream.ts";
  * session end releases every connection still in use.
  */
 abstract class SocketNetwork extends Driver {
-  readonly interface = networkInterface;
+  readonly interface: typeof networkInterface | typeof addressableNetworkInterface =
+    networkInterface;
   readonly #open = new Set<SocketStream>();
 
   /** Opens one new connection to the endpoint. */
@@ -60,16 +61,46 @@ abstract class SocketNetwork extends Driver {
   }
 }
 
-/** Connects to a TCP service, one TCP connection per stream. */
-export class TcpNetwork extends SocketNetwork {
+/** A socket endpoint at `host:port` that tells its address when `enable_address` allows. */
+abstract class HostPortNetwork extends SocketNetwork {
+  override readonly interface = addressableNetworkInterface;
   readonly host: string;
   readonly port: number;
+  readonly enableAddress: boolean;
+  protected abstract readonly scheme: "tcp" | "udp";
 
   constructor(config: HostPortConfig, options: DriverOptions = {}) {
     super(options);
     this.host = config.host;
     this.port = config.port;
+    this.enableAddress = config.enable_address ?? true;
   }
+
+  /**
+   * `tcp://HOST:PORT` (or `udp://`), the host resolved to an IP address, as upstream.
+   *
+   * @throws {InvalidArgumentError} when the config sets `enable_address: false`.
+   */
+  async address(): Promise<string> {
+    if (!this.enableAddress) {
+      throw new InvalidArgumentError(
+        "enable_address mode is not true in the exporter configuration",
+      );
+    }
+    return await endpointUrl(this.scheme, this.host, this.port);
+  }
+
+  protected override exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(addressableNetworkInterface, {
+      connect: () => this.connect(),
+      address: () => this.address(),
+    });
+  }
+}
+
+/** Connects to a TCP service, one TCP connection per stream. */
+export class TcpNetwork extends HostPortNetwork {
+  protected readonly scheme = "tcp";
 
   protected async dial(): Promise<SocketStream> {
     this.logger.debug(`Connecting TCP host=${this.host} port=${this.port}`);
@@ -88,15 +119,8 @@ export class TcpNetwork extends SocketNetwork {
  * Talks to a UDP service: each stream is a connected UDP socket; one chunk from the client is one
  * datagram to `host:port`, one datagram back is one chunk to the client.
  */
-export class UdpNetwork extends SocketNetwork {
-  readonly host: string;
-  readonly port: number;
-
-  constructor(config: HostPortConfig, options: DriverOptions = {}) {
-    super(options);
-    this.host = config.host;
-    this.port = config.port;
-  }
+export class UdpNetwork extends HostPortNetwork {
+  protected readonly scheme = "udp";
 
   protected dial(): Promise<SocketStream> {
     this.logger.debug(`Connecting UDP host=${this.host} port=${this.port}`);
