@@ -53,10 +53,11 @@ Deno.test("enable_address: accepted on TcpNetwork/UdpNetwork (default true), ref
       port: 1,
       "enable_address": true,
     });
-    assert.equal(
-      config.parse({ host: "h", port: 1, "enable_address": false }).enable_address,
-      false,
-    );
+    assert.deepEqual(config.parse({ host: "h", port: 1, "enable_address": false }), {
+      host: "h",
+      port: 1,
+      "enable_address": false,
+    });
   }
   const unix = defaultDriverRegistry.get("UnixNetwork")!.config;
   assert.ok(!unix.safeParse({ path: "/x", "enable_address": true }).success);
