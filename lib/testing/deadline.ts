@@ -136,7 +136,8 @@ export function fileDeadline(fileUrl: string, ms: number): void {
   fileDeadlines.set(fileUrl, ms);
 }
 
-const HELPER_FRAME = /\/lib\/testing\/[^/]+\.ts:/;
+/** Frames of the helpers that register tests on a test module's behalf. */
+const HELPER_FRAME = /\/lib\/testing\/(deadline|jumpstarter_test)\.ts:/;
 
 /** Where a test is registered: the first stack frame outside these helpers. */
 function callerLocation(): { file: string; at: string } | undefined {
@@ -173,6 +174,30 @@ function normalize(args: TestArgs): Deno.TestDefinition {
 let installed = false;
 
 /**
+ * The variable naming a file to which every test run under a deadline appends its
+ * {@linkcode TestTiming} as a JSON line (set by `bench/slowest_tests.ts`).
+ */
+export const TIMINGS_ENV = "JMP_TEST_TIMINGS";
+
+/** How long one test took, against its deadline. */
+export interface TestTiming {
+  /** The test module's URL. */
+  file: string;
+  name: string;
+  ms: number;
+  deadlineMs: number;
+  outcome: "ok" | "failed" | "deadline";
+}
+
+function timingsFile(): string | undefined {
+  try {
+    return Deno.env.get(TIMINGS_ENV) || undefined;
+  } catch {
+    return undefined; // no env permission: no timings
+  }
+}
+
+/**
  * Makes every test registered from now on run under a deadline: its file's
  * ({@linkcode fileDeadline}), its own ({@linkcode withDeadline}) or `defaultMs`.
  */
@@ -180,6 +205,7 @@ export function installTestDeadlines(defaultMs: number = DEFAULT_TEST_DEADLINE_M
   if (installed) return;
   installed = true;
   const register = Deno.test;
+  const timings = timingsFile();
   const withDeadlines = (args: TestArgs, extra: Partial<Deno.TestDefinition>) => {
     const definition = { ...normalize(args), ...extra };
     const fn = definition.fn as DeadlineFn;
@@ -187,7 +213,28 @@ export function installTestDeadlines(defaultMs: number = DEFAULT_TEST_DEADLINE_M
     const ms = fn[DEADLINE] ?? (location && fileDeadlines.get(location.file)) ?? defaultMs;
     // the runner reports the test at this file's line, so the message says where it really is
     const label = `"${definition.name}"${location ? ` (${location.at})` : ""}`;
-    register({ ...definition, fn: (t) => runWithDeadline(label, ms, fn, t) });
+    if (timings === undefined) {
+      register({ ...definition, fn: (t) => runWithDeadline(label, ms, fn, t) });
+      return;
+    }
+    const timing = { file: location?.file ?? "", name: definition.name, deadlineMs: ms };
+    register({
+      ...definition,
+      fn: async (t) => {
+        const started = performance.now();
+        let outcome: TestTiming["outcome"] = "failed";
+        try {
+          await runWithDeadline(label, ms, fn, t);
+          outcome = "ok";
+        } catch (error) {
+          if (error instanceof DeadlineError) outcome = "deadline";
+          throw error;
+        } finally {
+          const record: TestTiming = { ...timing, ms: performance.now() - started, outcome };
+          await Deno.writeTextFile(timings, `${JSON.stringify(record)}\n`, { append: true });
+        }
+      },
+    });
   };
   const test = (...args: TestArgs) => withDeadlines(args, {});
   test.ignore = (...args: TestArgs) => withDeadlines(args, { ignore: true });

@@ -3,6 +3,7 @@ import {
   DeadlineError,
   deadlineSignal,
   runWithDeadline,
+  TIMINGS_ENV,
   waitingFor,
   withDeadline,
 } from "./deadline.ts";
@@ -87,7 +88,7 @@ Deno.test("runs after it", () => {});
     const preload = new URL("./deadline_preload.ts", import.meta.url).pathname;
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["test", "-A", "--no-check", "--preload", preload, `${dir}/hang_test.ts`],
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", [TIMINGS_ENV]: "" },
       stdout: "piped",
       stderr: "piped",
       signal: AbortSignal.timeout(30_000),
