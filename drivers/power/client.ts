@@ -22,6 +22,8 @@ export class PowerClient extends DriverClient {
   /** Switches off, waits, switches on (done client-side, as upstream). */
   async cycle(options: CycleOptions = {}): Promise<void> {
     await this.off();
+    // an abort while off was in flight must not be missed (the listener below comes too late)
+    options.signal?.throwIfAborted();
     const seconds = options.wait ?? 2;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, seconds * 1000);

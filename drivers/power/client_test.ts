@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { eventually, serve } from "@jumpstarter/lib/testing";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { MockPower, SyncMockPower } from "./driver.ts";
@@ -47,7 +47,9 @@ Deno.test("PowerClient.cycle() stops waiting when aborted, leaving power off", a
   await using served = await serve(driver, PowerClient);
   const abort = new AbortController();
   const cycling = served.client.cycle({ wait: 30, signal: abort.signal });
-  setTimeout(() => abort.abort(new Error("stop")), 20);
+  // abort once the wait has begun (after off), however long the off call takes here
+  await eventually("the power to go off", () => driver.state === "off");
+  abort.abort(new Error("stop"));
   await assert.rejects(cycling, /stop/);
   assert.equal(driver.state, "off");
 });
