@@ -3,6 +3,7 @@
  * created on first start (mode 0700; secrets 0600).
  */
 import selfsigned from "selfsigned";
+import { readServerIdentity } from "@jumpstarter/lib/tunnel";
 import { generateKeyMaterial, type KeyMaterial } from "./auth.ts";
 import { JOURNAL_FILE, SNAPSHOT_FILE } from "./store/mod.ts";
 
@@ -83,12 +84,8 @@ export async function loadTlsMaterial(
   hosts: string[],
   given?: { certFile: string; keyFile: string },
 ): Promise<TlsMaterial> {
-  if (given) {
-    return {
-      cert: await Deno.readTextFile(given.certFile),
-      key: await Deno.readTextFile(given.keyFile),
-    };
-  }
+  // given files are checked now (parse, key matches), naming the file at fault
+  if (given) return await readServerIdentity(given.certFile, given.keyFile);
   const path = `${dir}/tls.json`;
   const wanted = [...new Set(hosts)].sort();
   const existing = await readJson<TlsMaterial & { hosts: string[] }>(path);

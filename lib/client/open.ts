@@ -4,7 +4,7 @@
 import type { GetReportResponse } from "@jumpstarter/protos";
 import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
 import { parseEnvBoolean } from "@jumpstarter/lib/config";
-import { speaksTls } from "@jumpstarter/lib/tunnel";
+import { readCaBundle, speaksTls } from "@jumpstarter/lib/tunnel";
 import { connect, type Connection, type ConnectOptions, isTcpTarget } from "./connection.ts";
 import type { DriverClient } from "./driver_client.ts";
 import { type DriverPolicy, policyFromEnv } from "./policy.ts";
@@ -104,10 +104,10 @@ export async function env(
 
 async function readCa(path: string): Promise<string> {
   try {
-    return await Deno.readTextFile(path);
+    return await readCaBundle(path);
   } catch (error) {
     throw new JumpstarterError(
-      `Cannot read the CA file named by JMP_GRPC_CA ("${path}"): ${(error as Error).message}`,
+      `Cannot use the CA file named by JMP_GRPC_CA: ${(error as Error).message}`,
       { cause: error },
     );
   }
