@@ -1,7 +1,8 @@
 /**
  * Slowing down guessing: every authentication failure (a forged token, a wrong passphrase) is
  * logged and answered no sooner than its slot, slots being `spacingMs` apart per source, so one
- * source gets at most 1000 / spacingMs refusals a second however many calls it runs at once.
+ * source gets at most 1000 / spacingMs refusals a second however many calls it runs at once (a
+ * flood of concurrent guesses queues up; nothing caps the wait, or concurrency would buy speed).
  * Successful calls are never delayed.
  */
 
@@ -9,8 +10,6 @@
 export interface AuthFailureThrottleOptions {
   /** Time between two refusals to the same source (default 50 ms: at most 20 a second). */
   spacingMs?: number;
-  /** The longest one refusal is held back (default 2 s). */
-  maxDelayMs?: number;
   /** Where failures are reported (default: stderr). */
   log?: (message: string) => void;
 }
@@ -21,21 +20,19 @@ const MAX_SOURCES = 10_000;
 /** Paces authentication failures per source. */
 export class AuthFailureThrottle {
   readonly #spacingMs: number;
-  readonly #maxDelayMs: number;
   readonly #log: (message: string) => void;
   /** Per source: when its next refusal may be answered (performance.now() time). */
   readonly #nextSlot = new Map<string, number>();
 
   constructor(options: AuthFailureThrottleOptions = {}) {
     this.#spacingMs = options.spacingMs ?? 50;
-    this.#maxDelayMs = options.maxDelayMs ?? 2000;
     this.#log = options.log ?? ((message) => console.error(message));
   }
 
   /** How long to hold back a refusal to `source` now, taking its slot. */
   delayFor(source: string): number {
     const now = performance.now();
-    const slot = Math.min(Math.max(now, this.#nextSlot.get(source) ?? 0), now + this.#maxDelayMs);
+    const slot = Math.max(now, this.#nextSlot.get(source) ?? 0);
     this.#nextSlot.delete(source);
     this.#nextSlot.set(source, slot + this.#spacingMs);
     if (this.#nextSlot.size > MAX_SOURCES) {
