@@ -81,6 +81,8 @@ async function runRegistered(path: string, signal: { promise: Promise<StopSignal
   });
   const exporter = new Exporter(config, { log: (message) => console.error(message) });
   await exporter.run(abort.signal);
+  // a hook with onFailure: exit stopped it: exit with its code (1), which supervisors leave down
+  if (exporter.exitCode !== undefined) throw new ExitCode(exporter.exitCode);
 }
 
 async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal>): Promise<void> {

@@ -301,7 +301,16 @@ export class Exporter {
    * controller hand the exporter out before the release).
    */
   async #requestLeaseRelease(lease: LeaseContext): Promise<void> {
-    if (lease.ended.isSet) return;
+    if (lease.ended.isSet) {
+      // Upstream returns here and so keeps a *_HOOK_FAILED status when the client ended the
+      // lease first (HEAD's jmp shell deletes it as soon as it sees the failure), and its
+      // controller then never leases the exporter again. Its stated intent is a transient
+      // failure status, so we report AVAILABLE as a completed release would.
+      if (this.#status !== ExporterStatus.AVAILABLE && !this.#stopAfterLease) {
+        await this.#report(lease, ExporterStatus.AVAILABLE, "Available for new lease");
+      }
+      return;
+    }
     try {
       await controllerCall(() => this.#connection!.controller.releaseLease({ name: lease.name }));
       this.#log(`Released lease ${lease.name}`);

@@ -1,0 +1,143 @@
+/**
+ * Hook failure policies on our exporter, as upstream HEAD's `jmp shell` sees them through
+ * GetStatus: warn (a warning, the lease goes on), endLease (the failure is reported, the exporter
+ * releases the lease and is AVAILABLE again), exit (the exporter goes OFFLINE and exits 1).
+ */
+import assert from "node:assert/strict";
+import { getLeases, until } from "../_distributed.ts";
+import { describe, run, type RunResult } from "../_helpers.ts";
+import { linesOf, peerEnv, startUpstreamLab, type UpstreamLab } from "./_lab.ts";
+import { upstreamPeer } from "./_peer.ts";
+
+const SHELL_MS = 90_000;
+
+function printed(result: RunResult): string {
+  return result.stdout + result.stderr;
+}
+
+/**
+ * Upstream HEAD's `jmp shell -l board=NAME -- sh -c 'echo ran >> LOG'` against the lab.
+ * `retries`: whether the client may retry a lease. When a beforeLease hook fails within
+ * milliseconds, the client's first tunnel Dial can already find the exporter in
+ * BEFORE_LEASE_HOOK_FAILED, which the controller refuses (as upstream's does); the client then
+ * retries with a new lease until one connects in time to read the failure.
+ */
+async function headShell(
+  lab: UpstreamLab,
+  board: string,
+  log: string,
+  retries = false,
+): Promise<RunResult> {
+  const head = upstreamPeer("head");
+  const client = await lab.client(`client-${board}`);
+  const result = await run(head.jmp, [
+    "shell",
+    "--client-config",
+    client,
+    "-l",
+    `board=${board}`,
+    "--",
+    "sh",
+    "-c",
+    `echo ran >> ${log}`,
+  ], { ...peerEnv(head), timeoutMs: SHELL_MS });
+  assert.ok(!result.timedOut, `jmp shell hung: ${describe(result)}`);
+  if (!retries) assert.doesNotMatch(printed(result), /unreachable/, describe(result));
+  return result;
+}
+
+const failing = (code: number, onFailure: string) => ({
+  script: `exit ${code}`,
+  timeout: 30,
+  onFailure,
+});
+
+Deno.test("beforeLease hook failing with onFailure: endLease stops the shell before CMD", async () => {
+  await using lab = await startUpstreamLab();
+  const log = `${lab.dir}/ran.log`;
+  await lab.ourExporter("bench", ["board=endlease"], {
+    hooks: { beforeLease: failing(3, "endLease") },
+  });
+  const result = await headShell(lab, "endlease", log, true);
+  assert.notEqual(result.code, 0, describe(result));
+  assert.match(
+    printed(result),
+    /beforeLease hook failed \(on_failure=endLease\): Hook failed with exit code 3/,
+    describe(result),
+  );
+  assert.deepEqual(await linesOf(log), [], "CMD must not run");
+  await until("the exporter to be AVAILABLE again", async () => {
+    return await lab.status("bench") === "AVAILABLE";
+  });
+});
+
+Deno.test("afterLease hook failing with onFailure: endLease is reported after CMD ran once", async () => {
+  await using lab = await startUpstreamLab();
+  const log = `${lab.dir}/ran.log`;
+  await lab.ourExporter("bench", ["board=afterfail"], {
+    hooks: { afterLease: failing(4, "endLease") },
+  });
+  const result = await headShell(lab, "afterfail", log);
+  assert.deepEqual(await linesOf(log), ["ran"], describe(result));
+  assert.match(
+    printed(result),
+    /afterLease hook failed \(on_failure=endLease\): Hook failed with exit code 4/,
+    describe(result),
+  );
+  await until("the exporter to be AVAILABLE again", async () => {
+    return await lab.status("bench") === "AVAILABLE";
+  });
+  assert.deepEqual(await getLeases(await lab.client("observer2")), []);
+});
+
+Deno.test("hooks failing with onFailure: warn show upstream's warnings and the lease goes on", async () => {
+  await using lab = await startUpstreamLab();
+  const log = `${lab.dir}/ran.log`;
+  await lab.ourExporter("bench", ["board=warned"], {
+    hooks: { beforeLease: failing(5, "warn"), afterLease: failing(6, "warn") },
+  });
+  const result = await headShell(lab, "warned", log);
+  assert.equal(result.code, 0, describe(result));
+  assert.deepEqual(await linesOf(log), ["ran"]);
+  const text = printed(result);
+  assert.match(text, /Warning: beforeLease hook warning: Hook failed with exit code 5/, text);
+  assert.match(text, /Warning: afterLease hook warning: Hook failed with exit code 6/, text);
+  assert.equal(await lab.status("bench"), "AVAILABLE");
+});
+
+Deno.test("afterLease hook failing with onFailure: exit takes our exporter offline, exit code 1", async () => {
+  // through a lease the shell did not create: upstream's client never calls EndSession for it, so
+  // the hook runs when the lease is deleted (after EndSession, HEAD's client would wait 300 s for
+  // an AVAILABLE that an exporter going OFFLINE never reports, with upstream's exporter too)
+  const head = upstreamPeer("head");
+  await using lab = await startUpstreamLab();
+  const log = `${lab.dir}/ran.log`;
+  const exporter = await lab.ourExporter("bench", ["board=exiting"], {
+    hooks: { afterLease: failing(7, "exit") },
+  });
+  const client = await lab.client("alice");
+  const jmp = (command: string, args: string[]) =>
+    run(head.jmp, [...command.split(" "), "--client-config", client, ...args], {
+      ...peerEnv(head),
+      timeoutMs: SHELL_MS,
+    });
+  const created = await jmp("create lease", [
+    "-l",
+    "board=exiting",
+    "--duration",
+    "5m",
+    "-o",
+    "name",
+  ]);
+  assert.equal(created.code, 0, describe(created));
+  const name = created.stdout.trim();
+  const shell = await jmp("shell", ["--lease", name, "--", "sh", "-c", `echo ran >> ${log}`]);
+  assert.equal(shell.code, 0, describe(shell));
+  assert.deepEqual(await linesOf(log), ["ran"]);
+  const deleted = await jmp("delete leases", [name]);
+  assert.equal(deleted.code, 0, describe(deleted));
+  const exited = await exporter.process.wait(30_000);
+  assert.equal(exited.code, 1, `jmp run: ${describe(exited)}`);
+  assert.match(exited.stderr, /afterLease hook failed: Hook failed with exit code 7/);
+  assert.equal(await lab.status("bench"), "OFFLINE");
+});
