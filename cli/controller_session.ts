@@ -4,6 +4,7 @@
 import type { ClientConfig } from "@jumpstarter/lib/config";
 import { connectController, type ControllerConnection } from "@jumpstarter/lib/client";
 import { JumpstarterError } from "@jumpstarter/lib/wire";
+import { type ClientSelector, resolveClientConfig } from "./config_selection.ts";
 
 /** Connects with the client's credentials. */
 export async function connectAsClient(config: ClientConfig): Promise<ControllerConnection> {
@@ -21,4 +22,14 @@ export async function connectAsClient(config: ClientConfig): Promise<ControllerC
     tls: config.tls,
     grpcOptions: config.grpcOptions,
   });
+}
+
+/** Runs `work` on a connection made with the client config the flags select. */
+export async function withClientConnection<T>(
+  flags: ClientSelector,
+  work: (connection: ControllerConnection) => Promise<T>,
+): Promise<T> {
+  const config = await resolveClientConfig(flags);
+  using connection = await connectAsClient(config);
+  return await work(connection);
 }

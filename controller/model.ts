@@ -87,6 +87,8 @@ export interface LeaseRecord {
   tags: Record<string, string>;
   /** Allow a disabled exporter to be assigned (v0.9.0+ `allow_disabled`). */
   allowDisabled?: boolean;
+  /** The client's free-form context (HEAD `jmp create lease --context k=v`). */
+  context?: Record<string, string>;
   createdAt: number;
   /** Monotonic creation order, the FIFO key of the queue. */
   sequence: number;

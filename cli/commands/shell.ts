@@ -10,6 +10,7 @@ import { type LogSubscription, startLocalExporter } from "@jumpstarter/lib/expor
 import {
   bareName,
   createLease,
+  type ExporterHandle,
   getLease,
   isTransient,
   openExporter,
@@ -34,8 +35,15 @@ import { JumpstarterError } from "@jumpstarter/lib/wire";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { writeLaunchers } from "../j_launcher.ts";
 import { runInShell } from "../spawn_shell.ts";
+import {
+  exporterLabels,
+  fetchMotd,
+  shellTimeouts,
+  soleActiveLease,
+  type TimeoutFlags,
+} from "../shell_lease.ts";
 
-interface ShellFlags extends ExporterSelector, ClientSelector {
+interface ShellFlags extends ExporterSelector, ClientSelector, TimeoutFlags {
   exporterLogs?: boolean;
   selector: string[];
   name?: string;
@@ -66,6 +74,9 @@ export function shellCommand(): Command {
     .option("--lease <name>", "use this existing lease (default $JMP_LEASE); it is kept on exit")
     .option("--duration <duration>", "lease duration", "00:30:00")
     .option("--exporter-logs", "print the exporter's log records while the session runs")
+    .option("--acquisition-timeout <duration>", "how long to wait for the lease (>= 5 s)")
+    .option("--dial-timeout <duration>", "how long to retry reaching a not-ready exporter (>= 5 s)")
+    .option("--retry-timeout <duration>", "how long to retry an unreachable controller")
     .option("--tls-grpc <host:port>", "connect straight to `jmp run --tls-grpc-listener`")
     .option("--tls-grpc-insecure", "with --tls-grpc: plaintext instead of TLS")
     .option("--passphrase <text>", "with --tls-grpc: the exporter's passphrase")
@@ -100,6 +111,7 @@ async function withLaunchers(dir: string): Promise<string> {
 async function localShell(path: string, command: string[], flags: ShellFlags): Promise<number> {
   await using exporter = await startLocalExporter(path);
   const logs = flags.exporterLogs ? printLogs(exporter.session.logs.subscribe()) : undefined;
+  if (command.length === 0) await printMotd(await fetchMotd(exporter.address));
   const code = await runInShell(command, {
     context: "local",
     env: {
@@ -121,7 +133,13 @@ async function directShell(address: string, command: string[], flags: ShellFlags
     ...(passphrase ? { passphrase } : {}),
     ...(flags.tlsGrpcCa ? { ca: await readCaBundle(flags.tlsGrpcCa) } : {}),
   });
-  probe.close();
+  const motd = command.length === 0
+    ? await probe.connection.exporter.getReport({}).then((r) => r.motd, () => "")
+    : "";
+  // the probe's connection carries the exporter's logs, when asked for
+  const logs = flags.exporterLogs ? streamLogs(probe) : undefined;
+  if (!logs) probe.close();
+  await printMotd(motd);
   const dir = await Deno.makeTempDir({ prefix: "jumpstarter-" });
   try {
     return await runInShell(command, {
@@ -136,6 +154,7 @@ async function directShell(address: string, command: string[], flags: ShellFlags
       },
     });
   } finally {
+    logs?.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
@@ -171,13 +190,13 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     throw error;
   });
   using connection = await connectAsClient(config);
+  const timeouts = shellTimeouts(flags, config);
+  const selector = flags.selector.join(",");
   let leaseName = flags.lease ?? Deno.env.get("JMP_LEASE");
+  // without a selector, the user's single active lease (kept on exit, as an explicit --lease)
+  if (!leaseName && !selector && !flags.name) leaseName = await soleActiveLease(connection);
   const created = leaseName === undefined;
   if (!leaseName) {
-    const selector = flags.selector.join(",");
-    if (!selector && !flags.name) {
-      throw new UsageError("no lease to use: give --selector/-l, --name/-n or --lease");
-    }
     const lease = await createLease(connection, {
       durationMs: parseDuration(flags.duration),
       ...(selector ? { selector } : {}),
@@ -195,10 +214,10 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
   try {
     const reporter = waitReporter(name);
     const lease = await waitForLease(connection, name, {
-      timeoutMs: config.leases.acquisition_timeout * 1000,
+      timeoutMs: timeouts.acquisitionMs,
       pollMs: 1000,
       signal: abort.signal,
-      retryTimeoutMs: config.leases.retry_timeout * 1000,
+      retryTimeoutMs: timeouts.retryMs,
       onRetry: (error, retryInMs) =>
         reporter.update(
           `controller unreachable (${error.message}), retrying in ${formatDuration(retryInMs)}`,
@@ -223,6 +242,7 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     console.error(`Lease ${name} acquired: exporter ${exporter}`);
     await using socket = openLeaseSocket(connection, name, {
       path: `${dir}/socket`,
+      dialTimeoutMs: timeouts.dialMs,
       // the controller's reason, which `j` itself only sees as a dropped connection
       onError: (error) =>
         console.error(
@@ -233,6 +253,9 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
     });
     const monitor = watchLeaseEnd(connection, name);
     const logs = flags.exporterLogs ? await remoteLogs(socket.path) : undefined;
+    const labels = lease.exporter ? await exporterLabels(connection, exporter) : "";
+    // as upstream: the MOTD greets an interactive shell, not a command
+    if (command.length === 0) await printMotd(await fetchMotd(socket.path));
     try {
       return await runInShell(command, {
         context: exporter,
@@ -242,6 +265,7 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
           JMP_DRIVERS_ALLOW: policyToEnv(config.drivers),
           JMP_LEASE: name,
           JMP_EXPORTER: exporter,
+          ...(labels ? { JMP_EXPORTER_LABELS: labels } : {}),
           _JMP_SUPPRESS_DRIVER_WARNINGS: "1",
           PATH: await withLaunchers(dir),
         },
@@ -272,7 +296,11 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
 
 /** Prints the exporter's LogStream (through the tunnel) until stopped. */
 async function remoteLogs(socketPath: string): Promise<{ stop(): void }> {
-  const handle = await openExporter(socketPath, { policy: UNSAFE_POLICY });
+  return streamLogs(await openExporter(socketPath, { policy: UNSAFE_POLICY }));
+}
+
+/** Prints the LogStream of an open exporter connection until stopped; stopping closes it. */
+function streamLogs(handle: ExporterHandle): { stop(): void } {
   const abort = new AbortController();
   (async () => {
     for await (const record of handle.connection.exporter.logStream({}, { signal: abort.signal })) {
@@ -315,4 +343,8 @@ function printLogs(subscription: LogSubscription): { stop(): Promise<void> } {
       await done;
     },
   };
+}
+
+async function printMotd(motd: string): Promise<void> {
+  if (motd) await Deno.stdout.write(new TextEncoder().encode(`${motd}\n`));
 }

@@ -16,7 +16,7 @@ import { endLeases, markReleased, type PassContext, runPass } from "./pass.ts";
 import { type QueueInfo, queueInfo } from "./queue.ts";
 import { matches } from "./selector.ts";
 import { uuidv7 } from "./uuid.ts";
-import { checkName, checkSelector, checkTags, checkTimes } from "./validate.ts";
+import { checkContext, checkName, checkSelector, checkTags, checkTimes } from "./validate.ts";
 import { applyUpdate, type UpdateLeaseRequest } from "./update.ts";
 
 export interface SchedulerOptions {
@@ -43,6 +43,8 @@ export interface CreateLeaseRequest {
   /** Client-chosen name (HEAD `lease_id`); a UUIDv7 otherwise. */
   name?: string;
   allowDisabled?: boolean;
+  /** Free-form k=v the client attaches (at most 8; keys up to 32, values up to 64 chars). */
+  context?: Record<string, string>;
 }
 
 export interface ListLeasesOptions {
@@ -137,6 +139,7 @@ export class Scheduler {
       const times = checkTimes(request, now);
       const tags = { ...request.tags };
       checkTags(tags, this.#maxTags);
+      if (request.context !== undefined) checkContext(request.context);
       if (request.name !== undefined) checkName(request.name);
       const name = request.name ?? this.#newName(now);
       if (this.#store.leases.get(namespace, name) !== undefined) {
@@ -157,6 +160,9 @@ export class Scheduler {
       };
       if (request.exporterName !== undefined) lease.exporterName = request.exporterName;
       if (request.allowDisabled === true) lease.allowDisabled = true;
+      if (request.context && Object.keys(request.context).length > 0) {
+        lease.context = { ...request.context };
+      }
       const book = new LeaseBook(this.#store.leases.list());
       book.add(lease);
       runPass(book, this.#context(now));

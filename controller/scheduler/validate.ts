@@ -46,6 +46,18 @@ export function checkTags(tags: Record<string, string>, maxTags: number): void {
   }
 }
 
+/** Upstream HEAD's limits on a lease's context: 8 entries, keys 32 and values 64 characters. */
+export function checkContext(context: Record<string, string>): void {
+  const entries = Object.entries(context);
+  if (entries.length > 8) invalid(`too many context entries: ${entries.length} (at most 8)`);
+  for (const [key, value] of entries) {
+    if (key === "" || key.length > 32) {
+      invalid(`context key ${JSON.stringify(key)} must be 1 to 32 characters`);
+    }
+    if (value.length > 64) invalid(`context ${JSON.stringify(key)} value is over 64 characters`);
+  }
+}
+
 export interface LeaseTimes {
   duration?: number;
   beginTime?: number;

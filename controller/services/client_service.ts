@@ -32,6 +32,11 @@ function parent(resource: string): string {
   return match[1]!;
 }
 
+/** The client a lease moves to: a bare name or `namespaces/<ns>/clients/<name>`. */
+function transferTarget(client: string): string {
+  return client.slice(client.lastIndexOf("/") + 1);
+}
+
 function milliseconds(value: { seconds: bigint; nanos: number } | undefined): number | undefined {
   return value === undefined ? undefined : Number(value.seconds) * 1000 + value.nanos / 1e6;
 }
@@ -81,12 +86,15 @@ export function clientHandlers(core: ControllerCore): ServiceHandlers<
     getLease: async (request, call) => leaseMessage(core, await ownLease(call, request.name)),
     listLeases: async (request, call) => {
       const namespace = parent(request.parent);
-      const caller = await clientIn(call, namespace);
       const onlyActive = request.onlyActive ?? true;
+      // every client's leases in the namespace, as upstream's controller lists them; the CLI
+      // keeps its own unless asked for all (`jmp get leases -A`)
+      await clientIn(call, namespace);
       return {
         leases: core.store.leases.list(namespace)
-          .filter((lease) => lease.client === caller.name && (!onlyActive || !lease.ended))
+          .filter((lease) => !onlyActive || !lease.ended)
           .filter((lease) => matchesSelectorText(request.filter, lease.tags))
+          .filter((lease) => matchesSelectorText(request.tagFilter, lease.tags))
           .map((lease) => leaseMessage(core, lease)),
       };
     },
@@ -106,6 +114,10 @@ export function clientHandlers(core: ControllerCore): ServiceHandlers<
         ...(beginTime === undefined ? {} : { beginTime }),
         ...(endTime === undefined ? {} : { endTime }),
         tags: { ...lease?.tags },
+        ...(lease?.allowDisabled ? { allowDisabled: true } : {}),
+        ...(lease && Object.keys(lease.context).length > 0
+          ? { context: { ...lease.context } }
+          : {}),
         ...(request.leaseId ? { name: request.leaseId } : {}),
       });
       core.publish(changed);
@@ -119,10 +131,15 @@ export function clientHandlers(core: ControllerCore): ServiceHandlers<
       const duration = milliseconds(request.lease.duration);
       const beginTime = milliseconds(request.lease.beginTime);
       const endTime = milliseconds(request.lease.endTime);
+      const toClient = request.lease.client ? transferTarget(request.lease.client) : undefined;
+      if (toClient !== undefined && !core.store.clients.get(current.namespace, toClient)) {
+        throw new JumpstarterError(`client "${toClient}" not found`, { code: Code.NOT_FOUND });
+      }
       const { lease, changed } = await core.engine.update(current.namespace, current.name, {
         ...(duration === undefined ? {} : { duration }),
         ...(beginTime === undefined ? {} : { beginTime }),
         ...(endTime === undefined ? {} : { endTime }),
+        ...(toClient === undefined ? {} : { client: toClient }),
       });
       core.publish(changed);
       return leaseMessage(core, lease);

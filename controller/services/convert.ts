@@ -57,7 +57,7 @@ export function leaseMessage(
   core: ControllerCore,
   lease: LeaseRecord,
 ): MessageInitShape<typeof clientV1.LeaseSchema> {
-  const context: Record<string, string> = {};
+  const context: Record<string, string> = { ...lease.context };
   const queue = lease.ended || lease.exporter
     ? undefined
     : core.engine.queueInfo(lease.namespace, lease.name);

@@ -31,6 +31,10 @@ export interface LeaseRequest {
   durationMs?: number;
   beginTime?: Date;
   tags?: Record<string, string>;
+  /** Free-form entries the controller keeps with the lease (upstream HEAD `context`). */
+  context?: Record<string, string>;
+  /** With `exporterName`: lease it even when an admin disabled it. */
+  allowDisabled?: boolean;
   /** A name of the client's choosing (else the controller picks a UUIDv7). */
   name?: string;
 }
@@ -80,6 +84,8 @@ export function createLease(
         ...(request.beginTime ? { beginTime: timestampFromMs(request.beginTime.getTime()) } : {}),
         ...(request.exporterName ? { exporterName: request.exporterName } : {}),
         tags: request.tags ?? {},
+        context: request.context ?? {},
+        allowDisabled: request.allowDisabled ?? false,
       }),
     })
   );
@@ -92,6 +98,37 @@ export function getLease(connection: ControllerConnection, name: string): Promis
       name: leaseResourceName(connection.identity.namespace, name),
     })
   );
+}
+
+/** What {@linkcode listLeases} asks for. */
+export interface ListLeasesOptions {
+  /** Label selector on the lease. */
+  filter?: string;
+  /** Label selector on the lease's tags. */
+  tagFilter?: string;
+  /** Ended leases too. */
+  all?: boolean;
+  /** Every client's leases in the namespace, not only the caller's. */
+  allClients?: boolean;
+}
+
+/** Lists leases in the caller's namespace; its own unless `allClients`. */
+export async function listLeases(
+  connection: ControllerConnection,
+  options: ListLeasesOptions = {},
+): Promise<Lease[]> {
+  const { namespace, name } = connection.identity;
+  const { leases } = await controllerCall(() =>
+    connection.clients.listLeases({
+      parent: `namespaces/${namespace}`,
+      filter: options.filter ?? "",
+      tagFilter: options.tagFilter ?? "",
+      onlyActive: !options.all,
+    })
+  );
+  return options.allClients
+    ? leases
+    : leases.filter((lease) => lease.client !== undefined && bareName(lease.client) === name);
 }
 
 /** Releases a lease (DeleteLease marks it released; the record stays). */
@@ -219,6 +256,43 @@ export interface LeaseSocketOptions {
   /** Socket path to create. */
   path: string;
   onError?: (error: unknown) => void;
+  /**
+   * How long one connection keeps retrying `Dial` while the exporter is not ready yet or the
+   * controller is unavailable (upstream's `dial_timeout`); default 60 s.
+   */
+  dialTimeoutMs?: number;
+}
+
+/** Whether a Dial failure is worth retrying: the exporter is not ready yet, or no controller. */
+function retriableDial(error: unknown): boolean {
+  return error instanceof JumpstarterError &&
+    (error.code === Code.UNAVAILABLE ||
+      (error.code === Code.FAILED_PRECONDITION && error.message.includes("not ready")));
+}
+
+/** `Dial`, retried with backoff (0.3 s doubling to 2 s) as upstream's client does. */
+export async function dialWithRetry(
+  connection: ControllerConnection,
+  leaseName: string,
+  dialTimeoutMs = 60_000,
+): Promise<{ routerEndpoint: string; routerToken: string }> {
+  const deadline = Date.now() + dialTimeoutMs;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await controllerCall(() => connection.controller.dial({ leaseName }));
+    } catch (error) {
+      const left = deadline - Date.now();
+      if (!retriableDial(error)) throw error;
+      if (left <= 0) {
+        throw new LeaseError(
+          `the exporter of lease ${leaseName} was not ready within the dial timeout ` +
+            `(${Math.round(dialTimeoutMs / 1000)} s): ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      await pause(Math.min(300 * 2 ** Math.min(attempt, 10), 2000, left));
+    }
+  }
 }
 
 /**
@@ -238,7 +312,7 @@ export function openLeaseSocket(
   const listener = listenForLease({
     path: options.path,
     routers,
-    dial: () => controllerCall(() => connection.controller.dial({ leaseName })),
+    dial: () => dialWithRetry(connection, leaseName, options.dialTimeoutMs),
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const close = async () => {

@@ -55,6 +55,8 @@ export {
   type LeaseRequest,
   leaseResourceName,
   type LeaseSocketOptions,
+  listLeases,
+  type ListLeasesOptions,
   openLeaseSocket,
   QUEUE_POSITION_KEY,
   queueInfo,
