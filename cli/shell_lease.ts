@@ -49,11 +49,9 @@ function parseTimeout(text: string, flag: string, minSeconds: number): number {
 
 /** The timeouts in force: the flag, else its `JMP_*` variable (dial, retry), else the config. */
 export function shellTimeouts(flags: TimeoutFlags, config: ClientConfig): ShellTimeouts {
-  const pick = (flag: string, given: string | undefined, variable: string | undefined) =>
-    given ?? (variable ? Deno.env.get(variable) : undefined) ?? undefined;
-  const acquisition = pick("--acquisition-timeout", flags.acquisitionTimeout, undefined);
-  const dial = pick("--dial-timeout", flags.dialTimeout, "JMP_DIAL_TIMEOUT");
-  const retry = pick("--retry-timeout", flags.retryTimeout, "JMP_RETRY_TIMEOUT");
+  const acquisition = flags.acquisitionTimeout;
+  const dial = flags.dialTimeout ?? Deno.env.get("JMP_DIAL_TIMEOUT");
+  const retry = flags.retryTimeout ?? Deno.env.get("JMP_RETRY_TIMEOUT");
   return {
     acquisitionMs: acquisition === undefined
       ? config.leases.acquisition_timeout * 1000
