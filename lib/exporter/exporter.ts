@@ -14,7 +14,7 @@ import {
   type ControllerConnection,
 } from "@jumpstarter/lib/client/controller";
 import { RouterChannels, serveTicket } from "@jumpstarter/lib/tunnel";
-import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import { Code, JumpstarterError, withoutResolutionNote } from "@jumpstarter/lib/wire";
 import { LeaseContext, Milestone } from "./lease_context.ts";
 import { type LeasePhaseActions, runAfterLease, runBeforeLease } from "./lease_hooks.ts";
 import type { DriverRegistry } from "./registry.ts";
@@ -183,7 +183,9 @@ export class Exporter {
       } catch (error) {
         if (signal.aborted) return;
         this.#log(
-          `Status stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`,
+          `Status stream interrupted, retrying in ${pause} ms: ${
+            withoutResolutionNote((error as Error).message)
+          }`,
         );
       }
       if (signal.aborted) return;
@@ -356,7 +358,9 @@ export class Exporter {
       } catch (error) {
         if (signal.aborted) return;
         this.#log(
-          `Listen stream interrupted, retrying in ${pause} ms: ${(error as Error).message}`,
+          `Listen stream interrupted, retrying in ${pause} ms: ${
+            withoutResolutionNote((error as Error).message)
+          }`,
         );
       }
       if (signal.aborted) return;
