@@ -42,7 +42,7 @@ export interface LabExporter extends AsyncDisposable {
   readonly process: BackgroundJmp;
 }
 
-/** Options of {@linkcode UpstreamLab.ourExporter}. */
+/** Options of {@linkcode UpstreamLab.ourExporter} and {@linkcode UpstreamLab.upstreamExporter}. */
 export interface OurExporterOptions {
   /** The `hooks:` block of the exporter config. */
   hooks?: Record<string, unknown>;
@@ -57,7 +57,12 @@ export interface UpstreamLab extends AsyncDisposable {
   /** Our exporter (`jmp run`) with the virtual lab's drivers, waited for until AVAILABLE. */
   ourExporter(name: string, labels: string[], options?: OurExporterOptions): Promise<LabExporter>;
   /** Upstream's exporter (its `jmp run`) with upstream's example drivers, waited for online. */
-  upstreamExporter(peer: UpstreamPeer, name: string, labels: string[]): Promise<LabExporter>;
+  upstreamExporter(
+    peer: UpstreamPeer,
+    name: string,
+    labels: string[],
+    options?: OurExporterOptions,
+  ): Promise<LabExporter>;
   /** The exporter's status as our `jmp get exporters` shows it. */
   status(name: string): Promise<string>;
 }
@@ -111,7 +116,7 @@ export async function startUpstreamLab(): Promise<UpstreamLab> {
       await waitOnline(name, process, ["AVAILABLE"]);
       return exporter;
     },
-    async upstreamExporter(peer, name, labels) {
+    async upstreamExporter(peer, name, labels, options = {}) {
       const config = `${dir}/${name}.yaml`;
       assertExit(
         await jmp([
@@ -128,7 +133,10 @@ export async function startUpstreamLab(): Promise<UpstreamLab> {
         0,
       );
       const drivers = await upstreamExportSection();
-      await writeConfig(config, (doc) => doc.export = drivers);
+      await writeConfig(config, (doc) => {
+        doc.export = drivers;
+        if (options.hooks) doc.hooks = options.hooks;
+      });
       const process = spawnProgram(
         peer.jmp,
         ["run", "--exporter-config", config],

@@ -4,10 +4,14 @@
  * releases the lease and is AVAILABLE again), exit (the exporter goes OFFLINE and exits 1).
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { getLeases, until } from "../_distributed.ts";
 import { describe, run, type RunResult } from "../_helpers.ts";
 import { linesOf, peerEnv, startUpstreamLab, type UpstreamLab } from "./_lab.ts";
 import { upstreamPeer } from "./_peer.ts";
+
+// each test starts a controller, exporters and Python clients: seconds apiece on two cores
+fileDeadline(import.meta.url, 180_000);
 
 const SHELL_MS = 90_000;
 

@@ -3,10 +3,14 @@
  * our client leases upstream's exporter: the lease loop of issue 9 items 1 and 2.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { getLeases, until } from "../_distributed.ts";
 import { assertExit, assertOutput, describe, jmp, ROOT, run, type RunResult } from "../_helpers.ts";
 import { linesOf, peerEnv, startUpstreamLab } from "./_lab.ts";
 import { type UpstreamPeer, upstreamPeer } from "./_peer.ts";
+
+// each test starts a controller, exporters and Python clients: seconds apiece on two cores
+fileDeadline(import.meta.url, 180_000);
 
 /** A whole `jmp shell` lease: acquire, hooks, command, afterLease, release. */
 const SHELL_MS = 90_000;
@@ -16,8 +20,7 @@ function upstreamJmp(peer: UpstreamPeer, args: string[], timeoutMs = SHELL_MS) {
 }
 
 /** Hooks that record each run (with the lease name) and drive the board through `j`. */
-function recordingHooks(log: string) {
-  const j = `${ROOT}bin/j`;
+function recordingHooks(log: string, j = `${ROOT}bin/j`) {
   return {
     beforeLease: {
       script: `echo "before $LEASE_NAME $CLIENT_NAME" >> ${log} && ${j} power on`,
@@ -34,6 +37,19 @@ function recordingHooks(log: string) {
 function printed(result: RunResult): string {
   return result.stdout + result.stderr;
 }
+
+/** The status transitions HEAD's status monitor logged ("Status changed: A -> B"). */
+function statusChanges(result: RunResult): string[] {
+  const text = printed(result).replace(/\s+/g, " ");
+  return [...text.matchAll(/Status changed: (\w+) -> (\w+)/g)].map((m) => `${m[1]}->${m[2]}`);
+}
+
+/** What HEAD's jmp shell sees of a lease with hooks, from either implementation's exporter. */
+const HOOKED_LEASE_STATUSES = [
+  "None->LEASE_READY",
+  "LEASE_READY->AFTER_LEASE_HOOK",
+  "AFTER_LEASE_HOOK->AVAILABLE",
+];
 
 function assertNoRetry(result: RunResult): void {
   assert.doesNotMatch(
@@ -65,6 +81,7 @@ Deno.test("upstream HEAD jmp shell -l k=v -- CMD leases our exporter with hooks:
   assertExit(result, 0);
   assertNoRetry(result);
   assert.match(printed(result), /afterLease hook completed/, describe(result));
+  assert.deepEqual(statusChanges(result), HOOKED_LEASE_STATUSES, describe(result));
   assertOutput(result, "stdout", "voltage");
 
   const commands = await linesOf(commandLog);
@@ -179,7 +196,10 @@ for (const version of ["head", "0.7.0"] as const) {
   Deno.test(`upstream ${version} client and exporter lease through our controller`, async () => {
     const peer = upstreamPeer(version);
     await using lab = await startUpstreamLab();
-    await lab.upstreamExporter(peer, `up-${version.replace(".", "")}`, [`impl=${version}`]);
+    const hooksLog = `${lab.dir}/hooks.log`;
+    // 0.7.0 exporters have no hooks
+    const hooks = version === "head" ? { hooks: recordingHooks(hooksLog, peer.j) } : {};
+    await lab.upstreamExporter(peer, `up-${version.replace(".", "")}`, [`impl=${version}`], hooks);
     const client = await lab.client("alice");
     const result = await upstreamJmp(peer, [
       "shell",
@@ -195,5 +215,10 @@ for (const version of ["head", "0.7.0"] as const) {
     assertExit(result, 0);
     assertNoRetry(result);
     assertOutput(result, "stdout", "hello from the upstream shell driver");
+    if (version === "head") {
+      // the same statuses our exporter shows in the first test
+      assert.deepEqual(statusChanges(result), HOOKED_LEASE_STATUSES, describe(result));
+      assert.equal((await linesOf(hooksLog)).length, 2, "both hooks ran once");
+    }
   });
 }

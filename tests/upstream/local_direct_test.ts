@@ -4,6 +4,7 @@
  * exporter config (power, echo, serial on loop://, shell) served by either side.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { freePort, until } from "../_distributed.ts";
 import {
   assertExit,
@@ -17,6 +18,9 @@ import {
 } from "../_helpers.ts";
 import { peerEnv } from "./_lab.ts";
 import { UPSTREAM_PEER_SOURCE, type UpstreamPeer, upstreamPeer } from "./_peer.ts";
+
+// each test starts a controller, exporters and Python clients: seconds apiece on two cores
+fileDeadline(import.meta.url, 120_000);
 
 const UPSTREAM_CONFIG = `${UPSTREAM_PEER_SOURCE}exporter-local.yaml`;
 const CLIENT_DEMO = `${UPSTREAM_PEER_SOURCE}client_demo.py`;
