@@ -47,6 +47,8 @@ export async function openExporter(
     if (options.insecure && isTcpTarget(host) && await speaksTls(host)) {
       reason = "it expects TLS, but this client speaks plaintext (drop --tls-grpc-insecure / " +
         "JMP_GRPC_INSECURE and trust its CA with --tls-grpc-ca)";
+    } else if (!options.insecure && /wrong version number|InvalidContentType/.test(reason)) {
+      reason = "it does not speak TLS (a plaintext listener? then use --tls-grpc-insecure)";
     }
     throw new JumpstarterError(`Cannot reach the exporter at "${host}": ${reason}`, { cause });
   }

@@ -195,7 +195,7 @@ Deno.test("security item 9: unusable TLS files are refused at start, naming the 
   );
 });
 
-Deno.test("security item 9: a plaintext client against a TLS listener is told so", async () => {
+Deno.test("security item 9: a plaintext client against a TLS listener is told so (and vice versa)", async () => {
   await withTimeout(
     (async () => {
       await using dir = await tempDir();
@@ -203,6 +203,21 @@ Deno.test("security item 9: a plaintext client against a TLS listener is told so
       const { exporter, address } = await directExporter(certs, []);
       await using _ = exporter;
       assertFailed(await shell(address, ["--tls-grpc-insecure"]), /^Error: .*expects TLS/m);
+
+      const plaintext = spawnJmp([
+        "run",
+        "--exporter-config",
+        VIRTUAL_LAB,
+        "--tls-grpc-listener",
+        "127.0.0.1:0",
+        "--tls-grpc-insecure",
+      ], { timeoutMs: 60_000 });
+      await using __ = plaintext;
+      const plainAddress = await withTimeout(plaintext.firstLine, 30_000, "plaintext jmp run");
+      assertFailed(
+        await shell(plainAddress, ["--tls-grpc-ca", certs.cert]),
+        /^Error: .*does not speak TLS/m,
+      );
     })(),
     90_000,
     "plaintext against TLS",
