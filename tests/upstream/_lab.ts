@@ -46,6 +46,8 @@ export interface LabExporter extends AsyncDisposable {
 export interface OurExporterOptions {
   /** The `hooks:` block of the exporter config. */
   hooks?: Record<string, unknown>;
+  /** Our exporter serves upstream's example drivers instead of the virtual lab's. */
+  upstreamDrivers?: boolean;
 }
 
 /** Our controller and the configs around it; disposing it stops every process it started. */
@@ -110,7 +112,11 @@ export async function startUpstreamLab(): Promise<UpstreamLab> {
     client: (name) => makeClient(controller.adminConfig, dir, name),
     async ourExporter(name, labels, options = {}) {
       const config = await makeExporter(controller.adminConfig, dir, name, labels);
-      if (options.hooks) await writeConfig(config, (doc) => doc.hooks = options.hooks);
+      const drivers = options.upstreamDrivers ? await upstreamExportSection() : undefined;
+      await writeConfig(config, (doc) => {
+        if (options.hooks) doc.hooks = options.hooks;
+        if (drivers) doc.export = drivers;
+      });
       const process = spawnJmp(["run", "--exporter-config", config]);
       const exporter = track(name, config, process);
       await waitOnline(name, process, ["AVAILABLE"]);

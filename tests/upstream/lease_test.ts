@@ -7,7 +7,7 @@ import { fileDeadline } from "@jumpstarter/lib/testing";
 import { getLeases, until } from "../_distributed.ts";
 import { assertExit, assertOutput, describe, jmp, ROOT, run, type RunResult } from "../_helpers.ts";
 import { linesOf, peerEnv, startUpstreamLab } from "./_lab.ts";
-import { type UpstreamPeer, upstreamPeer } from "./_peer.ts";
+import { UPSTREAM_PEER_SOURCE, type UpstreamPeer, upstreamPeer } from "./_peer.ts";
 
 // each test starts a controller, exporters and Python clients: seconds apiece on two cores
 fileDeadline(import.meta.url, 180_000);
@@ -172,6 +172,31 @@ Deno.test("upstream 0.7.0 jmp shell -l k=v -- j leases our exporter; hooks run a
 });
 
 for (const version of ["head", "0.7.0"] as const) {
+  Deno.test(`upstream ${version}'s client library streams through our router to our exporter`, async () => {
+    const peer = upstreamPeer(version);
+    await using lab = await startUpstreamLab();
+    await lab.ourExporter("streams", [`streams=${version}`], { upstreamDrivers: true });
+    const client = await lab.client("alice");
+    // power calls, echo and serial byte streams, a shell method: each j/python connection is
+    // its own tunnel through our router
+    const result = await upstreamJmp(peer, [
+      "shell",
+      "--client-config",
+      client,
+      "-l",
+      `streams=${version}`,
+      "--",
+      "python",
+      `${UPSTREAM_PEER_SOURCE}client_demo.py`,
+    ]);
+    assertExit(result, 0);
+    assertNoRetry(result);
+    assertOutput(result, "stdout", "echo.stream() send/receive -> b'hello jumpstarter'");
+    assertOutput(result, "stdout", "serial.stream() send/receive -> b'hello jumpstarter'");
+    assertOutput(result, "stdout", "hello from the upstream shell driver");
+    assert.match(result.stdout, /^OK$/m, describe(result));
+  });
+
   Deno.test(`our jmp shell leases upstream ${version}'s exporter through our controller`, async () => {
     const peer = upstreamPeer(version);
     await using lab = await startUpstreamLab();
