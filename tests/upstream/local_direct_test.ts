@@ -17,7 +17,8 @@ import {
   spawnProgram,
 } from "../_helpers.ts";
 import { peerEnv } from "./_lab.ts";
-import { UPSTREAM_PEER_SOURCE, type UpstreamPeer, upstreamPeer } from "./_peer.ts";
+import { UPSTREAM_PEER_SOURCE, upstreamPeer } from "./_peer.ts";
+import { serveWithUpstream } from "./_upstream_exporter.ts";
 
 // each test starts a controller, exporters and Python clients: seconds apiece on two cores
 fileDeadline(import.meta.url, 120_000);
@@ -33,25 +34,6 @@ const OUR_BIN = `${ROOT}bin`;
 async function ourLocalExporter(): Promise<{ socket: string; process: BackgroundJmp }> {
   const process = spawnJmp(["run", "--exporter-config", UPSTREAM_CONFIG]);
   return { socket: await process.firstLine, process };
-}
-
-/** Upstream's `serve.py` (its own Session) on a Unix socket, waited for until ready. */
-async function upstreamLocalExporter(peer: UpstreamPeer, dir: string) {
-  const socket = `${dir}/upstream.sock`;
-  const ready = `${dir}/ready`;
-  const process = spawnProgram(
-    peer.python,
-    [peer.serveScript, "--config", UPSTREAM_CONFIG, "--unix", socket, "--ready-file", ready],
-    peerEnv(peer),
-  );
-  await until(`upstream ${peer.version} serve.py to be ready`, async () => {
-    try {
-      return (await Deno.readTextFile(ready)).length > 0;
-    } catch {
-      return false;
-    }
-  }, 30_000);
-  return { socket, process };
 }
 
 for (const version of ["head", "0.7.0"] as const) {
@@ -80,25 +62,19 @@ for (const version of ["head", "0.7.0"] as const) {
 
   Deno.test(`local: our j drives upstream ${version}'s exporter`, async () => {
     const peer = upstreamPeer(version);
-    const dir = await Deno.makeTempDir({ prefix: "jmp-upstream-local-" });
-    const theirs = await upstreamLocalExporter(peer, dir);
-    try {
-      const session = { JUMPSTARTER_HOST: theirs.socket, JMP_DRIVERS_ALLOW: "UNSAFE" };
-      const power = await run(`${OUR_BIN}/j`, ["power", "on"], {
-        env: session,
-        timeoutMs: COMMAND_MS,
-      });
-      assertExit(power, 0);
-      const hello = await run(`${OUR_BIN}/j`, ["shell", "hello"], {
-        env: session,
-        timeoutMs: COMMAND_MS,
-      });
-      assertExit(hello, 0);
-      assertOutput(hello, "stdout", "hello from the upstream shell driver");
-    } finally {
-      await theirs.process.stop("SIGTERM", STOP_MS);
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    await using theirs = await serveWithUpstream(peer, await Deno.readTextFile(UPSTREAM_CONFIG));
+    const session = { JUMPSTARTER_HOST: theirs.socket, JMP_DRIVERS_ALLOW: "UNSAFE" };
+    const power = await run(`${OUR_BIN}/j`, ["power", "on"], {
+      env: session,
+      timeoutMs: COMMAND_MS,
+    });
+    assertExit(power, 0);
+    const hello = await run(`${OUR_BIN}/j`, ["shell", "hello"], {
+      env: session,
+      timeoutMs: COMMAND_MS,
+    });
+    assertExit(hello, 0);
+    assertOutput(hello, "stdout", "hello from the upstream shell driver");
   });
 
   Deno.test(`local: upstream ${version}'s jmp shell runs our j, ours runs theirs`, async () => {
