@@ -2,26 +2,16 @@
  * From a client config to a controller connection (endpoint, token, TLS, gRPC options).
  */
 import type { ClientConfig } from "@jumpstarter/lib/config";
-import { connectController, type ControllerConnection } from "@jumpstarter/lib/client";
-import { JumpstarterError } from "@jumpstarter/lib/wire";
+import {
+  clientIdentity,
+  connectController,
+  type ControllerConnection,
+} from "@jumpstarter/lib/client";
 import { type ClientSelector, resolveClientConfig } from "./config_selection.ts";
 
 /** Connects with the client's credentials. */
 export async function connectAsClient(config: ClientConfig): Promise<ControllerConnection> {
-  const { endpoint, token } = config;
-  const namespace = config.metadata.namespace;
-  if (!endpoint || !token || !namespace) {
-    throw new JumpstarterError("endpoint or token not set in client config");
-  }
-  return await connectController({
-    endpoint,
-    token,
-    namespace,
-    name: config.metadata.name,
-    kind: "Client",
-    tls: config.tls,
-    grpcOptions: config.grpcOptions,
-  });
+  return await connectController(clientIdentity(config));
 }
 
 /** Runs `work` on a connection made with the client config the flags select. */

@@ -12,7 +12,8 @@ import {
   type ServiceMethods,
 } from "@jumpstarter/protos";
 import { channelCredentials, type TlsOptions } from "@jumpstarter/lib/tunnel";
-import { statusToError } from "@jumpstarter/lib/wire";
+import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
+import type { ClientConfig } from "@jumpstarter/lib/config";
 
 /** Who the caller is and where the controller is. */
 export interface ControllerIdentity {
@@ -90,6 +91,28 @@ export interface ControllerConnection extends Disposable {
   readonly clients: ClientServiceClient;
   readonly controller: ControllerServiceClient;
   close(): void;
+}
+
+/**
+ * Who a client config says the caller is.
+ *
+ * @throws {JumpstarterError} when the config lacks the endpoint, token or namespace.
+ */
+export function clientIdentity(config: ClientConfig): ControllerIdentity {
+  const { endpoint, token } = config;
+  const namespace = config.metadata.namespace;
+  if (!endpoint || !token || !namespace) {
+    throw new JumpstarterError("endpoint or token not set in client config");
+  }
+  return {
+    endpoint,
+    token,
+    namespace,
+    name: config.metadata.name,
+    kind: "Client",
+    tls: config.tls,
+    grpcOptions: config.grpcOptions,
+  };
 }
 
 /** Connects to the controller named in `identity`. */

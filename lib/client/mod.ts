@@ -35,6 +35,7 @@ export {
 } from "./open.ts";
 export { CompositeClient } from "./composite_client.ts";
 export {
+  clientIdentity,
   type ClientServiceClient,
   connectController,
   controllerCall,

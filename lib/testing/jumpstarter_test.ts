@@ -1,7 +1,9 @@
 /**
  * `jumpstarterTest()`: a `Deno.test` that gets the exporter's root client. Inside `jmp shell` it
- * uses `JUMPSTARTER_HOST`; outside, it serves `exporterConfig` locally when one is given, so the
- * same suite runs under `jmp shell -- deno test` and as a bare `deno test`.
+ * uses `JUMPSTARTER_HOST`; outside, like upstream's `JumpstarterTest`, it leases a board matching
+ * `selector` through the user's client config for the test (its steps are the suite) and releases
+ * it afterwards, or serves `exporterConfig` locally. So the same suite runs under
+ * `jmp shell -- deno test` and as a bare `deno test`.
  */
 import {
   type DriverClient,
@@ -11,11 +13,18 @@ import {
   UNSAFE_POLICY,
 } from "@jumpstarter/lib/client";
 import { type LocalExporter, startLocalExporter } from "@jumpstarter/lib/exporter";
+import { leaseBoard } from "./board_lease.ts";
 
 /** Options of {@linkcode jumpstarterTest}. */
 export interface JumpstarterTestOptions {
-  /** Exporter config served in-process when `JUMPSTARTER_HOST` is not set. */
+  /** Exporter config served in-process when `JUMPSTARTER_HOST` is not set (and no selector). */
   exporterConfig?: string | URL;
+  /** Outside `jmp shell`: lease a board matching this label selector for the test. */
+  selector?: string;
+  /** With `selector`: the client config file (default: env-only or the current client). */
+  clientConfig?: string;
+  /** With `selector`: the lease duration (default 30 minutes). */
+  durationMs?: number;
   /** Passed to `Deno.test`. */
   ignore?: boolean;
   only?: boolean;
@@ -24,12 +33,28 @@ export interface JumpstarterTestOptions {
 }
 
 /** Where a test's client came from. */
-export type ClientSource = "JUMPSTARTER_HOST" | "local";
+export type ClientSource = "JUMPSTARTER_HOST" | "lease" | "local";
 
-/** Connects to the session the environment names, or serves `exporterConfig` locally. */
+type ConnectOptions = Pick<
+  JumpstarterTestOptions,
+  "exporterConfig" | "selector" | "clientConfig" | "durationMs"
+>;
+
+/**
+ * Connects to the session the environment names, or leases a board by `selector`, or serves
+ * `exporterConfig` locally, in that order.
+ */
 export async function connectForTest(
-  options: Pick<JumpstarterTestOptions, "exporterConfig"> = {},
+  options: ConnectOptions = {},
 ): Promise<{ handle: ExporterHandle; source: ClientSource; close(): Promise<void> }> {
+  if (!Deno.env.get("JUMPSTARTER_HOST") && options.selector !== undefined) {
+    const board = await leaseBoard({
+      selector: options.selector,
+      ...(options.clientConfig === undefined ? {} : { clientConfig: options.clientConfig }),
+      ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+    });
+    return { handle: board.handle, source: "lease", close: board.close };
+  }
   if (Deno.env.get("JUMPSTARTER_HOST") || options.exporterConfig === undefined) {
     const handle = await env();
     return { handle, source: "JUMPSTARTER_HOST", close: () => Promise.resolve(handle.close()) };
@@ -62,6 +87,11 @@ export async function connectForTest(
  * jumpstarterTest("board powers on", async (_t, root) => {
  *   await root.child("power", PowerClient).on();
  * }, { exporterConfig: new URL("./lab.yaml", import.meta.url) });
+ *
+ * // outside `jmp shell`: lease a matching board with the current client config
+ * jumpstarterTest("rpi4 suite", async (t, root) => {
+ *   await t.step("power on", () => root.child("power", PowerClient).on());
+ * }, { selector: "board=rpi4" });
  * ```
  */
 export function jumpstarterTest(
@@ -69,14 +99,17 @@ export function jumpstarterTest(
   fn: (t: Deno.TestContext, root: DriverClient, source: ClientSource) => Promise<void>,
   options: JumpstarterTestOptions = {},
 ): void {
-  const { exporterConfig, ...testOptions } = options;
+  const { exporterConfig, selector, clientConfig, durationMs, ...testOptions } = options;
   Deno.test({
     name,
     ...testOptions,
     fn: async (t) => {
-      const connection = await connectForTest(
-        exporterConfig === undefined ? {} : { exporterConfig },
-      );
+      const connection = await connectForTest({
+        ...(exporterConfig === undefined ? {} : { exporterConfig }),
+        ...(selector === undefined ? {} : { selector }),
+        ...(clientConfig === undefined ? {} : { clientConfig }),
+        ...(durationMs === undefined ? {} : { durationMs }),
+      });
       try {
         await fn(t, connection.handle.root, connection.source);
       } finally {
