@@ -1,19 +1,21 @@
 /**
- * Byte-stream throughput, client -> exporter, over a Unix socket, three ways in one process:
+ * Byte-stream throughput, client -> exporter, over a Unix socket, in one process:
  *
  * - **raw socket**: `Deno.connect` to a `Deno.listen` Unix socket, bytes copied and discarded.
  * - **bare grpc-js**: one bidirectional grpc-js stream of raw 64 KiB messages (identity
- *   serializers), discarded by the server: the floor for anything carried over gRPC here.
+ *   serializers), discarded by the server: the floor for anything carried over gRPC here. It is
+ *   measured with HTTP/2's default 64 KiB windows, with 1, 4 and 16 MiB, and with the windows
+ *   every server and channel of ours uses (`HTTP2_WINDOW_BYTES`), to pick that setting.
  * - **session stream**: `DriverClient.stream()` on a driver whose byte-stream method discards
  *   what it receives, through the real Session: frame codec, GOAWAY handling, web-stream
  *   adapters and backpressure on both sides.
  *
  * Each run moves `--mib` MiB (default 1024) in 64 KiB chunks; runs alternate between targets
- * for `--rounds` rounds and the best round of each is reported (the machine is noisy), with the
- * ratios session/bare and session/raw. The target (session at least 0.8x bare grpc-js) is
- * reported, never enforced.
+ * for `--rounds` rounds and the median of each is reported (the machine is noisy), with the
+ * ratios session/bare (our windows) and session/raw. The target (session at least 0.9x bare
+ * grpc-js on the same windows) is reported, never enforced.
  *
- * Usage: `deno run -A bench/stream_throughput.ts [--mib N] [--rounds N] [--json]`
+ * Usage: `deno run -A bench/stream_throughput.ts [--mib N] [--rounds N] [--only a,b] [--json]`
  *
  * @module
  */
@@ -28,7 +30,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
-import { CHANNEL_WINDOW_OPTIONS, createServer } from "@jumpstarter/protos";
+import { channelWindowOptions, createServer, HTTP2_WINDOW_BYTES } from "@jumpstarter/protos";
 import { latencySummary, positiveInt } from "./_measure.ts";
 
 const CHUNK = 64 * 1024;
@@ -85,9 +87,9 @@ function rawSocket(dir: string): { run: Runner; close(): Promise<void> } {
 
 async function bareGrpc(
   dir: string,
-  windows: boolean,
+  windowBytes: number | undefined,
 ): Promise<{ run: Runner; close(): Promise<void> }> {
-  const path = `${dir}/grpc-${windows ? "windows" : "default"}.sock`;
+  const path = `${dir}/grpc-${windowBytes ?? "default"}.sock`;
   const identity = (b: Buffer) => b;
   const definition = {
     sink: {
@@ -100,7 +102,7 @@ async function bareGrpc(
       responseDeserialize: identity,
     },
   };
-  const server = windows ? createServer() : new grpc.Server();
+  const server = windowBytes ? createServer({}, windowBytes) : new grpc.Server();
   server.addService(definition, {
     sink: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       call.on("data", () => {});
@@ -117,7 +119,7 @@ async function bareGrpc(
   const client = new grpc.Client(
     `unix:${path}`,
     grpc.credentials.createInsecure(),
-    windows ? CHANNEL_WINDOW_OPTIONS : {},
+    windowBytes ? channelWindowOptions(windowBytes) : {},
   );
   const chunk = Buffer.alloc(CHUNK);
   return {
@@ -173,7 +175,10 @@ async function measure(run: Runner, bytes: number): Promise<number> {
 const TARGETS = [
   ["raw", "raw unix socket"],
   ["bareDefault", "bare grpc-js, 64 KiB windows"],
+  ["bare1m", "bare grpc-js, 1 MiB windows"],
+  ["bare4m", "bare grpc-js, 4 MiB windows"],
   ["bare", "bare grpc-js, our windows"],
+  ["bare16m", "bare grpc-js, 16 MiB windows"],
   ["session", "session stream"],
 ] as const;
 
@@ -186,35 +191,42 @@ async function main() {
       mib: { type: "string", default: "1024" },
       rounds: { type: "string", default: "3" },
       json: { type: "boolean", default: false },
+      only: { type: "string" },
     },
   });
   const mib = positiveInt("mib", values.mib, 1024);
   const rounds = positiveInt("rounds", values.rounds, 3);
   const bytes = mib * 1024 * 1024;
+  // --only raw,session: measure just those (for profiling one path)
+  const only = values.only?.split(",");
   const dir = await Deno.makeTempDir({ prefix: "jmp-bench-" });
   const targets: Record<TargetName, { run: Runner; close(): Promise<void> }> = {
     raw: rawSocket(dir),
-    bareDefault: await bareGrpc(dir, false),
-    bare: await bareGrpc(dir, true),
+    bareDefault: await bareGrpc(dir, undefined),
+    bare1m: await bareGrpc(dir, 1024 * 1024),
+    bare4m: await bareGrpc(dir, 4 * 1024 * 1024),
+    bare: await bareGrpc(dir, HTTP2_WINDOW_BYTES),
+    bare16m: await bareGrpc(dir, 16 * 1024 * 1024),
     session: await sessionStream(),
   };
-  const samples: Record<TargetName, number[]> = {
-    raw: [],
-    bareDefault: [],
-    bare: [],
-    session: [],
-  };
+  const samples = Object.fromEntries(TARGETS.map(([name]) => [name, [] as number[]])) as Record<
+    TargetName,
+    number[]
+  >;
   try {
     for (const target of Object.values(targets)) await target.run(16 * 1024 * 1024);
     for (let round = 0; round < rounds; round++) {
-      for (const [name] of TARGETS) samples[name].push(await measure(targets[name].run, bytes));
+      for (const [name] of TARGETS) {
+        if (only && !only.includes(name)) continue;
+        samples[name].push(await measure(targets[name].run, bytes));
+      }
     }
   } finally {
     for (const target of Object.values(targets)) await target.close();
     await Deno.remove(dir, { recursive: true });
   }
   const median = Object.fromEntries(
-    TARGETS.map(([name]) => [name, latencySummary(samples[name]).p50]),
+    TARGETS.map(([name]) => [name, samples[name].length ? latencySummary(samples[name]).p50 : NaN]),
   ) as Record<TargetName, number>;
   const report = {
     mib,
@@ -233,7 +245,9 @@ async function main() {
   }
   console.log(`Byte stream client -> exporter, ${mib} MiB per run, median of ${rounds}`);
   for (const [name, label] of TARGETS) {
-    console.log(`  ${label.padEnd(30)} ${median[name].toFixed(0).padStart(6)} MiB/s`);
+    if (!Number.isNaN(median[name])) {
+      console.log(`  ${label.padEnd(30)} ${median[name].toFixed(0).padStart(6)} MiB/s`);
+    }
   }
   console.log(
     `  session / bare grpc-js: ${report.ratio.sessionOverBare.toFixed(2)}x, session / raw: ${

@@ -19,6 +19,18 @@ import {
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { decodeFrame, encodeFrame, type FrameMessage } from "./frame_codec.ts";
 
+// grpc-js prints its own copy of errors on stderr; ours reach the user once, as one line.
+// GRPC_VERBOSITY (grpc-js's own variable) brings its logs back for debugging.
+if (!envHas("GRPC_VERBOSITY")) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+
+function envHas(name: string): boolean {
+  try {
+    return Deno.env.has(name);
+  } catch {
+    return false; // no env permission
+  }
+}
+
 const FRAME_MESSAGES = new Set(["jumpstarter.v1.StreamRequest", "jumpstarter.v1.StreamResponse"]);
 
 type MethodShape = GenServiceMethods[string];
@@ -33,9 +45,12 @@ type OutInit<M extends MethodShape> = MessageInitShape<M["output"]>;
 export const HTTP2_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /** Channel options that raise the client's connection and stream windows. */
-export const CHANNEL_WINDOW_OPTIONS: grpc.ChannelOptions = {
-  "grpc-node.flow_control_window": HTTP2_WINDOW_BYTES,
-};
+export const CHANNEL_WINDOW_OPTIONS: grpc.ChannelOptions = channelWindowOptions(HTTP2_WINDOW_BYTES);
+
+/** Channel options for a window of `bytes` (benchmarks compare sizes with it). */
+export function channelWindowOptions(bytes: number): grpc.ChannelOptions {
+  return { "grpc-node.flow_control_window": bytes };
+}
 
 /** What grpc-js keeps private but the window setup needs (grpc-js 1.14). */
 interface ServerInternals {
@@ -56,18 +71,21 @@ interface Http2ServerLike {
  * window is set on each new session (under Deno a server session never emits `localSettings`,
  * the usual place to do it).
  */
-export function createServer(options: grpc.ServerOptions = {}): grpc.Server {
+export function createServer(
+  options: grpc.ServerOptions = {},
+  windowBytes: number = HTTP2_WINDOW_BYTES,
+): grpc.Server {
   const server = new grpc.Server(options);
   const internals = server as unknown as ServerInternals;
   const common = internals.commonServerOptions;
   const setup = internals._setupHandlers;
   if (!common || typeof setup !== "function") return server;
-  common.settings = { ...common.settings, initialWindowSize: HTTP2_WINDOW_BYTES };
+  common.settings = { ...common.settings, initialWindowSize: windowBytes };
   internals._setupHandlers = function (http2Server, ...rest) {
     setup.call(this, http2Server, ...rest);
     http2Server?.on("session", (session) => {
       try {
-        session.setLocalWindowSize(HTTP2_WINDOW_BYTES);
+        session.setLocalWindowSize(windowBytes);
       } catch { /* a session closing already */ }
     });
   };
@@ -97,6 +115,34 @@ function deserializer(schema: DescMessage): (bytes: Uint8Array) => MessageShape<
   return (bytes: Uint8Array) => fromBinary(schema, bytes);
 }
 
+/**
+ * What the server sees for a request that does not parse: grpc-js answers a throwing deserializer
+ * with INTERNAL, but a malformed request is the caller's fault, so {@linkcode implement} answers
+ * INVALID_ARGUMENT instead.
+ */
+class MalformedRequest {
+  constructor(readonly typeName: string, readonly reason: string) {}
+
+  toStatus(): StatusReply {
+    const reason = this.reason.length > 200 ? `${this.reason.slice(0, 200)}...` : this.reason;
+    return { code: grpc.status.INVALID_ARGUMENT, details: `Malformed ${this.typeName}: ${reason}` };
+  }
+}
+
+function requestDeserializer(
+  schema: DescMessage,
+): (bytes: Uint8Array) => MessageShape<DescMessage> {
+  const parse = deserializer(schema);
+  return (bytes: Uint8Array) => {
+    try {
+      return parse(bytes);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return new MalformedRequest(schema.typeName, reason) as unknown as MessageShape<DescMessage>;
+    }
+  };
+}
+
 /** Builds the grpc-js service definition of a protobuf-es service descriptor. */
 export function serviceDefinition(service: DescService): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
@@ -108,7 +154,7 @@ export function serviceDefinition(service: DescService): grpc.ServiceDefinition 
       responseStream: method.methodKind === "server_streaming" ||
         method.methodKind === "bidi_streaming",
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestDeserialize: requestDeserializer(method.input),
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output),
     };
@@ -184,6 +230,9 @@ export function implement<T extends GenServiceMethods>(
           call: grpc.ServerUnaryCall<MessageShape<DescMessage>, unknown>,
           callback: grpc.sendUnaryData<unknown>,
         ) => {
+          if (call.request instanceof MalformedRequest) {
+            return callback(toServiceError(call.request.toStatus()));
+          }
           (handler as UnaryHandler<MethodShape>)(call.request, call).then(
             (reply) => callback(null, create(output, reply)),
             (error) => callback(toServiceError(options.toStatus(error))),
@@ -194,6 +243,9 @@ export function implement<T extends GenServiceMethods>(
         implementation[method.localName] = async (
           call: grpc.ServerWritableStream<MessageShape<DescMessage>, unknown>,
         ) => {
+          if (call.request instanceof MalformedRequest) {
+            return void call.emit("error", toServiceError(call.request.toStatus()));
+          }
           let cancelled = false;
           call.on("cancelled", () => cancelled = true);
           // Resolves once every item written so far has reached the transport, so that an
@@ -222,6 +274,11 @@ export function implement<T extends GenServiceMethods>(
         implementation[method.localName] = (
           call: grpc.ServerDuplexStream<MessageShape<DescMessage>, unknown>,
         ) => {
+          call.prependListener("data", (message: unknown) => {
+            if (message instanceof MalformedRequest) {
+              call.emit("error", toServiceError(message.toStatus()));
+            }
+          });
           (handler as BidiHandler<MethodShape>)(call).catch((error) => {
             // grpc-js turns an "error" event into the call's final status
             call.emit("error", toServiceError(options.toStatus(error)));

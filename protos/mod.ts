@@ -14,6 +14,7 @@ export {
   type BidiHandler,
   type CallOptions,
   CHANNEL_WINDOW_OPTIONS,
+  channelWindowOptions,
   createClient,
   createServer,
   HTTP2_WINDOW_BYTES,

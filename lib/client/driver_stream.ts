@@ -47,37 +47,16 @@ export async function openDriverStream(
     ended = true;
     call.cancel();
   };
-  const inner = frameByteStream(call, {
+  // one adapter layer only: every extra web-stream hop costs promises per chunk
+  const { readable, writable } = frameByteStream(call, {
     onOutboundEnd: () => {
       outboundEnded = true;
       call.end();
     },
+    onInboundEnd: () => inboundEnded = true,
     onAbort: abort,
     mapError: statusToError,
   });
-  const reader = inner.readable.getReader();
-  const readable = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (!done) return controller.enqueue(value);
-      inboundEnded = true;
-      controller.close();
-    },
-    cancel(reason) {
-      abort();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  // the call failing ends the sending side too, so writers do not wait on a dead stream
-  const writer = inner.writable.getWriter();
-  let outbound: WritableStreamDefaultController | undefined;
-  call.on("error", (error) => outbound?.error(statusToError(error)));
-  const writable = new WritableStream<Uint8Array>({
-    start: (controller) => void (outbound = controller),
-    write: (chunk) => writer.write(chunk),
-    close: () => writer.close(),
-    abort: (reason) => writer.abort(reason),
-  }, { highWaterMark: 1 });
   return {
     readable,
     writable,

@@ -34,6 +34,8 @@ export interface ByteStream {
 export interface FrameStreamOptions {
   /** Called once the outbound GOAWAY was written (a caller then half-closes its call). */
   onOutboundEnd?: () => void;
+  /** Called once the inbound direction ended cleanly (the peer's GOAWAY or end of call). */
+  onInboundEnd?: () => void;
   /** Called when the local side aborts the writable (cancel the call). */
   onAbort?: (reason: unknown) => void;
   /** Largest payload per DATA frame; bigger chunks are split (gRPC's 4 MiB limit). */
@@ -77,6 +79,7 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
   // once the call broke or the peer ended it, writes must fail instead of buffering into it
   let broken: unknown;
   let peerEnded = false;
+  let outbound: WritableStreamDefaultController | undefined;
   // client calls report their final status; writing after it is pointless (servers never see it)
   call.on("status", () => peerEnded = true);
   const readable = new ReadableStream<Uint8Array>({
@@ -92,6 +95,7 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
         inboundDone = true;
         controller.close();
         call.resume();
+        options.onInboundEnd?.();
       };
       call.on("data", (frame) => {
         if (inboundDone) return;
@@ -109,7 +113,11 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
           } else finish();
         }, 0);
       });
-      call.on("error", fail);
+      call.on("error", (error) => {
+        fail(error);
+        // writers must not wait on a dead call
+        outbound?.error(options.mapError ? options.mapError(error) : error);
+      });
       // a server-side call sees the caller go away only as "cancelled"
       call.on("cancelled", () => fail(new Error("The caller cancelled the stream")));
     },
@@ -125,6 +133,9 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
   }, { highWaterMark: options.highWaterMark ?? 16 });
 
   const writable = new WritableStream<Uint8Array>({
+    start(controller) {
+      outbound = controller;
+    },
     async write(chunk) {
       if (broken !== undefined) throw options.mapError ? options.mapError(broken) : broken;
       for (let offset = 0; offset < chunk.byteLength; offset += maxFrame) {
