@@ -39,8 +39,8 @@ async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<voi
 export async function startUntilLine(program: string, options: StartOptions): Promise<ReadyChild> {
   const child = new Deno.Command(program, {
     args: options.args,
-    env: options.env,
-    cwd: options.cwd,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -98,7 +98,7 @@ export async function runToEnd(
   try {
     const output = await new Deno.Command(program, {
       args,
-      env: options.env,
+      ...(options.env ? { env: options.env } : {}),
       stdin: "null",
       signal: controller.signal,
     }).output();
