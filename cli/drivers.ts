@@ -25,7 +25,7 @@ import { tftpCli, TftpClient } from "@jumpstarter/driver-tftp";
 import { httpCli, HttpServerClient } from "@jumpstarter/driver-http";
 import { shellCli, ShellClient } from "@jumpstarter/driver-shell";
 import { pyserialCli, PySerialClient } from "@jumpstarter/driver-serial";
-import { flasherCli, FlasherClient } from "@jumpstarter/driver-qemu";
+import { flasherCli, FlasherClient, qemuCli, QemuClient } from "@jumpstarter/driver-qemu";
 import { ubootCli, UbootConsoleClient } from "@jumpstarter/driver-uboot";
 import {
   storageMuxCli,
@@ -38,6 +38,8 @@ import { terminalProgress } from "./progress.ts";
 /** What driver CLIs get from the program: how to show progress. */
 export interface CliContext {
   progress: ProgressReporter;
+  /** For a composite's own CLI: adds its children's commands to `command`. */
+  addChildren?: (command: Command) => void;
 }
 
 /** Builds the `j <name> ...` command group of one client. */
@@ -55,6 +57,7 @@ const CLI_BUILDERS: [abstract new (...args: never[]) => DriverClient, CliBuilder
   [ShellClient, shellCli],
   [PySerialClient, pyserialCli],
   [FlasherClient, flasherCli],
+  [QemuClient, qemuCli],
   [StorageMuxFlasherClient, storageMuxFlasherCli],
   [StorageMuxClient, storageMuxCli],
 ];

@@ -18,7 +18,12 @@ function kebab(name: string): string {
 /** The command for one client: its registered CLI, or a group of its children's commands. */
 function clientCommand(client: DriverClient, name: string): Command | undefined {
   const builder = cliBuilderFor(client);
-  if (builder) return builder(client, name, cliContext);
+  if (builder) {
+    return builder(client, name, {
+      ...cliContext,
+      addChildren: (command: Command) => addChildren(command, client),
+    });
+  }
   if (client instanceof FallbackDriverClient && client.children.size === 0) {
     return unavailableCommand(client, name);
   }

@@ -22,6 +22,16 @@ export class QemuClient extends CompositeClient {
   password(): Promise<string> {
     return text(this.call("get_password"), "get_password");
   }
+
+  /** Grows the root disk to `size` (e.g. `20G`) at the next power on. */
+  async setDiskSize(size: string): Promise<void> {
+    await this.call("set_disk_size", size);
+  }
+
+  /** Sets the guest's memory (e.g. `2G`) for the next power on. */
+  async setMemorySize(size: string): Promise<void> {
+    await this.call("set_memory_size", size);
+  }
 }
 
 /** Options of {@linkcode FlasherClient.flash}. */
@@ -122,4 +132,9 @@ export class FlasherClient extends DriverClient {
 
 defaultClientRegistry
   .register(QemuClient, qemuInterface.client)
-  .register(FlasherClient, flasherInterface.client);
+  // 0.7.0's QEMU flasher (and storage flashers) report the generic FlasherClient
+  .register(
+    FlasherClient,
+    flasherInterface.client,
+    "jumpstarter_driver_opendal.client.FlasherClient",
+  );

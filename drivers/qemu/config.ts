@@ -1,7 +1,8 @@
 /**
  * The `config:` keys of a Qemu entry: upstream's (`arch`, `cpu`, `smp`, `mem`, `hostname`,
- * `username`, `password`, `default_partitions`, `hostfwd`) plus ours (`machine`, `accel`,
- * `disk_size`, `shutdown_timeout`, `extra_args`).
+ * `username`, `password`, `default_partitions`, `hostfwd`, `disk_size`; `fls_*`, `flash_timeout`
+ * and `launcher_socket` accepted and ignored) plus ours (`machine`, `accel`, `shutdown_timeout`,
+ * `extra_args`).
  */
 import { z } from "zod";
 
@@ -36,6 +37,11 @@ export function archDefaults(arch: string): { machine: string; cpu: string | nul
 
 /** A size as QEMU and qemu-img read it: bytes, or a number with a K/M/G/T suffix. */
 const SIZE = /^(\d+)([KMGT]?)$/i;
+
+/** Whether `text` is a size QEMU reads, e.g. `512M`. */
+export function isSize(text: string): boolean {
+  return SIZE.test(text.trim());
+}
 
 /** Bytes in a size string such as `512M` or `2G`. */
 export function parseSize(text: string): number {
@@ -82,6 +88,12 @@ export const qemuConfigSchema = z.object({
   hostfwd: z.record(childName, hostfwdSchema).default({}),
   "shutdown_timeout": z.number().min(0).default(0),
   "extra_args": z.array(z.string()).default([]),
+  // upstream head's OCI flashing with fls and its sidecar mode: accepted, with a warning
+  "fls_version": z.string().nullish(),
+  "fls_allow_custom_binaries": z.boolean().nullish(),
+  "fls_custom_binary_url": z.string().nullish(),
+  "flash_timeout": z.number().positive().nullish(),
+  "launcher_socket": z.string().nullish(),
 }).strict().superRefine((config, context) => {
   if (config.machine === null && !archDefaults(config.arch)) {
     context.addIssue({
@@ -100,6 +112,16 @@ export const qemuConfigSchema = z.object({
     }
   }
 });
+
+/** Upstream keys that mean nothing here, and why; the exporter warns when one is set. */
+export const IGNORED_KEYS: Readonly<Record<string, string>> = {
+  "fls_version": "OCI flashing with fls is not supported here",
+  "fls_allow_custom_binaries": "OCI flashing with fls is not supported here",
+  "fls_custom_binary_url": "OCI flashing with fls is not supported here",
+  "flash_timeout": "it limits OCI flashing with fls, which is not supported here",
+  "launcher_socket":
+    "sidecar mode (jumpstarter-exec) is not supported here: QEMU runs on the exporter",
+};
 
 /** A validated Qemu config (defaults filled in). */
 export type QemuConfig = z.output<typeof qemuConfigSchema>;

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { parseExporterConfig } from "@jumpstarter/lib/config";
+import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { hostArch, parseSize, qemuConfigSchema } from "./config.ts";
+import { Qemu } from "./driver.ts";
 
 function issues(input: unknown): string[] {
   const result = qemuConfigSchema.safeParse(input);
@@ -60,4 +63,35 @@ Deno.test("parseSize reads QEMU size suffixes", () => {
   assert.equal(parseSize("512M"), 512 * 1024 * 1024);
   assert.equal(parseSize("2g"), 2 * 1024 ** 3);
   assert.throws(() => parseSize("2GB"), /Invalid size "2GB"/);
+});
+
+Deno.test("Qemu config: upstream head's fls_*, flash_timeout and launcher_socket load with one located warning each", async () => {
+  const yaml = `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  qemu:
+    type: jumpstarter_driver_qemu.driver.Qemu
+    config:
+      arch: aarch64
+      fls_version: "0.1.9"
+      flash_timeout: 600
+      launcher_socket: /shared/launcher.sock
+`;
+  const warnings: string[] = [];
+  const root = await buildDriverTree(parseExporterConfig(yaml, "vm.yaml"), {
+    warn: (message) => warnings.push(message),
+  });
+  try {
+    assert.ok(root.children.get("qemu") instanceof Qemu);
+    assert.deepEqual(warnings, [
+      'vm.yaml:8:7: Ignoring "fls_version" (OCI flashing with fls is not supported here)' +
+      " at export.qemu.config.fls_version",
+      'vm.yaml:9:7: Ignoring "flash_timeout" (it limits OCI flashing with fls, which is not' +
+      " supported here) at export.qemu.config.flash_timeout",
+      'vm.yaml:10:7: Ignoring "launcher_socket" (sidecar mode (jumpstarter-exec) is not' +
+      " supported here: QEMU runs on the exporter) at export.qemu.config.launcher_socket",
+    ]);
+  } finally {
+    await root.close();
+  }
 });

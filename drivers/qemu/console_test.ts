@@ -85,8 +85,10 @@ Deno.test("QemuConsole: clients attached while off get the output of every boot"
   await second.powerOff();
   await feedingAgain;
 
+  // as upstream's serial console, output keeps flowing after the client's EOF: the client ends
+  // the stream by cancelling it
   await writerOne.close();
-  assert.equal((await readerOne.read()).done, true);
+  await readerOne.cancel();
   readerTwo.releaseLock();
   await two.readable.cancel();
   await two.writable.close().catch(() => {});

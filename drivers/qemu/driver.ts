@@ -11,7 +11,8 @@ import {
 } from "@jumpstarter/lib/driver";
 import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
 import { TcpNetwork, UdpNetwork, UnixNetwork } from "@jumpstarter/driver-network/driver";
-import { type QemuConfig, qemuConfigSchema } from "./config.ts";
+import { InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { IGNORED_KEYS, isSize, type QemuConfig, qemuConfigSchema } from "./config.ts";
 import { QemuConsole } from "./console.ts";
 import { QemuFlasher } from "./flasher.ts";
 import { qemuInterface } from "./interface.ts";
@@ -58,20 +59,47 @@ export class Qemu extends Driver {
     await this.machine.close();
   }
 
+  /** The root disk is grown to `size` (e.g. `20G`) at the next power on, as upstream. */
+  setDiskSize(size: string): void {
+    this.machine.config.disk_size = checkedSize(size);
+    this.logger.info(`Disk will be resized to ${size} on next power on`);
+  }
+
+  /** The guest gets `size` of memory (e.g. `2G`) from the next power on, as upstream. */
+  setMemorySize(size: string): void {
+    this.machine.config.mem = checkedSize(size);
+    this.logger.info(`Memory will be set to ${size} on next power on`);
+  }
+
   protected exportedMethods(): Map<string, ExportedMethod> {
     return exportMethods(qemuInterface, {
       "get_hostname": () => this.config.hostname,
       "get_username": () => this.config.username,
       "get_password": () => this.config.password,
+      "set_disk_size": (size) => this.setDiskSize(size),
+      "set_memory_size": (size) => this.setMemorySize(size),
     });
   }
+}
+
+/** `size` trimmed, or upstream's error (its ValueError, hence INVALID_ARGUMENT). */
+function checkedSize(size: string): string {
+  if (!isSize(size)) {
+    throw new InvalidArgumentError(`Invalid size: '${size}'. Use e.g. '20G', '512M', '2T'`);
+  }
+  return size.trim();
 }
 
 export const qemuType = defineDriverType({
   name: "Qemu",
   aliases: ["jumpstarter_driver_qemu.driver.Qemu"],
   config: qemuConfigSchema,
-  create: (config, options) => new Qemu(config, options),
+  create: (config, options) => {
+    for (const [key, reason] of Object.entries(IGNORED_KEYS)) {
+      if ((config as Record<string, unknown>)[key] != null) options.ignoreConfigKey?.(key, reason);
+    }
+    return new Qemu(config, options);
+  },
 });
 
 defaultDriverRegistry.register(qemuType);

@@ -253,3 +253,14 @@ Deno.test("Qemu is registered under its upstream class path with a validated con
   assert.equal(bad.success, false);
   assert.match(bad.error!.issues[0]!.message, /mem must be a size/);
 });
+
+Deno.test("the Qemu children report upstream head's client classes", async () => {
+  await using served = await serve(new Qemu(ubootVm()), QemuClient);
+  const labels = Object.fromEntries(
+    [...served.client.children].map(([name, child]) => [name, child.clientClass]),
+  );
+  assert.equal(served.client.clientClass, "jumpstarter_driver_qemu.client.QemuClient");
+  assert.equal(labels.flasher, "jumpstarter_driver_qemu.client.QemuFlasherClient");
+  assert.equal(labels.power, "jumpstarter_driver_power.client.VirtualPowerClient");
+  assert.ok(served.client.child("flasher", FlasherClient));
+});

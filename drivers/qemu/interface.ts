@@ -10,6 +10,12 @@ export const qemuInterface = defineInterface({
     "get_hostname": unary([], { description: "Hostname given to the guest by cloud-init" }),
     "get_username": unary([], { description: "User created in the guest by cloud-init" }),
     "get_password": unary([], { description: "Password of that user" }),
+    "set_disk_size": unary([z.string()], {
+      description: "Resize the root disk (e.g. 20G) at the next power on",
+    }),
+    "set_memory_size": unary([z.string()], {
+      description: "Set the memory size (e.g. 2G) for the next power on",
+    }),
   },
 });
 
@@ -32,9 +38,12 @@ export const consoleInterface = defineInterface({
 
 const target = z.string().min(1).nullable().optional();
 
-/** Upstream's FlasherInterface (jumpstarter_driver_opendal): images in and out of partitions. */
+/**
+ * Upstream's FlasherInterface: images in and out of partitions. The QEMU flasher reports
+ * upstream head's `QemuFlasherClient` (a FlasherClient that adds OCI flashing).
+ */
 export const flasherInterface = defineInterface({
-  client: "jumpstarter_driver_opendal.client.FlasherClient",
+  client: "jumpstarter_driver_qemu.client.QemuFlasherClient",
   description: "Flasher",
   methods: {
     flash: unary([resourceHandleSchema, target], { description: "Write an image to a target" }),

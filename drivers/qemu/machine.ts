@@ -110,7 +110,8 @@ export class QemuMachine {
   lastAccel: "kvm" | "tcg" | undefined;
 
   constructor(config: QemuConfig, console: QemuConsole, logger: Logger) {
-    this.config = config;
+    // a copy: set_disk_size/set_memory_size change it for the next power on
+    this.config = { ...config };
     this.#console = console;
     this.#logger = logger;
     this.dir = Deno.makeTempDirSync({ prefix: "jumpstarter-qemu-" });
