@@ -1,6 +1,11 @@
-import { CompositeClient, defaultClientRegistry } from "@jumpstarter/lib/client";
+import { CompositeClient, defaultClientRegistry, type DriverClient } from "@jumpstarter/lib/client";
+import { DriverError, MethodNotFoundError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
+import { UbootDialog } from "./dialog.ts";
 import { ubootInterface } from "./interface.ts";
 import { type DhcpInfo, dhcpInfoSchema } from "./types.ts";
+
+/** Seconds between power off and on when the client runs the dialog (upstream's `cycle()`). */
+const CLIENT_POWER_CYCLE_WAIT = 2;
 
 /** Options of the calls that wait for U-Boot. */
 export interface TimeoutOptions {
@@ -17,26 +22,90 @@ function expectString(value: unknown, what: string): string {
   return value;
 }
 
+function isMissingMethod(error: unknown): boolean {
+  return error instanceof MethodNotFoundError || error instanceof MethodNotImplementedError;
+}
+
 /**
- * Client of a UbootConsole: the U-Boot dialog runs on the exporter; `power` and `serial` stay
- * reachable as children.
+ * Client of a UbootConsole; `power` and `serial` stay reachable as children. Against our
+ * exporter the U-Boot dialog runs there (next to the console); against upstream's, whose
+ * UbootConsole exports only `get_prompt`, this client runs the same dialog itself through the
+ * `power` and `serial` children, as upstream's client does.
  */
 export class UbootConsoleClient extends CompositeClient {
+  #local: Promise<UbootDialog> | undefined;
+  #exporterSide: boolean | undefined;
+
   /** The prompt the driver waits for. */
   async getPrompt(): Promise<string> {
     return expectString(await this.call("get_prompt"), "get_prompt");
   }
 
+  /** Whether the U-Boot dialog runs in the exporter (ours) or here (upstream's exporter). */
+  get dialogOnExporter(): boolean {
+    return this.#exporterSide ??= "run_command" in this.methodsDescription;
+  }
+
+  #requireChild(names: string[]): DriverClient {
+    for (const name of names) {
+      const child = this.children.get(name);
+      if (child) return child;
+    }
+    throw new DriverError(`The UbootConsole has no "${names[0]}" child to drive U-Boot with`);
+  }
+
+  /** The dialog run by this client over the `serial` and `power` children. */
+  #dialog(): Promise<UbootDialog> {
+    return this.#local ??= this.getPrompt().then((prompt) =>
+      new UbootDialog({
+        prompt,
+        powerCycleWait: CLIENT_POWER_CYCLE_WAIT,
+        attach: () => this.#requireChild(["serial", "console"]).stream("connect"),
+        power: async (action) => {
+          await this.#requireChild(["power"]).call(action);
+        },
+      })
+    );
+  }
+
+  /**
+   * Calls `method` on the exporter when it runs the dialog; otherwise (or when it turns out not
+   * to export it) runs `here` with the client-side dialog.
+   */
+  async #either<T>(
+    method: string,
+    args: unknown[],
+    decode: (value: unknown) => T,
+    here: (dialog: UbootDialog) => Promise<T>,
+  ): Promise<T> {
+    if (this.dialogOnExporter) {
+      try {
+        return decode(await this.call(method, ...args));
+      } catch (error) {
+        if (!isMissingMethod(error)) throw error;
+        this.#exporterSide = false;
+      }
+    }
+    return await here(await this.#dialog());
+  }
+
   /** Power cycles the DUT and stops autoboot at the U-Boot prompt. */
   async rebootToConsole(options: TimeoutOptions = {}): Promise<void> {
-    await this.call("reboot_to_console", ...timeoutArgs(options));
+    await this.#either(
+      "reboot_to_console",
+      timeoutArgs(options),
+      () => undefined,
+      (dialog) => dialog.rebootToConsole(options.timeout),
+    );
   }
 
   /** Runs a command at the U-Boot prompt; its output without the echo and the prompt. */
-  async runCommand(command: string, options: TimeoutOptions = {}): Promise<string> {
-    return expectString(
-      await this.call("run_command", command, ...timeoutArgs(options)),
+  runCommand(command: string, options: TimeoutOptions = {}): Promise<string> {
+    return this.#either(
       "run_command",
+      [command, ...timeoutArgs(options)],
+      (value) => expectString(value, "run_command"),
+      (dialog) => dialog.runCommand(command, options.timeout),
     );
   }
 
@@ -44,31 +113,36 @@ export class UbootConsoleClient extends CompositeClient {
    * Runs a command and returns its output lines; fails on a non-zero status unless `check` is
    * false.
    */
-  async runCommandChecked(
+  runCommandChecked(
     command: string,
     options: TimeoutOptions & { check?: boolean } = {},
   ): Promise<string[]> {
-    const result = await this.call(
+    return this.#either(
       "run_command_checked",
-      command,
-      options.timeout ?? null,
-      options.check ?? true,
+      [command, options.timeout ?? null, options.check ?? true],
+      (result) => {
+        if (!Array.isArray(result) || result.some((line) => typeof line !== "string")) {
+          throw new TypeError(`run_command_checked returned ${JSON.stringify(result)}`);
+        }
+        return result as string[];
+      },
+      (dialog) => dialog.runCommandChecked(command, options.timeout, options.check ?? true),
     );
-    if (!Array.isArray(result) || result.some((line) => typeof line !== "string")) {
-      throw new TypeError(`run_command_checked returned ${JSON.stringify(result)}`);
-    }
-    return result as string[];
   }
 
   /** A variable's value, or null when it is not defined. */
-  async getEnv(name: string): Promise<string | null> {
-    const value = await this.call("get_env", name);
-    return value === null ? null : expectString(value, "get_env");
+  getEnv(name: string): Promise<string | null> {
+    return this.#either(
+      "get_env",
+      [name],
+      (value) => value === null ? null : expectString(value, "get_env"),
+      (dialog) => dialog.getEnv(name),
+    );
   }
 
   /** Sets a variable; null deletes it. */
   async setEnv(name: string, value: string | null): Promise<void> {
-    await this.call("set_env", name, value);
+    await this.#either("set_env", [name, value], () => undefined, (d) => d.setEnv(name, value));
   }
 
   /** Sets (or, for null values, deletes) several variables. */
@@ -77,8 +151,13 @@ export class UbootConsoleClient extends CompositeClient {
   }
 
   /** Runs `dhcp` and returns the addresses U-Boot got. */
-  async setupDhcp(options: TimeoutOptions = {}): Promise<DhcpInfo> {
-    return dhcpInfoSchema.parse(await this.call("setup_dhcp", ...timeoutArgs(options)));
+  setupDhcp(options: TimeoutOptions = {}): Promise<DhcpInfo> {
+    return this.#either(
+      "setup_dhcp",
+      timeoutArgs(options),
+      (value) => dhcpInfoSchema.parse(value),
+      (dialog) => dialog.setupDhcp(options.timeout),
+    );
   }
 }
 
