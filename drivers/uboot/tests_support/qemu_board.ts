@@ -22,7 +22,7 @@ export interface QemuUbootBoard extends AsyncDisposable {
   readonly config: string;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -59,7 +59,7 @@ export async function startQemuUbootBoard(): Promise<QemuUbootBoard> {
   );
   const dir = await Deno.makeTempDir({ prefix: "jmp-uboot-board-" });
   const monitor = `${dir}/monitor.sock`;
-  const uartPort = await freePort();
+  const uartPort = freePort();
   const qemu = new Deno.Command("qemu-system-aarch64", {
     args: [
       ...["-machine", "virt", "-cpu", "cortex-a57", "-m", "256M", "-smp", "1"],
