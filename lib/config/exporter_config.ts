@@ -137,9 +137,10 @@ const hookSchema = z.strictObject({
 });
 
 // Unknown top-level keys are ignored so newer upstream files still load.
+// apiVersion and kind default as upstream's, so its e2e overlays (`export:` and hooks only) load.
 const exporterSchema = z.object({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal("ExporterConfig"),
+  apiVersion: z.literal(API_VERSION).default(API_VERSION),
+  kind: z.literal("ExporterConfig").default("ExporterConfig"),
   metadata: z
     .strictObject({ namespace: z.string().optional(), name: z.string().optional() })
     .nullish(),
