@@ -15,9 +15,11 @@ import {
   serveSessionTcp,
   Session,
   startLocalExporter,
+  startStandaloneLease,
 } from "@jumpstarter/lib/exporter";
 import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
+import { log } from "../logging.ts";
 import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 
@@ -66,7 +68,7 @@ async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> 
   await using exporter = await startLocalExporter(path);
   console.log(exporter.address);
   console.error(
-    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} j ...`,
+    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} JMP_DRIVERS_ALLOW=UNSAFE j ...`,
   );
   console.error(`${await stop} received, shutting down`);
   await exporter.closeBeforeExit();
@@ -79,7 +81,7 @@ async function runRegistered(path: string, signal: { promise: Promise<StopSignal
     console.error(`${name} received, shutting down`);
     abort.abort();
   });
-  const exporter = new Exporter(config, { log: (message) => console.error(message) });
+  const exporter = new Exporter(config, { log: (message) => log("INFO", message) });
   await exporter.run(abort.signal);
   // a hook with onFailure: exit stopped it: exit with its code (1), which supervisors leave down
   if (exporter.exitCode !== undefined) throw new ExitCode(exporter.exitCode);
@@ -106,6 +108,10 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     ...(config.motd === null ? {} : { motd: config.motd }),
   });
   await session.open();
+  // upstream's standalone lease: beforeLease hook now, afterLease hook on the way out
+  const lease = await startStandaloneLease(session, config, {
+    log: (message) => console.error(message),
+  });
   const options = passphrase ? { passphrase } : {};
   try {
     if (flags.tlsGrpcInsecure) {
@@ -129,6 +135,7 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     console.error(`${await stop} received, shutting down`);
     await Deno.remove(socket.dir, { recursive: true }).catch(() => {});
   } finally {
+    await lease.close();
     await session.close();
   }
 }

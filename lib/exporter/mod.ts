@@ -23,5 +23,10 @@ export {
 export { buildDriverTree, type BuildOptions } from "./tree.ts";
 export { type LocalExporter, type LocalExporterOptions, startLocalExporter } from "./local.ts";
 export { Exporter, type ExporterOptions } from "./exporter.ts";
+export {
+  type StandaloneLease,
+  type StandaloneOptions,
+  startStandaloneLease,
+} from "./standalone.ts";
 export { closeOnExecAll } from "./close_on_exec.ts";
 export { type HookLog, type HookResult, type HookRunOptions, runHook } from "./hooks.ts";

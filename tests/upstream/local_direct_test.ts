@@ -4,6 +4,7 @@
  * exporter config (power, echo, serial on loop://, shell) served by either side.
  */
 import assert from "node:assert/strict";
+import { parse, stringify } from "yaml";
 import { fileDeadline } from "@jumpstarter/lib/testing";
 import { freePort, until } from "../_distributed.ts";
 import {
@@ -16,7 +17,7 @@ import {
   spawnJmp,
   spawnProgram,
 } from "../_helpers.ts";
-import { peerEnv } from "./_lab.ts";
+import { linesOf, peerEnv } from "./_lab.ts";
 import { UPSTREAM_PEER_SOURCE, upstreamPeer } from "./_peer.ts";
 import { serveWithUpstream } from "./_upstream_exporter.ts";
 
@@ -152,3 +153,58 @@ Deno.test("direct: our jmp shell --tls-grpc drives upstream HEAD's jmp run --tls
     await theirs.stop("SIGTERM", STOP_MS);
   }
 });
+
+for (const exporterSide of ["ours", "upstream HEAD's"] as const) {
+  Deno.test(`direct: ${exporterSide} jmp run runs beforeLease at start and afterLease at stop`, async () => {
+    const head = upstreamPeer("head");
+    const dir = await Deno.makeTempDir({ prefix: "jmp-upstream-direct-" });
+    const log = `${dir}/hooks.log`;
+    const config = `${dir}/exporter.yaml`;
+    const base = parse(await Deno.readTextFile(UPSTREAM_CONFIG)) as Record<string, unknown>;
+    await Deno.writeTextFile(
+      config,
+      stringify({
+        ...base,
+        hooks: {
+          beforeLease: { script: `echo "before $LEASE_NAME" >> ${log}` },
+          afterLease: { script: `echo "after $LEASE_NAME" >> ${log}` },
+        },
+      }),
+    );
+    const port = freePort();
+    const args = [
+      "run",
+      "--exporter-config",
+      config,
+      "--tls-grpc-listener",
+      `127.0.0.1:${port}`,
+      "--tls-grpc-insecure",
+    ];
+    const exporter = exporterSide === "ours"
+      ? spawnJmp(args)
+      : spawnProgram(head.jmp, args, peerEnv(head));
+    try {
+      await until("the beforeLease hook", async () => (await linesOf(log)).length === 1, 30_000);
+      const shell = await run(
+        head.jmp,
+        [
+          "shell",
+          "--tls-grpc",
+          `127.0.0.1:${port}`,
+          "--tls-grpc-insecure",
+          "--",
+          "j",
+          "power",
+          "on",
+        ],
+        { ...peerEnv(head), timeoutMs: COMMAND_MS },
+      );
+      assertExit(shell, 0);
+      assert.deepEqual(await linesOf(log), ["before standalone"], "no afterLease before stop");
+    } finally {
+      await exporter.stop("SIGTERM", STOP_MS);
+    }
+    assert.deepEqual(await linesOf(log), ["before standalone", "after standalone"]);
+    await Deno.remove(dir, { recursive: true });
+  });
+}
