@@ -5,7 +5,9 @@ whose far end discards), and an echo round trip on `echo` (EchoNetwork). Prints 
 
 The calls run inside the client's own event loop (`call_async`, `stream_async`), so the figures
 are the exporter and the transport, not the client's thread hop; `--sync-calls` also times the
-blocking `client.power.on()` a user script would make.
+blocking `client.power.on()` a user script would make, and `--stub-calls` times DriverCall
+through upstream's generated gRPC stub alone (no client library around it): the exporter's
+own share of a call.
 """
 
 import argparse
@@ -77,10 +79,32 @@ async def echo_round_trip(echo, total, chunk_size):
     return total / (1024 * 1024) / seconds
 
 
+def stub_calls(power_uuid, count):
+    import grpc
+    from jumpstarter_protocol.jumpstarter.v1 import jumpstarter_pb2, jumpstarter_pb2_grpc
+
+    channel = grpc.secure_channel(
+        "unix://" + os.environ["JUMPSTARTER_HOST"],
+        grpc.local_channel_credentials(grpc.LocalConnectionType.UDS),
+    )
+    stub = jumpstarter_pb2_grpc.ExporterServiceStub(channel)
+    request = jumpstarter_pb2.DriverCallRequest(uuid=str(power_uuid), method="on", args=[])
+    for _ in range(20):
+        stub.DriverCall(request)
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter_ns()
+        stub.DriverCall(request)
+        samples.append(time.perf_counter_ns() - started)
+    channel.close()
+    return percentiles(samples)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--sync-calls", type=int, default=200)
+    parser.add_argument("--stub-calls", type=int, default=500)
     parser.add_argument("--sink-mib", type=int, default=256)
     parser.add_argument("--echo-mib", type=int, default=64)
     parser.add_argument("--chunk-kib", type=int, default=64)
@@ -96,6 +120,7 @@ def main():
             client.children["power"].on()
             samples.append(time.perf_counter_ns() - started)
         result["syncCall"] = percentiles(samples)
+        result["stubCall"] = stub_calls(client.children["power"].uuid, args.stub_calls)
         result["sinkMibPerSecond"] = portal.call(
             push_to_sink, client.children["sink"], args.sink_mib * 1024 * 1024, chunk
         )

@@ -6,7 +6,8 @@
  * Unix socket: upstream's through `../shared/peers/upstream/serve.py`, ours through
  * `cli/main.ts run`. For each installed upstream version, `bench/upstream_client_bench.py` (with
  * that version's client library) measures each exporter in turn, alternating, for `--rounds`
- * rounds: power DriverCall p50/p99, `--sink-mib` MiB pushed to the sink, `--echo-mib` MiB echoed.
+ * rounds: power DriverCall p50/p99 (through the client library, blocking and async, and through
+ * upstream's bare generated stub), `--sink-mib` MiB pushed to the sink, `--echo-mib` MiB echoed.
  * Medians of the rounds are printed with ours/upstream ratios and the issue's targets (bytes at
  * least 1.2x upstream, DriverCall p50 at most 0.6x); targets are reported, never enforced.
  *
@@ -30,6 +31,7 @@ const CALL_TARGET = 0.6;
 interface ClientFigures {
   call: { p50Us: number; p99Us: number };
   syncCall: { p50Us: number; p99Us: number };
+  stubCall: { p50Us: number; p99Us: number };
   sinkMibPerSecond: number;
   echoMibPerSecond: number;
 }
@@ -122,6 +124,7 @@ function summarize(runs: ClientFigures[]) {
     callP50Us: median(runs.map((r) => r.call.p50Us)),
     callP99Us: median(runs.map((r) => r.call.p99Us)),
     syncCallP50Us: median(runs.map((r) => r.syncCall.p50Us)),
+    stubCallP50Us: median(runs.map((r) => r.stubCall.p50Us)),
     sinkMibPerSecond: median(runs.map((r) => r.sinkMibPerSecond)),
     echoMibPerSecond: median(runs.map((r) => r.echoMibPerSecond)),
   };
@@ -172,6 +175,7 @@ async function main() {
           echo: ours.echoMibPerSecond / upstream.echoMibPerSecond,
           callP50: ours.callP50Us / upstream.callP50Us,
           syncCallP50: ours.syncCallP50Us / upstream.syncCallP50Us,
+          stubCallP50: ours.stubCallP50Us / upstream.stubCallP50Us,
         },
       };
     }
@@ -233,6 +237,14 @@ async function main() {
       upstream.syncCallP50Us,
       ours.syncCallP50Us,
       ratio.syncCallP50!,
+      "us   ",
+      "",
+    );
+    row(
+      "DriverCall p50 (bare stub)",
+      upstream.stubCallP50Us,
+      ours.stubCallP50Us,
+      ratio.stubCallP50!,
       "us   ",
       "",
     );
