@@ -19,7 +19,6 @@ import {
 } from "@jumpstarter/lib/exporter";
 import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
-import { log } from "../logging.ts";
 import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 
@@ -68,7 +67,7 @@ async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> 
   await using exporter = await startLocalExporter(path);
   console.log(exporter.address);
   console.error(
-    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} JMP_DRIVERS_ALLOW=UNSAFE j ...`,
+    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} j ...`,
   );
   console.error(`${await stop} received, shutting down`);
   await exporter.closeBeforeExit();
@@ -81,7 +80,7 @@ async function runRegistered(path: string, signal: { promise: Promise<StopSignal
     console.error(`${name} received, shutting down`);
     abort.abort();
   });
-  const exporter = new Exporter(config, { log: (message) => log("INFO", message) });
+  const exporter = new Exporter(config, { log: (message) => console.error(message) });
   await exporter.run(abort.signal);
   // a hook with onFailure: exit stopped it: exit with its code (1), which supervisors leave down
   if (exporter.exitCode !== undefined) throw new ExitCode(exporter.exitCode);
