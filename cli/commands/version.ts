@@ -17,7 +17,12 @@ export function versionCommand(): Command {
         printStructured({ gitVersion: VERSION, pythonVersion: runtime }, flags.output);
         return;
       }
-      const from = new URL("..", import.meta.url).pathname;
-      console.log(`Jumpstarter v${VERSION} from ${from} (${runtime})`);
+      console.log(versionLine());
     });
+}
+
+/** `Jumpstarter vX from PATH (Deno Y)`, as `jmp version` and `jmp --version` print it. */
+export function versionLine(): string {
+  const from = new URL("..", import.meta.url).pathname;
+  return `Jumpstarter v${VERSION} from ${from} (Deno ${Deno.version.deno})`;
 }
