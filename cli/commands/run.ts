@@ -19,6 +19,7 @@ import {
 } from "@jumpstarter/lib/exporter";
 import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
+import { log } from "../logging.ts";
 import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 
@@ -67,7 +68,7 @@ async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> 
   await using exporter = await startLocalExporter(path);
   console.log(exporter.address);
   console.error(
-    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} j ...`,
+    `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} JMP_DRIVERS_ALLOW=UNSAFE j ...`,
   );
   console.error(`${await stop} received, shutting down`);
   await exporter.closeBeforeExit();
@@ -80,7 +81,7 @@ async function runRegistered(path: string, signal: { promise: Promise<StopSignal
     console.error(`${name} received, shutting down`);
     abort.abort();
   });
-  const exporter = new Exporter(config, { log: (message) => console.error(message) });
+  const exporter = new Exporter(config, { log: (message) => log("INFO", message) });
   await exporter.run(abort.signal);
   // a hook with onFailure: exit stopped it: exit with its code (1), which supervisors leave down
   if (exporter.exitCode !== undefined) throw new ExitCode(exporter.exitCode);
