@@ -16,6 +16,9 @@ import { httpServerInterface, type PutResult } from "./interface.ts";
 import { FileRoot } from "./root.ts";
 import { type FileServer, startFileServer } from "./server.ts";
 
+/** Why `remove_created_on_close: true` is only warned about. */
+const KEEPS_CREATED_FILES = "files a session creates are kept when it ends here";
+
 /** Config of `HttpServer`, as upstream's constructor arguments. */
 export const httpServerConfigSchema = z.object({
   "root_dir": z.string().min(1).default("/var/www"),
@@ -23,6 +26,8 @@ export const httpServerConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8080),
   /** Accepted for compatibility; unused, as upstream. */
   timeout: z.number().positive().default(600),
+  /** Upstream removes the files a session created; here they are kept (a warning says so). */
+  "remove_created_on_close": z.boolean().optional(),
 }).strict();
 
 export type HttpServerConfig = z.input<typeof httpServerConfigSchema>;
@@ -144,7 +149,12 @@ export const httpServerType = defineDriverType({
   name: "HttpServer",
   aliases: ["jumpstarter_driver_http.driver.HttpServer"],
   config: httpServerConfigSchema,
-  create: (config, options) => new HttpServer(config, options),
+  create: (config, options) => {
+    if (config.remove_created_on_close) {
+      options.ignoreConfigKey?.("remove_created_on_close", KEEPS_CREATED_FILES);
+    }
+    return new HttpServer(config, options);
+  },
 });
 
 defaultDriverRegistry.register(httpServerType);

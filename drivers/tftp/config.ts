@@ -13,6 +13,8 @@ export const tftpConfigSchema = z.object({
     "port must be 0..65535",
   )
     .default(69),
+  /** Upstream removes the files a session created; here they are kept (a warning says so). */
+  "remove_created_on_close": z.boolean().optional(),
 }).strict();
 
 export type TftpConfig = z.output<typeof tftpConfigSchema>;

@@ -211,7 +211,15 @@ export const tftpType = defineDriverType({
   name: "Tftp",
   aliases: ["jumpstarter_driver_tftp.driver.Tftp"],
   config: tftpConfigSchema,
-  create: (config, options) => new Tftp(config, options),
+  create: (config, options) => {
+    if (config.remove_created_on_close) {
+      options.ignoreConfigKey?.(
+        "remove_created_on_close",
+        "files a session creates are kept when it ends here",
+      );
+    }
+    return new Tftp(config, options);
+  },
 });
 
 defaultDriverRegistry.register(tftpType);
