@@ -232,6 +232,7 @@ Deno.test("security item 7: wrong passphrases are logged and paced", async () =>
       const { exporter, address } = await directExporter(certs, [], {
         JMP_GRPC_PASSPHRASE: "open sesame",
       });
+      await using _ = exporter;
       const ca = await Deno.readTextFile(certs.cert);
       const attempts = 40;
       const started = performance.now();
