@@ -15,11 +15,41 @@ export interface DriverInterface<M extends MethodTable = MethodTable> {
   readonly methods: M;
 }
 
-/** Declares a driver interface; a helper that keeps the method table's literal types. */
+/** A method descriptor that carries its wire name, as {@linkcode defineInterface} returns them. */
+export type NamedMethod<D extends MethodDescriptor = MethodDescriptor, N extends string = string> =
+  & D
+  & { readonly name: N };
+
+/** An interface's method table with each descriptor named after its key. */
+export type NamedMethods<M extends MethodTable> = {
+  readonly [K in keyof M & string]: NamedMethod<M[K], K>;
+};
+
+/**
+ * Declares a driver interface. Each method descriptor gets its wire name, so a client can call
+ * `iface.methods.on` and the compiler checks the name and the arguments.
+ *
+ * @example A power switch interface
+ * ```ts
+ * import { defineInterface, streaming, unary } from "@jumpstarter/lib/driver";
+ *
+ * const switchInterface = defineInterface({
+ *   client: "my_lab.client.SwitchClient",
+ *   methods: {
+ *     on: unary([]),
+ *     read_state: streaming([]),
+ *   },
+ * });
+ * console.assert(switchInterface.methods.read_state.name === "read_state");
+ * ```
+ */
 export function defineInterface<const M extends MethodTable>(
   iface: DriverInterface<M>,
-): DriverInterface<M> {
-  return iface;
+): DriverInterface<NamedMethods<M>> {
+  const methods = Object.fromEntries(
+    Object.entries(iface.methods).map(([name, method]) => [name, { ...method, name }]),
+  ) as NamedMethods<M>;
+  return { ...iface, methods };
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -30,8 +60,18 @@ type Implementation<D> = D extends MethodDescriptor<infer A extends ArgSchemas, 
   : () => Awaitable<ReadableWritablePair<Uint8Array, Uint8Array>>
   : never;
 
-/** The functions a driver must provide for every method of an interface. */
+/** The functions a driver must provide for every method of an interface, by wire name. */
 export type Implementations<M extends MethodTable> = { [K in keyof M]: Implementation<M[K]> };
+
+/** `read_state` as a TypeScript method name: `readState`. */
+export type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/** The same functions as {@linkcode Implementations}, named in camelCase (a driver's methods). */
+export type BoundImplementations<M extends MethodTable> = {
+  [K in keyof M & string as CamelCase<K>]: Implementation<M[K]>;
+};
 
 /** A method ready for dispatch: its descriptor and the bound function. */
 export interface ExportedMethod {
@@ -39,18 +79,54 @@ export interface ExportedMethod {
   readonly call: (...args: unknown[]) => unknown;
 }
 
-/** Binds implementations to an interface's descriptors: the table a driver exports. */
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+/**
+ * Binds implementations to an interface's descriptors: the table a driver exports. The
+ * implementations are either keyed by wire name, or (usually the driver itself) have a method
+ * for each wire name in camelCase: `read_state` is `readState`.
+ *
+ * @example A driver exporting its own methods
+ * ```ts
+ * import { defineInterface, Driver, exportMethods, unary } from "@jumpstarter/lib/driver";
+ *
+ * const lampInterface = defineInterface({
+ *   client: "my_lab.client.LampClient",
+ *   methods: { turn_on: unary([]) },
+ * });
+ *
+ * class Lamp extends Driver {
+ *   readonly interface = lampInterface;
+ *   lit = false;
+ *   turnOn() {
+ *     this.lit = true;
+ *   }
+ *   protected exportedMethods() {
+ *     return exportMethods(lampInterface, this);
+ *   }
+ * }
+ *
+ * const lamp = new Lamp();
+ * await lamp.method("turn_on")!.call();
+ * console.assert(lamp.lit);
+ * ```
+ */
 export function exportMethods<M extends MethodTable>(
   iface: DriverInterface<M>,
-  implementations: Implementations<M>,
+  implementations: Implementations<M> | BoundImplementations<M>,
 ): Map<string, ExportedMethod> {
+  const source = implementations as Record<string, unknown>;
   const table = new Map<string, ExportedMethod>();
   for (const [name, descriptor] of Object.entries(iface.methods)) {
-    const call = (implementations as Record<string, (...args: unknown[]) => unknown>)[name];
+    const call = source[name] ?? source[camelCase(name)];
     if (typeof call !== "function") {
-      throw new TypeError(`Cannot export method "${name}": no implementation was given`);
+      throw new TypeError(
+        `Cannot export method "${name}": no implementation "${name}" or "${camelCase(name)}"`,
+      );
     }
-    table.set(name, { descriptor, call });
+    table.set(name, { descriptor, call: call.bind(implementations) });
   }
   return table;
 }

@@ -6,12 +6,16 @@
  */
 export { Driver, type DriverOptions, uniqueDrivers } from "./driver.ts";
 export {
+  type BoundImplementations,
+  type CamelCase,
   defineInterface,
   type DriverInterface,
   type ExportedMethod,
   exportMethods,
   type Implementations,
   type MethodTable,
+  type NamedMethod,
+  type NamedMethods,
 } from "./interface.ts";
 export {
   type ArgSchemas,
@@ -28,3 +32,4 @@ export { Logger, type LogRecord, type LogSink, type Severity } from "./logger.ts
 export { buildReport, CLIENT_LABEL, type DriverReport, NAME_LABEL } from "./report.ts";
 export { openResource, type PendingResource, type Resource, ResourceTable } from "./resource.ts";
 export { Composite, compositeInterface } from "./composite.ts";
+export { compositeType, defineDriverType, DriverRegistry, type DriverType } from "./registry.ts";
