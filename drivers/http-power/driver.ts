@@ -9,7 +9,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
-import { MethodNotImplementedError } from "@jumpstarter/lib/wire";
+import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import { z } from "zod";
 import {
@@ -91,7 +91,8 @@ export class HttpPower extends Driver {
     const spec = this.#config.read;
     const action = "Cannot read power";
     if (spec === undefined) {
-      throw new MethodNotImplementedError(`${action}: no read request is configured`);
+      // upstream (head) raises ValueError here, which its exporter sends as INVALID_ARGUMENT
+      throw new InvalidArgumentError(`${action}: no read request is configured`);
     }
     const answer = await this.#send(spec, action);
     yield parseReading(answer.body, spec.parse, action);

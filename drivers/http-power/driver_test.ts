@@ -4,7 +4,7 @@ import {
   ConnectionError,
   DriverError,
   DriverTimeoutError,
-  MethodNotImplementedError,
+  InvalidArgumentError,
 } from "@jumpstarter/lib/wire";
 import { powerCli, PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { HttpPower } from "./driver.ts";
@@ -241,11 +241,11 @@ Deno.test("HttpPower gives up on a slow server with DriverTimeoutError", async (
   assert.equal(pdu.state, "off");
 });
 
-Deno.test("HttpPower without a read request answers read with UNIMPLEMENTED", async () => {
+Deno.test("HttpPower without a read request answers read with INVALID_ARGUMENT, as upstream", async () => {
   await using pdu = new FakePdu(BASIC_HEADER);
   await using served = await serve(new HttpPower({ ...formPdu(pdu), auth: BASIC }), PowerClient);
   await assert.rejects(readAll(served.client), (e: unknown) => {
-    assert.ok(e instanceof MethodNotImplementedError, `got ${e}`);
+    assert.ok(e instanceof InvalidArgumentError, `got ${e}`);
     assert.match(e.message, /no read request is configured/);
     return true;
   });

@@ -12,6 +12,7 @@ import type { DriverClient } from "@jumpstarter/lib/client";
 import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
+import { Code, type JumpstarterError } from "@jumpstarter/lib/wire";
 import "./driver.ts";
 
 const AUTHORIZATION = `Basic ${btoa("admin:s3cret")}`;
@@ -158,3 +159,27 @@ for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
     }
   });
 }
+
+Deno.test("HttpPower: read without power_read fails with upstream head's status", async () => {
+  const peer = upstreamPeer("head");
+  await using plug = new Plug();
+  const yaml = configFor(plug, "head").replace(/^ {6}power_read: .*\n/m, "");
+  assert.doesNotMatch(yaml, /power_read/);
+  const codeOf = async (root: DriverClient) => {
+    try {
+      await Array.fromAsync(root.child("power", PowerClient).read());
+    } catch (error) {
+      return (error as JumpstarterError).code;
+    }
+    assert.fail("read succeeded without power_read");
+  };
+  let theirs: number;
+  {
+    await using upstream = await serveWithUpstream(peer, yaml);
+    theirs = await codeOf(upstream.handle.root);
+  }
+  const root = await buildDriverTree(parseExporterConfig(yaml, "plug-lab.yaml"));
+  await using served = await serve(root);
+  assert.equal(await codeOf(served.client), theirs);
+  assert.equal(theirs, Code.INVALID_ARGUMENT);
+});
