@@ -77,8 +77,11 @@ async function statusesUntil(
 Deno.test("EndSession: the session answers GetStatus through the afterLease hook until AVAILABLE, then the exporter releases the lease", async () => {
   const marker = await Deno.makeTempFile();
   await using leased = await leasedSession({
+    beforeLease: { script: `echo "bench reserved for $CLIENT_NAME" > "$JMP_MOTD_FILE"` },
     afterLease: { script: `sleep 0.5; echo "$LEASE_NAME" > ${marker}` },
   }, "hooked");
+  // what the beforeLease hook wrote to $JMP_MOTD_FILE is the message of the day
+  assert.equal((await leased.api.getReport({})).motd, "bench reserved for alice");
   const ended = await leased.api.endSession({});
   assert.equal(ended.success, true);
   const seen = await statusesUntil(leased.api, ExporterStatus.AVAILABLE);
