@@ -25,8 +25,9 @@ function splitEndpoint(endpoint: string): { host: string; port: number } {
   return { host, port: Number(endpoint.slice(index + 1)) || 443 };
 }
 
-function toPem(der: Buffer): string {
-  const body = der.toString("base64").match(/.{1,64}/g)?.join("\n") ?? "";
+function toPem(der: Uint8Array): string {
+  // Deno's peer certificate `raw` is a plain Uint8Array, whose toString ignores "base64"
+  const body = Buffer.from(der).toString("base64").match(/.{1,64}/g)?.join("\n") ?? "";
   return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }
 
