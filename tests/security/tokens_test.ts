@@ -1,6 +1,6 @@
 /**
  * Issue 10 items 6 and 7 against a real jmp-controller: RotateToken revokes the token it was
- * called with; forged tokens are logged and paced; namespaces must be DNS-1123 labels; a router
+ * called with (raw calls, and upstream HEAD's `jmp auth rotate`); forged tokens are logged and paced; namespaces must be DNS-1123 labels; a router
  * token already used for a tunnel is refused at once instead of parking.
  */
 import assert from "node:assert/strict";
@@ -11,9 +11,11 @@ import {
   assertNoStackTrace,
   describe,
   jmp,
+  run,
   tempDir,
   withTimeout,
 } from "../_helpers.ts";
+import { upstreamPeer } from "../upstream/_peer.ts";
 import {
   type ControllerProcess,
   identityMetadata,
@@ -73,6 +75,33 @@ Deno.test("security item 6: RotateToken revokes the token it was called with", a
       assert.equal(revoked.code, UNAUTHENTICATED, revoked.details);
       using last = await as(third);
       await last.clients.listLeases(parent);
+
+      // upstream HEAD's `jmp auth rotate` (it saves the new token under $HOME, whatever
+      // --client-config says): its old token is refused, the saved one works
+      const head = upstreamPeer("head");
+      const home = `${dir}/home`;
+      const bob = await makeClient(controller.adminConfig, dir, "bob");
+      const env = { ...head.env, HOME: home, NO_COLOR: "1" };
+      const rotated = await run(head.jmp, ["auth", "rotate", "--client-config", bob], {
+        env,
+        timeoutMs: 60_000,
+      });
+      assertExit(rotated, 0);
+      assert.match(rotated.stdout, /Token rotated/, describe(rotated));
+      const saved = `${home}/.config/jumpstarter/clients/bob.yaml`;
+      const stale = await run(head.jmp, ["get", "leases", "--client-config", bob], {
+        env,
+        timeoutMs: 60_000,
+      });
+      assert.notEqual(stale.code, 0, describe(stale));
+      assert.match(stale.stdout + stale.stderr, /revoked/, describe(stale));
+      assertExit(
+        await run(head.jmp, ["get", "leases", "--client-config", saved], {
+          env,
+          timeoutMs: 60_000,
+        }),
+        0,
+      );
     }),
     60_000,
     "token rotation against a controller",
