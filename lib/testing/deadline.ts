@@ -13,7 +13,7 @@
  */
 
 /** The deadline of a test that sets none. */
-export const DEFAULT_TEST_DEADLINE_MS = 60_000;
+export const DEFAULT_TEST_DEADLINE_MS = 120_000;
 
 /** How long a test that passed its deadline gets to unwind (run its `finally`s) once aborted. */
 const UNWIND_MS = 5_000;
