@@ -9,6 +9,8 @@
  * - **session stream**: `DriverClient.stream()` on a driver whose byte-stream method discards
  *   what it receives, through the real Session: frame codec, GOAWAY handling, web-stream
  *   adapters and backpressure on both sides.
+ * - **direct mode (TLS)**: the same session behind our TLS front, reached over TCP+TLS on
+ *   localhost, next to a raw TLS socket through an identical front (`_tls_targets.ts`).
  *
  * Each run moves `--mib` MiB (default 1024) in 64 KiB chunks; runs alternate between targets
  * for `--rounds` rounds and the median of each is reported (the machine is noisy), with the
@@ -32,6 +34,7 @@ import {
 import { serve } from "@jumpstarter/lib/testing";
 import { channelWindowOptions, createServer, HTTP2_WINDOW_BYTES } from "@jumpstarter/protos";
 import { latencySummary, positiveInt } from "./_measure.ts";
+import { localhostIdentity, rawOverTls, sessionOverTls } from "./_tls_targets.ts";
 
 const CHUNK = 64 * 1024;
 const TARGET_RATIO = 0.9;
@@ -180,6 +183,8 @@ const TARGETS = [
   ["bare", "bare grpc-js, our windows"],
   ["bare16m", "bare grpc-js, 16 MiB windows"],
   ["session", "session stream"],
+  ["rawTls", "raw TLS socket (direct)"],
+  ["sessionTls", "session stream, TLS (direct)"],
 ] as const;
 
 type TargetName = typeof TARGETS[number][0];
@@ -200,6 +205,7 @@ async function main() {
   // --only raw,session: measure just those (for profiling one path)
   const only = values.only?.split(",");
   const dir = await Deno.makeTempDir({ prefix: "jmp-bench-" });
+  const identity = await localhostIdentity();
   const targets: Record<TargetName, { run: Runner; close(): Promise<void> }> = {
     raw: rawSocket(dir),
     bareDefault: await bareGrpc(dir, undefined),
@@ -208,6 +214,8 @@ async function main() {
     bare: await bareGrpc(dir, HTTP2_WINDOW_BYTES),
     bare16m: await bareGrpc(dir, 16 * 1024 * 1024),
     session: await sessionStream(),
+    rawTls: await rawOverTls(dir, identity, CHUNK),
+    sessionTls: await sessionOverTls(new Sink(), identity, CHUNK),
   };
   const samples = Object.fromEntries(TARGETS.map(([name]) => [name, [] as number[]])) as Record<
     TargetName,
@@ -235,6 +243,7 @@ async function main() {
     ratio: {
       sessionOverBare: median.session / median.bare,
       sessionOverRaw: median.session / median.raw,
+      tlsSessionOverRawTls: median.sessionTls / median.rawTls,
       windowsGain: median.bare / median.bareDefault,
     },
     target: { minRatio: TARGET_RATIO, met: median.session / median.bare >= TARGET_RATIO },
@@ -253,6 +262,9 @@ async function main() {
     `  session / bare grpc-js: ${report.ratio.sessionOverBare.toFixed(2)}x, session / raw: ${
       report.ratio.sessionOverRaw.toFixed(2)
     }x, windows gain on bare grpc-js: ${report.ratio.windowsGain.toFixed(2)}x`,
+  );
+  console.log(
+    `  direct (TLS): session / raw TLS socket: ${report.ratio.tlsSessionOverRawTls.toFixed(2)}x`,
   );
   console.log(
     `  target: at least ${TARGET_RATIO}x the bare grpc-js stream -- ${
