@@ -39,6 +39,8 @@ export interface HookRunOptions {
 
 /** How long a timed-out hook gets between SIGTERM and SIGKILL, as upstream. */
 const TERMINATE_GRACE_MS = 5000;
+/** How long output is still read after the hook ended. */
+const OUTPUT_DRAIN_MS = 500;
 
 function interpreter(hook: HookInstance): { program: string; args: string[] } {
   const exec = hook.exec ?? "/bin/sh";
@@ -48,17 +50,30 @@ function interpreter(hook: HookInstance): { program: string; args: string[] } {
     : { program: exec, args: ["-c", hook.script] };
 }
 
+/** Forwards `stream` line by line until it ends or `stop` aborts (the rest of a line is kept). */
 async function forwardLines(
   stream: ReadableStream<Uint8Array>,
   severity: Severity,
   log: HookLog,
+  stop: AbortSignal,
 ): Promise<void> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  stop.addEventListener("abort", cancel, { once: true });
   let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) log(line.replace(/\r$/, ""), severity);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      pending += value;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) log(line.replace(/\r$/, ""), severity);
+    }
+  } catch {
+    /* cancelled */
+  } finally {
+    stop.removeEventListener("abort", cancel);
   }
   if (pending) log(pending, severity);
 }
@@ -84,19 +99,22 @@ export async function runHook(hook: HookInstance, options: HookRunOptions): Prom
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
+      // its own process group, so a timeout ends everything the script started
+      detached: true,
     })
       .spawn();
   } catch (error) {
     return { ok: false, message: `Error executing hook: ${(error as Error).message}` };
   }
+  const stopReading = new AbortController();
   const output = Promise.all([
-    forwardLines(child.stdout, "INFO", options.log),
-    forwardLines(child.stderr, "WARNING", options.log),
+    forwardLines(child.stdout, "INFO", options.log, stopReading.signal),
+    forwardLines(child.stderr, "WARNING", options.log, stopReading.signal),
   ]);
   let timedOut = false;
   const signal = (name: Deno.Signal) => {
     try {
-      child.kill(name);
+      Deno.kill(-child.pid, name);
     } catch { /* already gone */ }
   };
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -108,7 +126,11 @@ export async function runHook(hook: HookInstance, options: HookRunOptions): Prom
   const status = await child.status;
   clearTimeout(timer);
   clearTimeout(killTimer);
+  // a process the script left running in the background may hold its output open: stop reading
+  // shortly after the script itself ended
+  const drain = setTimeout(() => stopReading.abort(), OUTPUT_DRAIN_MS);
   await output.catch(() => {});
+  clearTimeout(drain);
   // upstream's wording: the client shows these messages in its hook failure reports
   if (timedOut) return { ok: false, message: `Hook timed out after ${hook.timeout} seconds` };
   if (!status.success) {
