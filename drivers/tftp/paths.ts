@@ -4,6 +4,7 @@
  * refused by checking what was opened (see `@jumpstarter/lib/fs`), so swapping one in cannot race.
  */
 import {
+  isWithin,
   NotRegularFileError,
   openDirectoryIn,
   openFileIn,
@@ -33,18 +34,6 @@ function missing(message: string): PathRefusedError {
   return new PathRefusedError(ErrorCode.FILE_NOT_FOUND, message);
 }
 
-/** Whether `path` is `root` or below it (both absolute, without symlinks or `..`). */
-export function isInside(root: string, path: string): boolean {
-  if (path === root) return true;
-  return path.startsWith(root.endsWith("/") ? root : `${root}/`);
-}
-
-/** `root` joined with relative segments. */
-export function joinRoot(root: string, segments: readonly string[]): string {
-  if (segments.length === 0) return root;
-  return `${root.endsWith("/") ? root : `${root}/`}${segments.join("/")}`;
-}
-
 /**
  * Splits a requested name into segments below `root` (the root's real path). Absolute names are
  * accepted only when they point into the root.
@@ -57,7 +46,7 @@ export function rootSegments(root: string, name: string): string[] {
     const parts = name.split("/").filter((part) => part !== "" && part !== ".");
     if (parts.includes("..")) throw denied(`"${name}" contains ".."`);
     const absolute = `/${parts.join("/")}`;
-    if (!isInside(root, absolute)) throw denied(`"${name}" is outside the TFTP root`);
+    if (!isWithin(root, absolute)) throw denied(`"${name}" is outside the TFTP root`);
     relative = absolute.slice(root.length);
   }
   const segments = relative.split("/").filter((part) => part !== "" && part !== ".");
