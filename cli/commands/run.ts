@@ -33,6 +33,7 @@ interface RunFlags extends ExporterSelector {
   tlsKey?: string;
   passphrase?: string;
   passphraseFile?: string;
+  exitOnLeaseEnd?: boolean;
 }
 
 export function runCommand(): Command {
@@ -49,6 +50,7 @@ export function runCommand(): Command {
       "--passphrase-file <path>",
       "direct mode: read the passphrase from this file (or set JMP_GRPC_PASSPHRASE)",
     )
+    .option("--exit-on-lease-end", "exit once a lease has ended (also exitOnLeaseEnd: true)")
     .action(async (flags: RunFlags) => {
       const path = await selectedExporterConfig(flags);
       if (!path) throw new UsageError("one of --exporter, --exporter-config should be specified");
@@ -56,8 +58,9 @@ export function runCommand(): Command {
       if (flags.tlsGrpcListener) await runDirect(path, flags, signal.promise);
       else {
         const config = await loadExporterConfig(path);
-        if (config.endpoint && config.token) await runRegistered(path, signal);
-        else await runLocal(path, signal.promise);
+        if (config.endpoint && config.token) {
+          await runRegistered(path, signal, flags.exitOnLeaseEnd ?? false);
+        } else await runLocal(path, signal.promise);
       }
       const received = await signal.promise;
       throw new ExitCode(128 + SIGNAL_NUMBERS[received]);
@@ -74,8 +77,13 @@ async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> 
   await exporter.closeBeforeExit();
 }
 
-async function runRegistered(path: string, signal: { promise: Promise<StopSignal> }) {
-  const config = await loadExporterConfig(path);
+async function runRegistered(
+  path: string,
+  signal: { promise: Promise<StopSignal> },
+  exitOnLeaseEnd: boolean,
+) {
+  const loaded = await loadExporterConfig(path);
+  const config = exitOnLeaseEnd ? { ...loaded, exitOnLeaseEnd } : loaded;
   const abort = new AbortController();
   signal.promise.then((name) => {
     console.error(`${name} received, shutting down`);
@@ -85,6 +93,8 @@ async function runRegistered(path: string, signal: { promise: Promise<StopSignal
   await exporter.run(abort.signal);
   // a hook with onFailure: exit stopped it: exit with its code (1), which supervisors leave down
   if (exporter.exitCode !== undefined) throw new ExitCode(exporter.exitCode);
+  // no signal stopped it: the lease ended and exitOnLeaseEnd asked to go
+  if (!abort.signal.aborted) throw new ExitCode(0);
 }
 
 async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal>): Promise<void> {

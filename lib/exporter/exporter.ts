@@ -269,7 +269,8 @@ export class Exporter {
     await lease.session.close().catch((error) => this.#log(`Closing drivers failed: ${error}`));
     await Deno.remove(lease.dir, { recursive: true }).catch(() => {});
     if (this.#lease === lease) this.#lease = undefined;
-    if (this.#stopAfterLease) this.#stop.abort();
+    // exitOnLeaseEnd: one lease per process, as upstream's `jmp run --exit-on-lease-end`
+    if (this.#stopAfterLease || this.config.exitOnLeaseEnd) this.#stop.abort();
   }
 
   /** EndSession from the client: the afterLease phase runs while the session keeps serving. */
