@@ -2,6 +2,8 @@
  * DriverClient: the client-side counterpart of one driver, calling its methods over a session.
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { z } from "zod";
+import type { ArgSchemas, MethodDescriptor, NamedMethod } from "@jumpstarter/lib/driver";
 import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
 import {
   ACCEPT_ENCODING_KEY,
@@ -26,6 +28,47 @@ export interface ClientInit {
   description: string | undefined;
   methodsDescription: Record<string, string>;
   connection: Connection;
+}
+
+/** Per-call options of a client call or stream. */
+export interface CallOptions {
+  /** Aborting cancels the call; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Milliseconds the exporter has to answer (a gRPC deadline); then `DriverTimeoutError`. */
+  timeoutMs?: number;
+}
+
+/** The arguments a client passes for a method: what its schemas accept. */
+export type InputArgs<D> = D extends MethodDescriptor<infer A extends ArgSchemas>
+  ? { [I in keyof A]: z.input<A[I]> }
+  : never;
+
+/** A unary method of an interface, named by {@linkcode defineInterface}. */
+export type UnaryMethod = NamedMethod<MethodDescriptor<ArgSchemas, "unary">>;
+/** A server-streaming method of an interface. */
+export type StreamingMethod = NamedMethod<MethodDescriptor<ArgSchemas, "server_streaming">>;
+
+function grpcOptions(connection: Connection, options: CallOptions) {
+  return {
+    metadata: connection.metadata(),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs === undefined
+      ? {}
+      : { deadline: new Date(Date.now() + options.timeoutMs) }),
+  };
+}
+
+/** An omitted optional argument is not sent (`undefined` would arrive as null). */
+function withoutTrailingUndefined(args: readonly unknown[]): unknown[] {
+  let length = args.length;
+  while (length > 0 && args[length - 1] === undefined) length--;
+  return args.slice(0, length);
+}
+
+/** The error a failed call reports: an abort's own reason, else the mapped gRPC status. */
+function callError(error: unknown, options: CallOptions): unknown {
+  if (options.signal?.aborted) return options.signal.reason;
+  return statusToError(error);
 }
 
 /** Options of {@linkcode DriverClient.resource}. */
@@ -73,29 +116,73 @@ export class DriverClient {
     return this.labels["jumpstarter.dev/client"] ?? "";
   }
 
-  /** Calls a unary method and returns its decoded result. */
-  async call(method: string, ...args: unknown[]): Promise<JsonValue> {
+  /** Calls a unary method by name (any method, untyped) and returns its decoded result. */
+  call(method: string, ...args: unknown[]): Promise<JsonValue> {
+    return this.callWith({}, method, args);
+  }
+
+  /** Calls a server-streaming method by name; each item is decoded as it arrives. */
+  streamingCall(method: string, ...args: unknown[]): AsyncGenerator<JsonValue> {
+    return this.streamingCallWith({}, method, args);
+  }
+
+  /**
+   * Calls a unary method of the driver's interface: a misnamed method or a wrong argument does
+   * not compile.
+   *
+   * @example Switching a power driver on with a deadline
+   * ```ts ignore
+   * await this.invoke(powerInterface.methods.on, [], { timeoutMs: 5000 });
+   * ```
+   */
+  invoke<D extends UnaryMethod>(
+    method: D,
+    args: InputArgs<D>,
+    options: CallOptions = {},
+  ): Promise<JsonValue> {
+    return this.callWith(options, method.name, withoutTrailingUndefined(args));
+  }
+
+  /** Calls a server-streaming method of the driver's interface (typed as {@linkcode invoke}). */
+  invokeStreaming<D extends StreamingMethod>(
+    method: D,
+    args: InputArgs<D>,
+    options: CallOptions = {},
+  ): AsyncGenerator<JsonValue> {
+    return this.streamingCallWith(options, method.name, withoutTrailingUndefined(args));
+  }
+
+  /** {@linkcode call} with per-call options (abort signal, timeout). */
+  async callWith(
+    options: CallOptions,
+    method: string,
+    args: readonly unknown[],
+  ): Promise<JsonValue> {
     try {
       const reply = await this.#connection.exporter.driverCall(
         { uuid: this.uuid, method, args: args.map(toValue) },
-        { metadata: this.#connection.metadata() },
+        grpcOptions(this.#connection, options),
       );
       return fromValue(reply.result);
     } catch (error) {
-      throw statusToError(error);
+      throw callError(error, options);
     }
   }
 
-  /** Calls a server-streaming method; each item is decoded as it arrives. */
-  async *streamingCall(method: string, ...args: unknown[]): AsyncGenerator<JsonValue> {
+  /** {@linkcode streamingCall} with per-call options (abort signal, timeout). */
+  async *streamingCallWith(
+    options: CallOptions,
+    method: string,
+    args: readonly unknown[],
+  ): AsyncGenerator<JsonValue> {
     const stream = this.#connection.exporter.streamingDriverCall(
       { uuid: this.uuid, method, args: args.map(toValue) },
-      { metadata: this.#connection.metadata() },
+      grpcOptions(this.#connection, options),
     );
     try {
       for await (const reply of stream) yield fromValue(reply.result);
     } catch (error) {
-      throw statusToError(error);
+      throw callError(error, options);
     }
   }
 

@@ -12,10 +12,14 @@ export {
   isTcpTarget,
 } from "./connection.ts";
 export {
+  type CallOptions,
   type ClientInit,
   type ClientResource,
   DriverClient,
+  type InputArgs,
   type ResourceOptions,
+  type StreamingMethod,
+  type UnaryMethod,
 } from "./driver_client.ts";
 export {
   type DriverPolicy,
