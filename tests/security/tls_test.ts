@@ -146,7 +146,7 @@ Deno.test("security item 8: TLS to an IP literal works, and each failure tells i
         /^Error: .*ECONNREFUSED/m,
       );
     })(),
-    120_000,
+    100_000,
     "TLS over IP literals",
   );
 });
@@ -190,7 +190,7 @@ Deno.test("security item 9: unusable TLS files are refused at start, naming the 
         new RegExp(`^Error: ${quoted(certs.garbage)} is not a PEM certificate`, "m"),
       );
     })(),
-    120_000,
+    100_000,
     "TLS files checked at start",
   );
 });
