@@ -33,3 +33,13 @@ export { buildReport, CLIENT_LABEL, type DriverReport, NAME_LABEL } from "./repo
 export { openResource, type PendingResource, type Resource, ResourceTable } from "./resource.ts";
 export { Composite, compositeInterface } from "./composite.ts";
 export { compositeType, defineDriverType, DriverRegistry, type DriverType } from "./registry.ts";
+export {
+  type CliBuilderLike,
+  cliBuilderOf,
+  type ClientClassLike,
+  clientEntriesOf,
+  type ClientEntry,
+  definePackage,
+  type DriverPackage,
+  driverRegistryOf,
+} from "./package.ts";
