@@ -389,5 +389,7 @@ export const pyserialType = defineDriverType({
 
 defaultDriverRegistry.register(pyserialType);
 export { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema } from "./config.ts";
+// the same upstream package's demultiplexed serial registers with it
+export { NVDemuxSerial, nvdemuxSerialType } from "./nvdemux.ts";
 export { ConsoleLog, defaultLogDir } from "./console_log.ts";
 export { Attachment } from "./attachment.ts";
