@@ -16,7 +16,14 @@ import {
   VIRTUAL_LAB,
   withTimeout,
 } from "../_helpers.ts";
-import { freePort, startController } from "../_distributed.ts";
+import {
+  exporterStatus,
+  freePort,
+  makeClient,
+  makeExporter,
+  startController,
+  until,
+} from "../_distributed.ts";
 
 /** A self-signed certificate for 127.0.0.1 (IP SAN only) and its key; `other*` a second pair. */
 async function makeCertificates(dir: string) {
@@ -119,35 +126,56 @@ Deno.test("security item 8: TLS to an IP literal works, and each failure tells i
       ]);
       assertFailed(untrusted, /^Error: .*certificate/m);
       assert.doesNotMatch(untrusted.stderr, /passphrase/, describe(untrusted));
+    })(),
+    100_000,
+    "TLS over IP literals",
+  );
+});
 
-      // a controller advertised at an IP literal serves its admin API over TLS
+Deno.test("security item 8: a controller at an IP literal: registration, lease and router over TLS", async () => {
+  await withTimeout(
+    (async () => {
+      await using dir = await tempDir();
       const port = freePort();
       const controller = await startController(`${dir.path}/controller`, {
         listen: `127.0.0.1:${port}`,
         advertise: `127.0.0.1:${port}`,
       });
       try {
-        const listed = await jmp([
-          "admin",
-          "get",
-          "client",
-          "--admin-config",
-          controller.adminConfig,
+        const exporterConfig = await makeExporter(controller.adminConfig, dir.path, "bench1", [
+          "board=ip",
         ]);
-        assertExit(listed, 0);
+        const alice = await makeClient(controller.adminConfig, dir.path, "alice");
+        assert.match(
+          await Deno.readTextFile(alice),
+          new RegExp(`^endpoint: 127\\.0\\.0\\.1:${port}$`, "m"),
+        );
+        await using exporter = spawnJmp(["run", "--exporter-config", exporterConfig], {
+          timeoutMs: 90_000,
+        });
+        await until(
+          "the exporter to register over TLS at 127.0.0.1",
+          async () => (await exporterStatus(alice, "bench1")) === "AVAILABLE",
+        );
+        const leased = await jmp(
+          ["shell", "--client-config", alice, "-l", "board=ip", "--", "j", "power", "on"],
+          { timeoutMs: 60_000 },
+        );
+        assertExit(leased, 0);
+        await exporter.stop("SIGTERM");
       } finally {
         await controller.stop();
       }
-      // and a dead endpoint says why, without grpc-js's dangling note
-      const dead = await Deno.readTextFile(controller.adminConfig);
-      await Deno.writeTextFile(`${dir.path}/dead.yaml`, dead.replace(`:${port}`, `:${freePort()}`));
+      // a dead endpoint says why, without grpc-js's dangling note
+      const text = await Deno.readTextFile(controller.adminConfig);
+      await Deno.writeTextFile(`${dir.path}/dead.yaml`, text.replace(`:${port}`, `:${freePort()}`));
       assertFailed(
         await jmp(["admin", "get", "client", "--admin-config", `${dir.path}/dead.yaml`]),
         /^Error: .*ECONNREFUSED/m,
       );
     })(),
     100_000,
-    "TLS over IP literals",
+    "a distributed lab at an IP-literal endpoint",
   );
 });
 
