@@ -3,7 +3,12 @@
  * real terminal (tmux): the result is byte-identical and the progress bar is drawn.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { DENO_CONFIG, JMP_MAIN, tempDir } from "./_helpers.ts";
+
+// decompressing and writing 1 GiB takes a minute on a busy two-core machine; the flash itself
+// is bounded at 4 minutes below
+fileDeadline(import.meta.url, 300_000);
 
 async function sh(script: string): Promise<string> {
   const out = await new Deno.Command("sh", { args: ["-c", script] }).output();
