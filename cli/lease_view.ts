@@ -65,6 +65,7 @@ export function leaseDocument(lease: Lease) {
     effectiveEndTime: isoDate(lease.effectiveEndTime) || null,
     tags: { ...lease.tags },
     context: userContext(lease),
+    allowDisabled: lease.allowDisabled,
     conditions: lease.conditions.map((c) => ({
       type: c.type,
       status: c.status,

@@ -14,6 +14,7 @@ interface LeaseJson {
   beginTime: string | null;
   tags: Record<string, string>;
   context: Record<string, string>;
+  allowDisabled: boolean;
   conditions: { type: string; status: string }[];
 }
 
@@ -86,6 +87,7 @@ Deno.test("jmp lease commands: every HEAD flag has its effect", async (t) => {
         assert.deepEqual(lease.tags, { build: "42", team: "qa" });
         assert.deepEqual(lease.context, { ci: "job-7" });
         assert.equal(lease.exporter, null, "a lease that begins in an hour holds nothing yet");
+        assert.equal(lease.allowDisabled, false);
       },
     );
 
@@ -111,6 +113,29 @@ Deno.test("jmp lease commands: every HEAD flag has its effect", async (t) => {
           assertExit(result, 2);
           assertOutput(result, "stderr", `Invalid value for '${flag}'`);
         }
+      },
+    );
+
+    await t.step(
+      "create lease --allow-disabled reaches the controller (with -n only)",
+      async () => {
+        const args = [
+          "create",
+          "lease",
+          "--client-config",
+          alice,
+          "--allow-disabled",
+          "-o",
+          "json",
+        ];
+        const withoutName = await jmp([...args, "-l", "board=virt"]);
+        assertExit(withoutName, 2);
+        assertOutput(withoutName, "stderr", "--allow-disabled needs --name/-n");
+        const result = await jmp([...args, "-n", "bench1", "--begin-time", later.text], SLOW);
+        assertExit(result, 0);
+        const [lease] = JSON.parse(result.stdout) as LeaseJson[];
+        assert.equal(lease!.allowDisabled, true, describe(result));
+        assertExit(await jmp(["delete", "leases", "--client-config", alice, lease!.name], SLOW), 0);
       },
     );
 

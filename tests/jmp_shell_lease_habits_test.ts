@@ -114,6 +114,21 @@ Deno.test("jmp shell (lease mode) behaves as upstream HEAD's", async (t) => {
       assertExit(result, 1);
       assertOutput(result, "stderr", "acquisition timed out");
       assert.ok(took >= 5000 && took < 30_000, `gave up after ${took} ms, not ~5 s`);
+      // the client config's leases.acquisition_timeout, when no flag is given
+      const patient = `${dir.path}/bob-5s.yaml`;
+      await Deno.writeTextFile(
+        patient,
+        `${await Deno.readTextFile(bob)}leases:\n  acquisition_timeout: 5\n`,
+      );
+      const configured = Date.now();
+      const fromConfig = await jmp(
+        ["shell", "--client-config", patient, "-l", "board=virt", "--", "true"],
+        SLOW,
+      );
+      const waited = Date.now() - configured;
+      assertExit(fromConfig, 1);
+      assertOutput(fromConfig, "stderr", "acquisition timed out");
+      assert.ok(waited >= 5000 && waited < 30_000, `config timeout gave up after ${waited} ms`);
       const tooShort = await jmp([
         "shell",
         "--client-config",

@@ -86,6 +86,7 @@ export function leaseMessage(
     conditions: lease.conditions.map(condition),
     ...(lease.exporterName ? { exporterName: lease.exporterName } : {}),
     tags: lease.tags,
+    ...(lease.allowDisabled ? { allowDisabled: true } : {}),
     context,
   };
 }
