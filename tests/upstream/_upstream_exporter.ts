@@ -16,6 +16,7 @@ export interface UpstreamExporter extends AsyncDisposable {
 }
 
 const READY_WITHIN_MS = 30_000;
+const STOP_WITHIN_MS = 10_000;
 
 /**
  * Starts upstream's exporter on `configYaml` and waits for its `READY` line.
@@ -48,11 +49,17 @@ export async function serveWithUpstream(
     }
   };
   const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  const stop = async () => {
+  const signal = (name: Deno.Signal) => {
     try {
-      child.kill("SIGTERM");
+      child.kill(name);
     } catch { /* already gone */ }
+  };
+  const stop = async () => {
+    signal("SIGTERM");
+    // an exporter stuck in shutdown must not hang the test
+    const killer = setTimeout(() => signal("SIGKILL"), STOP_WITHIN_MS);
     await child.status;
+    clearTimeout(killer);
     await drained;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
