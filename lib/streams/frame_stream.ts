@@ -26,7 +26,9 @@ export interface FrameCall {
 
 /** A bidirectional byte stream: what the peer sends, and a sink towards the peer. */
 export interface ByteStream {
+  /** Bytes from the peer; it ends when the peer half-closes. */
   readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer; closing it half-closes our side. */
   writable: WritableStream<Uint8Array>;
 }
 
