@@ -1,7 +1,7 @@
 /**
  * UbootConsole across implementations, on real U-Boot in QEMU (tests_support/qemu_board.ts):
  * our client (and our `j`) driving upstream's exporter, whose UbootConsole exports only
- * `get_prompt` so the dialog runs in our client; and upstream HEAD's client library driving our
+ * `get_prompt` so the dialog runs in our client; and upstream's client library (HEAD, 0.7.0) driving our
  * exporter the way it drives upstream's (get_prompt, power.cycle(), serial.pexpect()).
  */
 import assert from "node:assert/strict";
@@ -48,39 +48,41 @@ for (const version of ["head", "0.7.0"] as const satisfies UpstreamVersion[]) {
   });
 }
 
-Deno.test("upstream HEAD's UbootConsoleClient drives U-Boot through our exporter", async () => {
-  await using board = await startQemuUbootBoard();
-  const dir = await Deno.makeTempDir({ prefix: "jmp-uboot-" });
-  try {
-    const configPath = `${dir}/exporter.yaml`;
-    await Deno.writeTextFile(configPath, board.config);
-    await using served = await serve(await buildDriverTree(await loadExporterConfig(configPath)));
-    const peer = upstreamPeer("head");
-    const script = [
-      "from jumpstarter.common.utils import env",
-      "with env() as client:",
-      "    u = client.uboot",
-      "    print('PROMPT', repr(u.prompt))",
-      "    with u.reboot_to_console():",
-      "        print('VERSION', u.run_command('version').decode(errors='replace').strip())",
-      "        u.set_env('jmp_var', 'from upstream')",
-      "        print('GOT', u.get_env('jmp_var'))",
-      "        print('CHECKED', u.run_command_checked('echo checked'))",
-    ].join("\n");
-    const output = await new Deno.Command(peer.python, {
-      args: ["-c", script],
-      env: { ...peer.env, JUMPSTARTER_HOST: served.address, JMP_DRIVERS_ALLOW: "UNSAFE" },
-      stdin: "null",
-      signal: AbortSignal.timeout(120_000),
-    }).output();
-    const stdout = decoder.decode(output.stdout);
-    assert.equal(output.code, 0, `${stdout}\n${decoder.decode(output.stderr)}`);
-    assert.match(stdout, /^PROMPT '=>'$/m);
-    assert.match(stdout, /^VERSION [^]*U-Boot 20\d\d\.\d\d/m);
-    assert.match(stdout, /^GOT from upstream$/m);
-    assert.match(stdout, /^CHECKED \['checked'\]$/m);
-    assert.deepEqual(board.switched, ["off", "on"], "upstream's power.cycle(): off, then on");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const version of ["head", "0.7.0"] as const satisfies UpstreamVersion[]) {
+  Deno.test(`upstream ${version}'s UbootConsoleClient drives U-Boot through our exporter`, async () => {
+    await using board = await startQemuUbootBoard();
+    const dir = await Deno.makeTempDir({ prefix: "jmp-uboot-" });
+    try {
+      const configPath = `${dir}/exporter.yaml`;
+      await Deno.writeTextFile(configPath, board.config);
+      await using served = await serve(await buildDriverTree(await loadExporterConfig(configPath)));
+      const peer = upstreamPeer(version);
+      const script = [
+        "from jumpstarter.common.utils import env",
+        "with env() as client:",
+        "    u = client.uboot",
+        "    print('PROMPT', repr(u.prompt))",
+        "    with u.reboot_to_console():",
+        "        print('VERSION', u.run_command('version').decode(errors='replace').strip())",
+        "        u.set_env('jmp_var', 'from upstream')",
+        "        print('GOT', u.get_env('jmp_var'))",
+        "        print('CHECKED', u.run_command_checked('echo checked'))",
+      ].join("\n");
+      const output = await new Deno.Command(peer.python, {
+        args: ["-c", script],
+        env: { ...peer.env, JUMPSTARTER_HOST: served.address, JMP_DRIVERS_ALLOW: "UNSAFE" },
+        stdin: "null",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      const stdout = decoder.decode(output.stdout);
+      assert.equal(output.code, 0, `${stdout}\n${decoder.decode(output.stderr)}`);
+      assert.match(stdout, /^PROMPT '=>'$/m);
+      assert.match(stdout, /^VERSION [^]*U-Boot 20\d\d\.\d\d/m);
+      assert.match(stdout, /^GOT from upstream$/m);
+      assert.match(stdout, /^CHECKED \['checked'\]$/m);
+      assert.deepEqual(board.switched, ["off", "on"], "upstream's power.cycle(): off, then on");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
