@@ -14,7 +14,7 @@ import {
 import { errorToStatus } from "@jumpstarter/lib/wire";
 import { serveTlsFront, type TlsFront } from "@jumpstarter/lib/tunnel";
 import { Authority } from "./auth.ts";
-import { ControllerCore, type LeaseEngine } from "./core.ts";
+import { ControllerCore, type LeaseEngine, STALE_STREAM_MS } from "./core.ts";
 import { Router, routerServiceDefinition } from "./router.ts";
 import { adminHandlers } from "./services/admin_service.ts";
 import { clientHandlers } from "./services/client_service.ts";
@@ -81,6 +81,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const server = createServer({
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 1000,
+    // pings every peer, so that the streams of a host that vanished (no FIN, no RST) end within
+    // STALE_STREAM_MS: its exporter shows Offline and a restarted process may connect again
+    "grpc.keepalive_time_ms": STALE_STREAM_MS / 2,
+    "grpc.keepalive_timeout_ms": STALE_STREAM_MS / 2,
   });
   let caBase64 = "";
   let port: number;

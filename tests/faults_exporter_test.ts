@@ -18,6 +18,7 @@ import {
 } from "./_helpers.ts";
 import { exporterStatus, getLeases, until, untilExporter } from "./_distributed.ts";
 import { faultLab, report, stopQuietly, stopwatch } from "./_faults.ts";
+import { RECONNECT_GRACE_MS, STALE_STREAM_MS } from "../controller/core.ts";
 
 /** Resolves once `path` exists (a filesystem event in its directory, not a poll). */
 async function untilCreated(watcher: Deno.FsWatcher, path: string): Promise<void> {
@@ -61,6 +62,36 @@ Deno.test("faults: a second jmp run with the same credentials is refused, the fi
     await using third = lab.startExporter();
     await untilExporter(lab.alice, "bench1");
     await third.stop("SIGTERM", 20_000);
+  } finally {
+    await first.stop("SIGKILL");
+    await stopQuietly(lab.controller);
+  }
+});
+
+Deno.test("faults: an exporter host that vanished shows Offline, and a new process may take over", async () => {
+  await using dir = await tempDir();
+  const lab = await faultLab(dir.path);
+  const first = lab.startExporter();
+  try {
+    await untilExporter(lab.alice, "bench1");
+    // SIGSTOP: the connection stays open but nobody answers, as with a host that lost power
+    first.process.kill("SIGSTOP");
+    const since = stopwatch();
+    await until(
+      "bench1 to show OFFLINE after its host vanished",
+      async () => (await exporterStatus(lab.alice, "bench1")) === "OFFLINE",
+      STALE_STREAM_MS + RECONNECT_GRACE_MS + 15_000,
+    );
+    report("vanished exporter host to OFFLINE", since.lap());
+    await using second = lab.startExporter();
+    await untilExporter(lab.alice, "bench1");
+    report("vanished exporter host to a new process serving", since.lap());
+    const leased = await jmp(
+      ["shell", "--client-config", lab.bob, "-l", "board=virt", "--", "j", "power", "on"],
+      { timeoutMs: 60_000 },
+    );
+    assertExit(leased, 0);
+    await second.stop("SIGTERM", 20_000);
   } finally {
     await first.stop("SIGKILL");
     await stopQuietly(lab.controller);
