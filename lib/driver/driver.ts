@@ -7,8 +7,11 @@ import { openResource, type Resource, ResourceTable } from "./resource.ts";
 
 /** Options every driver accepts from its config entry. */
 export interface DriverOptions {
+  /** The config entry's `labels:`, reported with the driver (the client and name labels win). */
   labels?: Record<string, string>;
+  /** The config entry's `description:`; replaces the interface's description in the report. */
   description?: string;
+  /** Per-method help by wire name, overriding the descriptors' own (`methods_description:`). */
   methodsDescription?: Record<string, string>;
   /** Upstream's `log_level`: the driver's records below it are dropped. */
   logLevel?: Severity;
@@ -31,16 +34,25 @@ export abstract class Driver {
   readonly uuid: string = crypto.randomUUID();
   /** Children in config order; a proxy entry maps a name to a driver that lives elsewhere. */
   readonly children: Map<string, Driver> = new Map();
+  /** Labels from the config entry (a copy); `buildReport` adds the client and name. */
   readonly labels: Record<string, string>;
+  /** The config's description, or undefined to report the interface's own. */
   readonly description: string | undefined;
+  /** Method help from the config, by wire name; it overrides the descriptors' descriptions. */
   readonly methodsDescription: Record<string, string>;
+  /**
+   * This driver's logger, named `driver.<ClassName>`; the hosting session routes its records to
+   * the exporter's LogStream.
+   */
   readonly logger: Logger;
   /** Resource streams clients opened on this driver, waiting to be claimed by handle. */
   readonly resources: ResourceTable = new ResourceTable();
   #methods: Map<string, ExportedMethod> | undefined;
 
+  /** The interface this driver implements: its client class path and method descriptors. */
   abstract readonly interface: DriverInterface;
 
+  /** Takes the common options of the config entry; subclasses add their own `config:` keys. */
   constructor(options: DriverOptions = {}) {
     this.labels = { ...options.labels };
     this.description = options.description;

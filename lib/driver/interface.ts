@@ -11,7 +11,9 @@ export type MethodTable = Readonly<Record<string, MethodDescriptor>>;
 export interface DriverInterface<M extends MethodTable = MethodTable> {
   /** Fully-qualified upstream Python client class, e.g. `jumpstarter_driver_power.client.PowerClient`. */
   readonly client: string;
+  /** What the driver is, reported when the config entry gives no `description:` of its own. */
   readonly description?: string;
+  /** The exported methods by wire name; the exporter dispatches only to these. */
   readonly methods: M;
 }
 
@@ -52,12 +54,16 @@ export function defineInterface<const M extends MethodTable>(
   return { ...iface, methods };
 }
 
-type Awaitable<T> = T | Promise<T>;
-
-type Implementation<D> = D extends MethodDescriptor<infer A extends ArgSchemas, infer K>
-  ? K extends "unary" ? (...args: ArgsOf<A>) => Awaitable<unknown>
+/**
+ * The function that implements one method descriptor: a unary method returns (or resolves to)
+ * its result, a server-streaming one yields items, a byte-stream one opens a byte pair.
+ */
+export type Implementation<D> = D extends MethodDescriptor<infer A extends ArgSchemas, infer K>
+  ? K extends "unary" ? (...args: ArgsOf<A>) => unknown | Promise<unknown>
   : K extends "server_streaming" ? (...args: ArgsOf<A>) => AsyncIterable<unknown>
-  : () => Awaitable<ReadableWritablePair<Uint8Array, Uint8Array>>
+  : () =>
+    | ReadableWritablePair<Uint8Array, Uint8Array>
+    | Promise<ReadableWritablePair<Uint8Array, Uint8Array>>
   : never;
 
 /** The functions a driver must provide for every method of an interface, by wire name. */
@@ -75,7 +81,9 @@ export type BoundImplementations<M extends MethodTable> = {
 
 /** A method ready for dispatch: its descriptor and the bound function. */
 export interface ExportedMethod {
+  /** The declared kind and argument schemas (the exporter validates calls against them). */
   readonly descriptor: MethodDescriptor;
+  /** The implementation, already bound to its driver; takes the parsed arguments. */
   readonly call: (...args: unknown[]) => unknown;
 }
 

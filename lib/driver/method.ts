@@ -2,6 +2,10 @@
  * Explicit method descriptors: what a driver interface exports, with which call kind and which
  * arguments. The exporter only dispatches to methods declared here.
  */
+/**
+ * @ignore zod's types (`z.ZodType`, `z.output`) stay zod's: re-exporting them would make
+ * `deno doc --lint` check zod's own declarations, which are not ours to document.
+ */
 import { z } from "zod";
 
 /** How a method is reached: `DriverCall`, `StreamingDriverCall`, or a `RouterService.Stream`. */
@@ -15,8 +19,11 @@ export interface MethodDescriptor<
   A extends ArgSchemas = ArgSchemas,
   K extends MethodKind = MethodKind,
 > {
+  /** Which gRPC call reaches the method. */
   readonly kind: K;
+  /** Schemas of the positional arguments; the exporter validates each call against them. */
   readonly args: A;
+  /** One-line help, reported in `methods_description` (shown by `j ... --help` upstream). */
   readonly description?: string;
 }
 
@@ -25,6 +32,7 @@ export type ArgsOf<A extends ArgSchemas> = { [I in keyof A]: z.output<A[I]> };
 
 /** Options shared by the descriptor factories. */
 export interface MethodOptions {
+  /** The method's one-line help, reported in the driver's `methods_description`. */
   description?: string;
 }
 

@@ -12,6 +12,7 @@ export {
   type DriverInterface,
   type ExportedMethod,
   exportMethods,
+  type Implementation,
   type Implementations,
   type MethodTable,
   type NamedMethod,
@@ -31,6 +32,7 @@ export {
 export { Logger, type LogRecord, type LogSink, type Severity } from "./logger.ts";
 export { buildReport, CLIENT_LABEL, type DriverReport, NAME_LABEL } from "./report.ts";
 export { openResource, type PendingResource, type Resource, ResourceTable } from "./resource.ts";
+export type { ByteStream } from "@jumpstarter/lib/streams";
 export { Composite, compositeInterface } from "./composite.ts";
 export { compositeType, defineDriverType, DriverRegistry, type DriverType } from "./registry.ts";
 export {

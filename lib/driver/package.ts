@@ -18,6 +18,7 @@ export type CliBuilderLike = (client: any, name: string, context: any) => unknow
 export interface ClientEntry {
   /** Upstream client class paths, as reported in `jumpstarter.dev/client`. */
   readonly classPaths: readonly string[];
+  /** The class `buildClientTree` instantiates for drivers reporting one of `classPaths`. */
   readonly client: ClientClassLike;
   /** Its `j` commands; a subclass without one uses its nearest ancestor's. */
   readonly cli?: CliBuilderLike;
@@ -29,6 +30,7 @@ export interface DriverPackage {
   readonly name: string;
   /** Exporter-side driver types (may be empty for a client-only package). */
   readonly driverTypes: readonly DriverType[];
+  /** Client classes the package provides (a driver-only package may list none). */
   readonly clients: readonly ClientEntry[];
 }
 

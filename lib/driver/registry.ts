@@ -2,6 +2,10 @@
  * Driver types and the registry that maps config `type:` names (our short names and upstream's
  * Python class paths) to them. Each program builds one from the driver packages it ships.
  */
+/**
+ * @ignore zod's types (`z.ZodType`, `z.output`) stay zod's: re-exporting them would make
+ * `deno doc --lint` check zod's own declarations, which are not ours to document.
+ */
 import { z } from "zod";
 import { Composite } from "./composite.ts";
 import type { Driver, DriverOptions } from "./driver.ts";
@@ -14,6 +18,7 @@ export interface DriverType<C = unknown> {
   readonly aliases: readonly string[];
   /** Validates the `config:` map (constructor keyword arguments upstream). */
   readonly config: z.ZodType<C>;
+  /** Builds the driver from its validated `config:` and the entry's common options. */
   create(config: C, options: DriverOptions): Driver;
 }
 

@@ -4,15 +4,22 @@
  */
 import type { Driver } from "./driver.ts";
 
+/** Report label naming the upstream client class a driver's client is built from. */
 export const CLIENT_LABEL = "jumpstarter.dev/client";
+/** Report label holding a child's export name under its parent (absent on the root). */
 export const NAME_LABEL = "jumpstarter.dev/name";
 
 /** One report entry, in the shape of `jumpstarter.v1.DriverInstanceReport`. */
 export interface DriverReport {
+  /** The driver's {@linkcode Driver.uuid}; clients address calls to it. */
   uuid: string;
+  /** The parent's uuid; absent on the root. */
   parentUuid?: string;
+  /** The driver's labels plus {@linkcode CLIENT_LABEL} and (below the root) {@linkcode NAME_LABEL}. */
   labels: Record<string, string>;
+  /** The configured description, else the interface's. */
   description?: string;
+  /** Per-method help by wire name: the descriptors', overridden by the config's. */
   methodsDescription: Record<string, string>;
 }
 

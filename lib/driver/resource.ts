@@ -19,6 +19,7 @@ import { ConnectionError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 
 /** A resource stream waiting for a driver call to claim it. */
 export interface PendingResource {
+  /** The resource's uuid, chosen by the session and sent to the client in its handle. */
   readonly uuid: string;
   /** Raw bytes to and from the client. */
   readonly stream: ByteStream;
@@ -32,6 +33,7 @@ export interface PendingResource {
 export class ResourceTable {
   readonly #pending = new Map<string, PendingResource>();
 
+  /** Parks a resource until a call claims it (the session does this when the stream opens). */
   add(resource: PendingResource): void {
     this.#pending.set(resource.uuid, resource);
   }
@@ -43,10 +45,12 @@ export class ResourceTable {
     return resource;
   }
 
+  /** Forgets a resource nobody claimed (its stream ended first). */
   delete(uuid: string): void {
     this.#pending.delete(uuid);
   }
 
+  /** How many resources are waiting. */
   get size(): number {
     return this.#pending.size;
   }
@@ -54,7 +58,9 @@ export class ResourceTable {
 
 /** A claimed resource: decoded bytes from the client, and a sink back to it. */
 export interface Resource extends AsyncDisposable {
+  /** The client's bytes, decoded if it sent them encoded (e.g. an `.xz` image). */
   readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes back to the client, encoded as it asked when the exporter can. */
   readonly writable: WritableStream<Uint8Array>;
   /** Ends the driver's side: closes what it did not close, and releases the stream. */
   close(): Promise<void>;
