@@ -12,6 +12,7 @@ import { PySerial, type PySerialOptions } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { ptyPair, tempDir, waitFor } from "./tests_support/pty.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
+import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 
 const UART = "/dev/ttyS0";
 const decoder = new TextDecoder();
@@ -170,4 +171,51 @@ Deno.test("PySerial cps sends one byte at a time, 1/cps seconds apart", async ()
   assert.ok(elapsed >= 9 * 25 - 5, `10 bytes at 40 cps took only ${elapsed.toFixed(0)} ms`);
   assert.ok(chunks >= 5, `the bytes came in ${chunks} chunks, not one by one`);
   await reader.cancel();
+});
+
+Deno.test("our client's close / set_dtr / set_rts on upstream HEAD's exporter", async () => {
+  await requireUart();
+  const saved = await hupcl();
+  await using dir = await tempDir();
+  const device = `${dir.path}/device`;
+  await using _socat = await ptyPair(device, `${dir.path}/board`);
+  const config = `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+metadata: { namespace: default, name: serial }
+endpoint: ""
+token: ""
+export:
+  pty:
+    type: jumpstarter_driver_pyserial.driver.PySerial
+    config: { url: "${device}" }
+  uart:
+    type: jumpstarter_driver_pyserial.driver.PySerial
+    config: { url: "${UART}" }
+`;
+  try {
+    await using upstream = await serveWithUpstream(upstreamPeer("head"), config);
+    const pty = upstream.handle.root.child("pty", PySerialClient);
+    const stream = await pty.connect();
+    const reader = stream.readable.getReader();
+    await pty.closeConnection();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const end = await Promise.race([
+      reader.read().then(({ done }) => done ? "ended" : "data", () => "ended"),
+      new Promise((resolve) => timer = setTimeout(() => resolve("still open"), 10_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(end, "ended", "upstream's close() did not end our stream");
+
+    const uart = upstream.handle.root.child("uart", PySerialClient);
+    await uart.setDtr(false);
+    assert.ok(!(await uartLines()).includes("DTR"), `DTR still up: ${await uartLines()}`);
+    await uart.setDtr(true);
+    assert.ok((await uartLines()).includes("DTR"), `DTR not up: ${await uartLines()}`);
+    await uart.setRts(false);
+    assert.ok(!(await uartLines()).includes("RTS"), `RTS still up: ${await uartLines()}`);
+    await uart.setRts(true);
+    assert.ok((await uartLines()).includes("RTS"), `RTS not up: ${await uartLines()}`);
+  } finally {
+    await stty(saved ? "hupcl" : "-hupcl");
+  }
 });

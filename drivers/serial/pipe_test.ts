@@ -11,6 +11,7 @@ import { PySerial } from "./driver.ts";
 import { ptyPair, ptyShell, tempDir, waitFor } from "./tests_support/pty.ts";
 import { TtyPort } from "./tty_port.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
+import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -240,3 +241,25 @@ for (const which of ["ours", "upstream"] as const) {
     }
   });
 }
+
+Deno.test("our j serial pipe through upstream HEAD's exporter: answers after stdin's EOF", async () => {
+  await using dir = await tempDir();
+  const link = `${dir.path}/console`;
+  await using _shell = await ptyShell(link, "board$ ");
+  await using upstream = await serveWithUpstream(
+    upstreamPeer("head"),
+    `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+metadata: { namespace: default, name: serial }
+endpoint: ""
+token: ""
+export:
+  serial:
+    type: jumpstarter_driver_pyserial.driver.PySerial
+    config: { url: "${link}" }
+`,
+  );
+  const j = new JProcess("ours", upstream.socket, ["serial", "pipe"], "echo $((6*7))\n");
+  await j.sees(/\r\n42\r\n/, "the board's answer after stdin ended");
+  await j.interrupt();
+});
