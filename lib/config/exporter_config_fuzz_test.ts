@@ -8,6 +8,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ConfigError } from "./errors.ts";
 import { parseExporterConfig } from "./exporter_config.ts";
+import { fileDeadline } from "../testing/deadline.ts";
+
+// 10^5 parses take 150 s on an idle two-core machine and 400 s on a busy one, all synchronous
+fileDeadline(import.meta.url, 900_000);
 
 const RUNS = Number(Deno.env.get("FUZZ_RUNS") ?? 100_000);
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261207);

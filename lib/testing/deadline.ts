@@ -96,13 +96,21 @@ export async function runWithDeadline(
   const outer = running;
   running = test;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const started = performance.now();
   const body = (async () => await fn(t))();
   const expired = new Promise<"expired">((resolve) => {
     timer = setTimeout(() => resolve("expired"), ms);
   });
   try {
     const first = await Promise.race([body, expired]);
-    if (first !== "expired") return;
+    if (first !== "expired") {
+      // a body that never yields cannot be stopped, but it must not pass for a timely one
+      const took = performance.now() - started;
+      if (took <= ms) return;
+      throw new DeadlineError(
+        `${label} took ${(took / 1000).toFixed(1)} s, over its deadline of ${ms / 1000} s`,
+      );
+    }
     const report = describeWaits(test, performance.now());
     test.controller.abort(new DeadlineError(`deadline of ${ms} ms passed`));
     let unwindTimer: ReturnType<typeof setTimeout> | undefined;

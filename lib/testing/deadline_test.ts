@@ -43,6 +43,15 @@ Deno.test("eventually() shows up in a deadline failure with its last probe", asy
   assert.match(error.message, /- a file to appear \(for 0\.\d s\)\n\s+saw: \d+ probes, the last/);
 });
 
+Deno.test("a test that never yields fails when it overran its deadline", async (t) => {
+  const error = await runWithDeadline('"busy"', 50, () => {
+    const until = performance.now() + 120;
+    while (performance.now() < until) { /* a synchronous loop no timer can interrupt */ }
+  }, t).then(() => undefined, (error: unknown) => error);
+  assert.ok(error instanceof DeadlineError, `expected a DeadlineError, got ${error}`);
+  assert.match(error.message, /"busy" took 0\.\d s, over its deadline of 0\.05 s/);
+});
+
 Deno.test("a test within its deadline passes, with nothing left pending", async (t) => {
   let ran = false;
   await runWithDeadline('"quick"', 5_000, async () => {
