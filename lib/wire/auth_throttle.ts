@@ -24,6 +24,7 @@ export class AuthFailureThrottle {
   /** Per source: when its next refusal may be answered (performance.now() time). */
   readonly #nextSlot = new Map<string, number>();
 
+  /** One throttle per server: it remembers sources across calls. */
   constructor(options: AuthFailureThrottleOptions = {}) {
     this.#spacingMs = options.spacingMs ?? 50;
     this.#log = options.log ?? ((message) => console.error(message));

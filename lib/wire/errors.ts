@@ -2,14 +2,23 @@
  * The one place that maps errors to gRPC status codes and back (driver exceptions on the exporter,
  * status errors on the client), following upstream's mapping.
  */
-import { status as Code } from "@grpc/grpc-js";
+/**
+ * @ignore grpc-js's `status` enum stays grpc-js's: re-exporting it would make `deno doc --lint`
+ * check grpc-js's own declarations, which are not ours to document.
+ */
+import { status } from "@grpc/grpc-js";
 
-export { Code };
+/** The gRPC status codes (grpc-js's `status` enum): `Code.NOT_FOUND`, `Code.UNAVAILABLE`, ... */
+export const Code: typeof status = status;
+/** One gRPC status code (a number: `Code.OK` is 0). */
+export type Code = status;
 
 /** Base of the errors Jumpstarter code raises and callers may catch; `code` is a gRPC status. */
 export class JumpstarterError extends Error {
+  /** The gRPC status this error travels as (and was received as, on a client). */
   readonly code: Code;
 
+  /** `options.code` defaults to UNKNOWN; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions & { code?: Code }) {
     super(message, options);
     this.name = "JumpstarterError";
@@ -19,6 +28,7 @@ export class JumpstarterError extends Error {
 
 /** A driver call failed on the exporter (status UNKNOWN, INTERNAL or UNAVAILABLE). */
 export class DriverError extends JumpstarterError {
+  /** `options.code` keeps the status received (UNKNOWN when none is given). */
   constructor(message: string, options?: ErrorOptions & { code?: Code }) {
     super(message, { code: Code.UNKNOWN, ...options });
     this.name = "DriverError";
@@ -27,6 +37,7 @@ export class DriverError extends JumpstarterError {
 
 /** The driver does not export the method, or not with the kind of call used (NOT_FOUND). */
 export class MethodNotFoundError extends JumpstarterError {
+  /** Always status NOT_FOUND; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: Code.NOT_FOUND });
     this.name = "MethodNotFoundError";
@@ -35,6 +46,7 @@ export class MethodNotFoundError extends JumpstarterError {
 
 /** The driver declares the method but does not implement it (UNIMPLEMENTED). */
 export class MethodNotImplementedError extends JumpstarterError {
+  /** Always status UNIMPLEMENTED; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: Code.UNIMPLEMENTED });
     this.name = "MethodNotImplementedError";
@@ -43,6 +55,7 @@ export class MethodNotImplementedError extends JumpstarterError {
 
 /** Arguments were rejected (INVALID_ARGUMENT), the counterpart of Python's ValueError. */
 export class InvalidArgumentError extends JumpstarterError {
+  /** Always status INVALID_ARGUMENT; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: Code.INVALID_ARGUMENT });
     this.name = "InvalidArgumentError";
@@ -51,6 +64,7 @@ export class InvalidArgumentError extends JumpstarterError {
 
 /** The operation did not finish in time (DEADLINE_EXCEEDED). */
 export class DriverTimeoutError extends JumpstarterError {
+  /** Always status DEADLINE_EXCEEDED; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: Code.DEADLINE_EXCEEDED });
     this.name = "DriverTimeoutError";
@@ -59,6 +73,7 @@ export class DriverTimeoutError extends JumpstarterError {
 
 /** The exporter is not in a state that accepts driver calls (FAILED_PRECONDITION). */
 export class ExporterNotReadyError extends JumpstarterError {
+  /** Always status FAILED_PRECONDITION; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: Code.FAILED_PRECONDITION });
     this.name = "ExporterNotReadyError";
@@ -67,6 +82,7 @@ export class ExporterNotReadyError extends JumpstarterError {
 
 /** The peer could not be reached or the connection broke (UNAVAILABLE). */
 export class ConnectionError extends JumpstarterError {
+  /** Always status UNAVAILABLE; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: Code.UNAVAILABLE });
     this.name = "ConnectionError";
