@@ -34,6 +34,21 @@ export function callInstance(metadata: grpc.Metadata): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/**
+ * Metadata our `jmp shell` adds to its GetLease polls of a lease it created and waits for: how
+ * long (seconds) the controller may go without a poll before the waiter counts as gone. Upstream
+ * has no such rule (and its clients never send this), so their leases wait as long as upstream's.
+ */
+export const WAITER_METADATA_KEY = "jumpstarter-lease-waiter";
+const WAITER_PATIENCE_MS = { min: 5_000, max: 3600_000 };
+
+/** The patience a waiting client asked for, clamped; undefined when it did not ask. */
+export function callWaiterPatience(metadata: grpc.Metadata): number | undefined {
+  const seconds = Number(metadata.get(WAITER_METADATA_KEY)[0]);
+  if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
+  return Math.min(Math.max(seconds * 1000, WAITER_PATIENCE_MS.min), WAITER_PATIENCE_MS.max);
+}
+
 /** What a new lease asks for. */
 export interface LeaseSpec {
   namespace: string;
@@ -97,6 +112,9 @@ export class ControllerCore {
   readonly now: () => number;
   readonly engine: LeaseEngine;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Pending leases whose client waits for them: when each counts as abandoned. */
+  readonly #waiters = new Map<string, { namespace: string; name: string; deadline: number }>();
+  #waiterTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #reconciling: Promise<void> = Promise.resolve();
 
@@ -197,6 +215,48 @@ export class ControllerCore {
     this.#timer = setTimeout(() => void this.reconcile(), delay);
   }
 
+  /**
+   * Notes a poll of a pending lease by a client that waits for it (`patienceMs` from
+   * {@linkcode callWaiterPatience}): if the polls stop for longer than that while the lease still
+   * waits, its client is gone (killed while queued) and the lease is released, rather than
+   * taking the board for its whole duration with nobody there.
+   */
+  noteWaiter(lease: LeaseRecord, patienceMs: number | undefined): void {
+    if (patienceMs === undefined || lease.ended || lease.exporter) return;
+    const { namespace, name } = lease;
+    this.#waiters.set(`${namespace}/${name}`, {
+      namespace,
+      name,
+      deadline: this.now() + patienceMs,
+    });
+    this.#armWaiterTimer();
+  }
+
+  #armWaiterTimer(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#waiterTimer);
+    if (this.#waiters.size === 0) return;
+    const next = Math.min(...[...this.#waiters.values()].map((waiter) => waiter.deadline));
+    this.#waiterTimer = setTimeout(
+      () => void this.#releaseAbandoned(),
+      Math.max(0, next - this.now()),
+    );
+  }
+
+  async #releaseAbandoned(): Promise<void> {
+    const now = this.now();
+    for (const [key, { namespace, name, deadline }] of [...this.#waiters]) {
+      const lease = this.store.leases.get(namespace, name);
+      if (!lease || lease.ended || lease.exporter) this.#waiters.delete(key);
+      else if (deadline <= now) {
+        this.#waiters.delete(key);
+        await this.engine.release(namespace, name, "its client stopped waiting for it")
+          .then((changed) => this.publish(changed), () => {});
+      }
+    }
+    this.#armWaiterTimer();
+  }
+
   async releaseLeasesOfClient(namespace: string, client: string): Promise<void> {
     for (const lease of this.store.leases.list(namespace)) {
       if (lease.client === client && !lease.ended) {
@@ -225,5 +285,6 @@ export class ControllerCore {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#waiterTimer);
   }
 }

@@ -193,3 +193,53 @@ Deno.test("faults: a waiting jmp shell gives up after retry_timeout with a clear
     await stopQuietly(lab.controller);
   }
 });
+
+Deno.test("faults: a queued lease whose jmp shell was killed is dropped, not handed the board", async () => {
+  await using dir = await tempDir();
+  const lab = await faultLab(dir.path);
+  await using exporter = lab.startExporter();
+  try {
+    await untilExporter(lab.alice, "bench1");
+    const held = await holdLease(lab.bob);
+    // --retry-timeout 0: the shell would give up at once, so the controller waits 13 s for it
+    await using shell = spawnJmp([
+      "shell",
+      "--client-config",
+      lab.alice,
+      "-l",
+      "board=virt",
+      "--retry-timeout",
+      "0",
+      "--",
+      "j",
+      "power",
+      "on",
+    ]);
+    await until(
+      "alice's lease to be queued",
+      async () => (await getLeases(lab.alice)).length === 1,
+    );
+    const [queued] = await getLeases(lab.alice);
+    assert.ok(queued);
+    const killed = await shell.stop("SIGKILL");
+    assert.equal(killed.signal, "SIGKILL");
+    const since = stopwatch();
+    await until(
+      "the abandoned lease to be dropped",
+      async () => (await getLeases(lab.alice)).length === 0,
+      40_000,
+    );
+    report("queued lease of a SIGKILLed jmp shell to dropped", since.lap());
+    const ended = (await getLeases(lab.alice, true)).find((lease) => lease.name === queued.name);
+    assert.ok(ended, "the dropped lease is listed with --all");
+    assert.match(JSON.stringify(ended.conditions), /stopped waiting/);
+
+    // bob lets go: the board is free, not taken by the dead shell's lease
+    assertExit(await jmp(["delete", "leases", "--client-config", lab.bob, held]), 0);
+    await untilExporter(lab.alice, "bench1");
+    assert.deepEqual(await getLeases(lab.alice), []);
+  } finally {
+    await exporter.stop("SIGTERM", 20_000);
+    await stopQuietly(lab.controller);
+  }
+});

@@ -218,6 +218,7 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
       pollMs: 1000,
       signal: abort.signal,
       retryTimeoutMs: timeouts.retryMs,
+      ownedByWaiter: created,
       onRetry: (error, retryInMs) =>
         reporter.update(
           `controller unreachable (${error.message}), retrying in ${formatDuration(retryInMs)}`,

@@ -5,7 +5,7 @@
 import type { clientV1, ServiceHandlers, ServiceMethods } from "@jumpstarter/protos";
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type * as grpc from "@grpc/grpc-js";
-import type { ControllerCore } from "../core.ts";
+import { callWaiterPatience, type ControllerCore } from "../core.ts";
 import { matchesSelectorText } from "../selector_match.ts";
 import { exporterMessage, leaseMessage } from "./convert.ts";
 
@@ -83,7 +83,11 @@ export function clientHandlers(core: ControllerCore): ServiceHandlers<
           .map((exporter) => exporterMessage(core, exporter)),
       };
     },
-    getLease: async (request, call) => leaseMessage(core, await ownLease(call, request.name)),
+    getLease: async (request, call) => {
+      const lease = await ownLease(call, request.name);
+      core.noteWaiter(lease, callWaiterPatience(call.metadata));
+      return leaseMessage(core, lease);
+    },
     listLeases: async (request, call) => {
       const namespace = parent(request.parent);
       const onlyActive = request.onlyActive ?? true;

@@ -2,6 +2,7 @@
  * Leases from the client side: create, wait until Ready (with the queue position our controller
  * publishes), dial the exporter through a local socket, release.
  */
+import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { clientV1, type Condition } from "@jumpstarter/protos";
@@ -91,13 +92,29 @@ export function createLease(
   );
 }
 
-/** Reads a lease by bare name. */
-export function getLease(connection: ControllerConnection, name: string): Promise<Lease> {
+/** Reads a lease by bare name (`metadata`: extra call metadata). */
+export function getLease(
+  connection: ControllerConnection,
+  name: string,
+  metadata?: grpc.Metadata,
+): Promise<Lease> {
   return controllerCall(() =>
-    connection.clients.getLease({
-      name: leaseResourceName(connection.identity.namespace, name),
-    })
+    connection.clients.getLease(
+      { name: leaseResourceName(connection.identity.namespace, name) },
+      metadata ? { metadata } : {},
+    )
   );
+}
+
+/**
+ * Metadata telling our controller that this client waits for the lease and will release it
+ * on exit, so that if the polls stop for `patienceMs` (the client was killed) it may drop the
+ * lease. Upstream's controller ignores it.
+ */
+function waiterMetadata(patienceMs: number): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set("jumpstarter-lease-waiter", String(Math.ceil(patienceMs / 1000)));
+  return metadata;
 }
 
 /** What {@linkcode listLeases} asks for. */
@@ -154,6 +171,11 @@ export interface WaitOptions {
   retryTimeoutMs?: number;
   /** Called before each retry of an unreachable controller, with what failed. */
   onRetry?: (error: JumpstarterError, retryInMs: number) => void;
+  /**
+   * This process created the lease and releases it on exit: let the controller drop it if the
+   * polls stop for longer than a retrying client would go without one (the process was killed).
+   */
+  ownedByWaiter?: boolean;
 }
 
 /** Whether a controller call failed because the controller could not be reached (yet). */
@@ -187,11 +209,14 @@ async function getLeaseRetrying(
   options: WaitOptions,
 ): Promise<Lease> {
   const budget = options.retryTimeoutMs ?? 300_000;
+  const metadata = options.ownedByWaiter
+    ? waiterMetadata(budget + 3 * (options.pollMs ?? 1000) + 10_000)
+    : undefined;
   let firstFailure: number | undefined;
   let backoff = 1000;
   while (true) {
     try {
-      return await getLease(connection, name);
+      return await getLease(connection, name, metadata);
     } catch (error) {
       if (!isTransient(error)) throw error;
       firstFailure ??= Date.now();
