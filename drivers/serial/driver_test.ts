@@ -3,6 +3,7 @@
  * as "the board"), a shell on a pty, and a socat TCP serial server, all through a real session.
  */
 import assert from "node:assert/strict";
+import { HTTP2_WINDOW_BYTES } from "@jumpstarter/protos";
 import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -136,7 +137,7 @@ Deno.test("PySerial loop:// sends and receives, also through expect (upstream's 
   assert.equal((await session.expect("hello")).match, "hello");
 });
 
-Deno.test("PySerial moves 10 MiB each way byte-exact, slow readers holding the writers back", async () => {
+Deno.test("PySerial moves 24 MiB each way byte-exact, slow readers holding the writers back", async () => {
   await using dir = await tempDir();
   const a = `${dir.path}/a`;
   await using _socat = await ptyPair(a, `${dir.path}/b`);
@@ -144,7 +145,8 @@ Deno.test("PySerial moves 10 MiB each way byte-exact, slow readers holding the w
   await using served = await serve(driver, PySerialClient);
   const peer = await TtyPort.open(`${dir.path}/b`, 115200);
   try {
-    const size = 10 * MiB;
+    // more than a full HTTP/2 window beyond the bound below, so that a missing backpressure shows
+    const size = HTTP2_WINDOW_BYTES + 16 * MiB;
     const down = randomBytes(size); // board -> client
     const up = randomBytes(size); // client -> board
     const stream = await served.client.connect();
@@ -203,10 +205,11 @@ Deno.test("PySerial moves 10 MiB each way byte-exact, slow readers holding the w
     assert.equal(await sha256(received), await sha256(down));
     assert.equal(await sha256(arrived), await sha256(up));
     // Without backpressure the writers would finish at pty speed while the readers had taken
-    // a fraction: the lead would approach the full 10 MiB. Buffers on the way (ptys, socat,
-    // the driver, HTTP/2 windows) hold a bounded amount.
-    assert.ok(downLead < 3 * MiB, `board got ${downLead} bytes ahead of the client reader`);
-    assert.ok(upLead < 3 * MiB, `client got ${upLead} bytes ahead of the board reader`);
+    // a fraction: the lead would approach the full size. Buffers on the way hold a bounded
+    // amount: the receiver's HTTP/2 window, plus ptys, socat and the driver.
+    const bound = HTTP2_WINDOW_BYTES + 3 * MiB;
+    assert.ok(downLead < bound, `board got ${downLead} bytes ahead of the client reader`);
+    assert.ok(upLead < bound, `client got ${upLead} bytes ahead of the board reader`);
 
     // closing the client's side ends only its input: the device's output keeps coming (upstream)
     await stream.writable.close();
@@ -219,10 +222,21 @@ Deno.test("PySerial moves 10 MiB each way byte-exact, slow readers holding the w
       rest += decoder.decode(value);
     }
     await reader.cancel();
-    // the bounded log holds the newest device output
-    const log = await Deno.readFile(await served.client.logPath());
+    // the bounded log holds the newest device output, the line after the EOF included once the
+    // driver has written it down
+    const last = encoder.encode("after the client's EOF");
+    const output = new Uint8Array(size + last.byteLength);
+    output.set(down);
+    output.set(last, size);
+    const logPath = await served.client.logPath();
+    const log = await waitFor("the last output in the log", async () => {
+      const log = await Deno.readFile(logPath);
+      return decoder.decode(log.subarray(-last.byteLength)) === "after the client's EOF"
+        ? log
+        : undefined;
+    });
     assert.ok(log.byteLength <= MiB && log.byteLength >= MiB / 2, `log is ${log.byteLength} B`);
-    assert.deepEqual(log, down.subarray(size - log.byteLength));
+    assert.deepEqual(log, output.subarray(output.byteLength - log.byteLength));
   } finally {
     await peer.close();
   }
