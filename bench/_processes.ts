@@ -7,6 +7,7 @@
 export interface ReadyChild extends AsyncDisposable {
   /** The line that matched. */
   readonly line: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -84,7 +85,7 @@ export async function startUntilLine(program: string, options: StartOptions): Pr
   })().catch(() => {});
   let stopping: Promise<void> | undefined;
   const stop = () => stopping ??= stopChild(child, 5000);
-  return { line, stop, [Symbol.asyncDispose]: stop };
+  return { line, pid: child.pid, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** Runs `program` to completion and returns its stdout; fails with its stderr or on timeout. */

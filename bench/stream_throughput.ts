@@ -23,6 +23,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import { parseArgs } from "node:util";
 import {
   byteStream,
@@ -168,11 +169,15 @@ async function sessionStream(): Promise<{ run: Runner; close(): Promise<void> }>
   };
 }
 
-async function measure(run: Runner, bytes: number): Promise<number> {
+/** Throughput, and CPU seconds (this process: both ends) per GiB, which load elsewhere skews less. */
+async function measure(run: Runner, bytes: number): Promise<{ rate: number; cpu: number }> {
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await run(bytes);
   const seconds = (performance.now() - started) / 1000;
-  return bytes / (1024 * 1024) / seconds;
+  const cpu = process.cpuUsage(cpuBefore);
+  const gib = bytes / (1024 * 1024 * 1024);
+  return { rate: bytes / (1024 * 1024) / seconds, cpu: (cpu.user + cpu.system) / 1e6 / gib };
 }
 
 const TARGETS = [
@@ -221,18 +226,28 @@ async function main() {
     TargetName,
     number[]
   >;
+  const cpuSamples = Object.fromEntries(
+    TARGETS.map(([name]) => [name, [] as number[]]),
+  ) as Record<TargetName, number[]>;
   try {
     for (const target of Object.values(targets)) await target.run(16 * 1024 * 1024);
     for (let round = 0; round < rounds; round++) {
       for (const [name] of TARGETS) {
         if (only && !only.includes(name)) continue;
-        samples[name].push(await measure(targets[name].run, bytes));
+        const { rate, cpu } = await measure(targets[name].run, bytes);
+        samples[name].push(rate);
+        cpuSamples[name].push(cpu);
       }
     }
   } finally {
     for (const target of Object.values(targets)) await target.close();
     await Deno.remove(dir, { recursive: true });
   }
+  const cpuMedian = Object.fromEntries(
+    TARGETS.map((
+      [name],
+    ) => [name, cpuSamples[name].length ? latencySummary(cpuSamples[name]).p50 : NaN]),
+  ) as Record<TargetName, number>;
   const median = Object.fromEntries(
     TARGETS.map(([name]) => [name, samples[name].length ? latencySummary(samples[name]).p50 : NaN]),
   ) as Record<TargetName, number>;
@@ -240,6 +255,7 @@ async function main() {
     mib,
     rounds,
     medianMibPerSecond: median,
+    medianCpuSecondsPerGib: cpuMedian,
     ratio: {
       sessionOverBare: median.session / median.bare,
       sessionOverRaw: median.session / median.raw,
@@ -255,13 +271,22 @@ async function main() {
   console.log(`Byte stream client -> exporter, ${mib} MiB per run, median of ${rounds}`);
   for (const [name, label] of TARGETS) {
     if (!Number.isNaN(median[name])) {
-      console.log(`  ${label.padEnd(30)} ${median[name].toFixed(0).padStart(6)} MiB/s`);
+      console.log(
+        `  ${label.padEnd(30)} ${median[name].toFixed(0).padStart(6)} MiB/s  ${
+          cpuMedian[name].toFixed(2).padStart(6)
+        } CPU s/GiB`,
+      );
     }
   }
   console.log(
     `  session / bare grpc-js: ${report.ratio.sessionOverBare.toFixed(2)}x, session / raw: ${
       report.ratio.sessionOverRaw.toFixed(2)
     }x, windows gain on bare grpc-js: ${report.ratio.windowsGain.toFixed(2)}x`,
+  );
+  console.log(
+    `  CPU per GiB, session / bare grpc-js: ${
+      (cpuMedian.session / cpuMedian.bare).toFixed(2)
+    }x (lower is leaner; both ends run in this process)`,
   );
   console.log(
     `  direct (TLS): session / raw TLS socket: ${report.ratio.tlsSessionOverRawTls.toFixed(2)}x`,

@@ -8,6 +8,10 @@ are the exporter and the transport, not the client's thread hop; `--sync-calls` 
 blocking `client.power.on()` a user script would make, and `--stub-calls` times DriverCall
 through upstream's generated gRPC stub alone (no client library around it): the exporter's
 own share of a call.
+
+With `--exporter-pid`, the exporter's CPU time (all its threads, from /proc) is read around each
+phase: CPU per DriverCall and per GiB moved. Other load on the machine skews these far less than
+the wall-clock figures.
 """
 
 import argparse
@@ -100,6 +104,15 @@ def stub_calls(power_uuid, count):
     return percentiles(samples)
 
 
+def cpu_seconds(pid):
+    if not pid:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        # fields after the command name (which may hold spaces): utime and stime are 14 and 15
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=500)
@@ -108,11 +121,14 @@ def main():
     parser.add_argument("--sink-mib", type=int, default=256)
     parser.add_argument("--echo-mib", type=int, default=64)
     parser.add_argument("--chunk-kib", type=int, default=64)
+    parser.add_argument("--exporter-pid", type=int, default=0)
     args = parser.parse_args()
     chunk = args.chunk_kib * 1024
     result = {}
+    pid = args.exporter_pid
     with env() as client:
         portal = client.portal
+        cpu_start = cpu_seconds(pid)
         result["call"] = portal.call(driver_calls, client.children["power"], args.calls)
         samples = []
         for _ in range(args.sync_calls):
@@ -121,12 +137,21 @@ def main():
             samples.append(time.perf_counter_ns() - started)
         result["syncCall"] = percentiles(samples)
         result["stubCall"] = stub_calls(client.children["power"].uuid, args.stub_calls)
+        cpu_calls = cpu_seconds(pid)
         result["sinkMibPerSecond"] = portal.call(
             push_to_sink, client.children["sink"], args.sink_mib * 1024 * 1024, chunk
         )
+        cpu_sink = cpu_seconds(pid)
         result["echoMibPerSecond"] = portal.call(
             echo_round_trip, client.children["echo"], args.echo_mib * 1024 * 1024, chunk
         )
+        cpu_echo = cpu_seconds(pid)
+        calls = args.calls + args.sync_calls + args.stub_calls + 40
+        result["exporterCpu"] = {
+            "perCallUs": (cpu_calls - cpu_start) / calls * 1e6,
+            "sinkSecondsPerGib": (cpu_sink - cpu_calls) / (args.sink_mib / 1024),
+            "echoSecondsPerGib": (cpu_echo - cpu_sink) / (args.echo_mib / 1024),
+        }
     print(json.dumps(result), flush=True)
 
 

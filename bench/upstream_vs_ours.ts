@@ -32,6 +32,7 @@ interface ClientFigures {
   call: { p50Us: number; p99Us: number };
   syncCall: { p50Us: number; p99Us: number };
   stubCall: { p50Us: number; p99Us: number };
+  exporterCpu: { perCallUs: number; sinkSecondsPerGib: number; echoSecondsPerGib: number };
   sinkMibPerSecond: number;
   echoMibPerSecond: number;
 }
@@ -101,13 +102,14 @@ async function compareVersion(
     timeoutMs: 60_000,
   });
   const sockets: Record<Exporter, string> = { upstream: upstreamSocket, ours: ours.line };
-  void upstream;
+  const pids: Record<Exporter, number> = { upstream: upstream.pid, ours: ours.pid };
   const figures: Record<Exporter, ClientFigures[]> = { upstream: [], ours: [] };
   for (let round = 0; round < options.rounds; round++) {
     // alternate which goes first, so neither always meets a warmer or colder machine
     const order: Exporter[] = round % 2 === 0 ? ["upstream", "ours"] : ["ours", "upstream"];
     for (const exporter of order) {
-      const stdout = await runToEnd(peer.python, [CLIENT, ...options.clientArgs], {
+      const args = [CLIENT, ...options.clientArgs, "--exporter-pid", String(pids[exporter])];
+      const stdout = await runToEnd(peer.python, args, {
         env: { ...peer.env, JUMPSTARTER_HOST: sockets[exporter], JMP_DRIVERS_ALLOW: "UNSAFE" },
         timeoutMs: 300_000,
       });
@@ -125,6 +127,9 @@ function summarize(runs: ClientFigures[]) {
     callP99Us: median(runs.map((r) => r.call.p99Us)),
     syncCallP50Us: median(runs.map((r) => r.syncCall.p50Us)),
     stubCallP50Us: median(runs.map((r) => r.stubCall.p50Us)),
+    cpuPerCallUs: median(runs.map((r) => r.exporterCpu.perCallUs)),
+    cpuSinkSecondsPerGib: median(runs.map((r) => r.exporterCpu.sinkSecondsPerGib)),
+    cpuEchoSecondsPerGib: median(runs.map((r) => r.exporterCpu.echoSecondsPerGib)),
     sinkMibPerSecond: median(runs.map((r) => r.sinkMibPerSecond)),
     echoMibPerSecond: median(runs.map((r) => r.echoMibPerSecond)),
   };
@@ -176,6 +181,9 @@ async function main() {
           callP50: ours.callP50Us / upstream.callP50Us,
           syncCallP50: ours.syncCallP50Us / upstream.syncCallP50Us,
           stubCallP50: ours.stubCallP50Us / upstream.stubCallP50Us,
+          cpuPerCall: ours.cpuPerCallUs / upstream.cpuPerCallUs,
+          cpuSink: ours.cpuSinkSecondsPerGib / upstream.cpuSinkSecondsPerGib,
+          cpuEcho: ours.cpuEchoSecondsPerGib / upstream.cpuEchoSecondsPerGib,
         },
       };
     }
@@ -246,6 +254,31 @@ async function main() {
       ours.stubCallP50Us,
       ratio.stubCallP50!,
       "us   ",
+      "",
+    );
+    console.log("  exporter CPU (lower is better; less skewed by other load):");
+    row(
+      "  per DriverCall",
+      upstream.cpuPerCallUs,
+      ours.cpuPerCallUs,
+      ratio.cpuPerCall!,
+      "us   ",
+      "",
+    );
+    row(
+      "  per GiB to the sink",
+      upstream.cpuSinkSecondsPerGib * 1000,
+      ours.cpuSinkSecondsPerGib * 1000,
+      ratio.cpuSink!,
+      "ms   ",
+      "",
+    );
+    row(
+      "  per GiB echoed",
+      upstream.cpuEchoSecondsPerGib * 1000,
+      ours.cpuEchoSecondsPerGib * 1000,
+      ratio.cpuEcho!,
+      "ms   ",
       "",
     );
   }
