@@ -20,6 +20,8 @@ import {
 import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
 import { log } from "../logging.ts";
+import { RapidFailureGuard } from "../rapid_failures.ts";
+import { isTransient } from "@jumpstarter/lib/client";
 import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 
@@ -89,8 +91,24 @@ async function runRegistered(
     console.error(`${name} received, shutting down`);
     abort.abort();
   });
-  const exporter = new Exporter(config, { log: (message) => log("INFO", message) });
-  await exporter.run(abort.signal);
+  const guard = new RapidFailureGuard(config.failureDetection);
+  let exporter: Exporter;
+  while (true) {
+    const started = Date.now();
+    exporter = new Exporter(config, { log: (message) => log("INFO", message) });
+    try {
+      await exporter.run(abort.signal);
+      break;
+    } catch (error) {
+      // as upstream restarts a failed child: only what may heal (an unreachable controller)
+      if (abort.signal.aborted || !isTransient(error)) throw error;
+      console.error(`Exception while serving on the exporter: ${error.name}: ${error.message}`);
+      if (guard.failed(Date.now() - started)) {
+        console.error(guard.message());
+        throw new ExitCode(1);
+      }
+    }
+  }
   // a hook with onFailure: exit stopped it: exit with its code (1), which supervisors leave down
   if (exporter.exitCode !== undefined) throw new ExitCode(exporter.exitCode);
   // no signal stopped it: the lease ended and exitOnLeaseEnd asked to go
