@@ -2,6 +2,11 @@
  * Connections to an exporter session: a Unix socket path (local mode, or the per-lease socket of a
  * remote shell) or a TCP `host:port` (direct mode).
  */
+/**
+ * @ignore For `deno doc --lint` only: on a file's first statement this tag exempts the file's
+ * public types from needing what they reference exported from the linted modules. It is here for
+ * grpc-js's `Client` and `Metadata` and the generated service clients, documented by their own packages (re-exporting them would lint their declarations).
+ */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
@@ -34,11 +39,15 @@ export interface ConnectOptions {
 export interface Connection extends Disposable {
   /** The gRPC target, `unix:<path>` or `host:port`. */
   readonly target: string;
+  /** `ExporterService`: report, driver calls, log stream. */
   readonly exporter: ExporterClient;
+  /** `RouterService`: driver byte streams and resource streams. */
   readonly router: RouterClient;
+  /** The underlying gRPC channel both service clients share. */
   readonly channel: grpc.Client;
   /** Metadata to send with every call (the passphrase, when one is set). */
   metadata(): grpc.Metadata;
+  /** Closes the channel; calls and streams in flight fail. */
   close(): void;
 }
 

@@ -2,6 +2,13 @@
  * A client's connection to a controller: `ClientService` (leases, exporters) and
  * `ControllerService.Dial`, with the bearer token and `jumpstarter-*` metadata on every call.
  */
+/**
+ * @ignore For `deno doc --lint` only: on a file's first statement this tag exempts the file's
+ * public types from needing what they reference exported from the linted modules. It is here for
+ * grpc-js's `Client`, the generated service clients, `TlsOptions` (lib/tunnel) and
+ * `ClientConfig` (lib/config), documented by their own packages (re-exporting them would lint
+ * their declarations).
+ */
 import * as grpc from "@grpc/grpc-js";
 import {
   CHANNEL_WINDOW_OPTIONS,
@@ -17,14 +24,21 @@ import type { ClientConfig } from "@jumpstarter/lib/config";
 
 /** Who the caller is and where the controller is. */
 export interface ControllerIdentity {
+  /** The controller's gRPC `host:port` (the config's `endpoint`). */
   endpoint: string;
+  /** Bearer token sent as `authorization` on every call (the config's `token`). */
   token: string;
+  /** Kubernetes namespace of the caller's object, sent as `jumpstarter-namespace`. */
   namespace: string;
+  /** Name of the caller's Client or Exporter object, sent as `jumpstarter-name`. */
   name: string;
+  /** What kind of object the caller is, sent as `jumpstarter-kind`. */
   kind: "Client" | "Exporter" | "Admin";
+  /** CA and verification settings of the config's `tls:` (ignored with `plaintext`). */
   tls?: TlsOptions;
   /** Plaintext (a controller started with `--insecure-plaintext`). */
   plaintext?: boolean;
+  /** Extra grpc-js channel options (the config's `grpcOptions`), over upstream's defaults. */
   grpcOptions?: Record<string, string | number>;
   /** An exporter's process id for the controller (`jumpstarter-instance`): one per process. */
   instance?: string;
@@ -82,14 +96,20 @@ function metadataInterceptor(identity: ControllerIdentity): grpc.Interceptor {
     });
 }
 
+/** A typed `jumpstarter.client.v1.ClientService` client: leases and exporters. */
 export type ClientServiceClient = ServiceClient<ServiceMethods<typeof clientV1.ClientService>>;
+/** A typed `jumpstarter.v1.ControllerService` client (a client uses its `Dial`). */
 export type ControllerServiceClient = ServiceClient<ServiceMethods<typeof ControllerService>>;
 
 /** Typed service clients over one controller channel. */
 export interface ControllerConnection extends Disposable {
+  /** Who this connection calls as. */
   readonly identity: ControllerIdentity;
+  /** `ClientService`: leases and exporters. */
   readonly clients: ClientServiceClient;
+  /** `ControllerService`: `Dial` for a lease's router endpoint. */
   readonly controller: ControllerServiceClient;
+  /** Closes the channel; calls in flight fail. */
   close(): void;
 }
 

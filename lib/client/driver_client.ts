@@ -2,16 +2,21 @@
  * DriverClient: the client-side counterpart of one driver, calling its methods over a session.
  */
 import type * as grpc from "@grpc/grpc-js";
-import type { z } from "zod";
+import type {
+  /** @ignore zod's namespace, documented by zod (re-exporting its types would lint zod's) */
+  z,
+} from "zod";
 import type { ArgSchemas, MethodDescriptor, NamedMethod } from "@jumpstarter/lib/driver";
 import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
 import {
   ACCEPT_ENCODING_KEY,
+  /** @ignore documented by `@jumpstarter/lib/streams` */
   type ContentEncoding,
   decodeStream,
   frameByteStream,
   REQUEST_KEY,
   RESOURCE_KEY,
+  /** @ignore documented by `@jumpstarter/lib/streams` */
   type ResourceHandle,
   resourceHandleSchema,
   resourceStreamRequest,
@@ -21,12 +26,17 @@ import { type DriverStream, openDriverStream } from "./driver_stream.ts";
 
 /** What every client is built from: one entry of the report plus the shared connection. */
 export interface ClientInit {
+  /** The driver's uuid from the report; every call is addressed to it. */
   uuid: string;
   /** Export name under the parent (`jumpstarter.dev/name`); empty for the root. */
   name: string;
+  /** The driver's reported labels, including `jumpstarter.dev/client`. */
   labels: Record<string, string>;
+  /** The driver's reported description, if any. */
   description: string | undefined;
+  /** Per-method help from the report, by wire name. */
   methodsDescription: Record<string, string>;
+  /** The session connection all clients of the tree share. */
   connection: Connection;
 }
 
@@ -83,6 +93,7 @@ export interface ResourceOptions {
 
 /** An open client-side resource: its handle to pass as an argument, and the transfer. */
 export interface ClientResource {
+  /** Pass this as the resource argument of a call on the same driver. */
   readonly handle: ResourceHandle;
   /** Settles when both directions have ended; rejects if the transfer broke. */
   readonly done: Promise<void>;
@@ -93,15 +104,21 @@ export interface ClientResource {
  * subclass it and wrap these calls.
  */
 export class DriverClient {
+  /** The driver's uuid (new for every session): what calls are addressed to. */
   readonly uuid: string;
+  /** Export name under the parent (`jumpstarter.dev/name`); empty for the root. */
   readonly name: string;
+  /** The driver's reported labels, including `jumpstarter.dev/client`. */
   readonly labels: Record<string, string>;
+  /** The driver's reported description, if any. */
   readonly description: string | undefined;
+  /** Per-method help from the report, by wire name. */
   readonly methodsDescription: Record<string, string>;
   /** Child clients by export name, in report order. */
   readonly children: Map<string, DriverClient> = new Map();
   readonly #connection: Connection;
 
+  /** Called by `buildClientTree` for each report entry; tests may build one directly. */
   constructor(init: ClientInit) {
     this.uuid = init.uuid;
     this.name = init.name;

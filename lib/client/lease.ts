@@ -2,6 +2,13 @@
  * Leases from the client side: create, wait until Ready (with the queue position our controller
  * publishes), dial the exporter through a local socket, release.
  */
+/**
+ * @ignore For `deno doc --lint` only: on a file's first statement this tag exempts the file's
+ * public types from needing what they reference exported from the linted modules. It is here for
+ * grpc-js's `Metadata`, the generated `Condition` and `Lease`, and lib/tunnel's
+ * `TunnelListener` and `RouterChannels`, documented by their own packages (re-exporting them
+ * would lint their declarations).
+ */
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -10,14 +17,17 @@ import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import { listenForLease, RouterChannels, type TunnelListener } from "@jumpstarter/lib/tunnel";
 import { controllerCall, type ControllerConnection } from "./controller.ts";
 
+/** A lease as `ClientService` returns it (`jumpstarter.client.v1.Lease`). */
 export type Lease = clientV1.Lease;
 
 /** Context keys our controller fills for waiting leases (upstream ignores them). */
 export const QUEUE_POSITION_KEY = "jumpstarter.dev/queue-position";
+/** Context key of a waiting lease's estimated wait, in whole seconds (see {@linkcode queueInfo}). */
 export const ESTIMATED_WAIT_KEY = "jumpstarter.dev/estimated-wait-seconds";
 
 /** A lease that cannot be (or is no longer) granted. */
 export class LeaseError extends JumpstarterError {
+  /** `message` says why, as the controller's lease condition did. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "LeaseError";
@@ -28,9 +38,13 @@ export class LeaseError extends JumpstarterError {
 export interface LeaseRequest {
   /** Label selector, e.g. `board=rpi4,lab in (a,b)`. */
   selector?: string;
+  /** Lease this exporter by name instead of (or as well as) by selector. */
   exporterName?: string;
+  /** How long the lease lasts once it begins, in milliseconds (default: the controller's). */
   durationMs?: number;
+  /** A scheduled start instead of as soon as possible. */
   beginTime?: Date;
+  /** Tags kept on the lease, for filtering `listLeases` (`tagFilter`). */
   tags?: Record<string, string>;
   /** Free-form entries the controller keeps with the lease (upstream HEAD `context`). */
   context?: Record<string, string>;
@@ -159,8 +173,11 @@ export async function releaseLease(connection: ControllerConnection, name: strin
 
 /** Options of {@linkcode waitForLease}. */
 export interface WaitOptions {
+  /** Give up waiting after this many milliseconds (default two hours). */
   timeoutMs?: number;
+  /** Milliseconds between two polls of the lease (default 1000). */
   pollMs?: number;
+  /** Aborting stops the wait with the signal's reason. */
   signal?: AbortSignal;
   /** Called on every poll while the lease is not ready yet. */
   onWaiting?: (lease: Lease) => void;
@@ -280,6 +297,7 @@ export async function waitForLease(
 export interface LeaseSocketOptions {
   /** Socket path to create. */
   path: string;
+  /** Told about each tunnelled connection that failed (the socket keeps listening). */
   onError?: (error: unknown) => void;
   /**
    * How long one connection keeps retrying `Dial` while the exporter is not ready yet or the

@@ -10,6 +10,7 @@ export {
   type ConnectOptions,
   type ExporterClient,
   isTcpTarget,
+  type RouterClient,
 } from "./connection.ts";
 export {
   type CallOptions,

@@ -1,7 +1,10 @@
 /**
  * Opening an exporter session as a client tree: connect, `GetReport`, rebuild the tree.
  */
-import type { GetReportResponse } from "@jumpstarter/protos";
+import type {
+  /** @ignore a generated protocol message, documented by `@jumpstarter/protos` */
+  GetReportResponse,
+} from "@jumpstarter/protos";
 import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
 import { parseEnvBoolean } from "@jumpstarter/lib/config";
 import { readCaBundle, speaksTls } from "@jumpstarter/lib/tunnel";
@@ -15,16 +18,23 @@ import { buildClientTree } from "./tree.ts";
 export interface OpenOptions extends ConnectOptions {
   /** Which client classes may load; nothing is allowed by default, as upstream. */
   policy?: DriverPolicy;
+  /** Client classes by class path (default: {@linkcode defaultClientRegistry}). */
   registry?: ClientRegistry;
+  /** Told about every driver that gets a generic client (not allowed, or class unknown). */
   onWarning?: (message: string) => void;
+  /** Aborts connecting and fetching the report. */
   signal?: AbortSignal;
 }
 
 /** A connected exporter session and its client tree. */
 export interface ExporterHandle extends AsyncDisposable, Disposable {
+  /** The root driver's client (usually a `CompositeClient`); reach others through `children`. */
   readonly root: DriverClient;
+  /** The connection every client of the tree calls through. */
   readonly connection: Connection;
+  /** The session's `GetReport` answer the tree was built from. */
   readonly report: GetReportResponse;
+  /** Closes the connection; later calls on the clients fail. */
   close(): void;
 }
 

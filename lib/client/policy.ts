@@ -6,7 +6,9 @@ import { parseEnvBoolean } from "@jumpstarter/lib/config";
 
 /** Which client classes may be instantiated. */
 export interface DriverPolicy {
+  /** fnmatch-style globs over the whole client class path; `UNSAFE` among them allows all. */
   allow: readonly string[];
+  /** Allow every client class (`drivers.unsafe`), whatever `allow` says. */
   unsafe: boolean;
 }
 

@@ -1,7 +1,10 @@
 /**
  * Rebuilds the client tree from a session's report (parents before children, one root).
  */
-import type { DriverInstanceReport } from "@jumpstarter/protos";
+import type {
+  /** @ignore a generated protocol message, documented by `@jumpstarter/protos` */
+  DriverInstanceReport,
+} from "@jumpstarter/protos";
 import type { Connection } from "./connection.ts";
 import { DriverClient } from "./driver_client.ts";
 import { type DriverPolicy, isAllowed } from "./policy.ts";
@@ -15,8 +18,10 @@ const NAME_LABEL = "jumpstarter.dev/name";
  * calls still work; `reason` says why it has no typed client (for the CLI to report).
  */
 export class FallbackDriverClient extends DriverClient {
+  /** Why the node has no typed client: its class is not allowed, or no class is registered. */
   readonly reason: string;
 
+  /** Built by {@linkcode buildClientTree}, which also reports `reason` as a warning. */
   constructor(init: ConstructorParameters<typeof DriverClient>[0], reason: string) {
     super(init);
     this.reason = reason;
@@ -25,7 +30,9 @@ export class FallbackDriverClient extends DriverClient {
 
 /** Options of {@linkcode buildClientTree}. */
 export interface ClientTreeOptions {
+  /** Client classes by upstream class path. */
   registry: ClientRegistry;
+  /** Which client classes may be instantiated; the others get a generic client. */
   policy: DriverPolicy;
   /** Told about every node that falls back to a generic client. */
   onWarning?: (message: string) => void;

@@ -2,11 +2,10 @@
  * Explicit method descriptors: what a driver interface exports, with which call kind and which
  * arguments. The exporter only dispatches to methods declared here.
  */
-/**
- * @ignore zod's types (`z.ZodType`, `z.output`) stay zod's: re-exporting them would make
- * `deno doc --lint` check zod's own declarations, which are not ours to document.
- */
-import { z } from "zod";
+import {
+  /** @ignore zod's namespace, documented by zod (re-exporting its types would lint zod's declarations) */
+  z,
+} from "zod";
 
 /** How a method is reached: `DriverCall`, `StreamingDriverCall`, or a `RouterService.Stream`. */
 export type MethodKind = "unary" | "server_streaming" | "byte_stream";

@@ -2,11 +2,10 @@
  * Driver types and the registry that maps config `type:` names (our short names and upstream's
  * Python class paths) to them. Each program builds one from the driver packages it ships.
  */
-/**
- * @ignore zod's types (`z.ZodType`, `z.output`) stay zod's: re-exporting them would make
- * `deno doc --lint` check zod's own declarations, which are not ours to document.
- */
-import { z } from "zod";
+import {
+  /** @ignore zod's namespace, documented by zod (re-exporting its types would lint zod's declarations) */
+  z,
+} from "zod";
 import { Composite } from "./composite.ts";
 import type { Driver, DriverOptions } from "./driver.ts";
 

@@ -33,11 +33,13 @@ let running: RunningTest | undefined;
 const fileDeadlines = new Map<string, number>();
 const DEADLINE = Symbol("deadline");
 
-type TestFn = (t: Deno.TestContext) => void | Promise<void>;
+/** A `Deno.test` body. */
+export type TestFn = (t: Deno.TestContext) => void | Promise<void>;
 type DeadlineFn = TestFn & { [DEADLINE]?: number };
 
 /** The test's deadline has passed; the message lists what it was still waiting for. */
 export class DeadlineError extends Error {
+  /** `message` names the test, its deadline and what it was waiting for. */
   constructor(message: string) {
     super(message);
     this.name = "DeadlineError";
@@ -80,6 +82,26 @@ function describeWaits(test: RunningTest, now: number): string {
   return `still waiting for:\n${lines.join("\n")}`;
 }
 
+/** `t` whose steps count as waits, so that a deadline failure names the step that was running. */
+function withStepWaits(t: Deno.TestContext): Deno.TestContext {
+  if (stepWaiting.has(t)) return t;
+  const step = t.step.bind(t) as (...args: unknown[]) => Promise<boolean>;
+  const stepWithWait = (...args: unknown[]) => {
+    const [first] = args;
+    const name = typeof first === "string"
+      ? first
+      : typeof first === "function"
+      ? first.name
+      : (first as { name?: string }).name;
+    return waitingFor(`step "${name}"`, step(...args));
+  };
+  const wrapped = Object.create(t, { step: { value: stepWithWait } });
+  stepWaiting.add(wrapped);
+  return wrapped;
+}
+
+const stepWaiting = new WeakSet<Deno.TestContext>();
+
 /**
  * Runs the test body `fn` with a deadline of `ms` (what every registered test does); `label`
  * names the test in the failure. See the module documentation.
@@ -97,7 +119,7 @@ export async function runWithDeadline(
   running = test;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const started = performance.now();
-  const body = (async () => await fn(t))();
+  const body = (async () => await fn(withStepWaits(t)))();
   const expired = new Promise<"expired">((resolve) => {
     timer = setTimeout(() => resolve("expired"), ms);
   });

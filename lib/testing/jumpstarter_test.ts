@@ -25,16 +25,22 @@ export interface JumpstarterTestOptions {
   clientConfig?: string;
   /** With `selector`: the lease duration (default 30 minutes). */
   durationMs?: number;
-  /** Passed to `Deno.test`. */
+  /** Passed to `Deno.test`: skip the test. */
   ignore?: boolean;
+  /** Passed to `Deno.test`: run only the tests marked so. */
   only?: boolean;
+  /** Passed to `Deno.test`: fail when async ops are left pending. */
   sanitizeOps?: boolean;
+  /** Passed to `Deno.test`: fail when resources are left open. */
   sanitizeResources?: boolean;
 }
 
 /** Where a test's client came from. */
 export type ClientSource = "JUMPSTARTER_HOST" | "lease" | "local";
 
+/**
+ * @ignore the connection part of {@linkcode JumpstarterTestOptions}, documented there.
+ */
 type ConnectOptions = Pick<
   JumpstarterTestOptions,
   "exporterConfig" | "selector" | "clientConfig" | "durationMs"

@@ -18,6 +18,7 @@ export {
   DEFAULT_TEST_DEADLINE_MS,
   fileDeadline,
   installTestDeadlines,
+  type TestFn,
   waitingFor,
   withDeadline,
 } from "./deadline.ts";

@@ -13,34 +13,74 @@ import {
 import {
   privateSocketPath,
   serveSession,
+  /** @ignore documented by `@jumpstarter/lib/exporter`, outside the modules linted here */
   Session,
+  /** @ignore documented by `@jumpstarter/lib/exporter`, outside the modules linted here */
   type SessionOptions,
 } from "@jumpstarter/lib/exporter";
 
 /** A served driver: its typed client, the session behind it, and cleanup. */
 export interface Served<T extends DriverClient> extends AsyncDisposable {
+  /** The root client: an instance of the `kind` passed to {@linkcode serve}, when one was. */
   readonly client: T;
+  /** The in-process exporter session hosting the driver (reset on open, closed by `close()`). */
   readonly session: Session;
   /** The socket path, usable as `JUMPSTARTER_HOST`. */
   readonly address: string;
+  /** The client side: connection, report and client tree. */
   readonly handle: ExporterHandle;
+  /** Disconnects, stops the server, closes the session (and its drivers), removes the socket. */
   close(): Promise<void>;
 }
 
 /** Options of {@linkcode serve}. */
 export interface ServedOptions extends SessionOptions {
+  /** Client classes by class path; without one, only the framework's `CompositeClient` is known. */
   registry?: ClientRegistry;
+  /** Told about each driver that gets a generic client (unknown client class). */
   onWarning?: (message: string) => void;
 }
 
 /**
- * Serves `driver` as the root of a session and connects a client to it. With `kind`, the root
- * client is checked to be of that class.
+ * Serves `driver` as the root of a session and connects a client to it, with every client class
+ * allowed. With `kind`, the root client is checked to be of that class.
  *
- * @example Power a mock on
- * ```ts ignore
- * await using served = await serve(new MockPower(), PowerClient);
- * await served.client.on();
+ * @throws {TypeError} when the root client is not a `kind` (say, `registry` lacks its class).
+ *
+ * @example Testing a driver through its client
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { defineInterface, Driver, exportMethods, unary } from "@jumpstarter/lib/driver";
+ * import { ClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+ * import { serve } from "@jumpstarter/lib/testing";
+ *
+ * const counterInterface = defineInterface({
+ *   client: "my_lab.client.CounterClient",
+ *   methods: { add: unary([z.number().int()]) },
+ * });
+ *
+ * class Counter extends Driver {
+ *   readonly interface = counterInterface;
+ *   total = 0;
+ *   add(amount: number) {
+ *     return this.total += amount;
+ *   }
+ *   protected exportedMethods() {
+ *     return exportMethods(counterInterface, this);
+ *   }
+ * }
+ *
+ * class CounterClient extends DriverClient {
+ *   async add(amount: number): Promise<number> {
+ *     return Number(await this.invoke(counterInterface.methods.add, [amount]));
+ *   }
+ * }
+ *
+ * const registry = new ClientRegistry().register(CounterClient, counterInterface.client);
+ * await using served = await serve(new Counter(), CounterClient, { registry });
+ * assert.equal(await served.client.add(2), 2);
+ * assert.equal(await served.client.add(3), 5);
  * ```
  */
 export async function serve<T extends DriverClient = DriverClient>(

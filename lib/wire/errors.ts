@@ -2,11 +2,10 @@
  * The one place that maps errors to gRPC status codes and back (driver exceptions on the exporter,
  * status errors on the client), following upstream's mapping.
  */
-/**
- * @ignore grpc-js's `status` enum stays grpc-js's: re-exporting it would make `deno doc --lint`
- * check grpc-js's own declarations, which are not ours to document.
- */
-import { status } from "@grpc/grpc-js";
+import {
+  /** @ignore grpc-js's enum, documented by grpc-js (re-exporting it would lint grpc-js's declarations) */
+  status,
+} from "@grpc/grpc-js";
 
 /** The gRPC status codes (grpc-js's `status` enum): `Code.NOT_FOUND`, `Code.UNAVAILABLE`, ... */
 export const Code: typeof status = status;

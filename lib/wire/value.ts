@@ -3,11 +3,12 @@
  * JSON does upstream (pydantic JSON mode): numbers are doubles, bytes are UTF-8 text, dates are
  * ISO-8601 strings, maps and objects are structs.
  */
-/**
- * @ignore protobuf-es's message types stay protobuf-es's: re-exporting `Value` would make
- * `deno doc --lint` check protobuf-es's own declarations, which are not ours to document.
- */
-import type { ListValue, Struct, Value } from "@bufbuild/protobuf/wkt";
+import type {
+  ListValue,
+  Struct,
+  /** @ignore protobuf-es's message type, documented there (re-exporting it would lint protobuf-es) */
+  Value,
+} from "@bufbuild/protobuf/wkt";
 
 /** A value that survives the trip through `google.protobuf.Value` unchanged. */
 export type JsonValue =
