@@ -35,6 +35,19 @@ Deno.test("a test past its deadline fails naming what it waited for and what it 
   assert.ok(performance.now() - started < 5_000, "the abort ended the body at once");
 });
 
+Deno.test("a deadline failure names the step that was running", async () => {
+  // a stand-in context: a real step failing (as this one must) would fail this test too
+  const t = {
+    step: async (_name: string, fn: () => unknown) => (await fn(), true),
+  } as unknown as Deno.TestContext;
+  const error = await runWithDeadline('"stepping"', 300, async (inner) => {
+    await inner.step("quick", () => {});
+    await inner.step("stuck", () => untilAborted(deadlineSignal()));
+  }, t).then(() => undefined, (error: unknown) => error);
+  assert.ok(error instanceof DeadlineError, `expected a DeadlineError, got ${error}`);
+  assert.match(error.message, /still waiting for:\n {2}- step "stuck" \(for 0\.\d s\)$/);
+});
+
 Deno.test("eventually() shows up in a deadline failure with its last probe", async (t) => {
   const error = await runWithDeadline('"polling"', 200, async () => {
     await eventually("a file to appear", () => false, { timeoutMs: 60_000, intervalMs: 10 });
