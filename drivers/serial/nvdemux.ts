@@ -6,6 +6,8 @@
  */
 import { z } from "zod";
 import {
+  byteStream,
+  defineInterface,
   Driver,
   type DriverOptions,
   type ExportedMethod,
@@ -15,7 +17,6 @@ import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/export
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError, DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { Demuxer, type DemuxerConfig } from "./demuxer.ts";
-import { byteStream, defineInterface } from "@jumpstarter/lib/driver";
 import { writeThrottled } from "./throttle.ts";
 import { TtyPort } from "./tty_port.ts";
 

@@ -129,11 +129,15 @@ export async function runPipe(stream: ByteStream, plan: PipePlan, io: PipeIo): P
       interrupted,
     ]);
     // the exporter gets the tail of the input before it sees the stream go away
-    const drained = stream.readable.pipeTo(new WritableStream()).catch(() => {});
+    const drain = new AbortController();
+    const drained = stream.readable.pipeTo(new WritableStream(), { signal: drain.signal })
+      .catch(() => {});
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([drained, new Promise((r) => timer = setTimeout(r, NO_OUTPUT_DRAIN_MS))]);
     clearTimeout(timer);
-    await stream.readable.cancel().catch(() => {});
+    // aborting the pipe cancels the reading side, which cancels the call
+    drain.abort();
+    await drained;
     if (sent !== "interrupted") return 0;
     io.printError("\nStopped.");
     return INTERRUPTED_EXIT_CODE;
