@@ -101,7 +101,57 @@ export interface ClientResource {
 
 /**
  * A generic driver client: `call` and `streamingCall` reach any exported method. Typed clients
- * subclass it and wrap these calls.
+ * subclass it and wrap {@linkcode DriverClient.invoke} calls on their interface's descriptors.
+ * `buildClientTree` creates one per driver of the report, of the class registered for its
+ * `jumpstarter.dev/client` label. Failed calls reject with the error the exporter's status maps
+ * to (`DriverError`, `InvalidArgumentError`, `DriverTimeoutError`, ...).
+ *
+ * @example A typed client for a lamp driver
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { defineInterface, Driver, exportMethods, unary } from "@jumpstarter/lib/driver";
+ * import { ClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+ * import { InvalidArgumentError } from "@jumpstarter/lib/wire";
+ * import { serve } from "@jumpstarter/lib/testing";
+ *
+ * const lampInterface = defineInterface({
+ *   client: "my_lab.client.LampClient",
+ *   methods: { set_brightness: unary([z.number().min(0).max(100)]), brightness: unary() },
+ * });
+ *
+ * class Lamp extends Driver {
+ *   readonly interface = lampInterface;
+ *   percent = 0;
+ *   setBrightness(percent: number) {
+ *     this.percent = percent;
+ *   }
+ *   brightness() {
+ *     return this.percent;
+ *   }
+ *   protected exportedMethods() {
+ *     return exportMethods(lampInterface, this);
+ *   }
+ * }
+ *
+ * class LampClient extends DriverClient {
+ *   async setBrightness(percent: number): Promise<void> {
+ *     await this.invoke(lampInterface.methods.set_brightness, [percent], { timeoutMs: 5000 });
+ *   }
+ *   async brightness(): Promise<number> {
+ *     return Number(await this.invoke(lampInterface.methods.brightness, []));
+ *   }
+ * }
+ *
+ * const registry = new ClientRegistry().register(LampClient, lampInterface.client);
+ * await using served = await serve(new Lamp(), LampClient, { registry });
+ * await served.client.setBrightness(40);
+ * assert.equal(await served.client.brightness(), 40);
+ * // the exporter validates arguments against the descriptor
+ * await assert.rejects(served.client.setBrightness(140), InvalidArgumentError);
+ * // untyped calls reach any method by its wire name
+ * assert.equal(await served.client.call("brightness"), 40);
+ * ```
  */
 export class DriverClient {
   /** The driver's uuid (new for every session): what calls are addressed to. */
@@ -145,12 +195,8 @@ export class DriverClient {
 
   /**
    * Calls a unary method of the driver's interface: a misnamed method or a wrong argument does
-   * not compile.
-   *
-   * @example Switching a power driver on with a deadline
-   * ```ts ignore
-   * await this.invoke(powerInterface.methods.on, [], { timeoutMs: 5000 });
-   * ```
+   * not compile. `options.timeoutMs` becomes the call's gRPC deadline (then it rejects with
+   * `DriverTimeoutError`); aborting `options.signal` cancels it. See the class example.
    */
   invoke<D extends UnaryMethod>(
     method: D,

@@ -33,6 +33,7 @@ export type NamedMethods<M extends MethodTable> = {
  *
  * @example A power switch interface
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, streaming, unary } from "@jumpstarter/lib/driver";
  *
  * const switchInterface = defineInterface({
@@ -42,7 +43,8 @@ export type NamedMethods<M extends MethodTable> = {
  *     read_state: streaming([]),
  *   },
  * });
- * console.assert(switchInterface.methods.read_state.name === "read_state");
+ * assert.equal(switchInterface.methods.read_state.name, "read_state");
+ * assert.equal(switchInterface.methods.on.kind, "unary");
  * ```
  */
 export function defineInterface<const M extends MethodTable>(
@@ -98,6 +100,7 @@ function camelCase(name: string): string {
  *
  * @example A driver exporting its own methods
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, Driver, exportMethods, unary } from "@jumpstarter/lib/driver";
  *
  * const lampInterface = defineInterface({
@@ -118,7 +121,8 @@ function camelCase(name: string): string {
  *
  * const lamp = new Lamp();
  * await lamp.method("turn_on")!.call();
- * console.assert(lamp.lit);
+ * assert.equal(lamp.lit, true);
+ * assert.deepEqual(lamp.methodNames(), ["turn_on"]);
  * ```
  */
 export function exportMethods<M extends MethodTable>(

@@ -39,8 +39,14 @@ export interface DriverPackage {
  *
  * @example A package with one driver type and its client
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
- * import { Composite, defineDriverType, definePackage } from "@jumpstarter/lib/driver";
+ * import {
+ *   Composite,
+ *   defineDriverType,
+ *   definePackage,
+ *   driverRegistryOf,
+ * } from "@jumpstarter/lib/driver";
  *
  * class ShelfClient {}
  * export const driverPackage = definePackage({
@@ -55,7 +61,8 @@ export interface DriverPackage {
  *   ],
  *   clients: [{ classPaths: ["my_lab.client.ShelfClient"], client: ShelfClient }],
  * });
- * console.assert(driverPackage.driverTypes.length === 1);
+ * const registry = driverRegistryOf([driverPackage]);
+ * assert.equal(registry.get("my_lab.driver.Shelf")?.name, "Shelf");
  * ```
  */
 export function definePackage(pkg: DriverPackage): DriverPackage {

@@ -26,8 +26,9 @@ export interface DriverType<C = unknown> {
  *
  * @example Declaring a driver type
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
- * import { Composite, defineDriverType } from "@jumpstarter/lib/driver";
+ * import { Composite, defineDriverType, DriverRegistry } from "@jumpstarter/lib/driver";
  *
  * const shelf = defineDriverType({
  *   name: "Shelf",
@@ -35,7 +36,9 @@ export interface DriverType<C = unknown> {
  *   config: z.object({}).strict(),
  *   create: (_config, options) => new Composite(options),
  * });
- * console.assert(shelf.aliases.includes("my_lab.drivers.Shelf"));
+ * const registry = new DriverRegistry().register(shelf);
+ * assert.equal(registry.get("my_lab.drivers.Shelf"), shelf);
+ * assert.ok(shelf.create({}, {}) instanceof Composite);
  * ```
  */
 export function defineDriverType<S extends z.ZodType>(type: {
