@@ -18,9 +18,8 @@ import { parse } from "yaml";
 import { validAlias } from "../config_selection.ts";
 import { type OutputMode, outputOption, printStructured } from "../output.ts";
 import { printTable } from "../table.ts";
+import { canPrompt, collectValues } from "../prompt.ts";
 import {
-  canPrompt,
-  collectValues,
   confirmInsecureTls,
   type InsecureTlsFlags,
   insecureTlsOptions,
