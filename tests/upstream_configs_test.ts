@@ -68,15 +68,6 @@ const NEEDS_DEVICE: Record<string, RegExp> = {
   "driver-pyserial-2.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
 };
 
-/**
- * NVDemuxSerial comes with issue 9 part A, being built alongside this corpus: until it lands the
- * file fails for the missing type; after, it must serve.
- */
-const ARRIVING: Record<string, RegExp> = {
-  "driver-pyserial-3.yaml": /Unknown driver type "jumpstarter_driver_pyserial\.nvdemux\.driver\./,
-  "driver-pyserial-4.yaml": /Unknown driver type "jumpstarter_driver_pyserial\.nvdemux\.driver\./,
-};
-
 /** Warnings some files must give: keys upstream accepts that mean nothing here. */
 const EXPECTED_WARNINGS: Record<string, RegExp[]> = {
   "driver-http.yaml": [/^driver-http\.yaml:10:7: Ignoring "remove_created_on_close"/],
@@ -164,7 +155,6 @@ Deno.test("the corpus names its upstream source in every file and covers our dri
 for (const file of corpus()) {
   const gap = KNOWN_GAPS[file.name];
   const device = NEEDS_DEVICE[file.name];
-  const arriving = ARRIVING[file.name];
   if (gap !== undefined) {
     Deno.test(`upstream config ${file.name}: known gap (${gap.reason})`, async () => {
       const message = await failure(serveCorpusFile(file, []).then(({ served }) => served.close()));
@@ -180,14 +170,7 @@ for (const file of corpus()) {
   } else {
     Deno.test(`upstream config ${file.name}: loads unchanged and serves`, async () => {
       const warnings: string[] = [];
-      let serving;
-      try {
-        serving = await serveCorpusFile(file, warnings);
-      } catch (error) {
-        if (arriving?.test((error as Error).message)) return; // see ARRIVING
-        throw error;
-      }
-      const { config, served } = serving;
+      const { config, served } = await serveCorpusFile(file, warnings);
       try {
         // proxies are attached after the drivers they name, so compare names, not order
         assert.deepEqual(
