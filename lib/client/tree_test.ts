@@ -4,7 +4,7 @@ import { DriverInstanceReportSchema } from "@jumpstarter/protos";
 import { connect } from "./connection.ts";
 import { DriverClient } from "./driver_client.ts";
 import { ClientRegistry } from "./registry.ts";
-import { buildClientTree } from "./tree.ts";
+import { buildClientTree, FallbackDriverClient } from "./tree.ts";
 
 class RootClient extends DriverClient {}
 class PowerLike extends DriverClient {}
@@ -44,7 +44,11 @@ Deno.test("buildClientTree() rebuilds the tree with registered classes and proxi
   assert.ok(root.children.get("power") instanceof PowerLike);
   assert.equal(root.children.get("alias"), root.children.get("power"));
   const exotic = root.children.get("exotic")!;
-  assert.equal(exotic.constructor, DriverClient);
+  assert.equal(exotic.constructor, FallbackDriverClient);
+  assert.match(
+    (exotic as FallbackDriverClient).reason,
+    /"elsewhere.client.Exotic" .* not available/,
+  );
   assert.deepEqual(warnings, [
     'Driver client "elsewhere.client.Exotic" of driver "exotic" is not available',
   ]);
@@ -62,7 +66,9 @@ Deno.test("buildClientTree() falls back to a generic client for classes not allo
     onWarning: (message) => warnings.push(message),
   });
   assert.ok(root instanceof RootClient);
-  assert.equal(root.children.get("power")!.constructor, DriverClient);
+  const power = root.children.get("power")!;
+  assert.equal(power.constructor, FallbackDriverClient);
+  assert.match((power as FallbackDriverClient).reason, /not allowed by the driver allow-list/);
   assert.ok(warnings.some((w) => /"pkg_power.client.PowerClient" .* not allowed/.test(w)));
 });
 
