@@ -37,7 +37,7 @@ Deno.test("children of jmp shell and of the exporter get stdin, stdout and stder
   assert.deepEqual(descriptors(method.stdout), ["0", "1", "2"], describe(method));
 });
 
-Deno.test("j fails at once on the socket of a killed jmp shell whose child lives on", async () => {
+Deno.test("j is refused at once on the socket of a killed jmp shell whose child lives on", async () => {
   await using runtime = await runtimeDir();
   await using shell = spawnJmp([
     "shell",
@@ -52,12 +52,12 @@ Deno.test("j fails at once on the socket of a killed jmp shell whose child lives
   // only jmp dies; the sleeping child stays, and with it anything it inherited
   shell.process.kill("SIGKILL");
   await shell.process.status;
-  const started = performance.now();
   const late = await jmp(["j", "sh", "hello"], {
     env: { JUMPSTARTER_HOST: host, JMP_DRIVERS_ALLOW: "UNSAFE" },
-    timeoutMs: 15_000,
+    timeoutMs: 60_000,
   });
-  const seconds = (performance.now() - started) / 1000;
+  // refused on connect: had the child inherited the listener, the connection would have been
+  // queued and j would wait for an answer that never comes
   assertExit(late, 1);
-  assert.ok(seconds < 10, `j took ${seconds.toFixed(1)} s to fail: ${describe(late)}`);
+  assertOutput(late, "stderr", "ECONNREFUSED");
 });
