@@ -125,3 +125,32 @@ Deno.test("runs after it", () => {});
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deadline overrides in test files are for their own file and bounded", async () => {
+  const root = new URL("../../", import.meta.url);
+  const offenders: string[] = [];
+  const walk = async (dir: URL): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      const url = new URL(entry.isDirectory ? `${entry.name}/` : entry.name, dir);
+      if (entry.isDirectory) await walk(url);
+      else if (entry.name.endsWith("_test.ts")) {
+        const text = await Deno.readTextFile(url);
+        const where = url.pathname.slice(root.pathname.length);
+        for (const match of text.matchAll(/\bfileDeadline\(([^,]+),\s*([\d_]+)/g)) {
+          if (match[1]!.trim() !== "import.meta.url") offenders.push(`${where}: ${match[0]}`);
+          if (Number(match[2]!.replaceAll("_", "")) > 900_000) {
+            offenders.push(`${where}: over 15 min`);
+          }
+        }
+        for (const match of text.matchAll(/\bwithDeadline\(([\d_]+)/g)) {
+          if (Number(match[1]!.replaceAll("_", "")) > 900_000) {
+            offenders.push(`${where}: over 15 min`);
+          }
+        }
+      }
+    }
+  };
+  await walk(root);
+  assert.deepEqual(offenders, []);
+});
