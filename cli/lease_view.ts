@@ -79,6 +79,26 @@ export function leaseDocument(lease: Lease) {
   };
 }
 
+/** When a lease ends (or ended): its effective end, else its (planned) begin plus duration. */
+export function expiresAt(lease: Lease): Date | undefined {
+  const ms = (ts: Lease["effectiveBeginTime"]) => ts ? timestampDate(ts).getTime() : undefined;
+  const duration = lease.duration ? Number(lease.duration.seconds) * 1000 : undefined;
+  const end = ms(lease.effectiveEndTime);
+  if (end !== undefined) return new Date(end);
+  const begin = ms(lease.effectiveBeginTime) ?? ms(lease.beginTime);
+  return begin === undefined || duration === undefined ? undefined : new Date(begin + duration);
+}
+
+/** `1d 2h 5m`, or `expired`, as upstream's REMAINING column. */
+function remaining(ms: number): string {
+  if (ms <= 0) return "expired";
+  const minutes = Math.floor(ms / 60_000);
+  const [d, h, m] = [Math.floor(minutes / 1440), Math.floor(minutes / 60) % 24, minutes % 60];
+  const parts = [...(d ? [`${d}d`] : []), ...(h ? [`${h}h`] : [])];
+  if (m || parts.length === 0) parts.push(`${m}m`);
+  return parts.join(" ");
+}
+
 /** Prints leases as a table, documents or names. */
 export function printLeases(leases: Lease[], output: OutputMode | undefined): void {
   if (output === "name") {
@@ -86,18 +106,22 @@ export function printLeases(leases: Lease[], output: OutputMode | undefined): vo
   } else if (output) {
     printStructured(leases.map(leaseDocument), output);
   } else {
+    // upstream HEAD's columns, then our STATUS (with the queue place of a waiting lease)
     printTable(
-      ["name", "selector", "client", "exporter", "status", "begin", "end", "tags"],
-      leases.map((lease) => [
-        bareName(lease.name),
-        lease.selector,
-        lease.client ? bareName(lease.client) : "",
-        lease.exporter ? bareName(lease.exporter) : "",
-        leaseState(lease),
-        isoDate(lease.effectiveBeginTime) || isoDate(lease.beginTime),
-        isoDate(lease.effectiveEndTime),
-        pairs(lease.tags),
-      ]),
+      ["name", "selector", "expires at", "remaining", "client", "exporter", "tags", "status"],
+      leases.map((lease) => {
+        const expires = expiresAt(lease);
+        return [
+          bareName(lease.name),
+          lease.selector,
+          expires === undefined ? "" : expires.toISOString().slice(0, 19).replace("T", " "),
+          expires === undefined ? "" : remaining(expires.getTime() - Date.now()),
+          lease.client ? bareName(lease.client) : "",
+          lease.exporter ? bareName(lease.exporter) : "",
+          pairs(lease.tags),
+          leaseState(lease),
+        ];
+      }),
     );
   }
 }

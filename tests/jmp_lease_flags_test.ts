@@ -159,6 +159,23 @@ Deno.test("jmp lease commands: every HEAD flag has its effect", async (t) => {
       ], SLOW);
       assertExit(result, 0);
       assert.equal((JSON.parse(result.stdout) as LeaseJson[])[0]!.beginTime, evenLater.iso);
+      // the table: upstream HEAD's columns (then our STATUS); it ends 10 minutes after the begin
+      const table = await jmp(["get", "leases", "--client-config", alice], SLOW);
+      assertExit(table, 0);
+      const [header, row] = table.stdout.trimEnd().split("\n");
+      assert.deepEqual(header!.split(/\s{2,}/), [
+        "NAME",
+        "SELECTOR",
+        "EXPIRES AT",
+        "REMAINING",
+        "CLIENT",
+        "EXPORTER",
+        "TAGS",
+        "STATUS",
+      ]);
+      const end = new Date(Date.parse(evenLater.iso) + 600_000).toISOString();
+      assert.ok(row!.includes(`${end.slice(0, 10)} ${end.slice(11, 19)}`), describe(table));
+      assert.match(row!, / 2h (9|10)m /, describe(table));
     });
 
     await t.step("update lease without a change is a usage error", async () => {

@@ -8,7 +8,7 @@ import { ExporterStatus } from "@jumpstarter/protos";
 import { addClientSelectorOptions, type ClientSelector } from "../config_selection.ts";
 import { withClientConnection } from "../controller_session.ts";
 import { joinSelectors, repeatable } from "../lease_options.ts";
-import { isoDate, leaseState, printLeases } from "../lease_view.ts";
+import { expiresAt, isoDate, leaseState, printLeases } from "../lease_view.ts";
 import { type OutputMode, outputOption, printStructured } from "../output.ts";
 import { printTable } from "../table.ts";
 
@@ -113,7 +113,7 @@ function getExportersCommand(): Command {
                   ? [
                     lease.client ? bareName(lease.client) : "",
                     leaseState(lease) === "Ready" ? "In-Use" : leaseState(lease),
-                    releaseTime(lease),
+                    expiresAt(lease)?.toISOString().slice(0, 19).replace("T", " ") ?? "",
                   ]
                   : ["", "Available", ""]
                 : []),
@@ -122,16 +122,6 @@ function getExportersCommand(): Command {
         );
       });
     });
-}
-
-/** When a held lease ends: its begin plus its duration, as `YYYY-MM-DD HH:MM:SS`. */
-function releaseTime(lease: Lease): string {
-  const begin = lease.effectiveBeginTime;
-  if (!begin || !lease.duration) return "";
-  const end = new Date(
-    Number(begin.seconds) * 1000 + Number(lease.duration.seconds) * 1000,
-  );
-  return end.toISOString().slice(0, 19).replace("T", " ");
 }
 
 interface LeasesFlags extends ClientSelector {
