@@ -53,7 +53,9 @@ function unavailableCommand(client: FallbackDriverClient, name: string): Command
 function addChildren(command: Command, client: DriverClient): void {
   for (const [name, child] of client.children) {
     const sub = clientCommand(child, name);
-    if (sub) command.addCommand(sub);
+    // as upstream, a driver without a usable client is left out of the help; called, it says why
+    const hidden = child instanceof FallbackDriverClient && child.children.size === 0;
+    if (sub) command.addCommand(sub, { hidden });
   }
 }
 
