@@ -1,30 +1,32 @@
-import { defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
 import { powerInterface, virtualPowerInterface } from "./interface.ts";
 import { type PowerReading, powerReadingSchema } from "./types.ts";
 
-/** Options of {@linkcode PowerClient.cycle}. */
-export interface CycleOptions {
+/**
+ * Options of {@linkcode PowerClient.cycle}: `signal` aborts the whole cycle (the wait included),
+ * `timeoutMs` bounds each of its two calls.
+ */
+export interface CycleOptions extends CallOptions {
   /** Seconds between off and on (default 2). */
   wait?: number;
-  signal?: AbortSignal;
 }
 
 /** Client of any PowerInterface driver. */
 export class PowerClient extends DriverClient {
-  async on(): Promise<void> {
-    await this.call("on");
+  async on(options: CallOptions = {}): Promise<void> {
+    await this.invoke(powerInterface.methods.on, [], options);
   }
 
-  async off(): Promise<void> {
-    await this.call("off");
+  async off(options: CallOptions = {}): Promise<void> {
+    await this.invoke(powerInterface.methods.off, [], options);
   }
 
   /** Switches off, waits, switches on (done client-side, as upstream). */
   async cycle(options: CycleOptions = {}): Promise<void> {
-    await this.off();
+    const { wait: seconds = 2, ...callOptions } = options;
+    await this.off(callOptions);
     // an abort while off was in flight must not be missed (the listener below comes too late)
     options.signal?.throwIfAborted();
-    const seconds = options.wait ?? 2;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, seconds * 1000);
       options.signal?.addEventListener("abort", () => {
@@ -32,24 +34,21 @@ export class PowerClient extends DriverClient {
         reject(options.signal?.reason);
       }, { once: true });
     });
-    await this.on();
-  }
-
-  /** Recovers a board stuck in a bad power state (only some drivers implement it). */
-  async rescue(): Promise<void> {
-    await this.call("rescue");
+    await this.on(callOptions);
   }
 
   /** Streams readings, validated. */
-  async *read(): AsyncGenerator<PowerReading> {
-    for await (const item of this.streamingCall("read")) yield powerReadingSchema.parse(item);
+  async *read(options: CallOptions = {}): AsyncGenerator<PowerReading> {
+    const items = this.invokeStreaming(powerInterface.methods.read, [], options);
+    for await (const item of items) yield powerReadingSchema.parse(item);
   }
 }
 
 /** Client of a virtual power driver; `off({destroy})` may discard the target's state. */
 export class VirtualPowerClient extends PowerClient {
-  override async off(options: { destroy?: boolean } = {}): Promise<void> {
-    await this.call("off", options.destroy ?? false);
+  override async off(options: { destroy?: boolean } & CallOptions = {}): Promise<void> {
+    const { destroy = false, ...callOptions } = options;
+    await this.invoke(virtualPowerInterface.methods.off, [destroy], callOptions);
   }
 }
 

@@ -3,12 +3,13 @@
  */
 import { z } from "zod";
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { powerInterface } from "./interface.ts";
 import type { PowerReading } from "./types.ts";
 
@@ -38,11 +39,7 @@ export class MockPower extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(powerInterface, {
-      on: () => this.on(),
-      off: () => this.off(),
-      read: () => this.read(),
-    });
+    return exportMethods(powerInterface, this);
   }
 }
 
