@@ -16,7 +16,16 @@ import {
   tempDir,
   withTimeout,
 } from "./_helpers.ts";
-import { exporterStatus, getLeases, until, untilExporter } from "./_distributed.ts";
+import {
+  exporterStatus,
+  getLeases,
+  identityMetadata,
+  rawChannel,
+  readCredentials,
+  rejection,
+  until,
+  untilExporter,
+} from "./_distributed.ts";
 import { faultLab, report, stopQuietly, stopwatch } from "./_faults.ts";
 import { RECONNECT_GRACE_MS, STALE_STREAM_MS } from "../controller/core.ts";
 
@@ -45,6 +54,23 @@ Deno.test("faults: a second jmp run with the same credentials is refused, the fi
       describe(refused),
     );
     assertNoStackTrace(refused);
+    // whatever another process with these credentials tries, the live one's state stands
+    const credentials = await readCredentials(lab.exporterConfig);
+    using intruder = await rawChannel(credentials.endpoint, credentials.ca, {
+      ...identityMetadata(credentials, "Exporter"),
+      "jumpstarter-instance": crypto.randomUUID(),
+    });
+    for (
+      const [what, call] of [
+        ["Unregister", intruder.controller.unregister({ reason: "intruder" })],
+        ["ReportStatus", intruder.controller.reportStatus({ status: 1, message: "offline" })],
+        ["Status", Array.fromAsync(intruder.controller.status({}))],
+      ] as const
+    ) {
+      const failure = await rejection(`${what} from another process`, call);
+      assert.equal(failure.code, 9, `${what}: ${failure.details}`); // FAILED_PRECONDITION
+      assert.match(failure.details, /already connected from another process/);
+    }
     // the refused one never unregistered: the live one stays Available and serves a lease
     assert.equal(await exporterStatus(lab.alice, "bench1"), "AVAILABLE");
     const leased = await jmp(
