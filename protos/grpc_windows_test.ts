@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { createServer, HTTP2_WINDOW_BYTES } from "./grpc.ts";
+import { createServer, HTTP2_MAX_FRAME_BYTES, HTTP2_WINDOW_BYTES } from "./grpc.ts";
 
 async function withServer(
   windowBytes: number | undefined,
@@ -56,10 +56,11 @@ async function settled(session: http2.ClientHttp2Session): Promise<http2.Setting
   }
 }
 
-Deno.test("createServer() advertises the raised stream and connection windows", async () => {
+Deno.test("createServer() advertises raised stream and connection windows and frame size", async () => {
   await withServer(undefined, async (session) => {
     const settings = await settled(session);
     assert.equal(settings.initialWindowSize, HTTP2_WINDOW_BYTES, "stream window (SETTINGS)");
+    assert.equal(settings.maxFrameSize, HTTP2_MAX_FRAME_BYTES, "largest frame (SETTINGS)");
     assert.ok(
       (session.state.remoteWindowSize ?? 0) >= HTTP2_WINDOW_BYTES - 65_535,
       `connection window: ${session.state.remoteWindowSize}, wanted ~${HTTP2_WINDOW_BYTES}`,
