@@ -87,6 +87,21 @@ Deno.test("jmp shell (lease mode) behaves as upstream HEAD's", async (t) => {
       },
     );
 
+    await t.step("--exporter-logs prints the leased exporter's log records", async () => {
+      const result = await jmp([
+        "shell",
+        "--client-config",
+        alice,
+        "--exporter-logs",
+        "--",
+        "j",
+        "power",
+        "on",
+      ], SLOW);
+      assertExit(result, 0);
+      assertOutput(result, "stderr", "power on");
+    });
+
     await t.step("an interactive shell is greeted with the exporter's MOTD", async () => {
       // stdin is /dev/null: the shell reads EOF and exits 0 at once
       const result = await jmp(["shell", "--client-config", alice], {
@@ -190,7 +205,7 @@ Deno.test("jmp shell (lease mode) behaves as upstream HEAD's", async (t) => {
   }
 });
 
-Deno.test("jmp shell --tls-grpc --exporter-logs prints the exporter's log records", async () => {
+Deno.test("jmp shell --exporter-logs prints the exporter's log records (direct, local)", async () => {
   const port = freePort();
   await using exporter = spawnJmp([
     "run",
@@ -209,4 +224,11 @@ Deno.test("jmp shell --tls-grpc --exporter-logs prints the exporter's log record
   const without = await jmp([...base, "--", "j", "power", "on"], SLOW);
   assertExit(without, 0);
   assert.doesNotMatch(without.stderr, /power on/, describe(without));
+  // and in local mode
+  const local = await jmp(
+    ["shell", "--exporter-config", VIRTUAL_LAB, "--exporter-logs", "--", "j", "power", "on"],
+    SLOW,
+  );
+  assertExit(local, 0);
+  assertOutput(local, "stderr", "power on");
 });
