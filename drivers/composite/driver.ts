@@ -2,5 +2,4 @@
  * Composite lives in the framework (every tree's root needs it); this package re-exports it for
  * symmetry with other drivers. Proxies (`ref:`) are resolved by the tree builder.
  */
-export { Composite } from "@jumpstarter/lib/driver";
-export { compositeType } from "@jumpstarter/lib/exporter";
+export { Composite, compositeType } from "@jumpstarter/lib/driver";

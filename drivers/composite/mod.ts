@@ -5,3 +5,4 @@
  */
 export { compositeInterface } from "./interface.ts";
 export { CompositeClient } from "./client.ts";
+export { driverPackage } from "./package.ts";
