@@ -1,11 +1,13 @@
-import { CompositeClient, defaultClientRegistry } from "@jumpstarter/lib/client";
+import { type CallOptions, CompositeClient, defaultClientRegistry } from "@jumpstarter/lib/client";
 import { httpServerInterface, type PutResult, putResultSchema } from "./interface.ts";
 
-/** Options of {@linkcode HttpServerClient.putFile}. */
-export interface PutOptions {
-  /** Stops the upload; the exporter then keeps nothing of it. */
-  signal?: AbortSignal;
-}
+/**
+ * Options of {@linkcode HttpServerClient.putFile}: aborting `signal` stops the upload (the
+ * exporter then keeps nothing of it); `timeoutMs` bounds the whole transfer.
+ */
+export type PutOptions = CallOptions;
+
+const { methods } = httpServerInterface;
 
 function streamOf(source: ReadableStream<Uint8Array> | Uint8Array): ReadableStream<Uint8Array> {
   return source instanceof Uint8Array ? ReadableStream.from([source]) : source;
@@ -13,25 +15,25 @@ function streamOf(source: ReadableStream<Uint8Array> | Uint8Array): ReadableStre
 
 /** Client of an `HttpServer`: start/stop it, manage the files it serves, build URLs. */
 export class HttpServerClient extends CompositeClient {
-  async start(): Promise<void> {
-    await this.call("start");
+  async start(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.start, [], options);
   }
 
-  async stop(): Promise<void> {
-    await this.call("stop");
+  async stop(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.stop, [], options);
   }
 
   /** Base URL, e.g. `http://192.0.2.10:8080`. */
-  async getUrl(): Promise<string> {
-    return String(await this.call("get_url"));
+  async getUrl(options?: CallOptions): Promise<string> {
+    return String(await this.invoke(methods.get_url, [], options));
   }
 
-  async getHost(): Promise<string> {
-    return String(await this.call("get_host"));
+  async getHost(options?: CallOptions): Promise<string> {
+    return String(await this.invoke(methods.get_host, [], options));
   }
 
-  async getPort(): Promise<number> {
-    return Number(await this.call("get_port"));
+  async getPort(options?: CallOptions): Promise<number> {
+    return Number(await this.invoke(methods.get_port, [], options));
   }
 
   /**
@@ -51,12 +53,14 @@ export class HttpServerClient extends CompositeClient {
     streamOf(source).pipeTo(body.writable, { signal: abort.signal }).catch(() => {});
     try {
       const resource = await this.resource({ source: body.readable });
-      const result = await this.call("put_file", name, resource.handle).catch(async (error) => {
-        // the exporter may have refused without reading: stop sending
-        abort.abort(error);
-        await resource.done.catch(() => {});
-        throw error;
-      });
+      const result = await this.invoke(methods.put_file, [name, resource.handle], options).catch(
+        async (error) => {
+          // the exporter may have refused without reading: stop sending
+          abort.abort(error);
+          await resource.done.catch(() => {});
+          throw error;
+        },
+      );
       await resource.done;
       return putResultSchema.parse(result);
     } catch (error) {
@@ -67,13 +71,13 @@ export class HttpServerClient extends CompositeClient {
     }
   }
 
-  async deleteFile(name: string): Promise<void> {
-    await this.call("delete_file", name);
+  async deleteFile(name: string, options?: CallOptions): Promise<void> {
+    await this.invoke(methods.delete_file, [name], options);
   }
 
   /** Relative names of the served files, sorted. */
-  async listFiles(): Promise<string[]> {
-    const names = await this.call("list_files");
+  async listFiles(options?: CallOptions): Promise<string[]> {
+    const names = await this.invoke(methods.list_files, [], options);
     if (!Array.isArray(names)) throw new TypeError("list_files did not answer a list");
     return names.map(String);
   }

@@ -4,12 +4,13 @@
  */
 import { z } from "zod";
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { defaultHost, hostPort } from "./host.ts";
 import { httpServerInterface, type PutResult } from "./interface.ts";
@@ -132,16 +133,7 @@ export class HttpServer extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(httpServerInterface, {
-      start: () => this.start(),
-      stop: () => this.stop(),
-      "get_url": () => this.getUrl(),
-      "get_host": () => this.getHost(),
-      "get_port": () => this.getPort(),
-      "put_file": (name, handle) => this.putFile(name, handle),
-      "delete_file": (name) => this.deleteFile(name),
-      "list_files": () => this.listFiles(),
-    });
+    return exportMethods(httpServerInterface, this);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * HTTP file server: the interface, `HttpServerClient` and its CLI. The exporter-side driver
- * (`HttpServer`) is in `./driver`.
+ * (`HttpServer`) is in `./driver`; the package descriptor (`driverPackage`) in `./package`.
  *
  * @module
  */
