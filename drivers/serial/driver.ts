@@ -9,6 +9,7 @@
  * retry every second so the log misses as little as possible).
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
@@ -16,7 +17,7 @@ import {
 } from "@jumpstarter/lib/driver";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema } from "./config.ts";
 import { addressName, parseAddress, type PortAddress } from "./address.ts";
 import { Attachment } from "./attachment.ts";
@@ -313,6 +314,16 @@ export class PySerial extends Driver {
     }
   }
 
+  /** Raises (`true`) or drops the DTR line (see {@linkcode setModemLine}). */
+  setDtr(on: boolean): Promise<void> {
+    return this.setModemLine("dtr", on);
+  }
+
+  /** Raises (`true`) or drops the RTS line (see {@linkcode setModemLine}). */
+  setRts(on: boolean): Promise<void> {
+    return this.setModemLine("rts", on);
+  }
+
   #requireLog(): ConsoleLog {
     if (this.#log) return this.#log;
     throw new DriverError(
@@ -359,14 +370,13 @@ export class PySerial extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(pyserialInterface, {
-      connect: () => this.connect(),
-      close: () => this.closeConnection(),
-      "set_dtr": (value) => this.setModemLine("dtr", value),
-      "set_rts": (value) => this.setModemLine("rts", value),
-      "log_path": () => this.logPath(),
-      "read_log": (follow) => this.readLog(follow ?? false),
+    const exported = exportMethods(pyserialInterface, this);
+    // the wire's `close` (upstream's) ends the attached client; Driver.close() ends the session
+    exported.set("close", {
+      descriptor: pyserialInterface.methods.close,
+      call: () => this.closeConnection(),
     });
+    return exported;
   }
 }
 

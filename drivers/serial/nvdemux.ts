@@ -7,13 +7,14 @@
 import { z } from "zod";
 import {
   byteStream,
+  defineDriverType,
   defineInterface,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError, DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { Demuxer, type DemuxerConfig } from "./demuxer.ts";
@@ -163,7 +164,7 @@ export class NVDemuxSerial extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(nvdemuxInterface, { connect: () => this.connect() });
+    return exportMethods(nvdemuxInterface, this);
   }
 }
 
