@@ -1,4 +1,4 @@
-import { defaultClientRegistry } from "@jumpstarter/lib/client";
+import { type CallOptions, defaultClientRegistry } from "@jumpstarter/lib/client";
 import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { snmpInterface } from "./interface.ts";
@@ -14,13 +14,14 @@ export class SNMPServerClient extends PowerClient {
    * successfully" / "Power OFF command sent successfully"); `on()`/`off()` do the same and
    * resolve to nothing, as for every PowerClient.
    */
-  async switch(state: "on" | "off"): Promise<string> {
-    return String(await this.call(state));
+  async switch(state: "on" | "off", options: CallOptions = {}): Promise<string> {
+    return String(await this.invoke(snmpInterface.methods[state], [], options));
   }
 
   /** Reads the outlet state from the PDU (the single item of the driver's `read` stream). */
-  async state(): Promise<OutletState> {
-    for await (const item of this.streamingCall("read")) return outletStateSchema.parse(item);
+  async state(options: CallOptions = {}): Promise<OutletState> {
+    const items = this.invokeStreaming(snmpInterface.methods.read, [], options);
+    for await (const item of items) return outletStateSchema.parse(item);
     throw new DriverError(`Driver "${this.name}" sent no outlet state`);
   }
 
@@ -29,7 +30,7 @@ export class SNMPServerClient extends PowerClient {
    *
    * @throws {MethodNotImplementedError}
    */
-  override read(): AsyncGenerator<PowerReading> {
+  override read(_options?: CallOptions): AsyncGenerator<PowerReading> {
     throw new MethodNotImplementedError(
       "An SNMP outlet reports its on/off state, not voltage and current: use state() " +
         "(CLI: read, with snmpCli)",

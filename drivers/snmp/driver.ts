@@ -2,12 +2,13 @@
  * Exporter side: SNMPServer switches one PDU outlet by SNMP SET of `<oid>.<plug>`.
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { SnmpAgent } from "./agent.ts";
 import { type SnmpConfig, snmpConfigSchema } from "./config.ts";
 import { snmpInterface } from "./interface.ts";
@@ -77,11 +78,7 @@ export class SNMPServer extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(snmpInterface, {
-      on: () => this.on(),
-      off: () => this.off(),
-      read: () => this.read(),
-    });
+    return exportMethods(snmpInterface, this);
   }
 }
 

@@ -1,0 +1,18 @@
+/**
+ * The snmp package's descriptor: the SNMPServer driver type, `SNMPServerClient` and its `j`
+ * commands. Apart from `mod.ts` because it loads the exporter-side driver (and net-snmp).
+ *
+ * @module
+ */
+import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import { snmpServerType } from "./driver.ts";
+import { SNMPServerClient } from "./client.ts";
+import { snmpCli } from "./cli.ts";
+import { snmpInterface } from "./interface.ts";
+
+/** `@jumpstarter/driver-snmp`, for a program's list of driver packages. */
+export const driverPackage: DriverPackage = definePackage({
+  name: "@jumpstarter/driver-snmp",
+  driverTypes: [snmpServerType],
+  clients: [{ classPaths: [snmpInterface.client], client: SNMPServerClient, cli: snmpCli }],
+});
