@@ -5,7 +5,7 @@
 import selfsigned from "selfsigned";
 import { readServerIdentity } from "@jumpstarter/lib/tunnel";
 import { generateKeyMaterial, type KeyMaterial } from "./auth.ts";
-import { JOURNAL_FILE, SNAPSHOT_FILE } from "./store/mod.ts";
+import { FileStore, JOURNAL_FILE, SNAPSHOT_FILE } from "./store/mod.ts";
 
 /** A state directory that cannot be used as it is (a file lost or damaged). */
 export class StateDirError extends Error {
@@ -46,30 +46,46 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Whether the store in `storeDir` holds any record: a snapshot, or a journal past its header. */
+async function storeHoldsState(storeDir: string): Promise<boolean> {
+  if (await exists(`${storeDir}/${SNAPSHOT_FILE}`)) return true;
+  try {
+    const text = await Deno.readTextFile(`${storeDir}/${JOURNAL_FILE}`);
+    return text.split("\n").filter((line) => line.trim() !== "").length > 1;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /**
- * Loads the signing material, generating it on first start. The keys and the store come into
- * being together, so one without the other means a state directory that lost a file: starting
- * anyway would silently forget every client and exporter, or invalidate every token issued.
+ * Loads the signing material, generating it on first start, after creating the (empty) store:
+ * so keys without a store journal mean a lost store, and a store holding records without keys
+ * means lost keys. Starting anyway would silently forget every client and exporter, or
+ * invalidate every token issued; an empty journal is refused by the store itself.
  */
 export async function loadKeyMaterial(dir: string, issuer: string): Promise<KeyMaterial> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/keys.json`;
-  const journal = `${dir}/store/${JOURNAL_FILE}`;
+  const storeDir = `${dir}/store`;
+  const journal = `${storeDir}/${JOURNAL_FILE}`;
   const existing = await readJson<KeyMaterial>(path);
-  const hasStore = await exists(journal) || await exists(`${dir}/store/${SNAPSHOT_FILE}`);
-  if (existing && !hasStore) {
-    throw new StateDirError(
-      `${journal} is missing but ${path} exists: refusing to start with an empty store ` +
-        `(restore ${dir}/store from a backup, or move ${dir} away to start afresh)`,
-    );
+  if (existing) {
+    if (!await exists(journal)) {
+      throw new StateDirError(
+        `${journal} is missing but ${path} exists: refusing to start with an empty store ` +
+          `(restore ${storeDir} from a backup, or move ${dir} away to start afresh)`,
+      );
+    }
+    return existing;
   }
-  if (existing) return existing;
-  if (hasStore) {
+  if (await storeHoldsState(storeDir)) {
     throw new StateDirError(
-      `${path} is missing but ${dir}/store holds state: new keys would invalidate every token ` +
+      `${path} is missing but ${storeDir} holds state: new keys would invalidate every token ` +
         `issued (restore keys.json from a backup, or move ${dir} away to start afresh)`,
     );
   }
+  await (await FileStore.open(storeDir)).close();
   const material = await generateKeyMaterial(issuer);
   await writeSecret(path, JSON.stringify(material, null, 2));
   return material;
