@@ -1,9 +1,4 @@
-import {
-  type ClientInit,
-  type Connection,
-  defaultClientRegistry,
-  DriverClient,
-} from "@jumpstarter/lib/client";
+import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
 import {
   type Forwarder,
   type ForwardOptions,
@@ -11,8 +6,8 @@ import {
   forwardUnixListener,
   type UnixForwarder,
 } from "./forward.ts";
-import { networkInterface } from "./interface.ts";
-import { type NetworkStream, openNetworkStream } from "./network_stream.ts";
+import { addressableNetworkInterface, networkInterface } from "./interface.ts";
+import type { NetworkStream } from "./network_stream.ts";
 
 /** Options of {@linkcode NetworkClient.forwardTcp}. */
 export interface ForwardTcpOptions extends ForwardOptions {
@@ -27,13 +22,6 @@ export interface ForwardTcpOptions extends ForwardOptions {
  * connections through the exporter and forwards local ports to them.
  */
 export class NetworkClient extends DriverClient {
-  readonly #connection: Connection;
-
-  constructor(init: ClientInit) {
-    super(init);
-    this.#connection = init.connection;
-  }
-
   /**
    * Opens one connection to the driver's endpoint. Close the writable to end the sending side
    * (the readable then ends when the endpoint ends its side); cancel the readable, call `abort()`
@@ -42,7 +30,7 @@ export class NetworkClient extends DriverClient {
    * @throws {ConnectionError} when the exporter cannot reach its endpoint (names it).
    */
   connect(): Promise<NetworkStream> {
-    return openNetworkStream(this.#connection, this.uuid, "connect");
+    return this.stream(networkInterface.methods.connect.name);
   }
 
   /**
@@ -52,8 +40,8 @@ export class NetworkClient extends DriverClient {
    * @throws {InvalidArgumentError} when the exporter's config sets `enable_address: false`;
    *   {MethodNotFoundError} or {MethodNotImplementedError} from an older exporter.
    */
-  async address(): Promise<string> {
-    const address = await this.call("address");
+  async address(options: CallOptions = {}): Promise<string> {
+    const address = await this.invoke(addressableNetworkInterface.methods.address, [], options);
     if (typeof address !== "string") {
       throw new TypeError(`address returned ${JSON.stringify(address)}`);
     }

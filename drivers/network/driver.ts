@@ -3,12 +3,13 @@
  * connection to an endpoint reachable from the exporter (TCP, UDP, Unix socket) or echoes.
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { describeError, endpointUrl, formatHostPort } from "./address.ts";
@@ -57,7 +58,7 @@ abstract class SocketNetwork extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(networkInterface, { connect: () => this.connect() });
+    return exportMethods(networkInterface, this);
   }
 }
 
@@ -91,10 +92,7 @@ abstract class HostPortNetwork extends SocketNetwork {
   }
 
   protected override exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(addressableNetworkInterface, {
-      connect: () => this.connect(),
-      address: () => this.address(),
-    });
+    return exportMethods(addressableNetworkInterface, this);
   }
 }
 
@@ -177,7 +175,7 @@ export class EchoNetwork extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(networkInterface, { connect: () => this.connect() });
+    return exportMethods(networkInterface, this);
   }
 }
 

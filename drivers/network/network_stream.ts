@@ -1,7 +1,4 @@
 /**
- * Network connections are plain driver byte streams; the opener lives in the framework.
+ * Network connections are plain driver byte streams, opened by `DriverClient.stream`.
  */
-export {
-  type DriverStream as NetworkStream,
-  openDriverStream as openNetworkStream,
-} from "@jumpstarter/lib/client";
+export type { DriverStream as NetworkStream } from "@jumpstarter/lib/client";

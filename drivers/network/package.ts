@@ -1,0 +1,19 @@
+/**
+ * The descriptor of `@jumpstarter/driver-network`: the TcpNetwork, UdpNetwork, UnixNetwork and
+ * EchoNetwork driver types, `NetworkClient` and its `j` commands. Apart from `mod.ts` so that
+ * client-only users do not load the exporter side.
+ *
+ * @module
+ */
+import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import { echoNetworkType, tcpNetworkType, udpNetworkType, unixNetworkType } from "./driver.ts";
+import { NetworkClient } from "./client.ts";
+import { networkCli } from "./cli.ts";
+import { networkInterface } from "./interface.ts";
+
+/** `@jumpstarter/driver-network`, for a program's list of driver packages. */
+export const driverPackage: DriverPackage = definePackage({
+  name: "@jumpstarter/driver-network",
+  driverTypes: [tcpNetworkType, udpNetworkType, unixNetworkType, echoNetworkType],
+  clients: [{ classPaths: [networkInterface.client], client: NetworkClient, cli: networkCli }],
+});
