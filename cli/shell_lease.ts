@@ -15,6 +15,7 @@ import {
 import type { ClientConfig } from "@jumpstarter/lib/config";
 import { parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
+import { prompt } from "./prompt.ts";
 
 /** The timeout flags of `jmp shell`. */
 export interface TimeoutFlags {
@@ -74,9 +75,10 @@ function describeLease(lease: Lease): string {
 }
 
 /**
- * The user's single active lease, for `jmp shell` without a selector.
+ * The user's single active lease, for `jmp shell` without a selector; with several, the one the
+ * user picks on a terminal.
  *
- * @throws {UsageError} when there is none, or several (naming them).
+ * @throws {UsageError} when there is none, or several and no terminal to ask on (naming them).
  */
 export async function soleActiveLease(connection: ControllerConnection): Promise<string> {
   const leases = await listLeases(connection);
@@ -86,6 +88,7 @@ export async function soleActiveLease(connection: ControllerConnection): Promise
         "or create a lease with 'jmp create lease'.",
     );
   }
+  if (leases.length > 1 && Deno.stdin.isTerminal()) return await chooseLease(leases);
   if (leases.length > 1) {
     throw new UsageError(
       `multiple active leases found:\n  ${leases.map(describeLease).join("\n  ")}\n` +
@@ -93,6 +96,21 @@ export async function soleActiveLease(connection: ControllerConnection): Promise
     );
   }
   return bareName(leases[0]!.name);
+}
+
+/** Lists the leases and asks which one, as upstream does on a terminal. */
+async function chooseLease(leases: Lease[]): Promise<string> {
+  console.log("Multiple active leases found:\n");
+  leases.forEach((lease, index) => console.log(`  ${index + 1}) ${describeLease(lease)}`));
+  console.log();
+  for (;;) {
+    const answer = await prompt(`Select a lease [1-${leases.length}]`);
+    const choice = Number(answer);
+    if (Number.isInteger(choice) && choice >= 1 && choice <= leases.length) {
+      return bareName(leases[choice - 1]!.name);
+    }
+    console.error(`Error: '${answer}' is not in the range 1<=x<=${leases.length}.`);
+  }
 }
 
 /** `k=v,...` of the leased exporter's labels, sorted (upstream's `JMP_EXPORTER_LABELS`). */

@@ -10,6 +10,7 @@ import {
   assertOutput,
   describe,
   jmp,
+  jmpArgs,
   spawnJmp,
   tempDir,
   VIRTUAL_LAB,
@@ -175,6 +176,42 @@ Deno.test("jmp shell (lease mode) behaves as upstream HEAD's", async (t) => {
       assertOutput(result, "stderr", "multiple active leases found");
       assertOutput(result, "stderr", held);
       assertOutput(result, "stderr", second);
+    });
+
+    await t.step("two active leases on a terminal: the user picks one", async () => {
+      // `script` gives jmp a terminal; the answer is typed ahead: "1", the lease that holds the
+      // board (listed first: the second one waits behind it)
+      const command = [
+        Deno.execPath(),
+        ...jmpArgs([
+          "shell",
+          "--client-config",
+          alice,
+          "--",
+          "sh",
+          "-c",
+          'echo "picked=$JMP_LEASE"',
+        ]),
+      ].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+      const child = new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        env: { NO_COLOR: "1" },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("1\n"));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const output = await child.output().finally(() => clearTimeout(timer));
+      await writer.close().catch(() => {});
+      const text = new TextDecoder().decode(output.stdout);
+      assert.equal(output.code, 0, text);
+      assert.match(text, /Multiple active leases found:/, text);
+      assert.match(text, /^\s+2\) \S+/m, text);
+      const listed = /^\s+1\) (\S+) \(exporter=bench1/m.exec(text)?.[1];
+      assert.equal(listed, held, `the held lease is not listed first:\n${text}`);
+      assert.match(text, new RegExp(`picked=${listed}`), text);
     });
 
     await t.step("--retry-timeout bounds the wait on a controller that went away", async () => {
