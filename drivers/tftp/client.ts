@@ -1,9 +1,11 @@
-import { defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
 import { type Progress, progressStream } from "@jumpstarter/lib/streams";
 import { tftpInterface } from "./interface.ts";
 
-/** Options of {@linkcode TftpClient.putLocalFile}. */
-export interface PutLocalFileOptions {
+const { methods } = tftpInterface;
+
+/** Options of {@linkcode TftpClient.putLocalFile}; `signal` and `timeoutMs` bound the upload. */
+export interface PutLocalFileOptions extends CallOptions {
   /** Name in the TFTP root (default: the file's base name). */
   name?: string;
   onProgress?: (progress: Progress) => void;
@@ -15,35 +17,51 @@ function baseName(path: string): string {
 
 /** Client of a Tftp driver (upstream `TftpServerClient`). */
 export class TftpClient extends DriverClient {
-  async start(): Promise<void> {
-    await this.call("start");
+  async start(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.start, [], options);
   }
 
-  async stop(): Promise<void> {
-    await this.call("stop");
+  async stop(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.stop, [], options);
   }
 
   /** Address the server is bound to (what a DUT puts in `serverip`). */
-  async getHost(): Promise<string> {
-    return String(await this.call("get_host"));
+  async getHost(options?: CallOptions): Promise<string> {
+    return String(await this.invoke(methods.get_host, [], options));
   }
 
-  async getPort(): Promise<number> {
-    return Number(await this.call("get_port"));
+  async getPort(options?: CallOptions): Promise<number> {
+    return Number(await this.invoke(methods.get_port, [], options));
   }
 
   /** Files in the TFTP root, as relative paths. */
-  async listFiles(): Promise<string[]> {
-    const files = await this.call("list_files");
+  async listFiles(options?: CallOptions): Promise<string[]> {
+    const files = await this.invoke(methods.list_files, [], options);
     return Array.isArray(files) ? files.map(String) : [];
   }
 
-  /** Uploads a stream into the root as `filename` (through the exporter, not TFTP). */
-  async putFile(filename: string, source: ReadableStream<Uint8Array>): Promise<string> {
-    const resource = await this.resource({ source });
-    const stored = await this.call("put_file", filename, resource.handle);
-    await resource.done;
-    return String(stored);
+  /**
+   * Uploads a stream into the root as `filename` (through the exporter, not TFTP). Aborting
+   * `options.signal` stops the upload; the root then keeps its previous content.
+   */
+  async putFile(
+    filename: string,
+    source: ReadableStream<Uint8Array>,
+    options: CallOptions = {},
+  ): Promise<string> {
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const upload = source.pipeThrough(new TransformStream(), { signal });
+    try {
+      const resource = await this.resource({ source: upload });
+      const stored = await this.invoke(methods.put_file, [filename, resource.handle], options);
+      await resource.done;
+      return String(stored);
+    } catch (error) {
+      // the exporter refused or the caller gave up: stop sending (the file is then not stored)
+      stop.abort(error);
+      throw error;
+    }
   }
 
   /** Uploads a local file into the root; returns the name it got. */
@@ -54,11 +72,11 @@ export class TftpClient extends DriverClient {
       const { size } = await file.stat();
       source = source.pipeThrough(progressStream({ total: size, onProgress: options.onProgress }));
     }
-    return await this.putFile(options.name ?? baseName(path), source);
+    return await this.putFile(options.name ?? baseName(path), source, options);
   }
 
-  async deleteFile(filename: string): Promise<string> {
-    return String(await this.call("delete_file", filename));
+  async deleteFile(filename: string, options?: CallOptions): Promise<string> {
+    return String(await this.invoke(methods.delete_file, [filename], options));
   }
 }
 

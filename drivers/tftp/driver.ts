@@ -3,12 +3,13 @@
  * lets clients manage the files in that root.
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { type TftpConfig, tftpConfigSchema } from "./config.ts";
 import { defaultHostAddress } from "./host.ts";
@@ -195,15 +196,7 @@ export class Tftp extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(tftpInterface, {
-      start: () => this.start(),
-      stop: () => this.stop(),
-      "get_host": () => this.getHost(),
-      "get_port": () => this.getPort(),
-      "list_files": () => this.listFiles(),
-      "put_file": (filename, handle) => this.putFile(filename, handle),
-      "delete_file": (filename) => this.deleteFile(filename),
-    });
+    return exportMethods(tftpInterface, this);
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { defaultClientRegistry } from "@jumpstarter/lib/client";
 import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { Progress } from "@jumpstarter/lib/streams";
-import { serve } from "@jumpstarter/lib/testing";
+import { eventually, serve } from "@jumpstarter/lib/testing";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { tftpCli } from "./cli.ts";
 import { TftpClient } from "./client.ts";
@@ -102,6 +102,35 @@ Deno.test("names outside the root are refused; a missing file cannot be deleted"
   await assert.rejects(client.call("put_file", "", {}), /file name must not be empty/);
   assert.deepEqual(await entries(outside.path), []);
   assert.deepEqual(await client.listFiles(), ["link"]);
+});
+
+Deno.test("aborting putFile stops the upload: the caller gets the reason and nothing is stored", async () => {
+  await using dir = await tempDir();
+  await using served = await serve(tftp(dir.path), TftpClient);
+  const firstChunkTaken = Promise.withResolvers<void>();
+  const sourceCancelled = Promise.withResolvers<unknown>();
+  let pulls = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (++pulls === 1) return controller.enqueue(patternBytes(64 * 1024));
+      firstChunkTaken.resolve();
+      return new Promise(() => {}); // the next chunk never comes
+    },
+    cancel: (reason) => sourceCancelled.resolve(reason),
+  });
+  const abort = new AbortController();
+  const upload = served.client.putFile("partial.img", endless, { signal: abort.signal });
+  await firstChunkTaken.promise;
+  const reason = new Error("the caller gave up");
+  abort.abort(reason);
+  await assert.rejects(upload, (error) => error === reason);
+  assert.equal(await sourceCancelled.promise, reason);
+  await eventually(
+    "the partial upload to be removed",
+    async () => (await entries(dir.path)).length === 0,
+    { describe: async () => `left in the root: ${(await entries(dir.path)).join(", ")}` },
+  );
+  assert.deepEqual(await served.client.listFiles(), []);
 });
 
 Deno.test("start and stop warn when repeated; the session's end stops the server", async () => {

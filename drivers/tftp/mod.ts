@@ -1,6 +1,6 @@
 /**
  * TFTP server control: the interface, the client and its CLI. The exporter-side driver (Tftp)
- * and the server are in `./driver`.
+ * and the server are in `./driver`; the package descriptor (`driverPackage`) in `./package`.
  *
  * @module
  */
