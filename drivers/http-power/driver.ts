@@ -3,12 +3,13 @@
  * REST or form API). Takes upstream's config (`power_on`, `power_off`, ...) or our richer one.
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import { z } from "zod";
@@ -99,11 +100,7 @@ export class HttpPower extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(powerInterface, {
-      on: () => this.on(),
-      off: () => this.off(),
-      read: () => this.read(),
-    });
+    return exportMethods(powerInterface, this);
   }
 }
 
