@@ -3,12 +3,13 @@
  * web interface (log in with the password, then post the socket's new state).
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import {
@@ -103,11 +104,7 @@ export class EnerGenie extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(powerInterface, {
-      on: () => this.on(),
-      off: () => this.off(),
-      read: () => this.read(),
-    });
+    return exportMethods(powerInterface, this);
   }
 }
 
