@@ -4,12 +4,13 @@
  */
 import type { z } from "zod";
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, DriverTimeoutError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import { type TasmotaConfig, tasmotaConfigSchema } from "./config.ts";
@@ -215,11 +216,7 @@ export class TasmotaPower extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(powerInterface, {
-      on: () => this.on(),
-      off: () => this.off(),
-      read: () => this.read(),
-    });
+    return exportMethods(powerInterface, this);
   }
 }
 
