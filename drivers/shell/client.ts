@@ -1,4 +1,4 @@
-import { defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
 import { MethodNotFoundError } from "@jumpstarter/lib/wire";
 import { outputSchema, shellInterface } from "./interface.ts";
 
@@ -9,8 +9,11 @@ export interface ShellOutput {
   returncode: number | null;
 }
 
-/** Options of {@linkcode ShellClient.output} and {@linkcode ShellClient.run}. */
-export interface CallOptions {
+/**
+ * Options of {@linkcode ShellClient.output} and {@linkcode ShellClient.run}: the script's
+ * arguments and environment, and the call's `signal` and `timeoutMs` (for the whole run).
+ */
+export interface OutputOptions extends CallOptions {
   /** Positional arguments: `$1`, `$2`... of the script. */
   args?: readonly string[];
   /** Variables added to the script's environment. */
@@ -18,7 +21,7 @@ export interface CallOptions {
 }
 
 /** Options of {@linkcode ShellClient.run}. */
-export interface RunOptions extends CallOptions {
+export interface RunOptions extends OutputOptions {
   onStdout?: (text: string) => void | Promise<void>;
   onStderr?: (text: string) => void | Promise<void>;
 }
@@ -28,8 +31,8 @@ export class ShellClient extends DriverClient {
   #methods: Promise<string[]> | undefined;
 
   /** The configured method names (asked once, then cached). */
-  methods(): Promise<string[]> {
-    this.#methods ??= this.call("get_methods").then((names) => {
+  methods(options: CallOptions = {}): Promise<string[]> {
+    this.#methods ??= this.invoke(shellInterface.methods.get_methods, [], options).then((names) => {
       if (!Array.isArray(names)) throw new TypeError("get_methods did not answer a list");
       return names.map(String);
     });
@@ -42,18 +45,18 @@ export class ShellClient extends DriverClient {
    *
    * @throws {MethodNotFoundError} when the driver has no such method.
    */
-  async *output(method: string, options: CallOptions = {}): AsyncGenerator<ShellOutput> {
-    const methods = await this.methods();
+  async *output(method: string, options: OutputOptions = {}): AsyncGenerator<ShellOutput> {
+    const { args = [], env = {}, ...callOptions } = options;
+    const methods = await this.methods(callOptions);
     if (!methods.includes(method)) {
       throw new MethodNotFoundError(
         `method ${method} not found in ${methods.map((m) => `'${m}'`).join(", ")}`,
       );
     }
-    const items = this.streamingCall(
-      "call_method",
-      method,
-      options.env ?? {},
-      ...options.args ?? [],
+    const items = this.invokeStreaming(
+      shellInterface.methods.call_method,
+      [method, env, ...args],
+      callOptions,
     );
     for await (const item of items) {
       const [stdout, stderr, returncode] = outputSchema.parse(item);

@@ -3,12 +3,13 @@
  * streams their output back.
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { resolveMethods, type ShellConfig, shellConfigSchema, type ShellMethod } from "./config.ts";
 import { checkEnv } from "./env.ts";
@@ -128,10 +129,7 @@ export class Shell extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(shellInterface, {
-      "get_methods": () => this.getMethods(),
-      "call_method": (method, env, ...args) => this.callMethod(method, env, ...args),
-    });
+    return exportMethods(shellInterface, this);
   }
 }
 

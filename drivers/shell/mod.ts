@@ -5,5 +5,5 @@
  * @module
  */
 export { MAX_ARGUMENTS, type OutputItem, outputSchema, shellInterface } from "./interface.ts";
-export { type CallOptions, type RunOptions, ShellClient, type ShellOutput } from "./client.ts";
+export { type OutputOptions, type RunOptions, ShellClient, type ShellOutput } from "./client.ts";
 export { exitStatus, shellCli, type ShellCliContext, type ShellCliIo } from "./cli.ts";
