@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { createServer, HTTP2_MAX_FRAME_BYTES, HTTP2_WINDOW_BYTES } from "./grpc.ts";
+import { createServer, HTTP2_MAX_FRAME_BYTES, HTTP2_WINDOW_BYTES } from "./http2_settings.ts";
 
 async function withServer(
   windowBytes: number | undefined,

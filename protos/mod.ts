@@ -13,11 +13,7 @@ export * as clientV1 from "./gen/jumpstarter/client/v1/client_pb.ts";
 export {
   type BidiHandler,
   type CallOptions,
-  CHANNEL_WINDOW_OPTIONS,
-  channelWindowOptions,
   createClient,
-  createServer,
-  HTTP2_WINDOW_BYTES,
   implement,
   type ImplementOptions,
   methodPath,
@@ -29,4 +25,11 @@ export {
   type StatusReply,
   type UnaryHandler,
 } from "./grpc.ts";
+export {
+  CHANNEL_WINDOW_OPTIONS,
+  channelWindowOptions,
+  createServer,
+  HTTP2_MAX_FRAME_BYTES,
+  HTTP2_WINDOW_BYTES,
+} from "./http2_settings.ts";
 export * as adminV1 from "./gen/jumpstarter/admin/v1/admin_pb.ts";
