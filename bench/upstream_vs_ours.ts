@@ -9,7 +9,9 @@
  * rounds: power DriverCall p50/p99 (through the client library, blocking and async, and through
  * upstream's bare generated stub), `--sink-mib` MiB pushed to the sink, `--echo-mib` MiB echoed.
  * Medians of the rounds are printed with ours/upstream ratios and the issue's targets (bytes at
- * least 1.2x upstream, DriverCall p50 at most 0.6x); targets are reported, never enforced.
+ * least 1.2x upstream, DriverCall p50 at most 0.6x); targets are reported, never enforced. The
+ * exporter's own CPU time per DriverCall and per GiB (read from /proc around each phase) is
+ * printed too: on a shared machine it moves far less than the wall-clock figures.
  *
  * Usage: `deno run -A bench/upstream_vs_ours.ts [--versions head,0.7.0] [--rounds 3]
  *   [--calls 500] [--sink-mib 256] [--echo-mib 64] [--json]`
