@@ -1,4 +1,11 @@
-import { CompositeClient, defaultClientRegistry, type DriverClient } from "@jumpstarter/lib/client";
+import {
+  type CallOptions,
+  CompositeClient,
+  defaultClientRegistry,
+  type DriverClient,
+  type InputArgs,
+  type UnaryMethod,
+} from "@jumpstarter/lib/client";
 import { DriverError, MethodNotFoundError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { UbootDialog } from "./dialog.ts";
 import { ubootInterface } from "./interface.ts";
@@ -7,15 +14,17 @@ import { type DhcpInfo, dhcpInfoSchema } from "./types.ts";
 /** Seconds between power off and on when the client runs the dialog (upstream's `cycle()`). */
 const CLIENT_POWER_CYCLE_WAIT = 2;
 
-/** Options of the calls that wait for U-Boot. */
-export interface TimeoutOptions {
-  /** Seconds to wait (default 60). */
+/**
+ * Options of the calls that wait for U-Boot. `timeout` is how long U-Boot may take; `timeoutMs`
+ * and `signal` bound and cancel the call to the exporter (when the dialog runs here, against
+ * upstream's exporter, an already aborted `signal` keeps it from starting).
+ */
+export interface TimeoutOptions extends CallOptions {
+  /** Seconds to wait for U-Boot (default 60). */
   timeout?: number;
 }
 
-function timeoutArgs(options: TimeoutOptions): number[] {
-  return options.timeout === undefined ? [] : [options.timeout];
-}
+const methods = ubootInterface.methods;
 
 function expectString(value: unknown, what: string): string {
   if (typeof value !== "string") throw new TypeError(`${what} returned ${JSON.stringify(value)}`);
@@ -37,13 +46,13 @@ export class UbootConsoleClient extends CompositeClient {
   #exporterSide: boolean | undefined;
 
   /** The prompt the driver waits for. */
-  async getPrompt(): Promise<string> {
-    return expectString(await this.call("get_prompt"), "get_prompt");
+  async getPrompt(options: CallOptions = {}): Promise<string> {
+    return expectString(await this.invoke(methods.get_prompt, [], options), "get_prompt");
   }
 
   /** Whether the U-Boot dialog runs in the exporter (ours) or here (upstream's exporter). */
   get dialogOnExporter(): boolean {
-    return this.#exporterSide ??= "run_command" in this.methodsDescription;
+    return this.#exporterSide ??= methods.run_command.name in this.methodsDescription;
   }
 
   #requireChild(names: string[]): DriverClient {
@@ -72,28 +81,31 @@ export class UbootConsoleClient extends CompositeClient {
    * Calls `method` on the exporter when it runs the dialog; otherwise (or when it turns out not
    * to export it) runs `here` with the client-side dialog.
    */
-  async #either<T>(
-    method: string,
-    args: unknown[],
+  async #either<D extends UnaryMethod, T>(
+    method: D,
+    args: InputArgs<D>,
+    options: CallOptions,
     decode: (value: unknown) => T,
     here: (dialog: UbootDialog) => Promise<T>,
   ): Promise<T> {
     if (this.dialogOnExporter) {
       try {
-        return decode(await this.call(method, ...args));
+        return decode(await this.invoke(method, args, options));
       } catch (error) {
         if (!isMissingMethod(error)) throw error;
         this.#exporterSide = false;
       }
     }
+    options.signal?.throwIfAborted();
     return await here(await this.#dialog());
   }
 
   /** Power cycles the DUT and stops autoboot at the U-Boot prompt. */
   async rebootToConsole(options: TimeoutOptions = {}): Promise<void> {
     await this.#either(
-      "reboot_to_console",
-      timeoutArgs(options),
+      methods.reboot_to_console,
+      [options.timeout],
+      options,
       () => undefined,
       (dialog) => dialog.rebootToConsole(options.timeout),
     );
@@ -102,8 +114,9 @@ export class UbootConsoleClient extends CompositeClient {
   /** Runs a command at the U-Boot prompt; its output without the echo and the prompt. */
   runCommand(command: string, options: TimeoutOptions = {}): Promise<string> {
     return this.#either(
-      "run_command",
-      [command, ...timeoutArgs(options)],
+      methods.run_command,
+      [command, options.timeout],
+      options,
       (value) => expectString(value, "run_command"),
       (dialog) => dialog.runCommand(command, options.timeout),
     );
@@ -118,8 +131,9 @@ export class UbootConsoleClient extends CompositeClient {
     options: TimeoutOptions & { check?: boolean } = {},
   ): Promise<string[]> {
     return this.#either(
-      "run_command_checked",
+      methods.run_command_checked,
       [command, options.timeout ?? null, options.check ?? true],
+      options,
       (result) => {
         if (!Array.isArray(result) || result.some((line) => typeof line !== "string")) {
           throw new TypeError(`run_command_checked returned ${JSON.stringify(result)}`);
@@ -131,30 +145,41 @@ export class UbootConsoleClient extends CompositeClient {
   }
 
   /** A variable's value, or null when it is not defined. */
-  getEnv(name: string): Promise<string | null> {
+  getEnv(name: string, options: CallOptions = {}): Promise<string | null> {
     return this.#either(
-      "get_env",
+      methods.get_env,
       [name],
+      options,
       (value) => value === null ? null : expectString(value, "get_env"),
       (dialog) => dialog.getEnv(name),
     );
   }
 
   /** Sets a variable; null deletes it. */
-  async setEnv(name: string, value: string | null): Promise<void> {
-    await this.#either("set_env", [name, value], () => undefined, (d) => d.setEnv(name, value));
+  async setEnv(name: string, value: string | null, options: CallOptions = {}): Promise<void> {
+    await this.#either(
+      methods.set_env,
+      [name, value],
+      options,
+      () => undefined,
+      (dialog) => dialog.setEnv(name, value),
+    );
   }
 
   /** Sets (or, for null values, deletes) several variables. */
-  async setEnvDict(values: Record<string, string | null>): Promise<void> {
-    for (const [name, value] of Object.entries(values)) await this.setEnv(name, value);
+  async setEnvDict(
+    values: Record<string, string | null>,
+    options: CallOptions = {},
+  ): Promise<void> {
+    for (const [name, value] of Object.entries(values)) await this.setEnv(name, value, options);
   }
 
   /** Runs `dhcp` and returns the addresses U-Boot got. */
   setupDhcp(options: TimeoutOptions = {}): Promise<DhcpInfo> {
     return this.#either(
-      "setup_dhcp",
-      timeoutArgs(options),
+      methods.setup_dhcp,
+      [options.timeout],
+      options,
       (value) => dhcpInfoSchema.parse(value),
       (dialog) => dialog.setupDhcp(options.timeout),
     );

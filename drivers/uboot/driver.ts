@@ -9,12 +9,13 @@
  */
 import { z } from "zod";
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { DEFAULT_TIMEOUT, UbootDialog } from "./dialog.ts";
@@ -72,19 +73,24 @@ export class UbootConsole extends Driver {
     );
   }
 
-  /** Power cycles the DUT and stops U-Boot's autoboot at its prompt. */
-  rebootToConsole(timeout = DEFAULT_TIMEOUT): Promise<void> {
-    return this.#dialog.rebootToConsole(timeout);
+  /** The prompt this driver waits for. */
+  getPrompt(): string {
+    return this.prompt;
+  }
+
+  /** Power cycles the DUT and stops U-Boot's autoboot at its prompt (null: the default wait). */
+  rebootToConsole(timeout?: number | null): Promise<void> {
+    return this.#dialog.rebootToConsole(timeout ?? DEFAULT_TIMEOUT);
   }
 
   /** Runs one command at the U-Boot prompt and returns its output. */
-  runCommand(command: string, timeout = DEFAULT_TIMEOUT): Promise<string> {
-    return this.#dialog.runCommand(command, timeout);
+  runCommand(command: string, timeout?: number | null): Promise<string> {
+    return this.#dialog.runCommand(command, timeout ?? DEFAULT_TIMEOUT);
   }
 
   /** Runs `command; echo $?`: the output lines; a non-zero status fails unless `check` is false. */
-  runCommandChecked(command: string, timeout = DEFAULT_TIMEOUT, check = true): Promise<string[]> {
-    return this.#dialog.runCommandChecked(command, timeout, check);
+  runCommandChecked(command: string, timeout?: number | null, check = true): Promise<string[]> {
+    return this.#dialog.runCommandChecked(command, timeout ?? DEFAULT_TIMEOUT, check);
   }
 
   /** A variable's value, or null when it is not defined. */
@@ -98,21 +104,12 @@ export class UbootConsole extends Driver {
   }
 
   /** Runs `dhcp` with `autoload` off and returns the addresses U-Boot got. */
-  setupDhcp(timeout = DEFAULT_TIMEOUT): Promise<DhcpInfo> {
-    return this.#dialog.setupDhcp(timeout);
+  setupDhcp(timeout?: number | null): Promise<DhcpInfo> {
+    return this.#dialog.setupDhcp(timeout ?? DEFAULT_TIMEOUT);
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(ubootInterface, {
-      "get_prompt": () => this.prompt,
-      "reboot_to_console": (timeout) => this.rebootToConsole(timeout ?? undefined),
-      "run_command": (command, timeout) => this.runCommand(command, timeout ?? undefined),
-      "run_command_checked": (command, timeout, check) =>
-        this.runCommandChecked(command, timeout ?? undefined, check),
-      "get_env": (name) => this.getEnv(name),
-      "set_env": (name, value) => this.setEnv(name, value),
-      "setup_dhcp": (timeout) => this.setupDhcp(timeout ?? undefined),
-    });
+    return exportMethods(ubootInterface, this);
   }
 }
 
