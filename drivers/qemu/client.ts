@@ -1,7 +1,14 @@
-import { CompositeClient, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import {
+  type CallOptions,
+  CompositeClient,
+  defaultClientRegistry,
+  DriverClient,
+} from "@jumpstarter/lib/client";
 import { type ContentEncoding, type Progress, progressStream } from "@jumpstarter/lib/streams";
 import { type ImageSourceInput, openImageSource } from "@jumpstarter/driver-opendal";
 import { flasherInterface, qemuInterface } from "./interface.ts";
+
+const { methods } = qemuInterface;
 
 async function text(call: Promise<unknown>, what: string): Promise<string> {
   const value = await call;
@@ -11,31 +18,34 @@ async function text(call: Promise<unknown>, what: string): Promise<string> {
 
 /** Client of the Qemu composite: the guest's login details; children reach the rest. */
 export class QemuClient extends CompositeClient {
-  hostname(): Promise<string> {
-    return text(this.call("get_hostname"), "get_hostname");
+  hostname(options?: CallOptions): Promise<string> {
+    return text(this.invoke(methods.get_hostname, [], options), "get_hostname");
   }
 
-  username(): Promise<string> {
-    return text(this.call("get_username"), "get_username");
+  username(options?: CallOptions): Promise<string> {
+    return text(this.invoke(methods.get_username, [], options), "get_username");
   }
 
-  password(): Promise<string> {
-    return text(this.call("get_password"), "get_password");
+  password(options?: CallOptions): Promise<string> {
+    return text(this.invoke(methods.get_password, [], options), "get_password");
   }
 
   /** Grows the root disk to `size` (e.g. `20G`) at the next power on. */
-  async setDiskSize(size: string): Promise<void> {
-    await this.call("set_disk_size", size);
+  async setDiskSize(size: string, options?: CallOptions): Promise<void> {
+    await this.invoke(methods.set_disk_size, [size], options);
   }
 
   /** Sets the guest's memory (e.g. `2G`) for the next power on. */
-  async setMemorySize(size: string): Promise<void> {
-    await this.call("set_memory_size", size);
+  async setMemorySize(size: string, options?: CallOptions): Promise<void> {
+    await this.invoke(methods.set_memory_size, [size], options);
   }
 }
 
-/** Options of {@linkcode FlasherClient.flash}. */
-export interface FlashOptions {
+/**
+ * Options of {@linkcode FlasherClient.flash}; `signal` and `timeoutMs` bound the flash call, and
+ * an abort (or a failed call) also stops the upload.
+ */
+export interface FlashOptions extends CallOptions {
   /** Partition or target name; the driver's default when absent. */
   target?: string;
   /** Encoding of the image; by default from its name, then its first bytes. */
@@ -43,8 +53,8 @@ export interface FlashOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** Options of {@linkcode FlasherClient.dump}. */
-export interface DumpOptions {
+/** Options of {@linkcode FlasherClient.dump}; `signal` and `timeoutMs` bound the dump call. */
+export interface DumpOptions extends CallOptions {
   target?: string;
   onProgress?: (progress: Progress) => void;
 }
@@ -77,7 +87,10 @@ export class FlasherClient extends DriverClient {
       source,
       options.encoding === undefined ? {} : { encoding: options.encoding },
     );
-    let stream = image.stream;
+    const { target = null, encoding: _encoding, onProgress: _onProgress, ...callOptions } = options;
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    let stream = image.stream.pipeThrough(new TransformStream(), { signal });
     if (options.onProgress) {
       stream = stream.pipeThrough(
         progressStream({
@@ -87,7 +100,12 @@ export class FlasherClient extends DriverClient {
       );
     }
     const resource = await this.resource({ source: stream, encoding: image.encoding });
-    await this.call("flash", resource.handle, options.target ?? null);
+    try {
+      await this.invoke(flasherInterface.methods.flash, [resource.handle, target], callOptions);
+    } catch (error) {
+      stop.abort(error);
+      throw error;
+    }
     await resource.done;
   }
 
@@ -102,7 +120,8 @@ export class FlasherClient extends DriverClient {
     const saving = data.pipeTo(sink);
     saving.catch(() => {});
     try {
-      await this.call("dump", resource.handle, options.target ?? null);
+      const { target = null, onProgress: _onProgress, ...callOptions } = options;
+      await this.invoke(flasherInterface.methods.dump, [resource.handle, target], callOptions);
     } catch (error) {
       await Promise.allSettled([resource.done, saving]);
       throw error;

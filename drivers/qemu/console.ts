@@ -103,6 +103,11 @@ export class QemuConsole extends Driver {
     return { readable: attachment.readable, writable: attachment.writable };
   }
 
+  /** Path of the session's console log on the exporter. */
+  async logPath(): Promise<string> {
+    return (await this.#sessionLog()).path;
+  }
+
   /**
    * The session's console output as text from the oldest byte kept; with `follow`, keeps
    * yielding new output until the session ends. An idle follower yields "" every few seconds so
@@ -142,10 +147,6 @@ export class QemuConsole extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(consoleInterface, {
-      connect: () => this.connect(),
-      "log_path": async () => (await this.#sessionLog()).path,
-      "read_log": (follow) => this.readLog(follow ?? false),
-    });
+    return exportMethods(consoleInterface, this);
   }
 }

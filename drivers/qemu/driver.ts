@@ -4,12 +4,13 @@
  * entry.
  */
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { TcpNetwork, UdpNetwork, UnixNetwork } from "@jumpstarter/driver-network/driver";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { IGNORED_KEYS, isSize, type QemuConfig, qemuConfigSchema } from "./config.ts";
@@ -59,6 +60,21 @@ export class Qemu extends Driver {
     await this.machine.close();
   }
 
+  /** Hostname given to the guest by cloud-init. */
+  getHostname(): string {
+    return this.config.hostname;
+  }
+
+  /** User created in the guest by cloud-init. */
+  getUsername(): string {
+    return this.config.username;
+  }
+
+  /** That user's password. */
+  getPassword(): string {
+    return this.config.password;
+  }
+
   /** The root disk is grown to `size` (e.g. `20G`) at the next power on, as upstream. */
   setDiskSize(size: string): void {
     this.machine.config.disk_size = checkedSize(size);
@@ -72,13 +88,7 @@ export class Qemu extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(qemuInterface, {
-      "get_hostname": () => this.config.hostname,
-      "get_username": () => this.config.username,
-      "get_password": () => this.config.password,
-      "set_disk_size": (size) => this.setDiskSize(size),
-      "set_memory_size": (size) => this.setMemorySize(size),
-    });
+    return exportMethods(qemuInterface, this);
   }
 }
 

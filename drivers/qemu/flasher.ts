@@ -35,9 +35,6 @@ export class QemuFlasher extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(flasherInterface, {
-      flash: (handle, target) => this.flash(handle, target),
-      dump: (handle, target) => this.dump(handle, target),
-    });
+    return exportMethods(flasherInterface, this);
   }
 }

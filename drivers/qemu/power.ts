@@ -40,10 +40,6 @@ export class QemuPower extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(virtualPowerInterface, {
-      on: () => this.on(),
-      off: (destroy) => this.off(destroy ?? false),
-      read: () => this.read(),
-    });
+    return exportMethods(virtualPowerInterface, this);
   }
 }

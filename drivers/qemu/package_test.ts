@@ -1,0 +1,53 @@
+/**
+ * The qemu descriptor, with the packages its children come from, builds a Qemu composite from
+ * upstream's class path and serves it with typed clients and `j` commands (no global registry).
+ * QEMU itself is not started: nothing here powers the VM on.
+ */
+import assert from "node:assert/strict";
+import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { parseExporterConfig } from "@jumpstarter/lib/config";
+import { buildDriverTree } from "@jumpstarter/lib/exporter";
+import { serve } from "@jumpstarter/lib/testing";
+import { InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { powerCli, VirtualPowerClient } from "@jumpstarter/driver-power";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { PySerialClient } from "@jumpstarter/driver-serial";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as networkPackage } from "@jumpstarter/driver-network/package";
+import { driverPackage } from "./package.ts";
+import { Qemu } from "./driver.ts";
+import { FlasherClient, QemuClient } from "./client.ts";
+import { flasherCli } from "./cli.ts";
+import { qemuCli } from "./qemu_cli.ts";
+
+const CONFIG = `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  vm:
+    type: jumpstarter_driver_qemu.driver.Qemu
+    config: { hostname: lab-vm, username: tester, password: secret }
+`;
+
+Deno.test("driverPackage serves Qemu with QemuClient, FlasherClient and their CLIs", async () => {
+  const packages = [powerPackage, serialPackage, networkPackage, driverPackage];
+  const registry = driverRegistryOf(packages);
+  const root = await buildDriverTree(parseExporterConfig(CONFIG, "lab.yaml"), { registry });
+  assert.ok(root.children.get("vm") instanceof Qemu);
+  const clients = new ClientRegistry();
+  for (const [path, entry] of clientEntriesOf(packages)) {
+    clients.register(entry.client as ClientClass, path);
+  }
+  await using served = await serve(root, undefined, { registry: clients });
+  const vm = served.client.child("vm", QemuClient);
+  assert.deepEqual(
+    [await vm.hostname(), await vm.username(), await vm.password({ timeoutMs: 5000 })],
+    ["lab-vm", "tester", "secret"],
+  );
+  await vm.setMemorySize("1G");
+  await assert.rejects(vm.setDiskSize("big"), InvalidArgumentError);
+  assert.equal(cliBuilderOf(packages, vm), qemuCli);
+  assert.equal(cliBuilderOf(packages, vm.child("flasher", FlasherClient)), flasherCli);
+  assert.equal(cliBuilderOf(packages, vm.child("power", VirtualPowerClient)), powerCli);
+  assert.ok(vm.child("console", PySerialClient));
+});
