@@ -1,6 +1,7 @@
 /**
  * The `config:` keys of a PySerial entry: upstream's (`url`, `baudrate`, `check_present`,
- * `cps`, `disable_hupcl`) plus this implementation's console log settings.
+ * `cps`, `disable_hupcl`) plus this implementation's console log settings; and the same as the
+ * driver's constructor options.
  */
 import { z } from "zod";
 import { parseAddress } from "./address.ts";
@@ -27,3 +28,23 @@ export const pyserialConfigSchema = z.object({
 }).strict();
 
 export type PySerialConfig = z.infer<typeof pyserialConfigSchema>;
+
+/** Options of `PySerial` (the config keys, camel-cased). */
+export interface PySerialOptions {
+  /** Device path (`/dev/ttyUSB0`, a pty), `socket://HOST:PORT` or `loop://`. */
+  url: string;
+  /** Line speed of a tty (default 115200; harmless on a pty). */
+  baudrate?: number;
+  /** Open the device once when the driver is created and fail if that is not possible. */
+  checkPresent?: boolean;
+  /** Directory of the console logs (default: `defaultLogDir()`). */
+  logDir?: string;
+  /** Largest size of one log file; the newest bytes are kept (default 16 MiB). */
+  logMaxBytes?: number;
+  /** First part of the log file names (default: the device's base name). */
+  logName?: string;
+  /** Characters per second: writes are sent one byte at a time this fast (upstream's `cps`). */
+  cps?: number;
+  /** Clear HUPCL on a tty so closing it does not drop DTR (upstream's `disable_hupcl`). */
+  disableHupcl?: boolean;
+}

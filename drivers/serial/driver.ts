@@ -18,7 +18,7 @@ import {
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
 import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
-import { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema } from "./config.ts";
+import { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema, type PySerialOptions } from "./config.ts";
 import { addressName, parseAddress, type PortAddress } from "./address.ts";
 import { Attachment } from "./attachment.ts";
 import { ConsoleLog, defaultLogDir } from "./console_log.ts";
@@ -32,26 +32,6 @@ const RETRY_MS = 1000;
 const HEARTBEAT_MS = 10_000;
 /** How long `connect` waits for a departing client to let go (its goodbye may still be on the way). */
 const HANDOVER_MS = 1000;
-
-/** Options of {@linkcode PySerial} (the config keys, camel-cased). */
-export interface PySerialOptions {
-  /** Device path (`/dev/ttyUSB0`, a pty), `socket://HOST:PORT` or `loop://`. */
-  url: string;
-  /** Line speed of a tty (default 115200; harmless on a pty). */
-  baudrate?: number;
-  /** Open the device once when the driver is created and fail if that is not possible. */
-  checkPresent?: boolean;
-  /** Directory of the console logs (default {@linkcode defaultLogDir}). */
-  logDir?: string;
-  /** Largest size of one log file; the newest bytes are kept (default 16 MiB). */
-  logMaxBytes?: number;
-  /** First part of the log file names (default: the device's base name). */
-  logName?: string;
-  /** Characters per second: writes are sent one byte at a time this fast (upstream's `cps`). */
-  cps?: number;
-  /** Clear HUPCL on a tty so closing it does not drop DTR (upstream's `disable_hupcl`). */
-  disableHupcl?: boolean;
-}
 
 function reasonOf(error: unknown): string {
   if (error instanceof PortGoneError) return error.reason;
@@ -398,7 +378,7 @@ export const pyserialType = defineDriverType({
 });
 
 defaultDriverRegistry.register(pyserialType);
-export { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema } from "./config.ts";
+export { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema, type PySerialOptions } from "./config.ts";
 // the same upstream package's demultiplexed serial registers with it
 export { NVDemuxSerial, nvdemuxSerialType } from "./nvdemux.ts";
 export { ConsoleLog, defaultLogDir } from "./console_log.ts";
