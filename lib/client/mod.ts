@@ -29,7 +29,12 @@ export {
   policyToEnv,
   UNSAFE_POLICY,
 } from "./policy.ts";
-export { type ClientClass, ClientRegistry, defaultClientRegistry } from "./registry.ts";
+export {
+  type ClientClass,
+  ClientRegistry,
+  clientRegistryOf,
+  defaultClientRegistry,
+} from "./registry.ts";
 export { buildClientTree, type ClientTreeOptions, FallbackDriverClient } from "./tree.ts";
 export {
   env,

@@ -2,6 +2,7 @@
  * The client registry: maps upstream client class paths to our client classes. Each program
  * fills one statically (no dynamic imports, so `deno compile` sees every module).
  */
+import { clientEntriesOf, type DriverPackage } from "@jumpstarter/lib/driver";
 import { type ClientInit, DriverClient } from "./driver_client.ts";
 
 /** A client class constructor. */
@@ -29,6 +30,20 @@ export class ClientRegistry {
 }
 
 export { DriverClient };
+
+/**
+ * The client registry of a program: every client class of `packages` under the upstream class
+ * paths it answers to.
+ *
+ * @throws {TypeError} when two packages claim the same client class path.
+ */
+export function clientRegistryOf(packages: readonly DriverPackage[]): ClientRegistry {
+  const registry = new ClientRegistry();
+  for (const [classPath, entry] of clientEntriesOf(packages)) {
+    registry.register(entry.client as ClientClass, classPath);
+  }
+  return registry;
+}
 
 /**
  * The process-wide registry. Each driver package's client module registers its classes here when
