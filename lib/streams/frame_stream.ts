@@ -134,17 +134,24 @@ export function frameByteStream(call: FrameCall, options: FrameStreamOptions = {
     },
   }, { highWaterMark: options.highWaterMark ?? 16 });
 
+  // Synchronous while the call takes frames: a promise per chunk only when it must drain.
+  const writeFrames = (chunk: Uint8Array, from: number): Promise<void> | undefined => {
+    for (let offset = from; offset < chunk.byteLength; offset += maxFrame) {
+      if (peerEnded) throw new Error("The peer ended the stream before all bytes were sent");
+      const payload = chunk.subarray(offset, offset + maxFrame);
+      if (!call.write({ payload, frameType: FrameType.DATA })) {
+        return waitForDrain(call).then(() => writeFrames(chunk, offset + maxFrame));
+      }
+    }
+    return undefined;
+  };
   const writable = new WritableStream<Uint8Array>({
     start(controller) {
       outbound = controller;
     },
-    async write(chunk) {
+    write(chunk) {
       if (broken !== undefined) throw options.mapError ? options.mapError(broken) : broken;
-      for (let offset = 0; offset < chunk.byteLength; offset += maxFrame) {
-        if (peerEnded) throw new Error("The peer ended the stream before all bytes were sent");
-        const payload = chunk.subarray(offset, offset + maxFrame);
-        if (!call.write({ payload, frameType: FrameType.DATA })) await waitForDrain(call);
-      }
+      return writeFrames(chunk, 0);
     },
     close() {
       call.write({ payload: new Uint8Array(), frameType: FrameType.GOAWAY });
