@@ -3,7 +3,7 @@
  * are sent compressed and decoded on the exporter) and download, plus upstream's flash/dump
  * choreography for StorageMuxFlasher drivers.
  */
-import { defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
 import {
   type ContentEncoding,
   encodeStream,
@@ -18,8 +18,13 @@ import { type ImageSourceInput, isHttpUrl, openImageSource } from "./source.ts";
 import { stagingPath } from "./staged_file.ts";
 import { type WriteResult, writeResultSchema } from "./types.ts";
 
-/** Options of {@linkcode StorageMuxClient.write}. */
-export interface WriteOptions {
+const { methods } = storageMuxInterface;
+
+/**
+ * Options of {@linkcode StorageMuxClient.write}. `timeoutMs` bounds the whole write (the
+ * exporter answers once the image is on the medium).
+ */
+export interface WriteOptions extends CallOptions {
   /** How the source is encoded; by default guessed from its name, then its first bytes. */
   encoding?: ContentEncoding | null;
   /** Bytes a stream source yields, for progress. */
@@ -36,33 +41,32 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@linkcode StorageMuxClient.read}. */
-export interface ReadOptions {
+/** Options of {@linkcode StorageMuxClient.read}; `timeoutMs` bounds the whole read. */
+export interface ReadOptions extends CallOptions {
   /** Have the exporter compress what it sends (and `sink` receives compressed bytes). */
   encoding?: ContentEncoding | null;
   onProgress?: (progress: Progress) => void;
-  signal?: AbortSignal;
 }
 
-function expectedArgs(options: WriteOptions): string[] {
-  return options.sha256 === undefined ? [] : [options.sha256.toLowerCase()];
+function timeoutOf(options: CallOptions): CallOptions {
+  return options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
 }
 
 /** Client of any StorageMuxInterface driver. */
 export class StorageMuxClient extends DriverClient {
   /** Connects the storage to the host. */
-  async host(): Promise<void> {
-    await this.call("host");
+  async host(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.host, [], options);
   }
 
   /** Connects the storage to the DUT. */
-  async dut(): Promise<void> {
-    await this.call("dut");
+  async dut(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.dut, [], options);
   }
 
   /** Disconnects the storage. */
-  async off(): Promise<void> {
-    await this.call("off");
+  async off(options?: CallOptions): Promise<void> {
+    await this.invoke(methods.off, [], options);
   }
 
   /**
@@ -101,9 +105,10 @@ export class StorageMuxClient extends DriverClient {
     }
     let result: WriteResult | null;
     try {
-      result = this.#parseResult(
-        await this.call("write", resource.handle, ...expectedArgs(options)),
-      );
+      // the signal stops the upload, not the call: the exporter answers once it has dropped
+      // the partial image, so the caller sees the storage unchanged when this rejects
+      const args = [resource.handle, options.sha256?.toLowerCase()] as const;
+      result = this.#parseResult(await this.invoke(methods.write, args, timeoutOf(options)));
     } catch (error) {
       // Stop reading the source. The transfer itself is not awaited: when the driver refused
       // without reading, the framework's upload can stay parked on a write to the ended call.
@@ -132,7 +137,8 @@ export class StorageMuxClient extends DriverClient {
       method: "GET",
       headers: {},
     };
-    const result = this.#parseResult(await this.call("write", handle, ...expectedArgs(options)));
+    const args = [handle, options.sha256?.toLowerCase()] as const;
+    const result = this.#parseResult(await this.invoke(methods.write, args, options));
     return await this.#checked(result, options);
   }
 
@@ -191,9 +197,11 @@ export class StorageMuxClient extends DriverClient {
     const saving = data.pipeTo(sink, options.signal ? { signal: options.signal } : {});
     saving.catch(() => {});
     try {
-      await this.call("read", resource.handle);
+      // as for write, the signal stops the transfer and the exporter's answer ends the call
+      await this.invoke(methods.read, [resource.handle], timeoutOf(options));
     } catch (error) {
       await Promise.allSettled([resource.done, saving]);
+      if (options.signal?.aborted) throw options.signal.reason;
       throw error;
     }
     await resource.done;

@@ -5,12 +5,13 @@
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import {
+  defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry, defineDriverType } from "@jumpstarter/lib/exporter";
+import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import {
   decodeStream,
   detectEncoding,
@@ -76,6 +77,21 @@ export class MockStorageMux extends Driver {
   #switch(state: MuxState, message: string): void {
     this.#state = state;
     this.logger.info(message);
+  }
+
+  /** Connects the medium to the host. */
+  host(): void {
+    this.#switch("host", "storage connected to host");
+  }
+
+  /** Connects the medium to the DUT. */
+  dut(): void {
+    this.#switch("dut", "storage connected to dut");
+  }
+
+  /** Disconnects the medium. */
+  off(): void {
+    this.#switch("off", "storage disconnected");
   }
 
   #refuseOnDut(action: string): void {
@@ -151,13 +167,7 @@ export class MockStorageMux extends Driver {
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(this.interface, {
-      host: () => this.#switch("host", "storage connected to host"),
-      dut: () => this.#switch("dut", "storage connected to dut"),
-      off: () => this.#switch("off", "storage disconnected"),
-      write: (handle, expectedSha256) => this.write(handle, expectedSha256),
-      read: (handle) => this.read(handle),
-    });
+    return exportMethods(this.interface, this);
   }
 
   /** A session starts with the medium disconnected. */

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { ClientRegistry, type ClientResource, type ResourceOptions } from "@jumpstarter/lib/client";
 import type { Progress, ResourceHandle } from "@jumpstarter/lib/streams";
-import { serve } from "@jumpstarter/lib/testing";
-import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { eventually, serve } from "@jumpstarter/lib/testing";
+import { DriverError, DriverTimeoutError, InvalidArgumentError } from "@jumpstarter/lib/wire";
+import { Digest, digestingSink } from "./digest.ts";
 import { MockStorageMux, MockStorageMuxFlasher } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { storageMuxFlasherInterface } from "./interface.ts";
@@ -122,6 +123,42 @@ Deno.test("a client that aborts mid-upload leaves the storage unchanged; the exp
   const result = await served.client.write(ReadableStream.from([next]), { encoding: null });
   assert.equal(result?.size, next.byteLength);
   assert.deepEqual(await Deno.readFile(target), next);
+});
+
+Deno.test("a write past its timeoutMs fails with DriverTimeoutError and leaves the storage unchanged", async () => {
+  await using dir = await tempDir();
+  const target = dir.join("sd.img");
+  const original = randomBytes(64 * 1024);
+  await Deno.writeFile(target, original);
+  await using served = await serve(new MockStorageMux({ path: target }), StorageMuxClient);
+  await served.client.host();
+  await assert.rejects(
+    served.client.write(endlessStream(), { encoding: null, timeoutMs: 300 }),
+    DriverTimeoutError,
+  );
+  await eventually("the staging file to be removed", async () => {
+    return (await partialFiles(dir.path)).length === 0;
+  });
+  assert.deepEqual(await Deno.readFile(target), original);
+});
+
+Deno.test("aborting a read mid-way rejects with the reason; the next read gets everything", async () => {
+  await using dir = await tempDir();
+  const target = dir.join("sd.img");
+  const content = randomBytes(8 * 1024 * 1024);
+  await Deno.writeFile(target, content);
+  await using served = await serve(new MockStorageMux({ path: target }), StorageMuxClient);
+  const abort = new AbortController();
+  const reason = new Error("the caller gave up");
+  const firstChunk = new WritableStream<Uint8Array>({ write: () => abort.abort(reason) });
+  await assert.rejects(
+    served.client.read(firstChunk, { signal: abort.signal }),
+    (e) => e === reason,
+  );
+  const digest = new Digest();
+  await served.client.read(digestingSink(digest, content.byteLength), { timeoutMs: 10_000 });
+  assert.equal(digest.size, content.byteLength);
+  assert.equal(digest.hex(), (await fileDigest(target)).sha256);
 });
 
 Deno.test("a client process killed mid-upload leaves the storage unchanged; the exporter serves the next write", async () => {

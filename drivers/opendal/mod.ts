@@ -1,6 +1,7 @@
 /**
  * Storage muxes (upstream `jumpstarter_driver_opendal`): the StorageMux and StorageMuxFlasher
- * interfaces, their clients and CLIs. Exporter-side mocks are in `./driver`.
+ * interfaces, their clients and CLIs. Exporter-side mocks are in `./driver`; the package
+ * descriptor (`driverPackage`) in `./package`.
  *
  * @module
  */
