@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  /** @ignore documented by `@jumpstarter/lib/driver` */
+  type DriverPackage,
+} from "@jumpstarter/lib/driver";
 import { httpCli } from "./cli.ts";
 import { HttpServerClient } from "./client.ts";
 import { httpServerType } from "./driver.ts";

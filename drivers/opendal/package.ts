@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  /** @ignore documented by `@jumpstarter/lib/driver` */
+  type DriverPackage,
+} from "@jumpstarter/lib/driver";
 import { storageMuxCli, storageMuxFlasherCli } from "./cli.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { mockStorageMuxFlasherType, mockStorageMuxType } from "./driver.ts";

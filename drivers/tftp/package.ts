@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  /** @ignore documented by `@jumpstarter/lib/driver` */
+  type DriverPackage,
+} from "@jumpstarter/lib/driver";
 import { tftpCli } from "./cli.ts";
 import { TftpClient } from "./client.ts";
 import { tftpType } from "./driver.ts";
