@@ -174,6 +174,38 @@ Deno.test("an upload in progress is invisible, and a broken one leaves nothing",
   }
 });
 
+Deno.test("aborting putFile rejects with the reason and keeps the old file", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const { client, served, url } = await servedServer(root);
+    await using _ = served;
+    await client.putFile("image.img", new TextEncoder().encode("old"));
+    const sourceCancelled = Promise.withResolvers<unknown>();
+    const source = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new Uint8Array(100_000)),
+      cancel: (reason) => sourceCancelled.resolve(reason),
+    });
+    const abort = new AbortController();
+    const uploading = client.putFile("image.img", source, { signal: abort.signal });
+    const uploads = async () =>
+      (await Array.fromAsync(Deno.readDir(root))).filter((e) => e.name.startsWith(".jmp-upload-"));
+    // the first bytes reached the exporter's temporary file
+    await waitFor(async () => {
+      for (const entry of await uploads()) {
+        if ((await Deno.stat(`${root}/${entry.name}`)).size === 100_000) return true;
+      }
+    });
+    const reason = new Error("the caller gave up");
+    abort.abort(reason);
+    await assert.rejects(uploading, (error) => error === reason);
+    assert.equal(await sourceCancelled.promise, reason);
+    await waitFor(async () => (await uploads()).length === 0 || undefined);
+    assert.equal(new TextDecoder().decode((await curl(`${url}/image.img`)).body), "old");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("bad names are refused and the uploads behind them released", async () => {
   const root = await Deno.makeTempDir();
   try {
