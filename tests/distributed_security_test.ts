@@ -5,6 +5,7 @@
  * The CLI is used where it can express the attempt; raw gRPC (arbitrary metadata) elsewhere.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import * as jose from "jose";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -64,6 +65,9 @@ async function first<T>(stream: AsyncIterable<T>): Promise<T | undefined> {
 }
 
 const REPORT = { labels: {}, reports: [{ uuid: "00000000-0000-0000-0000-000000000001" }] };
+
+// many subprocesses in a row: 116 s on a busy two-core machine
+fileDeadline(import.meta.url, 300_000);
 
 Deno.test("security: the controller refuses what a caller may not do", async (t) => {
   await using dir = await tempDir();

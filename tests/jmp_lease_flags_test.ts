@@ -4,6 +4,7 @@
  * by its effect.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { assertExit, assertOutput, describe, jmp, spawnJmp, tempDir } from "./_helpers.ts";
 import { makeClient, makeExporter, startController, untilExporter } from "./_distributed.ts";
 
@@ -41,6 +42,9 @@ function localIn(hours: number): { text: string; iso: string } {
     `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
   return { text, iso: date.toISOString().replace(/\.\d+Z$/, "Z") };
 }
+
+// many subprocesses in a row: 115 s on a busy two-core machine
+fileDeadline(import.meta.url, 300_000);
 
 Deno.test("jmp lease commands: every HEAD flag has its effect", async (t) => {
   await using dir = await tempDir();

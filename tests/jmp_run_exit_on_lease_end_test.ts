@@ -4,6 +4,7 @@
  * `failureDetection`: quick failures to reach the controller in a row make it give up with 1.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { assertExit, describe, jmp, spawnJmp, tempDir } from "./_helpers.ts";
 import {
   freePort,
@@ -12,6 +13,9 @@ import {
   startController,
   untilExporter,
 } from "./_distributed.ts";
+
+// many subprocesses in a row: 76 s on a busy two-core machine
+fileDeadline(import.meta.url, 300_000);
 
 Deno.test("jmp run exits after one lease with --exit-on-lease-end or exitOnLeaseEnd", async (t) => {
   await using dir = await tempDir();

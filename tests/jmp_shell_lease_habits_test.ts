@@ -5,6 +5,7 @@
  * `--exporter-logs` in direct mode.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import {
   assertExit,
   assertOutput,
@@ -43,6 +44,9 @@ async function createLease(client: string, ...flags: string[]): Promise<string> 
   assertExit(result, 0);
   return result.stdout.trim();
 }
+
+// many subprocesses in a row: 82 s on a busy two-core machine
+fileDeadline(import.meta.url, 300_000);
 
 Deno.test("jmp shell (lease mode) behaves as upstream HEAD's", async (t) => {
   await using dir = await tempDir();

@@ -4,6 +4,7 @@
  * a `selector`), runs its steps on it, and releases the lease afterwards.
  */
 import assert from "node:assert/strict";
+import { fileDeadline } from "@jumpstarter/lib/testing";
 import { assertExit, DENO_CONFIG, describe, jmp, run, spawnJmp, tempDir } from "./_helpers.ts";
 import {
   getLeases,
@@ -30,6 +31,9 @@ jumpstarterTest("the leased board", async (t, root, source) => {
   await t.step("powers off", () => power.off());
 }, { selector: "board=virt" });
 `;
+
+// many subprocesses in a row: 75 s on a busy two-core machine
+fileDeadline(import.meta.url, 300_000);
 
 Deno.test("jumpstarterTest({ selector }) leases a board for the suite and releases it", async () => {
   await using dir = await tempDir();

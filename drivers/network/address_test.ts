@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Composite } from "@jumpstarter/lib/driver";
 import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
-import { serve } from "@jumpstarter/lib/testing";
+import { fileDeadline, serve } from "@jumpstarter/lib/testing";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { TcpNetwork, UdpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
@@ -44,6 +44,9 @@ function ourTree() {
   root.addChild("unix", new UnixNetwork({ path: "/tmp/nothing.sock" }));
   return root;
 }
+
+// many subprocesses in a row: 61 s on a busy two-core machine
+fileDeadline(import.meta.url, 300_000);
 
 Deno.test("enable_address: accepted on TcpNetwork/UdpNetwork (default true), refused elsewhere", () => {
   for (const type of ["TcpNetwork", "jumpstarter_driver_network.driver.UdpNetwork"]) {
