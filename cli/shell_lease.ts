@@ -16,6 +16,7 @@ import type { ClientConfig } from "@jumpstarter/lib/config";
 import { parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
 import { prompt } from "./prompt.ts";
+import { clientRegistry } from "./driver_packages.ts";
 
 /** The timeout flags of `jmp shell`. */
 export interface TimeoutFlags {
@@ -130,7 +131,10 @@ export async function exporterLabels(
 /** The exporter's message of the day (its GetReport), or "" when it has none or is silent. */
 export async function fetchMotd(socketPath: string): Promise<string> {
   try {
-    const handle = await openExporter(socketPath, { policy: UNSAFE_POLICY });
+    const handle = await openExporter(socketPath, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistry,
+    });
     try {
       return (await handle.connection.exporter.getReport({})).motd;
     } finally {

@@ -5,10 +5,9 @@
  * @module
  */
 import { Command } from "commander";
-import { runCommand } from "../cli/commands/run.ts";
-import "../cli/drivers.ts";
-import { exitCodeFor } from "../cli/errors.ts";
-import { VERSION } from "../cli/version.ts";
+import { runCommand } from "@jumpstarter/cli/run";
+import { exitCodeFor } from "@jumpstarter/cli/errors";
+import { VERSION } from "@jumpstarter/cli/version";
 
 /** The `jmp-exporter` program: `jmp run`'s options at the top level. */
 export function exporterProgram(): Command {

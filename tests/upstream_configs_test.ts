@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
-import "../cli/drivers.ts";
+import { driverRegistry as registry } from "../cli/driver_packages.ts";
 
 const CORPUS = new URL("./testdata/upstream_configs/", import.meta.url);
 
@@ -106,7 +106,10 @@ function corpus(): CorpusFile[] {
 
 async function serveCorpusFile(file: CorpusFile, warnings: string[]) {
   const config = parseExporterConfig(file.text, file.name);
-  const root = await buildDriverTree(config, { warn: (message) => warnings.push(message) });
+  const root = await buildDriverTree(config, {
+    registry,
+    warn: (message) => warnings.push(message),
+  });
   return { config, served: await serve(root) };
 }
 
@@ -164,7 +167,9 @@ for (const file of corpus()) {
     Deno.test(`upstream config ${file.name}: loads; serving needs its device`, async () => {
       const config = parseExporterConfig(file.text, file.name);
       assert.ok(config.export.size > 0);
-      const message = await failure(buildDriverTree(config).then((root) => root.close()));
+      const message = await failure(
+        buildDriverTree(config, { registry }).then((root) => root.close()),
+      );
       assert.match(message, device, `expected the missing device to be named; got "${message}"`);
     });
   } else {

@@ -10,6 +10,7 @@ import {
   MissingHostError,
 } from "@jumpstarter/lib/client";
 import { cliBuilderFor, cliContext } from "../drivers.ts";
+import { clientRegistry } from "../driver_packages.ts";
 
 function kebab(name: string): string {
   return name.replaceAll("_", "-");
@@ -100,6 +101,7 @@ export async function runJ(args: string[]): Promise<void> {
     throw new MissingHostError();
   }
   await using handle = await env({
+    registry: clientRegistry,
     onWarning: (message) => {
       if (!Deno.env.get("_JMP_SUPPRESS_DRIVER_WARNINGS")) console.error(`Warning: ${message}`);
     },

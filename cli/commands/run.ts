@@ -24,6 +24,7 @@ import { RapidFailureGuard } from "../rapid_failures.ts";
 import { isTransient } from "@jumpstarter/lib/client";
 import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
+import { driverRegistry } from "../driver_packages.ts";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 type StopSignal = keyof typeof SIGNAL_NUMBERS;
@@ -70,7 +71,7 @@ export function runCommand(): Command {
 }
 
 async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> {
-  await using exporter = await startLocalExporter(path);
+  await using exporter = await startLocalExporter(path, { registry: driverRegistry });
   console.log(exporter.address);
   console.error(
     `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} JMP_DRIVERS_ALLOW=UNSAFE j ...`,
@@ -95,7 +96,10 @@ async function runRegistered(
   let exporter: Exporter;
   while (true) {
     const started = Date.now();
-    exporter = new Exporter(config, { log: (message) => log("INFO", message) });
+    exporter = new Exporter(config, {
+      registry: driverRegistry,
+      log: (message) => log("INFO", message),
+    });
     try {
       await exporter.run(abort.signal);
       break;
@@ -131,7 +135,7 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     console.error("Warning: the passphrase travels in plaintext without TLS");
   }
   const config = await loadExporterConfig(path);
-  const session = new Session(await buildDriverTree(config), {
+  const session = new Session(await buildDriverTree(config, { registry: driverRegistry }), {
     status: ExporterStatus.LEASE_READY,
     ...(config.motd === null ? {} : { motd: config.motd }),
   });

@@ -42,6 +42,7 @@ import {
   soleActiveLease,
   type TimeoutFlags,
 } from "../shell_lease.ts";
+import { clientRegistry, driverRegistry } from "../driver_packages.ts";
 
 interface ShellFlags extends ExporterSelector, ClientSelector, TimeoutFlags {
   exporterLogs?: boolean;
@@ -109,7 +110,7 @@ async function withLaunchers(dir: string): Promise<string> {
 }
 
 async function localShell(path: string, command: string[], flags: ShellFlags): Promise<number> {
-  await using exporter = await startLocalExporter(path);
+  await using exporter = await startLocalExporter(path, { registry: driverRegistry });
   const logs = flags.exporterLogs ? printLogs(exporter.session.logs.subscribe()) : undefined;
   if (command.length === 0) await printMotd(await fetchMotd(exporter.address));
   const code = await runInShell(command, {
@@ -129,6 +130,7 @@ async function directShell(address: string, command: string[], flags: ShellFlags
   // fail early, with a clear message, on a wrong address, CA file or passphrase
   const probe = await openExporter(address, {
     policy: UNSAFE_POLICY,
+    registry: clientRegistry,
     ...(flags.tlsGrpcInsecure ? { insecure: true } : {}),
     ...(passphrase ? { passphrase } : {}),
     ...(flags.tlsGrpcCa ? { ca: await readCaBundle(flags.tlsGrpcCa) } : {}),
@@ -297,7 +299,9 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
 
 /** Prints the exporter's LogStream (through the tunnel) until stopped. */
 async function remoteLogs(socketPath: string): Promise<{ stop(): void }> {
-  return streamLogs(await openExporter(socketPath, { policy: UNSAFE_POLICY }));
+  return streamLogs(
+    await openExporter(socketPath, { policy: UNSAFE_POLICY, registry: clientRegistry }),
+  );
 }
 
 /** Prints the LogStream of an open exporter connection until stopped; stopping closes it. */
