@@ -100,9 +100,17 @@ function bind(server: grpc.Server, address: string): Promise<number> {
     server.bindAsync(
       address,
       grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
+      (error, port) => error ? reject(listenError(address, error)) : resolve(port),
     )
   );
+}
+
+/** grpc-js wraps the socket's own reason ("address already in use") in a summary; keep the reason. */
+function listenError(address: string, error: Error): Error {
+  const reason = /errors: \[(?:listen \w+: )?(.*)\]$/.exec(error.message)?.[1] ?? error.message;
+  return new Error(`Cannot listen on ${address.replace(/^unix:/, "")}: ${reason}`, {
+    cause: error,
+  });
 }
 
 /** Serves `session` on a Unix socket at `socketPath` (created; removed again on close). */
