@@ -6,6 +6,7 @@ import selfsigned from "selfsigned";
 import { readServerIdentity } from "@jumpstarter/lib/tunnel";
 import { generateKeyMaterial, type KeyMaterial } from "./auth.ts";
 import { FileStore, JOURNAL_FILE, SNAPSHOT_FILE } from "./store/mod.ts";
+import { exists } from "./store/fs_util.ts";
 
 /** A state directory that cannot be used as it is (a file lost or damaged). */
 export class StateDirError extends Error {
@@ -34,16 +35,6 @@ async function writeSecret(path: string, text: string): Promise<void> {
   const temp = `${path}.tmp`;
   await Deno.writeTextFile(temp, text, { mode: 0o600 });
   await Deno.rename(temp, path);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** Whether the store in `storeDir` holds any record: a snapshot, or a journal past its header. */

@@ -9,7 +9,14 @@
  */
 import type { ClientRecord, ExporterRecord, LeaseRecord } from "../model.ts";
 import { StateCollection } from "./collection.ts";
-import { readIfExists, removeIfExists, syncDir, writeAll, writeFileAtomic } from "./fs_util.ts";
+import {
+  exists,
+  readIfExists,
+  removeIfExists,
+  syncDir,
+  writeAll,
+  writeFileAtomic,
+} from "./fs_util.ts";
 import { encodeHeader, encodeOp, FORMAT_VERSION, parseJournal } from "./journal.ts";
 import { DirLock } from "./lock.ts";
 import { type StateData, StoreState } from "./state.ts";
@@ -59,16 +66,6 @@ interface Loaded {
 const RESTORE_HINT = "refusing to start with an empty store: restore the file from a backup, " +
   "or move the state directory away to start afresh (every client and exporter must then be " +
   "created again)";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 async function readSnapshot(dir: string, state: StoreState): Promise<number> {
   const path = `${dir}/${SNAPSHOT_FILE}`;
