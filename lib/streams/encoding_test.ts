@@ -1,14 +1,13 @@
 /**
- * Content encodings, checked against Debian's command-line tools (gzip, xz-utils, bzip2, zstd):
- * what they compress decodes to the same bytes, and what encodeStream writes they decode.
+ * Content encodings: the API (names, detection, arguments, stream ends) and codec specifics.
+ * Round trips against the real tools are in encoding_tools_test.ts, memory bounds in
+ * encoding_memory_test.ts, throughput in bench/encoding_throughput.ts.
  */
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { withDeadline } from "@jumpstarter/lib/testing";
 import {
   CONTENT_ENCODINGS,
   type ContentEncoding,
-  ContentEncodingError,
   DECODABLE,
   decodeStream,
   detectEncoding,
@@ -19,135 +18,19 @@ import {
   isEncodable,
   supportedEncodings,
 } from "./encoding.ts";
-
-const TOOLS: Record<ContentEncoding, string> = {
-  gzip: "gzip",
-  xz: "xz",
-  bz2: "bzip2",
-  zstd: "zstd",
-};
-
-/** Runs a compression tool on `input` (through a file) and returns what it wrote. */
-async function tool(encoding: ContentEncoding, args: string[], input: Uint8Array) {
-  const path = await Deno.makeTempFile({ prefix: "jmp-encoding-" });
-  try {
-    await Deno.writeFile(path, input);
-    const { success, stdout, stderr } = await new Deno.Command(TOOLS[encoding], {
-      args: ["-c", "-q", ...args, path],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(success, `${TOOLS[encoding]} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
-    return stdout;
-  } finally {
-    await Deno.remove(path);
-  }
-}
-
-const compress = (encoding: ContentEncoding, input: Uint8Array, ...args: string[]) =>
-  tool(encoding, args, input);
-const decompress = (encoding: ContentEncoding, input: Uint8Array) => tool(encoding, ["-d"], input);
-
-/** mulberry32: the same bytes on every run. */
-function prng(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-function randomBytes(length: number, seed: number): Uint8Array {
-  const next = prng(seed);
-  const words = new Uint32Array(Math.ceil(length / 4));
-  for (let i = 0; i < words.length; i++) words[i] = next();
-  return new Uint8Array(words.buffer, 0, length);
-}
-
-/** A disk image as flashed: zeros, with a 4 KiB block of noise in every MiB. */
-function mostlyZeroImage(length: number, seed: number): Uint8Array {
-  const image = new Uint8Array(length);
-  for (let offset = 0; offset < length; offset += 1 << 20) {
-    image.set(randomBytes(Math.min(4096, length - offset), seed + offset), offset);
-  }
-  return image;
-}
-
-function textLike(length: number, seed: number): Uint8Array {
-  const next = prng(seed);
-  const words = ["jumpstarter", "exporter", "lease", "flash", "power", "serial", "the", "a", "of"];
-  const parts: string[] = [];
-  let size = 0;
-  while (size < length) {
-    const word = words[next() % words.length]! + (next() % 7 === 0 ? ".\n" : " ");
-    parts.push(word);
-    size += word.length;
-  }
-  return new TextEncoder().encode(parts.join("")).subarray(0, length);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
-  return joined;
-}
-
-/** `data` as a stream of chunks whose sizes `size()` picks. */
-function chunks(data: Uint8Array, size: () => number = () => 64 * 1024) {
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= data.byteLength) {
-        controller.close();
-        return;
-      }
-      const end = Math.min(data.byteLength, offset + Math.max(1, size()));
-      controller.enqueue(data.slice(offset, end));
-      offset = end;
-    },
-  }, { highWaterMark: 0 });
-}
-
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const part of stream) parts.push(part);
-  return concat(...parts);
-}
-
-async function sha256(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-const decode = (encoding: ContentEncoding, data: Uint8Array, size?: () => number) =>
-  collect(chunks(data, size).pipeThrough(decodeStream(encoding)));
-
-/** Checks that `promise` rejects with a ContentEncodingError of `encoding` matching `pattern`. */
-async function rejectsDecoding(
-  promise: Promise<unknown>,
-  encoding: ContentEncoding,
-  pattern: RegExp = /./,
-) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ContentEncodingError, `not a ContentEncodingError: ${error}`);
-    assert.ok(error instanceof TypeError);
-    assert.equal(error.encoding, encoding);
-    assert.equal(error.operation, "decode");
-    assert.match(error.message, new RegExp(`^Cannot decode ${encoding} data: `));
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
-
-/** 3 MiB that exercises every path: text, noise and a run of zeros. */
-const MIXED = concat(textLike(1536 * 1024, 1), randomBytes(1 << 20, 2), new Uint8Array(512 * 1024));
-const MIXED_SHA = await sha256(MIXED);
+import {
+  chunks,
+  collect,
+  compress,
+  concat,
+  decode,
+  decompress,
+  MIXED,
+  MIXED_SHA,
+  rejectsDecoding,
+  sha256,
+  textLike,
+} from "./_testing/encoding_support.ts";
 
 Deno.test("the encodings and what each side can do", () => {
   assert.deepEqual([...CONTENT_ENCODINGS], ["gzip", "xz", "bz2", "zstd"]);
@@ -230,139 +113,6 @@ Deno.test("bad arguments throw RangeErrors", () => {
   assert.throws(() => encodeStream("xz", { level: 2.5 }), RangeError);
 });
 
-for (const encoding of CONTENT_ENCODINGS) {
-  Deno.test(`${encoding}: decodes what ${TOOLS[encoding]} wrote`, async () => {
-    const compressed = await compress(encoding, MIXED);
-    const next = prng(3);
-    // odd chunk sizes: every boundary falls somewhere new
-    assert.equal(
-      await sha256(await decode(encoding, compressed, () => next() % 70_000)),
-      MIXED_SHA,
-    );
-    assert.equal(await sha256(await decode(encoding, compressed, () => Infinity)), MIXED_SHA);
-  });
-
-  Deno.test(`${encoding}: decodes concatenated streams as ${TOOLS[encoding]} -d does`, async () => {
-    const first = textLike(300_000, 4);
-    const second = randomBytes(200_000, 5);
-    const tiny = new TextEncoder().encode("a");
-    const joined = concat(
-      await compress(encoding, first),
-      await compress(encoding, tiny),
-      await compress(encoding, new Uint8Array(0)),
-      await compress(encoding, second),
-      await compress(encoding, tiny),
-    );
-    const expected = await sha256(concat(first, tiny, second, tiny));
-    assert.equal(await sha256(await decompress(encoding, joined)), expected);
-    assert.equal(await sha256(await decode(encoding, joined, () => Infinity)), expected);
-    const next = prng(6);
-    assert.equal(await sha256(await decode(encoding, joined, () => next() % 4096)), expected);
-  });
-
-  Deno.test(`${encoding}: corrupt input is refused`, async () => {
-    const compressed = await compress(
-      encoding,
-      concat(textLike(1 << 20, 7), randomBytes(1 << 20, 8)),
-    );
-    for (const at of [0.3, 0.75]) {
-      const corrupt = compressed.slice();
-      const offset = Math.floor(corrupt.byteLength * at);
-      for (let i = offset; i < offset + 16; i++) corrupt[i] = corrupt[i]! ^ 0x55;
-      await rejectsDecoding(decode(encoding, corrupt), encoding);
-    }
-  });
-
-  Deno.test(`${encoding}: truncated or empty input is refused`, async () => {
-    const compressed = await compress(encoding, textLike(1 << 20, 9));
-    for (const length of [compressed.byteLength - 1, compressed.byteLength >> 1, 10, 0]) {
-      await rejectsDecoding(
-        decode(encoding, compressed.subarray(0, length)),
-        encoding,
-        /unexpected end/,
-      );
-    }
-  });
-
-  Deno.test(`${encoding}: foreign data and trailing garbage are refused`, async () => {
-    const text = new TextEncoder().encode("this is certainly not compressed data, no sir");
-    await rejectsDecoding(decode(encoding, text), encoding);
-    const compressed = await compress(encoding, text);
-    await rejectsDecoding(decode(encoding, concat(compressed, text)), encoding);
-  });
-
-  Deno.test(`${encoding}: a decode error errors the writable side too`, async () => {
-    const stream = decodeStream(encoding);
-    const writer = stream.writable.getWriter();
-    const reader = stream.readable.getReader();
-    writer.write(new TextEncoder().encode("garbage, garbage, garbage")).catch(() => {});
-    let failure: unknown;
-    await reader.read().catch((error) => failure = error);
-    assert.ok(failure instanceof ContentEncodingError, String(failure));
-    await assert.rejects(writer.write(new Uint8Array([1, 2, 3])), (error) => error === failure);
-    await assert.rejects(writer.closed, (error) => error === failure);
-  });
-
-  Deno.test(`${encoding}: corruption mid-stream errors a writer with the same error`, async () => {
-    // a corrupt stream, then 2 MiB more that the writer is still writing when it is found
-    const corrupt = await compress(encoding, textLike(256 * 1024, 17));
-    const middle = corrupt.byteLength >> 1;
-    for (let i = middle; i < middle + 64; i++) corrupt[i] = corrupt[i]! ^ 0xa5;
-    const compressed = concat(corrupt, await compress(encoding, randomBytes(2 << 20, 18)));
-    const stream = decodeStream(encoding);
-    const writer = stream.writable.getWriter();
-    const writing = (async () => {
-      for (let offset = 0; offset < compressed.byteLength; offset += 8192) {
-        await writer.write(compressed.slice(offset, offset + 8192));
-      }
-      await writer.close();
-    })();
-    let failure: unknown;
-    await collect(stream.readable).catch((error) => failure = error);
-    assert.ok(failure instanceof ContentEncodingError, String(failure));
-    await assert.rejects(writing, (error) => error === failure);
-    await assert.rejects(writer.closed, (error) => error === failure);
-  });
-
-  Deno.test(`${encoding}: an input error passes through as it is`, async () => {
-    const compressed = await compress(encoding, textLike(100_000, 10));
-    const boom = new Error("connection lost");
-    const input = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(compressed.slice(0, 40));
-        controller.error(boom);
-      },
-    });
-    await assert.rejects(collect(input.pipeThrough(decodeStream(encoding))), (e) => e === boom);
-  });
-}
-
-for (const encoding of ENCODABLE) {
-  Deno.test(`${encoding}: ${TOOLS[encoding]} -d decodes what encodeStream wrote`, async () => {
-    const next = prng(11);
-    const encoded = await collect(
-      chunks(MIXED, () => next() % 100_000).pipeThrough(encodeStream(encoding)),
-    );
-    assert.equal(detectEncoding(encoded), encoding);
-    assert.ok(encoded.byteLength < MIXED.byteLength * 0.6, `${encoded.byteLength} bytes`);
-    assert.equal(await sha256(await decompress(encoding, encoded)), MIXED_SHA);
-    assert.equal(await sha256(await decode(encoding, encoded)), MIXED_SHA);
-    // empty input encodes to a valid empty stream
-    const empty = await collect(chunks(new Uint8Array(0)).pipeThrough(encodeStream(encoding)));
-    assert.equal((await decompress(encoding, empty)).byteLength, 0);
-    assert.equal((await decode(encoding, empty)).byteLength, 0);
-  });
-
-  Deno.test(`${encoding}: encodeStream honours the level`, async () => {
-    const data = textLike(1 << 20, 12);
-    const [fast, best] = encoding === "zstd" ? [1, 19] : [0, 9];
-    const small = await collect(chunks(data).pipeThrough(encodeStream(encoding, { level: best })));
-    const large = await collect(chunks(data).pipeThrough(encodeStream(encoding, { level: fast })));
-    assert.ok(small.byteLength < large.byteLength, `${small.byteLength} >= ${large.byteLength}`);
-    assert.equal(await sha256(await decompress(encoding, small)), await sha256(data));
-  });
-}
-
 Deno.test("closing the writable side waits until the last output chunk is out", async () => {
   const data = textLike(300_000, 19);
   for (const encoding of ENCODABLE) {
@@ -426,89 +176,3 @@ Deno.test("gzip: zlib-wrapped deflate decodes too", async () => {
   // raw deflate has neither header
   await rejectsDecoding(decode("gzip", zlib.deflateRawSync(data)), "gzip", /neither gzip nor zlib/);
 });
-
-/**
- * 1 GiB of zeros (64 concatenated streams of 16 MiB), handed over 512 bytes at a time: reading a
- * few chunks of output takes a few chunks of input, and cancelling the output cancels the input.
- */
-for (const encoding of ["gzip", "xz", "zstd", "bz2"] as const) {
-  Deno.test(`${encoding}: decoding follows the reader (bounded memory)`, async () => {
-    const one = await compress(encoding, new Uint8Array(16 << 20), encoding === "xz" ? "-0" : "-1");
-    const compressed = concat(...Array.from({ length: 64 }, () => one));
-    let delivered = 0;
-    let cancelled = false;
-    const input = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (delivered >= compressed.byteLength) {
-          controller.close();
-          return;
-        }
-        controller.enqueue(compressed.slice(delivered, delivered + 512));
-        delivered += 512;
-      },
-      cancel() {
-        cancelled = true;
-      },
-    }, { highWaterMark: 0 });
-    const reader = input.pipeThrough(decodeStream(encoding)).getReader();
-    let read = 0;
-    for (let i = 0; i < 4; i++) {
-      const { value } = await reader.read();
-      assert.ok(value && value.byteLength <= 1 << 20);
-      read += value.byteLength;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(read > 0 && read <= 4 << 20);
-    if (encoding !== "bz2") {
-      // (bzip2's are 6 KiB in all, less than one block's lookahead: blocks decode one at a time)
-      assert.ok(
-        delivered < compressed.byteLength / 8,
-        `${delivered} of ${compressed.byteLength} compressed bytes taken for ${read} bytes read`,
-      );
-    }
-    await reader.cancel();
-    assert.equal(cancelled, encoding !== "bz2");
-  });
-}
-
-// CPU-bound: 65 s on a busy two-core machine
-Deno.test(
-  "decode throughput (32 MiB mostly-zero image, 4 MiB random)",
-  withDeadline(300_000, async () => {
-    // printed, not asserted: what decoding a 1 GiB image costs, per encoding
-    const images = [
-      { name: "32 MiB mostly-zero", data: mostlyZeroImage(32 << 20, 15) },
-      { name: "4 MiB random", data: randomBytes(4 << 20, 16) },
-    ];
-    const rows: string[] = [];
-    for (const { name, data } of images) {
-      const expected = await sha256(data);
-      for (const encoding of CONTENT_ENCODINGS) {
-        const compressed = await compress(encoding, data);
-        let seconds = Infinity; // the best of three runs: the machine may be busy with others
-        for (let run = 0; run < 3; run++) {
-          const started = performance.now();
-          const decoded = await decode(encoding, compressed);
-          seconds = Math.min(seconds, (performance.now() - started) / 1000);
-          if (run === 0) assert.equal(await sha256(decoded), expected);
-        }
-        const rate = data.byteLength / (1 << 20) / seconds;
-        let encodeRate = "";
-        if (isEncodable(encoding)) {
-          const encodeStarted = performance.now();
-          await collect(chunks(data).pipeThrough(encodeStream(encoding)));
-          const encodeSeconds = (performance.now() - encodeStarted) / 1000;
-          encodeRate = `, encode ${(data.byteLength / (1 << 20) / encodeSeconds).toFixed(1)} MiB/s`;
-        }
-        rows.push(
-          `${name.padEnd(18)} ${encoding.padEnd(4)} ${
-            String(compressed.byteLength).padStart(8)
-          } B` +
-            ` -> decode ${rate.toFixed(1).padStart(7)} MiB/s` +
-            ` (1 GiB alike: ${(1024 / rate).toFixed(1)} s)${encodeRate}`,
-        );
-      }
-    }
-    console.log(`\n${rows.join("\n")}`);
-  }),
-);
