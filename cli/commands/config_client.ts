@@ -24,6 +24,7 @@ import { UsageError } from "../errors.ts";
 import { aborted, canPrompt, collectValues, confirm, type InteractivityFlags } from "../prompt.ts";
 import { type OutputMode, outputOption, printStructured } from "../output.ts";
 import { printTable } from "../table.ts";
+import { confirmOnTerminal } from "../confirm.ts";
 
 /** Printed in place of a credential by `list -o json|yaml` unless `--show-credentials`. */
 export const REDACTED = "<redacted>";
@@ -129,11 +130,16 @@ async function createClientConfig(alias: string, flags: CreateFlags): Promise<vo
     leases: { "acquisition_timeout": 7200, "dial_timeout": 60, "retry_timeout": 300 },
   };
   await saveClientConfig(document, path);
+  let current = "";
   if (flags.out === undefined) {
     const all = await listClientConfigFiles(env);
-    if (all.length === 1 && all[0]?.alias === alias) await setCurrentClient(alias, env);
+    if (all.length === 1 && all[0]?.alias === alias) {
+      await setCurrentClient(alias, env);
+      current = " (now the current client config)";
+    }
   }
   if (flags.output === "path") console.log(path);
+  else confirmOnTerminal(`Created client config "${alias}" at ${path}${current}`);
 }
 
 async function existingClientPath(alias: string, env: Env): Promise<string> {
@@ -153,6 +159,7 @@ async function deleteClientConfig(alias: string, flags: { output?: "path" }): Pr
   }
   await Deno.remove(path);
   if (flags.output === "path") console.log(path);
+  else confirmOnTerminal(`Deleted client config "${alias}" (${path})`);
 }
 
 async function useClientConfig(alias: string, flags: { output?: "path" }): Promise<void> {
@@ -160,6 +167,7 @@ async function useClientConfig(alias: string, flags: { output?: "path" }): Promi
   const path = await existingClientPath(alias, env);
   await setCurrentClient(alias, env);
   if (flags.output === "path") console.log(path);
+  else confirmOnTerminal(`Using client config "${alias}" (${path})`);
 }
 
 /** A client config as `list -o json|yaml` shows it: alias and path first, tokens redacted. */

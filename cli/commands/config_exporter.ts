@@ -18,6 +18,7 @@ import { parse } from "yaml";
 import { validAlias } from "../config_selection.ts";
 import { type OutputMode, outputOption, printStructured } from "../output.ts";
 import { printTable } from "../table.ts";
+import { confirmOnTerminal } from "../confirm.ts";
 import { canPrompt, collectValues } from "../prompt.ts";
 import {
   confirmInsecureTls,
@@ -71,6 +72,7 @@ async function createExporterConfig(alias: string, flags: CreateFlags): Promise<
     insecure,
   }, path);
   if (flags.output === "path") console.log(path);
+  else confirmOnTerminal(`Created exporter config "${alias}" at ${path}`);
 }
 
 async function deleteExporterConfig(alias: string, flags: { output?: "path" }): Promise<void> {
@@ -86,6 +88,7 @@ async function deleteExporterConfig(alias: string, flags: { output?: "path" }): 
   }
   await Deno.remove(user);
   if (flags.output === "path") console.log(user);
+  else confirmOnTerminal(`Deleted exporter config "${alias}" (${user})`);
   if (await pathExists(system)) {
     console.error(
       `Warning: ${user} deleted, but a system config at ${system} still exists and will now be used.`,

@@ -9,20 +9,25 @@ import {
   FallbackDriverClient,
   MissingHostError,
 } from "@jumpstarter/lib/client";
-import { cliBuilderFor, cliContext } from "../drivers.ts";
-import { clientRegistry } from "../driver_packages.ts";
+import { cliBuilderOf, type DriverPackage } from "@jumpstarter/lib/driver";
+import { cliContext } from "../drivers.ts";
+import { type CliBuilder, clientRegistry, DRIVER_PACKAGES } from "../driver_packages.ts";
 
 function kebab(name: string): string {
   return name.replaceAll("_", "-");
 }
 
 /** The command for one client: its registered CLI, or a group of its children's commands. */
-function clientCommand(client: DriverClient, name: string): Command | undefined {
-  const builder = cliBuilderFor(client);
+function clientCommand(
+  client: DriverClient,
+  name: string,
+  packages: readonly DriverPackage[],
+): Command | undefined {
+  const builder = cliBuilderOf(packages, client) as CliBuilder | undefined;
   if (builder) {
     return builder(client, name, {
       ...cliContext,
-      addChildren: (command: Command) => addChildren(command, client),
+      addChildren: (command: Command) => addChildren(command, client, packages),
     });
   }
   if (client instanceof FallbackDriverClient && client.children.size === 0) {
@@ -31,7 +36,7 @@ function clientCommand(client: DriverClient, name: string): Command | undefined 
   const isGroup = client instanceof CompositeClient || client instanceof FallbackDriverClient;
   if (!isGroup || client.children.size === 0) return undefined;
   const group = new Command(name).description(client.description ?? "Generic composite device");
-  addChildren(group, client);
+  addChildren(group, client, packages);
   return group;
 }
 
@@ -51,21 +56,31 @@ function unavailableCommand(client: FallbackDriverClient, name: string): Command
     });
 }
 
-function addChildren(command: Command, client: DriverClient): void {
+function addChildren(
+  command: Command,
+  client: DriverClient,
+  packages: readonly DriverPackage[],
+): void {
   for (const [name, child] of client.children) {
-    const sub = clientCommand(child, name);
+    const sub = clientCommand(child, name, packages);
     // as upstream, a driver without a usable client is left out of the help; called, it says why
     const hidden = child instanceof FallbackDriverClient && child.children.size === 0;
     if (sub) command.addCommand(sub, { hidden });
   }
 }
 
-/** Builds the `j` program for a client tree. */
-export function jProgram(root: DriverClient): Command {
+/**
+ * Builds the `j` program for a client tree, its commands from the CLIs of `packages` (the
+ * program's list unless a test passes its own).
+ */
+export function jProgram(
+  root: DriverClient,
+  packages: readonly DriverPackage[] = DRIVER_PACKAGES,
+): Command {
   const program = new Command("j")
     .description(root.description ?? "Generic composite device")
     .showHelpAfterError();
-  addChildren(program, root);
+  addChildren(program, root, packages);
   return program;
 }
 
@@ -95,9 +110,26 @@ export function finalize(command: Command): Command {
   return command;
 }
 
+/** What `j --help` says outside a session, where there are no driver commands to list. */
+const OUTSIDE_SESSION_HELP = `Usage: j <driver> <command> [options]
+
+j is Jumpstarter's driver CLI. Its commands come from the drivers of the exporter it is
+connected to (JUMPSTARTER_HOST), so they exist only inside a session. To get one:
+
+  jmp shell --exporter-config lab.yaml     serve a config locally (try examples/virtual-lab.yaml)
+  jmp shell -l board=rpi4                  lease a board from a controller (jmp config client)
+  jmp shell --tls-grpc HOST:PORT           an exporter served by jmp run --tls-grpc-listener
+
+Inside, \`j --help\` lists the exporter's drivers and \`j <driver> --help\` their commands.
+Outside a shell, set JUMPSTARTER_HOST to the socket \`jmp run --exporter-config lab.yaml\` prints.
+`;
+
 /** Runs `j ARGS...` against `JUMPSTARTER_HOST`. */
 export async function runJ(args: string[]): Promise<void> {
   if (!Deno.env.get("JUMPSTARTER_HOST")) {
+    if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
+      console.log(OUTSIDE_SESSION_HELP);
+    }
     throw new MissingHostError();
   }
   await using handle = await env({

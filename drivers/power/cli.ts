@@ -40,20 +40,38 @@ function sleep(seconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
+/** What the program offers a driver CLI (structural: drivers do not import the CLI). */
+export interface PowerCliContext {
+  /** Confirms what a command did; the program shows it on a terminal only. */
+  confirm?: (message: string) => void;
+}
+
 /** Builds the power command group for `client`, named `name`. */
-export function powerCli(client: PowerClient, name: string): Command {
+export function powerCli(
+  client: PowerClient,
+  name: string,
+  context: PowerCliContext = {},
+): Command {
+  const confirm = context.confirm ?? (() => {});
   const command = new Command(name).description(client.description ?? "Generic power");
   command.command("on").description(client.methodsDescription.on ?? "Power on").action(
-    async () => await client.on(),
+    async () => {
+      await client.on();
+      confirm(`${name}: powered on`);
+    },
   );
   const off = command.command("off").description(client.methodsDescription.off ?? "Power off");
   if (client instanceof VirtualPowerClient) {
     off.option("--destroy", "destroy the instance after powering it off", false)
       .action(async (options: { destroy: boolean }) => {
         await client.off({ destroy: options.destroy });
+        confirm(`${name}: powered off${options.destroy ? " (destroyed)" : ""}`);
       });
   } else {
-    off.action(async () => await client.off());
+    off.action(async () => {
+      await client.off();
+      confirm(`${name}: powered off`);
+    });
   }
   command.command("cycle")
     .description("Power cycle")
@@ -61,6 +79,7 @@ export function powerCli(client: PowerClient, name: string): Command {
     .action(async (options: { wait: number }) => {
       console.log(`Power cycling with ${options.wait} seconds wait time...`);
       await client.cycle({ wait: options.wait });
+      confirm(`${name}: power cycled`);
     });
   command.command("read")
     .description(client.methodsDescription.read ?? "Read power measurements")

@@ -6,5 +6,5 @@
  */
 export { powerInterface, virtualPowerInterface } from "./interface.ts";
 export { type CycleOptions, PowerClient, VirtualPowerClient } from "./client.ts";
-export { parseSeconds, powerCli } from "./cli.ts";
+export { parseSeconds, powerCli, type PowerCliContext } from "./cli.ts";
 export { apparentPower, type PowerReading, powerReadingSchema } from "./types.ts";
