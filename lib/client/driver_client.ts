@@ -13,7 +13,10 @@ import {
   /** @ignore documented by `@jumpstarter/lib/streams` */
   type ContentEncoding,
   decodeStream,
-  frameByteStream,
+  FAST_PATH_OFFER_KEY,
+  FAST_PATH_REQUEST_KEY,
+  fastPathDisabled,
+  openPeerStream,
   REQUEST_KEY,
   RESOURCE_KEY,
   /** @ignore documented by `@jumpstarter/lib/streams` */
@@ -266,6 +269,7 @@ export class DriverClient {
     const encoding = options.encoding ?? null;
     const metadata = this.#connection.metadata();
     metadata.set(REQUEST_KEY, resourceStreamRequest(this.uuid, encoding));
+    if (!fastPathDisabled()) metadata.set(FAST_PATH_REQUEST_KEY, "1");
     const call = this.#connection.router.stream({ metadata });
     let headers: grpc.Metadata;
     try {
@@ -278,10 +282,16 @@ export class DriverClient {
     }
     call.on("error", () => {/* surfaced through the streams */});
     const handle = resourceHandleSchema.parse(JSON.parse(String(headers.get(RESOURCE_KEY)[0])));
-    const stream = frameByteStream(call, {
+    const stream = await openPeerStream(call, {
+      target: this.#connection.target,
+      offer: headers.get(FAST_PATH_OFFER_KEY)[0],
+      waitUntilServed: true,
       onOutboundEnd: () => call.end(),
       onAbort: () => call.cancel(),
       mapError: statusToError,
+    }).catch((error) => {
+      call.cancel();
+      throw statusToError(error);
     });
     let source = options.source ?? new ReadableStream({ start: (c) => c.close() });
     // without the accept header the exporter cannot decode: send decoded bytes

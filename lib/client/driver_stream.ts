@@ -4,11 +4,15 @@
  * writable was closed, so the exporter releases the device (a UDP association or a console
  * never ends on its own); a failed call fails the writable too.
  */
+import type * as grpc from "@grpc/grpc-js";
 import type { Connection } from "./connection.ts";
 import {
   type ByteStream,
   driverStreamRequest,
-  frameByteStream,
+  FAST_PATH_OFFER_KEY,
+  FAST_PATH_REQUEST_KEY,
+  fastPathDisabled,
+  openPeerStream,
   REQUEST_KEY,
 } from "@jumpstarter/lib/streams";
 import { statusToError } from "@jumpstarter/lib/wire";
@@ -27,15 +31,17 @@ export async function openDriverStream(
 ): Promise<DriverStream> {
   const metadata = connection.metadata();
   metadata.set(REQUEST_KEY, driverStreamRequest(uuid, method));
+  if (!fastPathDisabled()) metadata.set(FAST_PATH_REQUEST_KEY, "1");
   const call = connection.router.stream({ metadata });
   // the call is over once its status arrived, or once both directions ended cleanly
   let ended = false;
   let inboundEnded = false;
   let outboundEnded = false;
   call.on("status", () => ended = true);
+  let headers: grpc.Metadata;
   try {
-    await new Promise<void>((resolve, reject) => {
-      call.once("metadata", () => resolve());
+    headers = await new Promise<grpc.Metadata>((resolve, reject) => {
+      call.once("metadata", resolve);
       call.once("error", reject);
     });
   } catch (error) {
@@ -48,7 +54,9 @@ export async function openDriverStream(
     call.cancel();
   };
   // one adapter layer only: every extra web-stream hop costs promises per chunk
-  const { readable, writable } = frameByteStream(call, {
+  const { readable, writable } = await openPeerStream(call, {
+    target: connection.target,
+    offer: headers.get(FAST_PATH_OFFER_KEY)[0],
     onOutboundEnd: () => {
       outboundEnded = true;
       call.end();

@@ -9,6 +9,7 @@ import {
   serviceDefinition,
 } from "@jumpstarter/protos";
 import { AuthFailureThrottle, peerHost } from "@jumpstarter/lib/wire";
+import { FastPathListener } from "@jumpstarter/lib/streams";
 import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
 
@@ -16,6 +17,8 @@ import type { Session } from "./session.ts";
 export interface SessionServer extends AsyncDisposable {
   /** What clients put in `JUMPSTARTER_HOST`: the socket path, or `host:port`. */
   readonly address: string;
+  /** The fast path's raw socket (Unix sessions, unless `JMP_DISABLE_FAST_PATH` is set). */
+  readonly fastPath?: FastPathListener;
   /** Stops accepting calls, waits briefly for running ones, and removes the socket file. */
   close(): Promise<void>;
 }
@@ -82,7 +85,11 @@ export async function serveSessionTcp(
   return { address: `${host}:${port}`, close, [Symbol.asyncDispose]: close };
 }
 
-function sessionServer(session: Session, options: ServeOptions): grpc.Server {
+function sessionServer(
+  session: Session,
+  options: ServeOptions,
+  fastPath?: FastPathListener,
+): grpc.Server {
   const server = createServer({
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10000,
@@ -91,7 +98,7 @@ function sessionServer(session: Session, options: ServeOptions): grpc.Server {
       : { interceptors: [passphraseInterceptor(options.passphrase)] }),
   });
   server.addService(serviceDefinition(ExporterService), session.service());
-  server.addService(serviceDefinition(RouterService), session.routerService());
+  server.addService(serviceDefinition(RouterService), session.routerService(fastPath));
   return server;
 }
 
@@ -119,16 +126,28 @@ export async function serveSession(
   socketPath: string,
   options: ServeOptions = {},
 ): Promise<SessionServer> {
-  const server = sessionServer(session, options);
-  await bind(server, `unix:${socketPath}`);
+  // the fast path's raw socket sits next to the session socket (our clients only)
+  const fastPath = FastPathListener.open(`${socketPath}.fast`);
+  const server = sessionServer(session, options, fastPath);
+  try {
+    await bind(server, `unix:${socketPath}`);
+  } catch (error) {
+    await fastPath?.close();
+    throw error;
+  }
   // grpc-js's Unix listener is the one descriptor Deno leaves inheritable
   closeOnExecAll();
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= shutdown(server, options.gracePeriodMs ?? 1000).finally(() =>
-      Deno.remove(socketPath).catch(() => {})
+      Promise.all([Deno.remove(socketPath).catch(() => {}), fastPath?.close()])
     );
-  return { address: socketPath, close, [Symbol.asyncDispose]: close };
+  return {
+    address: socketPath,
+    ...(fastPath ? { fastPath } : {}),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
 function shutdown(server: grpc.Server, gracePeriodMs: number): Promise<void> {

@@ -21,8 +21,14 @@ import {
 import * as grpc from "@grpc/grpc-js";
 import {
   ACCEPT_ENCODING_KEY,
+  acceptPeerStream,
   type ByteStream,
+  FAST_PATH_OFFER_KEY,
+  FAST_PATH_REQUEST_KEY,
+  type FastPathListener,
   frameByteStream,
+  type IssuedOffer,
+  issueFastPathOffer,
   parseStreamRequest,
   pipeBoth,
   REQUEST_KEY,
@@ -240,17 +246,26 @@ export class Session implements AsyncDisposable {
     return implement(ExporterService, handlers, { toStatus: errorToStatus });
   }
 
-  /** The RouterService implementation: inner byte streams of drivers (and resources). */
-  routerService(): grpc.UntypedServiceImplementation {
+  /**
+   * The RouterService implementation: inner byte streams of drivers (and resources). With
+   * `fastPath`, our clients that ask for it move the bytes over its raw socket instead.
+   */
+  routerService(fastPath?: FastPathListener): grpc.UntypedServiceImplementation {
     const handlers: ServiceHandlers<ServiceMethods<typeof RouterService>> = {
-      stream: (call) => this.#serveStream(call),
+      stream: (call) => this.#serveStream(call, fastPath),
     };
     return implement(RouterService, handlers, { toStatus: errorToStatus });
   }
 
-  async #serveStream(call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>) {
+  async #serveStream(
+    call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>,
+    fastPath: FastPathListener | undefined,
+  ) {
     const request = parseStreamRequest(call.metadata.get(REQUEST_KEY)[0]);
-    if (request.kind === "resource") return await this.#serveResource(call, request);
+    const asked = call.metadata.get(FAST_PATH_REQUEST_KEY)[0];
+    if (request.kind === "resource") {
+      return await this.#serveResource(call, request, issueFastPathOffer(fastPath, asked));
+    }
     const method = this.resolve(request.uuid, request.method, "byte_stream");
     // listen before opening the device: a caller may give up while it is still connecting
     const cancelled = new Promise<never>((_, reject) =>
@@ -270,10 +285,14 @@ export class Session implements AsyncDisposable {
       this.#failed(request.method, error);
     }
     // upstream clients wait for the headers before they use the stream
-    call.sendMetadata(new grpc.Metadata());
-    const peer = frameByteStream(call);
+    const headers = new grpc.Metadata();
+    const issued = issueFastPathOffer(fastPath, asked);
+    if (issued) headers.set(FAST_PATH_OFFER_KEY, issued.header);
+    call.sendMetadata(headers);
     try {
-      await Promise.race([pipeBoth(peer, device), cancelled]);
+      const accepted = await Promise.race([acceptPeerStream(call, issued), cancelled]);
+      await accepted.acknowledge();
+      await Promise.race([pipeBoth(accepted.stream, device), cancelled]);
     } catch (error) {
       await Promise.allSettled([
         device.writable.abort(error),
@@ -291,6 +310,7 @@ export class Session implements AsyncDisposable {
   async #serveResource(
     call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>,
     request: Extract<InnerStreamRequest, { kind: "resource" }>,
+    issued: IssuedOffer | undefined,
   ) {
     const driver = this.#drivers.get(request.uuid.toLowerCase());
     if (!driver) throw new MethodNotFoundError(`driver ${request.uuid} not found`);
@@ -306,12 +326,8 @@ export class Session implements AsyncDisposable {
     // an exporter that cannot decode leaves the key out, so the client decodes before sending
     if (accepted) metadata.set(ACCEPT_ENCODING_KEY, requested ?? "");
     const settled = Promise.withResolvers<void>();
-    driver.resources.add({
-      uuid,
-      stream: frameByteStream(call),
-      encoding,
-      settle: settled.resolve,
-    });
+    const park = (stream: ByteStream) =>
+      driver.resources.add({ uuid, stream, encoding, settle: settled.resolve });
     let cancelled = false;
     const gone = new Promise<void>((resolve) => {
       call.once("cancelled", () => {
@@ -319,8 +335,17 @@ export class Session implements AsyncDisposable {
         resolve();
       });
     });
+    // without an offer the resource is parked before the caller can see its handle
+    if (!issued) park(frameByteStream(call));
+    else metadata.set(FAST_PATH_OFFER_KEY, issued.header);
     call.sendMetadata(metadata);
     try {
+      if (issued) {
+        const accepted = await Promise.race([acceptPeerStream(call, issued), gone]);
+        if (!accepted) return;
+        park(accepted.stream);
+        await accepted.acknowledge();
+      }
       await Promise.race([settled.promise, gone]);
     } finally {
       driver.resources.delete(uuid);

@@ -61,3 +61,18 @@ export {
   outputTail,
   TIMEOUT,
 } from "./expect.ts";
+export { FastPathListener, type FastPathOffer } from "./fast_path_listener.ts";
+export {
+  FAST_PATH_OFFER_KEY,
+  FAST_PATH_REQUEST_KEY,
+  fastPathDisabled,
+  type FastPathOfferHeader,
+} from "./fast_path_protocol.ts";
+export {
+  type AcceptedStream,
+  acceptPeerStream,
+  type IssuedOffer,
+  issueFastPathOffer,
+} from "./fast_path_exporter.ts";
+export { openPeerStream, type PeerStreamOptions } from "./fast_path_client.ts";
+export { socketByteStream, type SocketStreamOptions } from "./fast_path_stream.ts";

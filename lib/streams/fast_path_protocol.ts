@@ -1,0 +1,96 @@
+/**
+ * What our two ends agree on for the fast path (issue 11 item 3). A client that wants it sends
+ * {@linkcode FAST_PATH_REQUEST_KEY} on a RouterService.Stream; only then does our exporter answer
+ * with {@linkcode FAST_PATH_OFFER_KEY} in the headers, so upstream peers never see either. The
+ * client connects to the offered Unix socket, writes the token and reads one acknowledgement
+ * byte; from then on the socket carries the bytes and the gRPC call only the ends: a GOAWAY frame
+ * after the socket's write side was shut down, the call's status or cancellation for errors.
+ * A client that cannot use the offer sends a PING frame instead and the exporter answers with a
+ * PING once it serves the stream over gRPC frames.
+ */
+import { z } from "zod";
+
+/** Request metadata key: the client can use the fast path. */
+export const FAST_PATH_REQUEST_KEY = "x-jmp-fast-path";
+/** Response metadata key: JSON {@linkcode FastPathOfferHeader}. */
+export const FAST_PATH_OFFER_KEY = "x-jmp-fast-path-offer";
+/** Token length in bytes on the socket (hex text). */
+export const FAST_PATH_TOKEN_BYTES = 64;
+/** The byte the exporter writes once the token was accepted and the stream is ready. */
+export const FAST_PATH_ACK = 1;
+
+const offerSchema = z.object({ path: z.string(), token: z.string().length(FAST_PATH_TOKEN_BYTES) });
+
+/** Where to connect and what to present. */
+export type FastPathOfferHeader = z.infer<typeof offerSchema>;
+
+/** Parses the offer header; undefined when absent or malformed (the client then falls back). */
+export function parseFastPathOffer(text: unknown): FastPathOfferHeader | undefined {
+  if (typeof text !== "string") return undefined;
+  try {
+    const parsed = offerSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `JMP_DISABLE_FAST_PATH=1` forces byte streams onto gRPC frames. */
+export function fastPathDisabled(): boolean {
+  try {
+    const value = Deno.env.get("JMP_DISABLE_FAST_PATH");
+    return value !== undefined && value !== "" && value !== "0";
+  } catch {
+    return false;
+  }
+}
+
+/** A frame as the control channel carries it. */
+interface ControlFrame {
+  frameType: number;
+}
+
+/** What {@linkcode nextFrame} needs of a call. */
+export interface FrameSource {
+  on(event: "data", listener: (frame: ControlFrame) => void): unknown;
+  on(event: "end" | "cancelled", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  // deno-lint-ignore no-explicit-any
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/**
+ * Waits for the call's next frame and pauses the call after it, so a frame stream attached next
+ * loses nothing; rejects when the call ends, fails or is cancelled first. `stop()` withdraws.
+ */
+export function nextFrame(call: FrameSource): { frame: Promise<ControlFrame>; stop(): void } {
+  const { promise, resolve, reject } = Promise.withResolvers<ControlFrame>();
+  promise.catch(() => {});
+  const stop = () => {
+    call.off("data", onData);
+    call.off("end", onEnd);
+    call.off("cancelled", onEnd);
+    call.off("error", onError);
+    call.pause();
+  };
+  const onData = (frame: ControlFrame) => {
+    stop();
+    resolve(frame);
+  };
+  const onEnd = () => {
+    stop();
+    reject(new Error("The stream ended before the fast path was set up"));
+  };
+  const onError = (error: Error) => {
+    stop();
+    reject(error);
+  };
+  call.on("data", onData);
+  call.on("end", onEnd);
+  call.on("cancelled", onEnd);
+  call.on("error", onError);
+  call.resume();
+  return { frame: promise, stop };
+}

@@ -1,0 +1,141 @@
+/**
+ * A byte stream whose bytes go over a raw socket while its RouterService.Stream call carries only
+ * the ends (see fast_path_protocol.ts): the socket's EOF counts as a clean end only once the peer's
+ * GOAWAY frame (or the clean end of the call) confirms it, and the call's error or cancellation
+ * fails both directions, as with {@linkcode frameByteStream}.
+ */
+import { FrameType } from "@jumpstarter/protos";
+import type { ByteStream, FrameCall, FrameStreamOptions } from "./frame_stream.ts";
+
+const READ_CHUNK = 256 * 1024;
+
+/** Options of {@linkcode socketByteStream}: the same hooks as for a frame stream. */
+export type SocketStreamOptions = Pick<
+  FrameStreamOptions,
+  "onOutboundEnd" | "onInboundEnd" | "onAbort" | "mapError"
+>;
+
+/** Moves the stream's bytes over `conn`, with `call` as its control channel. */
+export function socketByteStream(
+  conn: Deno.Conn,
+  call: FrameCall,
+  options: SocketStreamOptions = {},
+): ByteStream {
+  const mapError = (error: unknown) => options.mapError ? options.mapError(error) : error;
+  let connClosed = false;
+  const closeConn = () => {
+    if (connClosed) return;
+    connClosed = true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  let inboundDone = false;
+  let outboundDone = false;
+  const closeIfDone = () => {
+    if (inboundDone && outboundDone) closeConn();
+  };
+  // the peer's confirmation that its direction ended cleanly, or the call's failure
+  const peerEnd = Promise.withResolvers<void>();
+  peerEnd.promise.catch(() => {});
+  let failure: unknown;
+  let outbound: WritableStreamDefaultController | undefined;
+  let inbound: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const fail = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = mapError(error);
+    peerEnd.reject(failure);
+    if (!inboundDone) {
+      inboundDone = true;
+      inbound?.error(failure);
+    }
+    if (!outboundDone) outbound?.error(failure);
+    outboundDone = true;
+    closeConn();
+  };
+  call.on("data", (frame) => {
+    if (frame.frameType === FrameType.GOAWAY) peerEnd.resolve();
+  });
+  call.on("end", () => {
+    // a server call also ends when the caller cancels; the flag may trail the event
+    setTimeout(() => {
+      if ((call as { cancelled?: boolean }).cancelled) {
+        fail(new Error("The caller cancelled the stream"));
+      } else peerEnd.resolve();
+    }, 0);
+  });
+  call.on("error", fail);
+  call.on("cancelled", () => fail(new Error("The caller cancelled the stream")));
+  call.on("status", () => peerEnd.resolve());
+  call.resume();
+
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      inbound = controller;
+    },
+    async pull(controller) {
+      const buffer = new Uint8Array(READ_CHUNK);
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (error) {
+        if (inboundDone) return;
+        // the socket broke: the call says why (the peer's error, or it went away)
+        await peerEnd.promise.catch(() => {});
+        return fail(failure ?? error);
+      }
+      if (inboundDone) return;
+      if (n !== null) {
+        controller.enqueue(n > READ_CHUNK / 2 ? buffer.subarray(0, n) : buffer.slice(0, n));
+        return;
+      }
+      try {
+        await peerEnd.promise;
+      } catch {
+        return; // failed through fail()
+      }
+      if (inboundDone) return;
+      inboundDone = true;
+      controller.close();
+      options.onInboundEnd?.();
+      closeIfDone();
+    },
+    cancel(reason) {
+      inboundDone = true;
+      options.onAbort?.(reason);
+      closeConn();
+    },
+  }, { highWaterMark: 0 });
+
+  const writable = new WritableStream<Uint8Array>({
+    start(controller) {
+      outbound = controller;
+    },
+    async write(chunk) {
+      if (failure !== undefined) throw failure;
+      try {
+        for (let offset = 0; offset < chunk.byteLength;) {
+          offset += await conn.write(chunk.subarray(offset));
+        }
+      } catch (error) {
+        throw failure ?? mapError(error);
+      }
+    },
+    async close() {
+      if (failure !== undefined) throw failure;
+      await conn.closeWrite();
+      call.write({ payload: new Uint8Array(), frameType: FrameType.GOAWAY });
+      outboundDone = true;
+      options.onOutboundEnd?.();
+      closeIfDone();
+    },
+    abort(reason) {
+      outboundDone = true;
+      options.onAbort?.(reason);
+      closeConn();
+    },
+  });
+  return { readable, writable };
+}
