@@ -8,10 +8,12 @@ import {
   assertExit,
   concurrently,
   describe,
+  jmp,
   jmpArgs,
   jmpShell,
   run,
   type RunResult,
+  tempDir,
   VIRTUAL_LAB,
 } from "./_helpers.ts";
 import { clientArgs, ok, withHome } from "./_jmp_config.ts";
@@ -57,6 +59,29 @@ Deno.test("confirmations on a terminal, silence when piped", async (t) => {
         assertExit(shown, 0);
         assert.match(shown.stdout, /Deleted client config "carol"/, describe(shown));
       }),
+    "j storage host/dut/off: confirm on a terminal, print nothing piped": async () => {
+      await using tmp = await tempDir();
+      const config = `${tmp.path}/storage.yaml`;
+      await Deno.writeTextFile(
+        config,
+        "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+          "  storage: { type: jumpstarter_driver_opendal.driver.MockStorageMux }\n",
+      );
+      const shell = ["shell", "--exporter-config", config, "--", "sh", "-c"];
+      const piped = await jmp([...shell, "j storage host && j storage off"], { timeoutMs: 60_000 });
+      assertExit(piped, 0);
+      assert.equal(piped.stdout, "", describe(piped));
+      const shown = await onTerminal([
+        ...shell,
+        "j storage host && j storage dut && j storage off",
+      ]);
+      assertExit(shown, 0);
+      assert.match(
+        shown.stdout,
+        /storage: storage connected to the host\r?\nstorage: storage connected to the DUT\r?\nstorage: storage disconnected/,
+        describe(shown),
+      );
+    },
     "j power on/off: confirm on a terminal, print nothing piped": async () => {
       const piped = await jmpShell(["j", "power", "on"], { timeoutMs: 60_000 });
       assertExit(piped, 0);

@@ -18,6 +18,8 @@ import type { WriteResult } from "./types.ts";
 /** What the program hands a driver CLI. */
 export interface StorageMuxCliContext {
   progress: ProgressReporter;
+  /** Confirms what a command did; the program shows it on a terminal only. */
+  confirm?: (message: string) => void;
 }
 
 interface WriteFlags {
@@ -83,9 +85,20 @@ function addStorageMuxCommands(
 ): void {
   const described = (name: string, fallback: string) =>
     command.command(name).description(client.methodsDescription[name] ?? fallback);
-  described("host", "Connect storage to host").action(async () => await client.host());
-  described("dut", "Connect storage to dut").action(async () => await client.dut());
-  described("off", "Disconnect storage").action(async () => await client.off());
+  const confirm = context.confirm ?? (() => {});
+  const name = command.name();
+  described("host", "Connect storage to host").action(async () => {
+    await client.host();
+    confirm(`${name}: storage connected to the host`);
+  });
+  described("dut", "Connect storage to dut").action(async () => {
+    await client.dut();
+    confirm(`${name}: storage connected to the DUT`);
+  });
+  described("off", "Disconnect storage").action(async () => {
+    await client.off();
+    confirm(`${name}: storage disconnected`);
+  });
   withWriteFlags(
     command.command("write-local-file")
       .description("Write a local file to the storage device")
