@@ -9,13 +9,17 @@
  * - **session stream**: `DriverClient.stream()` on a driver whose byte-stream method discards
  *   what it receives, through the real Session: frame codec, GOAWAY handling, web-stream
  *   adapters and backpressure on both sides.
+ * - **fast path**: the same `DriverClient.stream()` with the fast path on (issue 11 item 3): the
+ *   bytes over a raw Unix socket beside the session socket, the gRPC call carrying only the ends.
+ *   The session stream above runs with `JMP_DISABLE_FAST_PATH=1` so it stays on gRPC frames.
  * - **direct mode (TLS)**: the same session behind our TLS front, reached over TCP+TLS on
  *   localhost, next to a raw TLS socket through an identical front (`_tls_targets.ts`).
  *
  * Each run moves `--mib` MiB (default 1024) in 64 KiB chunks; runs alternate between targets
  * for `--rounds` rounds and the median of each is reported (the machine is noisy), with the
- * ratios session/bare (our windows) and session/raw. The target (session at least 0.9x bare
- * grpc-js on the same windows) is reported, never enforced.
+ * ratios session/bare (our windows), session/raw and fast path/raw. The targets (session at least
+ * 0.9x bare grpc-js on the same windows; fast path at least 0.5x the raw socket) are reported,
+ * never enforced.
  *
  * Usage: `deno run -A bench/stream_throughput.ts [--mib N] [--rounds N] [--only a,b] [--json]`
  *
@@ -39,6 +43,7 @@ import { localhostIdentity, rawOverTls, sessionOverTls } from "./_tls_targets.ts
 
 const CHUNK = 64 * 1024;
 const TARGET_RATIO = 0.9;
+const FAST_PATH_TARGET_RATIO = 0.5;
 
 const sinkInterface = defineInterface({
   client: "bench.SinkClient",
@@ -152,13 +157,20 @@ async function bareGrpc(
   };
 }
 
-async function sessionStream(): Promise<{ run: Runner; close(): Promise<void> }> {
+/** `DriverClient.stream()` through a real Session, on gRPC frames or over the fast path. */
+async function sessionStream(
+  fastPath: boolean,
+): Promise<{ run: Runner; close(): Promise<void> }> {
   const sink = new Sink();
   const served = await serve(sink);
   const chunk = new Uint8Array(CHUNK);
   return {
     run: async (bytes) => {
+      // the client reads the switch when it opens a stream
+      if (fastPath) Deno.env.delete("JMP_DISABLE_FAST_PATH");
+      else Deno.env.set("JMP_DISABLE_FAST_PATH", "1");
       const stream = await served.client.stream("connect");
+      Deno.env.delete("JMP_DISABLE_FAST_PATH");
       const draining = stream.readable.pipeTo(new WritableStream());
       const writer = stream.writable.getWriter();
       for (let sent = 0; sent < bytes; sent += CHUNK) await writer.write(chunk);
@@ -187,7 +199,8 @@ const TARGETS = [
   ["bare4m", "bare grpc-js, 4 MiB windows"],
   ["bare", "bare grpc-js, our windows"],
   ["bare16m", "bare grpc-js, 16 MiB windows"],
-  ["session", "session stream"],
+  ["session", "session stream (gRPC)"],
+  ["fastPath", "session stream, fast path"],
   ["rawTls", "raw TLS socket (direct)"],
   ["sessionTls", "session stream, TLS (direct)"],
 ] as const;
@@ -218,7 +231,8 @@ async function main() {
     bare4m: await bareGrpc(dir, 4 * 1024 * 1024),
     bare: await bareGrpc(dir, HTTP2_WINDOW_BYTES),
     bare16m: await bareGrpc(dir, 16 * 1024 * 1024),
-    session: await sessionStream(),
+    session: await sessionStream(false),
+    fastPath: await sessionStream(true),
     rawTls: await rawOverTls(dir, identity, CHUNK),
     sessionTls: await sessionOverTls(new Sink(), identity, CHUNK),
   };
@@ -259,10 +273,16 @@ async function main() {
     ratio: {
       sessionOverBare: median.session / median.bare,
       sessionOverRaw: median.session / median.raw,
+      fastPathOverRaw: median.fastPath / median.raw,
+      fastPathOverSession: median.fastPath / median.session,
       tlsSessionOverRawTls: median.sessionTls / median.rawTls,
       windowsGain: median.bare / median.bareDefault,
     },
     target: { minRatio: TARGET_RATIO, met: median.session / median.bare >= TARGET_RATIO },
+    fastPathTarget: {
+      minRatioOverRaw: FAST_PATH_TARGET_RATIO,
+      met: median.fastPath / median.raw >= FAST_PATH_TARGET_RATIO,
+    },
   };
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));
@@ -287,6 +307,13 @@ async function main() {
     `  CPU per GiB, session / bare grpc-js: ${
       (cpuMedian.session / cpuMedian.bare).toFixed(2)
     }x (lower is leaner; both ends run in this process)`,
+  );
+  console.log(
+    `  fast path / raw: ${report.ratio.fastPathOverRaw.toFixed(2)}x, fast path / session (gRPC): ${
+      report.ratio.fastPathOverSession.toFixed(2)
+    }x; target: at least ${FAST_PATH_TARGET_RATIO}x the raw socket -- ${
+      report.fastPathTarget.met ? "met" : "NOT met"
+    }`,
   );
   console.log(
     `  direct (TLS): session / raw TLS socket: ${report.ratio.tlsSessionOverRawTls.toFixed(2)}x`,

@@ -3,8 +3,9 @@
  * {@linkcode FAST_PATH_REQUEST_KEY} on a RouterService.Stream; only then does our exporter answer
  * with {@linkcode FAST_PATH_OFFER_KEY} in the headers, so upstream peers never see either. The
  * client connects to the offered Unix socket, writes the token and reads one acknowledgement
- * byte; from then on the socket carries the bytes and the gRPC call only the ends: a GOAWAY frame
- * after the socket's write side was shut down, the call's status or cancellation for errors.
+ * byte; from then on the socket carries the chunks (fast_path_frames.ts) and the gRPC call only
+ * the ends: a GOAWAY frame after the socket's write side was shut down, the call's status or
+ * cancellation for errors.
  * A client that cannot use the offer sends a PING frame instead and the exporter answers with a
  * PING once it serves the stream over gRPC frames.
  */

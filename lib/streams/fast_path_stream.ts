@@ -6,8 +6,7 @@
  */
 import { FrameType } from "@jumpstarter/protos";
 import type { ByteStream, FrameCall, FrameStreamOptions } from "./frame_stream.ts";
-
-const READ_CHUNK = 256 * 1024;
+import { ChunkReader, writeChunk } from "./fast_path_frames.ts";
 
 /** Options of {@linkcode socketByteStream}: the same hooks as for a frame stream. */
 export type SocketStreamOptions = Pick<
@@ -71,15 +70,15 @@ export function socketByteStream(
   call.on("status", () => peerEnd.resolve());
   call.resume();
 
+  const reader = new ChunkReader(conn);
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
       inbound = controller;
     },
     async pull(controller) {
-      const buffer = new Uint8Array(READ_CHUNK);
-      let n: number | null;
+      let chunk: Uint8Array | null;
       try {
-        n = await conn.read(buffer);
+        chunk = await reader.next();
       } catch (error) {
         if (inboundDone) return;
         // the socket broke: the call says why (the peer's error, or it went away)
@@ -87,10 +86,7 @@ export function socketByteStream(
         return fail(failure ?? error);
       }
       if (inboundDone) return;
-      if (n !== null) {
-        controller.enqueue(n > READ_CHUNK / 2 ? buffer.subarray(0, n) : buffer.slice(0, n));
-        return;
-      }
+      if (chunk !== null) return controller.enqueue(chunk);
       try {
         await peerEnd.promise;
       } catch {
@@ -116,9 +112,7 @@ export function socketByteStream(
     async write(chunk) {
       if (failure !== undefined) throw failure;
       try {
-        for (let offset = 0; offset < chunk.byteLength;) {
-          offset += await conn.write(chunk.subarray(offset));
-        }
+        await writeChunk(conn, chunk);
       } catch (error) {
         throw failure ?? mapError(error);
       }

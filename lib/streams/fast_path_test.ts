@@ -308,3 +308,19 @@ Deno.test("fast path: a client killed mid-stream aborts the driver's side", asyn
     "aborted",
   );
 });
+
+Deno.test("fast path: every chunk arrives as the chunk that was written", async () => {
+  await using fixture = await lab();
+  const sizes = [1, 3, 65536, 7, 300_000, 2];
+  const stream = await fixture.client.stream("echo");
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  for (const [i, size] of sizes.entries()) {
+    await writer.write(pattern(size, i));
+    const { value } = await withDeadline(`chunk ${i}`, reader.read());
+    assert.deepEqual(value, pattern(size, i));
+  }
+  await writer.close();
+  assert.equal((await withDeadline("the end", reader.read())).done, true);
+  assert.equal(fixture.server.fastPath?.claims, 1);
+});

@@ -1,0 +1,94 @@
+/**
+ * Chunk boundaries on the fast path's socket: each chunk travels as a 4-byte big-endian length and
+ * its bytes, so a chunk written is a chunk read, as with gRPC DATA frames (a UDP driver relies on
+ * it: one chunk is one datagram). Empty chunks are not sent, as frame streams drop them too.
+ */
+
+const HEADER = 4;
+/** Chunks up to this size are copied behind their header and written in one call. */
+const COALESCE_LIMIT = 256 * 1024;
+const READ_BUFFER = 256 * 1024;
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.byteLength;) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+/** Writes `chunk` as one frame. */
+export async function writeChunk(conn: Deno.Conn, chunk: Uint8Array): Promise<void> {
+  const length = chunk.byteLength;
+  if (length === 0) return;
+  if (length <= COALESCE_LIMIT) {
+    const framed = new Uint8Array(HEADER + length);
+    new DataView(framed.buffer).setUint32(0, length);
+    framed.set(chunk, HEADER);
+    return await writeAll(conn, framed);
+  }
+  const header = new Uint8Array(HEADER);
+  new DataView(header.buffer).setUint32(0, length);
+  await writeAll(conn, header);
+  await writeAll(conn, chunk);
+}
+
+/** Reads the frames of {@linkcode writeChunk} back as chunks. */
+export class ChunkReader {
+  readonly #conn: Deno.Conn;
+  readonly #buffer = new Uint8Array(READ_BUFFER);
+  readonly #view = new DataView(this.#buffer.buffer);
+  #start = 0;
+  #end = 0;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** Buffers at least `count` bytes; false at EOF before that. */
+  async #fill(count: number): Promise<boolean> {
+    while (this.#end - this.#start < count) {
+      if (this.#buffer.byteLength - this.#start < count) {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      }
+      const n = await this.#conn.read(this.#buffer.subarray(this.#end));
+      if (n === null) return false;
+      this.#end += n;
+    }
+    return true;
+  }
+
+  /**
+   * The next chunk, or null at a clean EOF between chunks.
+   *
+   * @throws {Error} when the socket ends in the middle of a chunk.
+   */
+  async next(): Promise<Uint8Array | null> {
+    if (!await this.#fill(HEADER)) {
+      if (this.#end === this.#start) return null;
+      throw new Error("The fast-path socket ended in the middle of a chunk header");
+    }
+    const length = this.#view.getUint32(this.#start);
+    this.#start += HEADER;
+    const buffered = this.#end - this.#start;
+    if (length <= buffered || (length <= READ_BUFFER - HEADER && await this.#fill(length))) {
+      const chunk = this.#buffer.slice(this.#start, this.#start + length);
+      this.#start += length;
+      return chunk;
+    }
+    if (length <= READ_BUFFER - HEADER) {
+      throw new Error("The fast-path socket ended in the middle of a chunk");
+    }
+    // a big chunk is read straight into its own buffer
+    const chunk = new Uint8Array(length);
+    chunk.set(this.#buffer.subarray(this.#start, this.#end));
+    let filled = this.#end - this.#start;
+    this.#start = this.#end = 0;
+    while (filled < length) {
+      const n = await this.#conn.read(chunk.subarray(filled));
+      if (n === null) throw new Error("The fast-path socket ended in the middle of a chunk");
+      filled += n;
+    }
+    return chunk;
+  }
+}
