@@ -11,6 +11,7 @@ import type { Driver } from "@jumpstarter/lib/driver";
 import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { privateSocketPath, serveSession, Session } from "@jumpstarter/lib/exporter";
 import { serveTlsFront } from "@jumpstarter/lib/tunnel";
+import { clientRegistry } from "../cli/driver_packages.ts";
 
 /** Moves `bytes` once. */
 export type Runner = (bytes: number) => Promise<void>;
@@ -53,6 +54,7 @@ export async function sessionOverTls(
   const handle = await openExporter(`localhost:${front.port}`, {
     ca: identity.cert,
     policy: UNSAFE_POLICY,
+    registry: clientRegistry,
   });
   const chunk = new Uint8Array(chunkBytes);
   return {

@@ -21,6 +21,7 @@ import { channelCredentials } from "@jumpstarter/lib/tunnel";
 import { serveSessionTcp, Session } from "@jumpstarter/lib/exporter";
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { startController } from "../controller/server.ts";
+import { clientRegistry } from "../cli/driver_packages.ts";
 import { positiveInt } from "./_measure.ts";
 
 /** Runs `attempt` `total` times, `concurrency` at once; returns refusals per second. */
@@ -89,7 +90,11 @@ async function wrongPassphrases(attempts: number, concurrency: number): Promise<
   try {
     await using server = await serveSessionTcp(session, "127.0.0.1:0", { passphrase: "right" });
     return await refusalsPerSecond(attempts, concurrency, async () => {
-      const handle = await openExporter(server.address, { insecure: true, passphrase: "guess" });
+      const handle = await openExporter(server.address, {
+        insecure: true,
+        passphrase: "guess",
+        registry: clientRegistry,
+      });
       handle.close();
     });
   } finally {

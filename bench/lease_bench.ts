@@ -44,6 +44,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { PowerClient } from "@jumpstarter/driver-power";
 import { type RunningController, startController } from "../controller/server.ts";
+import { clientRegistry, driverRegistry } from "../cli/driver_packages.ts";
 import { callsInRound, latencySummary, positiveInt } from "./_measure.ts";
 
 const NAMESPACE = "bench";
@@ -172,6 +173,7 @@ async function startLab(options: Options): Promise<Lab> {
   const abort = new AbortController();
   const exporterLog: string[] = [];
   const exporter = new Exporter(config, {
+    registry: driverRegistry,
     log: (message) => exporterLog.push(message),
     ...plaintext,
   });
@@ -228,7 +230,10 @@ async function leaseOnce(lab: Lab, dir: string, index: number, pollMs: number) {
     await waitForLease(lab.client, name, { pollMs, timeoutMs: 30_000 });
     const t1 = performance.now();
     await using socket = openLeaseSocket(lab.client, name, { path: `${dir}/lease-${index}.sock` });
-    await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+    await using handle = await openExporter(socket.path, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistry,
+    });
     const t2 = performance.now();
     const power = handle.root.children.get("power") as PowerClient;
     await power.on();
@@ -278,7 +283,10 @@ async function measureCalls(lab: Lab, options: Options, dir: string) {
   try {
     await waitForLease(lab.client, name, { pollMs: options.pollMs, timeoutMs: 30_000 });
     await using socket = openLeaseSocket(lab.client, name, { path: `${dir}/rtt.sock` });
-    await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+    await using handle = await openExporter(socket.path, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistry,
+    });
     const remote = handle.root.children.get("power") as PowerClient;
     await using local = await serve(new MockPower(), PowerClient);
     const targets: [() => Promise<void>, number[]][] = [

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  clientRegistryOf,
   connectController,
   createLease,
   getLease,
@@ -34,7 +35,10 @@ Deno.test("lease by label, call through the router, release, exporter available 
     assert.equal(ready.exporter, "namespaces/lab/exporters/bench1");
     {
       await using socket = openLeaseSocket(connection, name, { path: `${dir}/lease.sock` });
-      await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+      await using handle = await openExporter(socket.path, {
+        policy: UNSAFE_POLICY,
+        registry: clientRegistryOf([]),
+      });
       const counter = handle.root.children.get("counter")!;
       assert.equal(await counter.call("bump", 2), 2);
       assert.equal(await counter.call("bump", 40), 42);
@@ -48,7 +52,10 @@ Deno.test("lease by label, call through the router, release, exporter available 
     await waitForLease(connection, againName, { pollMs: 100, timeoutMs: 20_000 });
     {
       await using socket = openLeaseSocket(connection, againName, { path: `${dir}/again.sock` });
-      await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+      await using handle = await openExporter(socket.path, {
+        policy: UNSAFE_POLICY,
+        registry: clientRegistryOf([]),
+      });
       assert.equal(await handle.root.children.get("counter")!.call("bump", 1), 1);
     }
     await releaseLease(connection, againName);
@@ -81,7 +88,10 @@ Deno.test("hooks run around each lease, report their status and stream their out
     await waitForLease(connection, name, { pollMs: 100, timeoutMs: 20_000 });
     {
       await using socket = openLeaseSocket(connection, name, { path: `${dir}/lease.sock` });
-      await using handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+      await using handle = await openExporter(socket.path, {
+        policy: UNSAFE_POLICY,
+        registry: clientRegistryOf([]),
+      });
       const exporterApi = handle.connection.exporter;
       await until(
         "the session to be ready",

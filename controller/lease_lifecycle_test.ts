@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  clientRegistryOf,
   connectController,
   createLease,
   getLease,
@@ -32,7 +33,10 @@ async function leasedSession(hooks: Record<string, unknown> | undefined, board: 
   const name = lease.name.split("/").pop()!;
   await waitForLease(connection, name, { pollMs: 100, timeoutMs: 20_000 });
   const socket = openLeaseSocket(connection, name, { path: `${dir}/lease.sock` });
-  const handle = await openExporter(socket.path, { policy: UNSAFE_POLICY });
+  const handle = await openExporter(socket.path, {
+    policy: UNSAFE_POLICY,
+    registry: clientRegistryOf([]),
+  });
   const api = handle.connection.exporter;
   await eventually("LEASE_READY", async () => {
     return (await api.getStatus({})).status === ExporterStatus.LEASE_READY;

@@ -9,7 +9,7 @@ import {
   exportMethods,
   unary,
 } from "@jumpstarter/lib/driver";
-import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { privateSocketPath, serveSession, Session } from "@jumpstarter/lib/exporter";
 import { listenForLease, RouterChannels, serveTicket } from "@jumpstarter/lib/tunnel";
 import { Authority, generateKeyMaterial } from "./auth.ts";
@@ -65,7 +65,10 @@ Deno.test("a client's gRPC connection reaches the exporter's session through the
     },
   });
   try {
-    const handle = await openExporter(listener.path, { policy: UNSAFE_POLICY });
+    const handle = await openExporter(listener.path, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistryOf([]),
+    });
     const adder = handle.root.children.get("adder")!;
     assert.equal(await adder.call("add", 20, 22), 42);
     const results = await Promise.all(

@@ -5,15 +5,17 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import {
+  compositeType,
+  defineDriverType,
   defineInterface,
   Driver,
+  DriverRegistry,
   type ExportedMethod,
   exportMethods,
   unary,
 } from "@jumpstarter/lib/driver";
 import { controllerChannel, type ControllerIdentity } from "@jumpstarter/lib/client";
 import { type ExporterConfig, parseExporterConfig } from "@jumpstarter/lib/config";
-import { compositeType, defineDriverType, DriverRegistry } from "@jumpstarter/lib/exporter";
 import { adminV1, createClient } from "@jumpstarter/protos";
 import { type RunningController, startController } from "./server.ts";
 

@@ -15,11 +15,12 @@ import assert from "node:assert/strict";
 import { jumpstarterTest } from "@jumpstarter/lib/testing";
 import { DriverClient } from "@jumpstarter/lib/client";
 import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
-// Driver types used by virtual-lab.yaml, needed when the suite serves the config itself.
-import "@jumpstarter/driver-power/driver";
-import "@jumpstarter/driver-composite/driver";
+import { driverPackage as power } from "@jumpstarter/driver-power/package";
 
 const exporterConfig = new URL("./virtual-lab.yaml", import.meta.url);
+// The suite's driver packages: their clients, and the types virtual-lab.yaml names when the suite
+// serves it itself.
+const packages = [power];
 
 async function collect(power: PowerClient): Promise<PowerReading[]> {
   const readings: PowerReading[] = [];
@@ -33,13 +34,13 @@ jumpstarterTest("power switches on and off", async (_t, root, source) => {
   await power.on();
   await power.off();
   await power.cycle({ wait: 0 });
-}, { exporterConfig });
+}, { packages, exporterConfig });
 
 jumpstarterTest("power read streams the mock's readings", async (_t, root, source) => {
   console.log(`jumpstarter source: ${source}`);
   const readings = await collect(root.child("power", PowerClient));
   assert.deepEqual(readings, [{ voltage: 0, current: 0 }, { voltage: 5, current: 2 }]);
-}, { exporterConfig });
+}, { packages, exporterConfig });
 
 jumpstarterTest("the board's own power switch works", async (_t, root, source) => {
   console.log(`jumpstarter source: ${source}`);
@@ -49,7 +50,7 @@ jumpstarterTest("the board's own power switch works", async (_t, root, source) =
   await boardPower.on();
   assert.equal((await collect(boardPower)).length, 2);
   await boardPower.off();
-}, { exporterConfig });
+}, { packages, exporterConfig });
 
 jumpstarterTest("main-power is the board's power switch", async (_t, root, source) => {
   console.log(`jumpstarter source: ${source}`);
@@ -59,4 +60,4 @@ jumpstarterTest("main-power is the board's power switch", async (_t, root, sourc
   assert.notEqual(mainPower.uuid, root.child("power", PowerClient).uuid);
   await mainPower.on();
   await mainPower.off();
-}, { exporterConfig });
+}, { packages, exporterConfig });

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { openExporter } from "@jumpstarter/lib/client";
+import { clientRegistry } from "../cli/driver_packages.ts";
 import { InvalidArgumentError, MethodNotFoundError } from "@jumpstarter/lib/wire";
 import { PowerClient } from "@jumpstarter/driver-power";
 import {
@@ -262,6 +263,7 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
     await t.step("the library opens the session and calls power", async () => {
       const seenWarnings: string[] = [];
       await using handle = await openExporter(server.socket, {
+        registry: clientRegistry,
         policy: { allow: [ALLOW_DRIVERS], unsafe: false },
         onWarning: (message) => seenWarnings.push(message),
       });
@@ -337,6 +339,7 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
 
     await t.step("LogStream delivers the power records", async () => {
       await using handle = await openExporter(server.socket, {
+        registry: clientRegistry,
         policy: { allow: [ALLOW_DRIVERS], unsafe: false },
       });
       await handle.root.child("power", PowerClient).on();

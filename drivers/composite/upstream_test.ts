@@ -8,8 +8,13 @@ import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
 import type { MockPower } from "@jumpstarter/driver-power/driver";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
-import "@jumpstarter/driver-power/driver";
-import "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage, powerPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const CONFIG = `apiVersion: jumpstarter.dev/v1alpha1
 kind: ExporterConfig
@@ -31,8 +36,10 @@ export:
 for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
   Deno.test(`composite: upstream ${version}'s j walks our tree, proxies included`, async () => {
     const peer = upstreamPeer(version);
-    const root = await buildDriverTree(parseExporterConfig(CONFIG, "tree.yaml"));
-    await using served = await serve(root);
+    const root = await buildDriverTree(parseExporterConfig(CONFIG, "tree.yaml"), {
+      registry: driverRegistry,
+    });
+    await using served = await serve(root, CompositeClient, { packages: PACKAGES });
     const j = async (...args: string[]) => {
       const { code, stdout, stderr } = await new Deno.Command(peer.j, {
         args,

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
-import "@jumpstarter/driver-composite/driver";
 import { EnerGenie, energenieType } from "./driver.ts";
 import { energenieConfigSchema } from "./config.ts";
+import { driverPackage } from "./package.ts";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const SLOT_MESSAGE = "slot must be between 1 and 4 (the EG-PMS2-LAN has 4 sockets)";
 
@@ -61,16 +65,22 @@ Deno.test("EnerGenie config rejects a slot outside 1-4 and a host with a scheme 
 });
 
 Deno.test("EnerGenie loads from an exporter config; slot 5 is a config error at the field", async () => {
-  const root = await buildDriverTree(exporterConfig(`      host: "192.168.1.51"
+  const root = await buildDriverTree(
+    exporterConfig(`      host: "192.168.1.51"
       password: "1"
       slot: 1
-`));
+`),
+    { registry: driverRegistry },
+  );
   assert.ok(root.children.get("power") instanceof EnerGenie);
 
   await assert.rejects(
-    buildDriverTree(exporterConfig(`      host: "192.168.1.51"
+    buildDriverTree(
+      exporterConfig(`      host: "192.168.1.51"
       slot: 5
-`)),
+`),
+      { registry: driverRegistry },
+    ),
     (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.equal(e.field, "export.power.config.slot");

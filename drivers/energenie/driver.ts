@@ -9,7 +9,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import {
@@ -114,5 +113,3 @@ export const energenieType = defineDriverType({
   config: energenieConfigSchema,
   create: (config, options) => new EnerGenie(config, options),
 });
-
-defaultDriverRegistry.register(energenieType);

@@ -12,7 +12,13 @@ import { PowerClient } from "@jumpstarter/driver-power";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 import { EnerGenieEmulator } from "./emulator.ts";
-import "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage, powerPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 function configFor(host: string): string {
   return `apiVersion: jumpstarter.dev/v1alpha1
@@ -45,14 +51,16 @@ for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
     const yaml = configFor(device.host);
     let theirStates;
     {
-      await using upstream = await serveWithUpstream(peer, yaml);
+      await using upstream = await serveWithUpstream(peer, yaml, PACKAGES);
       theirStates = await drive(upstream.handle.root, device);
     }
     const theirs = device.requests.splice(0);
     const theirEvents = device.events.splice(0);
     device.expireSession();
-    const root = await buildDriverTree(parseExporterConfig(yaml, "energenie-lab.yaml"));
-    await using served = await serve(root);
+    const root = await buildDriverTree(parseExporterConfig(yaml, "energenie-lab.yaml"), {
+      registry: driverRegistry,
+    });
+    await using served = await serve(root, CompositeClient, { packages: PACKAGES });
     const ourStates = await drive(served.client, device);
     assert.deepEqual(theirStates, { afterOn: [0, 0, 1, 0], afterOff: [0, 0, 0, 0] });
     assert.deepEqual(ourStates, theirStates);

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
-import "@jumpstarter/driver-composite/driver";
 import { HttpPower, type HttpPowerSettings, httpPowerType } from "./driver.ts";
 import { httpPowerConfigSchema } from "./config.ts";
+import { driverPackage } from "./package.ts";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const minimal = { on: { url: "http://pdu/on" }, off: { url: "https://pdu/off" } };
 
@@ -90,17 +94,23 @@ export:
 ${config}`,
       "lab.yaml",
     );
-  const root = await buildDriverTree(yaml(`      on: {url: "http://pdu/on", body: "1"}
+  const root = await buildDriverTree(
+    yaml(`      on: {url: "http://pdu/on", body: "1"}
       off: {url: "http://pdu/off", body: "0"}
       auth: {type: basic, username: admin, password: secret}
       timeout: 3
-`));
+`),
+    { registry: driverRegistry },
+  );
   assert.ok(root.children.get("power") instanceof HttpPower);
 
   await assert.rejects(
-    buildDriverTree(yaml(`      on: {url: "http://pdu/on"}
+    buildDriverTree(
+      yaml(`      on: {url: "http://pdu/on"}
       off: {url: "http://pdu/off", expect_status: [200, 1000]}
-`)),
+`),
+      { registry: driverRegistry },
+    ),
     (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.match(e.field, /^export\.power\.config\.off\.expect_status/);

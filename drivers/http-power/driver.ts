@@ -9,7 +9,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import { z } from "zod";
@@ -110,5 +109,3 @@ export const httpPowerType = defineDriverType({
   config: anyHttpPowerConfigSchema,
   create: (settings, options) => new HttpPower(settings, options),
 });
-
-defaultDriverRegistry.register(httpPowerType);

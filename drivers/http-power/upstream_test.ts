@@ -13,7 +13,13 @@ import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 import { Code, type JumpstarterError } from "@jumpstarter/lib/wire";
-import "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage, powerPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const AUTHORIZATION = `Basic ${btoa("admin:s3cret")}`;
 
@@ -111,12 +117,14 @@ for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
     const yaml = configFor(plug, version);
     let theirReadings: PowerReading[];
     {
-      await using upstream = await serveWithUpstream(peer, yaml);
+      await using upstream = await serveWithUpstream(peer, yaml, PACKAGES);
       theirReadings = await drive(upstream.handle.root, withRead);
     }
     const theirs = plug.seen.splice(0);
-    const root = await buildDriverTree(parseExporterConfig(yaml, "plug-lab.yaml"));
-    await using served = await serve(root);
+    const root = await buildDriverTree(parseExporterConfig(yaml, "plug-lab.yaml"), {
+      registry: driverRegistry,
+    });
+    await using served = await serve(root, CompositeClient, { packages: PACKAGES });
     const ourReadings = await drive(served.client, withRead);
     assert.deepEqual(plug.seen, theirs);
     assert.deepEqual(theirs.slice(0, 2), EXPECTED_SWITCHING);
@@ -129,8 +137,9 @@ for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
     await using plug = new Plug();
     const root = await buildDriverTree(
       parseExporterConfig(configFor(plug, version), "plug-lab.yaml"),
+      { registry: driverRegistry },
     );
-    await using served = await serve(root);
+    await using served = await serve(root, CompositeClient, { packages: PACKAGES });
     const j = async (...args: string[]) => {
       const { code, stdout, stderr } = await new Deno.Command(peer.j, {
         args,
@@ -175,11 +184,13 @@ Deno.test("HttpPower: read without power_read fails with upstream head's status"
   };
   let theirs: number;
   {
-    await using upstream = await serveWithUpstream(peer, yaml);
+    await using upstream = await serveWithUpstream(peer, yaml, PACKAGES);
     theirs = await codeOf(upstream.handle.root);
   }
-  const root = await buildDriverTree(parseExporterConfig(yaml, "plug-lab.yaml"));
-  await using served = await serve(root);
+  const root = await buildDriverTree(parseExporterConfig(yaml, "plug-lab.yaml"), {
+    registry: driverRegistry,
+  });
+  await using served = await serve(root, CompositeClient, { packages: PACKAGES });
   assert.equal(await codeOf(served.client), theirs);
   assert.equal(theirs, Code.INVALID_ARGUMENT);
 });

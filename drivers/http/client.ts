@@ -1,4 +1,4 @@
-import { type CallOptions, CompositeClient, defaultClientRegistry } from "@jumpstarter/lib/client";
+import { type CallOptions, CompositeClient } from "@jumpstarter/lib/client";
 import { httpServerInterface, type PutResult, putResultSchema } from "./interface.ts";
 
 /**
@@ -82,5 +82,3 @@ export class HttpServerClient extends CompositeClient {
     return names.map(String);
   }
 }
-
-defaultClientRegistry.register(HttpServerClient, httpServerInterface.client);

@@ -10,7 +10,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { defaultHost, hostPort } from "./host.ts";
 import { httpServerInterface, type PutResult } from "./interface.ts";
@@ -148,5 +147,3 @@ export const httpServerType = defineDriverType({
     return new HttpServer(config, options);
   },
 });
-
-defaultDriverRegistry.register(httpServerType);

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { eventually, serve } from "@jumpstarter/lib/testing";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { HttpServer, httpServerConfigSchema } from "./driver.ts";
 import { HttpServerClient } from "./client.ts";
 import { curl, randomBytes, sha256 } from "./curl_test_support.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 /** Polls `probe` until it returns a value: for state with no event to wait on (a file). */
 function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
@@ -282,7 +285,7 @@ Deno.test("closing the session stops the server", async () => {
 });
 
 Deno.test("the config schema mirrors upstream and is registered under its class path", async () => {
-  const type = defaultDriverRegistry.get("jumpstarter_driver_http.driver.HttpServer");
+  const type = driverRegistry.get("jumpstarter_driver_http.driver.HttpServer");
   assert.equal(type?.name, "HttpServer");
   assert.deepEqual(httpServerConfigSchema.parse({}), {
     "root_dir": "/var/www",

@@ -3,14 +3,17 @@
  * by upstream's `j` (HEAD), and our `j` asking upstream's exporters (HEAD has it, 0.7.0 does not).
  */
 import assert from "node:assert/strict";
-import { Composite } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { Composite, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { fileDeadline, serve } from "@jumpstarter/lib/testing";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { TcpNetwork, UdpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
+import { driverPackage } from "./package.ts";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const decoder = new TextDecoder();
 const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname);
@@ -50,7 +53,7 @@ fileDeadline(import.meta.url, 300_000);
 
 Deno.test("enable_address: accepted on TcpNetwork/UdpNetwork (default true), refused elsewhere", () => {
   for (const type of ["TcpNetwork", "jumpstarter_driver_network.driver.UdpNetwork"]) {
-    const config = defaultDriverRegistry.get(type)!.config;
+    const config = driverRegistry.get(type)!.config;
     assert.deepEqual(config.parse({ host: "h", port: 1 }), {
       host: "h",
       port: 1,
@@ -62,12 +65,12 @@ Deno.test("enable_address: accepted on TcpNetwork/UdpNetwork (default true), ref
       "enable_address": false,
     });
   }
-  const unix = defaultDriverRegistry.get("UnixNetwork")!.config;
+  const unix = driverRegistry.get("UnixNetwork")!.config;
   assert.ok(!unix.safeParse({ path: "/x", "enable_address": true }).success);
 });
 
 Deno.test("our exporter's address(): our client, and upstream HEAD's j tcp address", async () => {
-  await using served = await serve(ourTree());
+  await using served = await serve(ourTree(), undefined, { packages: PACKAGES });
   const child = (name: string) => served.client.child(name, NetworkClient);
   assert.equal(await child("tcp").address(), "tcp://127.0.0.1:8080");
   assert.equal(await child("tcp6").address(), "tcp://[::1]:2222");
@@ -108,7 +111,7 @@ export:
     config: { host: 127.0.0.1, port: 8080, enable_address: false }
 `;
   {
-    await using head = await serveWithUpstream(upstreamPeer("head"), config);
+    await using head = await serveWithUpstream(upstreamPeer("head"), config, [driverPackage]);
     const tcp = head.handle.root.child("tcp", NetworkClient);
     assert.equal(await tcp.address(), "tcp://127.0.0.1:8080");
     const plain = await j("ours", head.socket, ["tcp", "address"]);
@@ -120,7 +123,7 @@ export:
   }
   {
     const old = config.replace(/\n {2}hidden:[\s\S]*$/, "\n");
-    await using v070 = await serveWithUpstream(upstreamPeer("0.7.0"), old);
+    await using v070 = await serveWithUpstream(upstreamPeer("0.7.0"), old, [driverPackage]);
     const tooOld = await j("ours", v070.socket, ["tcp", "address"]);
     assert.equal(tooOld.code, 1);
     assert.match(tooOld.stderr, /update exporter to 0\.7\.1 or later/);

@@ -1,4 +1,4 @@
-import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
 import {
   type Forwarder,
   type ForwardOptions,
@@ -72,5 +72,3 @@ export class NetworkClient extends DriverClient {
     return forwardUnixListener(path, () => this.connect(), options);
   }
 }
-
-defaultClientRegistry.register(NetworkClient, networkInterface.client);

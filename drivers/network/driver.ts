@@ -9,7 +9,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { describeError, endpointUrl, formatHostPort } from "./address.ts";
@@ -206,5 +205,3 @@ export const echoNetworkType = defineDriverType({
   config: echoConfig,
   create: (_config, options) => new EchoNetwork(options),
 });
-
-defaultDriverRegistry.register(tcpNetworkType, udpNetworkType, unixNetworkType, echoNetworkType);

@@ -1,18 +1,22 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { DriverClient } from "@jumpstarter/lib/client";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { EchoNetwork, TcpNetwork, UdpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
 import { collect, freePort, startSocat } from "./tests_support/peers.ts";
+import { driverPackage } from "./package.ts";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (value: string) => new TextEncoder().encode(value);
 
 Deno.test("EchoNetwork echoes through a generic client.stream() until the client ends", async () => {
-  await using served = await serve(new EchoNetwork());
+  await using served = await serve(new EchoNetwork(), undefined, { packages: PACKAGES });
   assert.equal(served.client.clientClass, "jumpstarter_driver_network.client.NetworkClient");
   const stream = await served.client.stream("connect");
   const reading = collect(stream.readable);
@@ -24,7 +28,7 @@ Deno.test("EchoNetwork echoes through a generic client.stream() until the client
 });
 
 Deno.test("NetworkClient.connect() on EchoNetwork: each write comes straight back", async () => {
-  await using served = await serve(new EchoNetwork(), NetworkClient);
+  await using served = await serve(new EchoNetwork(), NetworkClient, { packages: PACKAGES });
   await using stream = await served.client.connect();
   const reader = stream.readable.getReader();
   const writer = stream.writable.getWriter();
@@ -208,7 +212,7 @@ Deno.test("Closing the session drops the connections still open to the target", 
 });
 
 Deno.test("Network driver types load from config under upstream names and reject bad config", () => {
-  const tcp = defaultDriverRegistry.get("jumpstarter_driver_network.driver.TcpNetwork");
+  const tcp = driverRegistry.get("jumpstarter_driver_network.driver.TcpNetwork");
   assert.equal(tcp?.name, "TcpNetwork");
   assert.ok(tcp.create(tcp.config.parse({ host: "10.0.0.2", port: 22 }), {}) instanceof TcpNetwork);
   for (
@@ -217,19 +221,19 @@ Deno.test("Network driver types load from config under upstream names and reject
       ["jumpstarter_driver_network.driver.UnixNetwork", "UnixNetwork"],
       ["jumpstarter_driver_network.driver.EchoNetwork", "EchoNetwork"],
     ]
-  ) assert.equal(defaultDriverRegistry.get(alias!)?.name, name);
+  ) assert.equal(driverRegistry.get(alias!)?.name, name);
   assert.throws(() => tcp.config.parse({ host: "h", port: 70000 }), /port|65535/);
   assert.throws(() => tcp.config.parse({ host: "h", port: "22" }), /port/);
   assert.throws(() => tcp.config.parse({ port: 22 }), /host/);
-  const unix = defaultDriverRegistry.get("UnixNetwork")!;
+  const unix = driverRegistry.get("UnixNetwork")!;
   assert.throws(() => unix.config.parse({ path: "" }), /path must not be empty/);
   assert.throws(() => unix.config.parse({ path: "/x", host: "y" }), /host/);
-  const echo = defaultDriverRegistry.get("EchoNetwork")!;
+  const echo = driverRegistry.get("EchoNetwork")!;
   assert.ok(echo.create(echo.config.parse({}), {}) instanceof EchoNetwork);
 });
 
 Deno.test("serve() builds a NetworkClient from the reported client label", async () => {
-  await using served = await serve(new EchoNetwork());
+  await using served = await serve(new EchoNetwork(), undefined, { packages: PACKAGES });
   assert.ok(served.client instanceof NetworkClient);
   assert.ok(served.client instanceof DriverClient);
 });

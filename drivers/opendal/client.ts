@@ -3,7 +3,7 @@
  * are sent compressed and decoded on the exporter) and download, plus upstream's flash/dump
  * choreography for StorageMuxFlasher drivers.
  */
-import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
 import {
   type ContentEncoding,
   encodeStream,
@@ -13,7 +13,7 @@ import {
 } from "@jumpstarter/lib/streams";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Digest, digestingSink, digestingStream } from "./digest.ts";
-import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
+import { storageMuxInterface } from "./interface.ts";
 import { type ImageSourceInput, isHttpUrl, openImageSource } from "./source.ts";
 import { stagingPath } from "./staged_file.ts";
 import { type WriteResult, writeResultSchema } from "./types.ts";
@@ -269,7 +269,3 @@ export class StorageMuxFlasherClient extends StorageMuxClient {
     }
   }
 }
-
-defaultClientRegistry
-  .register(StorageMuxClient, storageMuxInterface.client)
-  .register(StorageMuxFlasherClient, storageMuxFlasherInterface.client);

@@ -11,7 +11,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import {
   decodeStream,
   detectEncoding,
@@ -200,5 +199,3 @@ export const mockStorageMuxFlasherType = defineDriverType({
   config: mockStorageMuxConfigSchema,
   create: (config, options) => new MockStorageMuxFlasher(config, options),
 });
-
-defaultDriverRegistry.register(mockStorageMuxType, mockStorageMuxFlasherType);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { serve } from "@jumpstarter/lib/testing";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import {
   MockStorageMux,
@@ -11,6 +11,9 @@ import {
 } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { partialFiles, tempDir } from "./test_support/fs.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 function bytes(...values: number[]): ReadableStream<Uint8Array> {
   return ReadableStream.from([new Uint8Array(values)]);
@@ -18,11 +21,11 @@ function bytes(...values: number[]): ReadableStream<Uint8Array> {
 
 Deno.test("MockStorageMux types load under upstream class paths and report upstream clients", async () => {
   assert.equal(
-    defaultDriverRegistry.get("jumpstarter_driver_opendal.driver.MockStorageMux"),
+    driverRegistry.get("jumpstarter_driver_opendal.driver.MockStorageMux"),
     mockStorageMuxType,
   );
   assert.equal(
-    defaultDriverRegistry.get("jumpstarter_driver_opendal.driver.MockStorageMuxFlasher"),
+    driverRegistry.get("jumpstarter_driver_opendal.driver.MockStorageMuxFlasher"),
     mockStorageMuxFlasherType,
   );
   await using dir = await tempDir();

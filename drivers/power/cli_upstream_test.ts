@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
-import { buildDriverTree, compositeType } from "@jumpstarter/lib/exporter";
+import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import {
+  compositeType,
   Driver,
   type Driver as RootDriver,
+  driverRegistryOf,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
@@ -16,7 +18,11 @@ import { serve } from "@jumpstarter/lib/testing";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
 import { virtualPowerInterface } from "./interface.ts";
 import type { PowerReading } from "./types.ts";
-import "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const OUR_J = fileURLToPath(new URL("../../bin/j", import.meta.url));
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -64,8 +70,10 @@ kind: ExporterConfig
 export:
   power: { type: jumpstarter_driver_power.driver.MockPower }
 `;
-  const root = await buildDriverTree(parseExporterConfig(yaml, "lab.yaml"));
-  const served = await serve(root);
+  const root = await buildDriverTree(parseExporterConfig(yaml, "lab.yaml"), {
+    registry: driverRegistry,
+  });
+  const served = await serve(root, CompositeClient, { packages: PACKAGES });
   return { root, host: served.address, close: () => served.close() };
 }
 
@@ -111,7 +119,7 @@ Deno.test("j power off --destroy sends destroy=true from our j and upstream's; p
   const driver = new RecordingVirtualPower();
   const root = compositeType.create({}, {});
   root.addChild("power", driver);
-  await using served = await serve(root);
+  await using served = await serve(root, CompositeClient, { packages: PACKAGES });
   await runJ(OUR_J, served.address, ["power", "off", "--destroy"]);
   await runJ(OUR_J, served.address, ["power", "off"]);
   await runJ(peer.j, served.address, ["power", "off", "--destroy"], peer.env);

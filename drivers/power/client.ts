@@ -1,4 +1,4 @@
-import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
 import { powerInterface, virtualPowerInterface } from "./interface.ts";
 import { type PowerReading, powerReadingSchema } from "./types.ts";
 
@@ -51,7 +51,3 @@ export class VirtualPowerClient extends PowerClient {
     await this.invoke(virtualPowerInterface.methods.off, [destroy], callOptions);
   }
 }
-
-defaultClientRegistry
-  .register(PowerClient, powerInterface.client)
-  .register(VirtualPowerClient, virtualPowerInterface.client);

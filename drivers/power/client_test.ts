@@ -5,6 +5,12 @@ import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { MockPower, SyncMockPower } from "./driver.ts";
 import { PowerClient } from "./client.ts";
 import { powerCli } from "./cli.ts";
+import { driverPackage } from "./package.ts";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 Deno.test("PowerClient switches a MockPower and the exporter logs it", async () => {
   const driver = new MockPower();
@@ -78,8 +84,10 @@ export:
   quiet: { type: MockPower, config: { log_level: WARNING } }
   chatty: { type: MockPower, config: { log_level: DEBUG } }
 `;
-  const root = await buildDriverTree(parseExporterConfig(yaml, "lab.yaml"));
-  await using served = await serve(root);
+  const root = await buildDriverTree(parseExporterConfig(yaml, "lab.yaml"), {
+    registry: driverRegistry,
+  });
+  await using served = await serve(root, CompositeClient, { packages: PACKAGES });
   const seen: string[] = [];
   for (const [name, driver] of root.children) {
     driver.logger.setSink((record) => seen.push(`${name}: ${record.message}`));

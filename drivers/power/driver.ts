@@ -9,7 +9,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { powerInterface } from "./interface.ts";
 import type { PowerReading } from "./types.ts";
 
@@ -59,5 +58,3 @@ export const syncMockPowerType = defineDriverType({
   config: z.object({}).strict(),
   create: (_config, options) => new SyncMockPower(options),
 });
-
-defaultDriverRegistry.register(mockPowerType, syncMockPowerType);

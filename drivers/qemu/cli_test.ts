@@ -13,6 +13,12 @@ import { Qemu } from "./driver.ts";
 import { FlasherClient, QemuClient } from "./client.ts";
 import { flasherCli, flashPlan } from "./cli.ts";
 import { interruptAutoboot, UBOOT_ARM64, ubootVm } from "./tests_support/qemu.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as networkPackage } from "@jumpstarter/driver-network/package";
+
+const PACKAGES = [driverPackage, powerPackage, serialPackage, networkPackage];
 
 function quiet(command: Command): Command {
   for (const sub of [command, ...command.commands]) {
@@ -63,7 +69,7 @@ Deno.test("flashPlan: FILE, FILE with --target NAME, and NAME:FILE pairs", () =>
 
 Deno.test("j flasher flash/dump move images through the Qemu flasher, with progress", async () => {
   const driver = new Qemu(ubootVm({ "default_partitions": {} }));
-  await using served = await serve(driver, QemuClient);
+  await using served = await serve(driver, QemuClient, { packages: PACKAGES });
   const flasher = served.client.child("flasher", FlasherClient);
   const labels: string[] = [];
   const context = {
@@ -101,7 +107,7 @@ Deno.test("j flasher flash/dump move images through the Qemu flasher, with progr
 });
 
 Deno.test("j console start-console and j console log work on the QEMU console", async () => {
-  await using served = await serve(new Qemu(ubootVm()), QemuClient);
+  await using served = await serve(new Qemu(ubootVm()), QemuClient, { packages: PACKAGES });
   const power = served.client.child("power", VirtualPowerClient);
   const serial = served.client.child("console", PySerialClient);
   const io = { progress: () => () => {} };

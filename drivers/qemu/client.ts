@@ -1,9 +1,4 @@
-import {
-  type CallOptions,
-  CompositeClient,
-  defaultClientRegistry,
-  DriverClient,
-} from "@jumpstarter/lib/client";
+import { type CallOptions, CompositeClient, DriverClient } from "@jumpstarter/lib/client";
 import { type ContentEncoding, type Progress, progressStream } from "@jumpstarter/lib/streams";
 import { type ImageSourceInput, openImageSource } from "@jumpstarter/driver-opendal";
 import { flasherInterface, qemuInterface } from "./interface.ts";
@@ -148,12 +143,3 @@ export class FlasherClient extends DriverClient {
     }
   }
 }
-
-defaultClientRegistry
-  .register(QemuClient, qemuInterface.client)
-  // 0.7.0's QEMU flasher (and storage flashers) report the generic FlasherClient
-  .register(
-    FlasherClient,
-    flasherInterface.client,
-    "jumpstarter_driver_opendal.client.FlasherClient",
-  );

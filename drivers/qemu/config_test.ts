@@ -3,6 +3,11 @@ import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { hostArch, parseSize, qemuConfigSchema } from "./config.ts";
 import { Qemu } from "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 function issues(input: unknown): string[] {
   const result = qemuConfigSchema.safeParse(input);
@@ -79,6 +84,7 @@ export:
 `;
   const warnings: string[] = [];
   const root = await buildDriverTree(parseExporterConfig(yaml, "vm.yaml"), {
+    registry: driverRegistry,
     warn: (message) => warnings.push(message),
   });
   try {

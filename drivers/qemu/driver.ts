@@ -10,7 +10,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { TcpNetwork, UdpNetwork, UnixNetwork } from "@jumpstarter/driver-network/driver";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { IGNORED_KEYS, isSize, type QemuConfig, qemuConfigSchema } from "./config.ts";
@@ -111,5 +110,3 @@ export const qemuType = defineDriverType({
     return new Qemu(config, options);
   },
 });
-
-defaultDriverRegistry.register(qemuType);

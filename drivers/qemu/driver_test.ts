@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DriverClient } from "@jumpstarter/lib/client";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { VirtualPowerClient } from "@jumpstarter/driver-power";
@@ -20,6 +20,13 @@ import {
   UBOOT_ARM64,
   ubootVm,
 } from "./tests_support/qemu.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as networkPackage } from "@jumpstarter/driver-network/package";
+
+const PACKAGES = [driverPackage, powerPackage, serialPackage, networkPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -42,7 +49,7 @@ function children(client: DriverClient) {
 
 Deno.test("Qemu boots U-Boot: the prompt is on the console, QMP quit stops it, no process is left", async () => {
   const driver = new Qemu(ubootVm());
-  const served = await serve(driver, QemuClient);
+  const served = await serve(driver, QemuClient, { packages: PACKAGES });
   let pids: number[] = [];
   try {
     const { power, console: serial } = children(served.client);
@@ -81,7 +88,7 @@ Deno.test("Qemu boots U-Boot: the prompt is on the console, QMP quit stops it, n
 
 Deno.test("Qemu: power on twice keeps one process; off when off does nothing", async () => {
   const driver = new Qemu(ubootVm());
-  await using served = await serve(driver, QemuClient);
+  await using served = await serve(driver, QemuClient, { packages: PACKAGES });
   const { power } = children(served.client);
   await power.off();
   await power.on();
@@ -95,7 +102,7 @@ Deno.test("Qemu: power on twice keeps one process; off when off does nothing", a
 Deno.test("Qemu: shutdown_timeout asks the guest first and quits when it ignores the request", async () => {
   // U-Boot has no power button handler: system_powerdown goes unanswered
   const driver = new Qemu(ubootVm({ "shutdown_timeout": 0.5 }));
-  await using served = await serve(driver, QemuClient);
+  await using served = await serve(driver, QemuClient, { packages: PACKAGES });
   const messages: string[] = [];
   const logs = served.session.logs.subscribe();
   const collecting = (async () => {
@@ -117,7 +124,7 @@ Deno.test("Qemu: shutdown_timeout asks the guest first and quits when it ignores
 
 Deno.test("Qemu: a guest that powers itself off is noticed and reaped", async () => {
   const driver = new Qemu(ubootVm());
-  await using served = await serve(driver, QemuClient);
+  await using served = await serve(driver, QemuClient, { packages: PACKAGES });
   const { power, console: serial } = children(served.client);
   await using console = new Expect(await serial.stream("connect"), { timeout: 60 });
   await power.on();
@@ -135,7 +142,7 @@ Deno.test("Qemu: a guest that powers itself off is noticed and reaped", async ()
 
 Deno.test("Qemu flasher: flash the bios, refuse while running, dump it back", async () => {
   const driver = new Qemu(ubootVm({ "default_partitions": {} }));
-  await using served = await serve(driver, QemuClient);
+  await using served = await serve(driver, QemuClient, { packages: PACKAGES });
   const { power, console: serial, flasher } = children(served.client);
   await flasher.flash(UBOOT_ARM64, { target: "bios" });
   await using console = new Expect(await serial.stream("connect"), { timeout: 60 });
@@ -178,7 +185,7 @@ Deno.test("Qemu root disk: grown to disk_size, seen by the guest with the cloud-
       "default_partitions": { bios: UBOOT_ARM64, root: image },
       hostfwd: { ssh: { hostport: sshPort, guestport: 22 } },
     }));
-    await using served = await serve(driver, QemuClient);
+    await using served = await serve(driver, QemuClient, { packages: PACKAGES });
     assert.equal(await served.client.hostname(), "board-7");
     assert.equal(await served.client.username(), "jumpstarter");
     assert.equal(await served.client.password(), "password");
@@ -210,7 +217,7 @@ Deno.test("Qemu root disk: grown to disk_size, seen by the guest with the cloud-
 
 Deno.test("Qemu runs 32-bit arm guests too (qemu-system-arm, cortex-a15)", async () => {
   const driver = new Qemu(ubootVm({ arch: "arm", "default_partitions": { bios: UBOOT_ARM } }));
-  await using served = await serve(driver, QemuClient);
+  await using served = await serve(driver, QemuClient, { packages: PACKAGES });
   const { power, console: serial } = children(served.client);
   await using console = new Expect(await serial.stream("connect"), { timeout: 60 });
   await power.on();
@@ -221,7 +228,7 @@ Deno.test("Qemu runs 32-bit arm guests too (qemu-system-arm, cortex-a15)", async
 
 Deno.test("Qemu: start failures are errors with QEMU's reason, and the exporter keeps serving", async () => {
   const missing = new Qemu(ubootVm({ "default_partitions": { bios: "/nonexistent/u-boot.bin" } }));
-  await using served = await serve(missing, QemuClient);
+  await using served = await serve(missing, QemuClient, { packages: PACKAGES });
   const { power } = children(served.client);
   await assert.rejects(
     power.on(),
@@ -229,7 +236,7 @@ Deno.test("Qemu: start failures are errors with QEMU's reason, and the exporter 
   );
 
   const bad = new Qemu(ubootVm({ "extra_args": ["-no-such-option"] }));
-  await using served2 = await serve(bad, QemuClient);
+  await using served2 = await serve(bad, QemuClient, { packages: PACKAGES });
   await assert.rejects(
     children(served2.client).power.on(),
     (error: Error) =>
@@ -239,23 +246,23 @@ Deno.test("Qemu: start failures are errors with QEMU's reason, and the exporter 
   assert.equal(bad.machine.running, false);
 
   const notInstalled = new Qemu(ubootVm({ arch: "sparc64", machine: "sun4u" }));
-  await using served3 = await serve(notInstalled, QemuClient);
+  await using served3 = await serve(notInstalled, QemuClient, { packages: PACKAGES });
   await assert.rejects(children(served3.client).power.on(), /qemu-system-sparc64 is not installed/);
   // still serving
   assert.equal(await served3.client.hostname(), "demo");
 });
 
 Deno.test("Qemu is registered under its upstream class path with a validated config", () => {
-  const type = defaultDriverRegistry.get("jumpstarter_driver_qemu.driver.Qemu");
+  const type = driverRegistry.get("jumpstarter_driver_qemu.driver.Qemu");
   assert.equal(type?.name, "Qemu");
-  assert.equal(defaultDriverRegistry.get("Qemu"), type);
+  assert.equal(driverRegistry.get("Qemu"), type);
   const bad = type!.config.safeParse({ mem: "lots" });
   assert.equal(bad.success, false);
   assert.match(bad.error!.issues[0]!.message, /mem must be a size/);
 });
 
 Deno.test("the Qemu children report upstream head's client classes", async () => {
-  await using served = await serve(new Qemu(ubootVm()), QemuClient);
+  await using served = await serve(new Qemu(ubootVm()), QemuClient, { packages: PACKAGES });
   const labels = Object.fromEntries(
     [...served.client.children].map(([name, child]) => [name, child.clientClass]),
   );

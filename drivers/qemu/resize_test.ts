@@ -5,12 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { compositeType } from "@jumpstarter/lib/exporter";
+import { compositeType } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Qemu } from "./driver.ts";
 import { QemuClient } from "./client.ts";
 import { pidAlive, ubootVm } from "./tests_support/qemu.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as networkPackage } from "@jumpstarter/driver-network/package";
+
+const PACKAGES = [driverPackage, powerPackage, serialPackage, networkPackage];
 
 const J = fileURLToPath(new URL("../../bin/j", import.meta.url));
 const MIB = 1024 * 1024;
@@ -23,7 +29,7 @@ Deno.test("j qemu resize disk/memory apply at the next power on; off --destroy d
   const qemu = new Qemu(ubootVm());
   const root = compositeType.create({}, {});
   root.addChild("qemu", qemu);
-  await using served = await serve(root);
+  await using served = await serve(root, undefined, { packages: PACKAGES });
   const image = await Deno.makeTempFile({ suffix: ".img" });
   await Deno.writeFile(image, new Uint8Array(MIB));
   const j = async (...args: string[]) => {
@@ -64,7 +70,7 @@ Deno.test("j qemu resize disk/memory apply at the next power on; off --destroy d
 });
 
 Deno.test("set_disk_size/set_memory_size refuse a size that is none, as upstream (INVALID_ARGUMENT)", async () => {
-  await using served = await serve(new Qemu(ubootVm()), QemuClient);
+  await using served = await serve(new Qemu(ubootVm()), QemuClient, { packages: PACKAGES });
   await assert.rejects(
     served.client.setMemorySize("lots"),
     (error: Error) =>

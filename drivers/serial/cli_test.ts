@@ -11,6 +11,9 @@ import { INTERRUPTED_EXIT_CODE, pyserialCli, type SerialCliIo } from "./cli.ts";
 import { TtyPort } from "./tty_port.ts";
 import { ptyPair, ptyShell, tempDir, waitFor } from "./tests_support/pty.ts";
 import { isCooked, sttySettings, TmuxPane } from "./tests_support/tmux.ts";
+import { driverPackage } from "./package.ts";
+
+const PACKAGES = [driverPackage];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -166,7 +169,7 @@ Deno.test(
     const shell = await ptyShell(link, "board$ ");
     const root = new Composite();
     root.addChild("serial", new PySerial({ url: link, logDir: `${dir.path}/logs` }));
-    await using served = await serve(root);
+    await using served = await serve(root, undefined, { packages: PACKAGES });
     const pidFile = `${dir.path}/console.pid`;
     await using pane = await TmuxPane.start(`${dir.path}/tmux.sock`, {
       JUMPSTARTER_HOST: served.address,
@@ -287,7 +290,7 @@ Deno.test("j serial start-console as a real process with piped stdin", async () 
   await using _shell = await ptyShell(link, "board$ ");
   const root = new Composite();
   root.addChild("serial", new PySerial({ url: link, logDir: `${dir.path}/logs` }));
-  await using served = await serve(root);
+  await using served = await serve(root, undefined, { packages: PACKAGES });
   const child = new Deno.Command(deno, {
     args: [
       "run",

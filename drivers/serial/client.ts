@@ -1,4 +1,4 @@
-import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { Expect, type ExpectOptions } from "@jumpstarter/lib/streams";
 import { pyserialInterface } from "./interface.ts";
@@ -57,5 +57,3 @@ export class PySerialClient extends DriverClient {
     }
   }
 }
-
-defaultClientRegistry.register(PySerialClient, pyserialInterface.client);

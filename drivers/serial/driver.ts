@@ -17,7 +17,6 @@ import {
 } from "@jumpstarter/lib/driver";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema, type PySerialOptions } from "./config.ts";
 import { addressName, parseAddress, type PortAddress } from "./address.ts";
 import { Attachment } from "./attachment.ts";
@@ -377,7 +376,6 @@ export const pyserialType = defineDriverType({
     }, options),
 });
 
-defaultDriverRegistry.register(pyserialType);
 export { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema, type PySerialOptions } from "./config.ts";
 // the same upstream package's demultiplexed serial registers with it
 export { NVDemuxSerial, nvdemuxSerialType } from "./nvdemux.ts";

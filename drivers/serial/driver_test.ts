@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { HTTP2_WINDOW_BYTES } from "@jumpstarter/protos";
-import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
 import { Expect, ExpectTimeoutError } from "@jumpstarter/lib/streams";
@@ -13,6 +13,9 @@ import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { TtyPort } from "./tty_port.ts";
 import { ptyPair, ptyShell, startSocat, tempDir, waitFor } from "./tests_support/pty.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -74,7 +77,7 @@ async function collectLog(client: PySerialClient): Promise<string> {
 
 Deno.test("PySerial config: defaults, upstream class path, clear errors", async (t) => {
   await using dir = await tempDir();
-  const type = defaultDriverRegistry.get("jumpstarter_driver_pyserial.driver.PySerial");
+  const type = driverRegistry.get("jumpstarter_driver_pyserial.driver.PySerial");
   assert.equal(type?.name, "PySerial");
   await t.step("defaults mirror upstream", () => {
     const parsed = type!.config.parse({ url: "/dev/ttyUSB0" });
@@ -317,7 +320,10 @@ Deno.test("PySerial allows one connect at a time; others read the log meanwhile"
     await readUntil(reader, "U-Boot 2024.01");
 
     // a second client on its own connection: busy for connect, but the log is readable
-    using other = await openExporter(served.address, { policy: UNSAFE_POLICY });
+    using other = await openExporter(served.address, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistryOf([driverPackage]),
+    });
     const second = other.root as PySerialClient;
     await assert.rejects(
       second.connect(),

@@ -15,6 +15,8 @@ import { ptyPair, tempDir, waitFor } from "./tests_support/pty.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 
+const PACKAGES = [driverPackage];
+
 const UART = "/dev/ttyS0";
 const decoder = new TextDecoder();
 
@@ -44,7 +46,7 @@ function stty(...args: string[]): Promise<string> {
 async function serveSerial(options: PySerialOptions) {
   const root = new Composite();
   root.addChild("serial", new PySerial(options));
-  const served = await serve(root);
+  const served = await serve(root, undefined, { packages: PACKAGES });
   return {
     address: served.address,
     client: served.client.child("serial", PySerialClient),

@@ -14,7 +14,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { ConnectionError, DriverError, DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { Demuxer, type DemuxerConfig } from "./demuxer.ts";
@@ -174,5 +173,3 @@ export const nvdemuxSerialType = defineDriverType({
   config: nvdemuxConfigSchema,
   create: (config, options) => new NVDemuxSerial(config, options),
 });
-
-defaultDriverRegistry.register(nvdemuxSerialType);

@@ -7,8 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { Composite } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { Composite, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { nvdemuxConfigSchema, NVDemuxSerial } from "./nvdemux.ts";
@@ -16,6 +15,10 @@ import { PySerialClient } from "./client.ts";
 import { TtyPort } from "./tty_port.ts";
 import { ptyPair, tempDir, waitFor } from "./tests_support/pty.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
+import { driverPackage } from "./package.ts";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const DEMUXER = new URL("./tests_support/fake_nv_demuxer.sh", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -32,7 +35,7 @@ async function readUntil(read: () => Promise<Uint8Array | null>, text: string): 
 }
 
 function driver(config: Record<string, unknown>) {
-  const type = defaultDriverRegistry.get(
+  const type = driverRegistry.get(
     "jumpstarter_driver_pyserial.nvdemux.driver.NVDemuxSerial",
   );
   assert.equal(type?.name, "NVDemuxSerial");
@@ -68,7 +71,7 @@ Deno.test("NVDemuxSerial: two targets share one demuxer; bytes flow; restarts; u
   const root = new Composite();
   root.addChild("ccplex", driver({ ...common, target: "CCPLEX: 0" }));
   root.addChild("bpmp", driver({ ...common, target: "BPMP: 1" }));
-  await using served = await serve(root);
+  await using served = await serve(root, undefined, { packages: PACKAGES });
 
   for (const name of ["ccplex", "bpmp"]) {
     const stream = await served.client.child(name, PySerialClient).connect();

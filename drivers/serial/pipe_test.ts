@@ -10,8 +10,11 @@ import { serve } from "@jumpstarter/lib/testing";
 import { PySerial } from "./driver.ts";
 import { ptyPair, ptyShell, tempDir, waitFor } from "./tests_support/pty.ts";
 import { TtyPort } from "./tty_port.ts";
+import { driverPackage } from "./package.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
+
+const PACKAGES = [driverPackage];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -93,7 +96,7 @@ async function shellBoard() {
   const shell = await ptyShell(link, "board$ ");
   const root = new Composite();
   root.addChild("serial", new PySerial({ url: link, logDir: `${dir.path}/logs` }));
-  const served = await serve(root);
+  const served = await serve(root, undefined, { packages: PACKAGES });
   return {
     dir: dir.path,
     host: served.address,
@@ -110,7 +113,7 @@ async function ptyBoard() {
   const socat = await ptyPair(`${dir.path}/a`, `${dir.path}/b`);
   const root = new Composite();
   root.addChild("serial", new PySerial({ url: `${dir.path}/a`, logDir: `${dir.path}/logs` }));
-  const served = await serve(root);
+  const served = await serve(root, undefined, { packages: PACKAGES });
   const peer = await TtyPort.open(`${dir.path}/b`, 115200);
   let seen = "";
   return {
@@ -258,6 +261,7 @@ export:
     type: jumpstarter_driver_pyserial.driver.PySerial
     config: { url: "${link}" }
 `,
+    [driverPackage],
   );
   const j = new JProcess("ours", upstream.socket, ["serial", "pipe"], "echo $((6*7))\n");
   await j.sees(/\r\n42\r\n/, "the board's answer after stdin ended");

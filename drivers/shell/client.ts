@@ -1,4 +1,4 @@
-import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
 import { MethodNotFoundError } from "@jumpstarter/lib/wire";
 import { outputSchema, shellInterface } from "./interface.ts";
 
@@ -75,5 +75,3 @@ export class ShellClient extends DriverClient {
     return code;
   }
 }
-
-defaultClientRegistry.register(ShellClient, shellInterface.client);

@@ -9,7 +9,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { resolveMethods, type ShellConfig, shellConfigSchema, type ShellMethod } from "./config.ts";
 import { checkEnv } from "./env.ts";
@@ -139,5 +138,3 @@ export const shellType = defineDriverType({
   config: shellConfigSchema,
   create: (config, options) => new Shell(config, options),
 });
-
-defaultDriverRegistry.register(shellType);

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { serve } from "@jumpstarter/lib/testing";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { InvalidArgumentError, MethodNotFoundError } from "@jumpstarter/lib/wire";
 import { Shell } from "./driver.ts";
 import { ShellClient, type ShellOutput } from "./client.ts";
 import { shellConfigSchema } from "./config.ts";
 import { alive, until } from "./process_test_support.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 const METHODS = {
   hello: "echo hello",
@@ -218,7 +221,7 @@ Deno.test("the default interpreter is bash -c, and a missing one is a clear erro
 
 Deno.test("config follows upstream: string or {command, description, timeout} methods", () => {
   assert.equal(
-    defaultDriverRegistry.get("jumpstarter_driver_shell.driver.Shell")?.name,
+    driverRegistry.get("jumpstarter_driver_shell.driver.Shell")?.name,
     "Shell",
   );
   const parsed = shellConfigSchema.parse({ methods: { a: "true" } });

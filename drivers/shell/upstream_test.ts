@@ -10,8 +10,12 @@ import { JumpstarterError } from "@jumpstarter/lib/wire";
 import type { DriverClient } from "@jumpstarter/lib/client";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
-import "./mod.ts";
-import "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const CONFIG = `apiVersion: jumpstarter.dev/v1alpha1
 kind: ExporterConfig
@@ -57,15 +61,17 @@ async function observe(root: DriverClient, dictForm = true): Promise<Observed> {
 }
 
 async function observeOurs(): Promise<Observed> {
-  const root = await buildDriverTree(parseExporterConfig(CONFIG, "shell-compat.yaml"));
-  await using served = await serve(root);
+  const root = await buildDriverTree(parseExporterConfig(CONFIG, "shell-compat.yaml"), {
+    registry: driverRegistry,
+  });
+  await using served = await serve(root, CompositeClient, { packages: PACKAGES });
   return await observe(served.client);
 }
 
 for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
   Deno.test(`shell: ours answers as upstream ${version} (description-only method, unknown method)`, async () => {
     const peer = upstreamPeer(version);
-    await using upstream = await serveWithUpstream(peer, CONFIG);
+    await using upstream = await serveWithUpstream(peer, CONFIG, PACKAGES);
     // 0.7.0 takes methods as plain strings only; the {command, description} form came later
     const dictForm = version === "head";
     const theirs = await observe(upstream.handle.root, dictForm);

@@ -1,4 +1,4 @@
-import { type CallOptions, defaultClientRegistry } from "@jumpstarter/lib/client";
+import { type CallOptions } from "@jumpstarter/lib/client";
 import { DriverError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { snmpInterface } from "./interface.ts";
@@ -37,5 +37,3 @@ export class SNMPServerClient extends PowerClient {
     );
   }
 }
-
-defaultClientRegistry.register(SNMPServerClient, snmpInterface.client);

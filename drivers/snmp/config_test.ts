@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { snmpServerType } from "./driver.ts";
 import { RARITAN_OUTLET_OID, securityLevel, snmpConfigSchema } from "./config.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 function issue(config: unknown): string {
   const result = snmpConfigSchema.safeParse(config);
@@ -13,10 +16,10 @@ function issue(config: unknown): string {
 
 Deno.test("SNMPServer loads under its upstream class path with upstream's documented config", () => {
   assert.equal(
-    defaultDriverRegistry.get("jumpstarter_driver_snmp.driver.SNMPServer"),
+    driverRegistry.get("jumpstarter_driver_snmp.driver.SNMPServer"),
     snmpServerType,
   );
-  assert.equal(defaultDriverRegistry.get("SNMPServer"), snmpServerType);
+  assert.equal(driverRegistry.get("SNMPServer"), snmpServerType);
   const config = snmpConfigSchema.parse(parse(`
     host: "pdu.mgmt.com"
     user: "labuser"

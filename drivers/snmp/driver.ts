@@ -8,7 +8,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { SnmpAgent } from "./agent.ts";
 import { type SnmpConfig, snmpConfigSchema } from "./config.ts";
 import { snmpInterface } from "./interface.ts";
@@ -88,5 +87,3 @@ export const snmpServerType = defineDriverType({
   config: snmpConfigSchema,
   create: (config, options) => new SNMPServer(config, options),
 });
-
-defaultDriverRegistry.register(snmpServerType);

@@ -18,6 +18,9 @@ import { snmpCli } from "./cli.ts";
 import { type SnmpConfigInput, snmpConfigSchema } from "./config.ts";
 import { POWER_OFF_MESSAGE, POWER_ON_MESSAGE } from "./types.ts";
 import { OUTLET_OID, Snmpd, type SnmpdUser } from "./testdata/snmpd.ts";
+import { driverPackage } from "./package.ts";
+
+const PACKAGES = [driverPackage];
 
 function snmpServer(port: number, config: Partial<SnmpConfigInput>): SNMPServer {
   return new SNMPServer(snmpConfigSchema.parse({ host: "127.0.0.1", port, plug: 3, ...config }));
@@ -141,7 +144,7 @@ Deno.test("SNMPServer errors name the agent and OID, and the exporter keeps serv
     snmpServer(pdu.port, { ...ALICE_CONFIG, "priv_key": "not-alice-key", timeout: 0.3 }),
   );
   root.addChild("missing", snmpServer(pdu.port, { version: "2c", plug: 42 }));
-  await using served = await serve(root);
+  await using served = await serve(root, undefined, { packages: PACKAGES });
   const client = (name: string) => served.client.child(name, SNMPServerClient);
 
   await t.step("a wrong community times out (agents ignore it)", async () => {

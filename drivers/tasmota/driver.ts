@@ -10,7 +10,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, DriverTimeoutError, MethodNotImplementedError } from "@jumpstarter/lib/wire";
 import { powerInterface, type PowerReading } from "@jumpstarter/driver-power";
 import { type TasmotaConfig, tasmotaConfigSchema } from "./config.ts";
@@ -226,5 +225,3 @@ export const tasmotaPowerType = defineDriverType({
   config: tasmotaConfigSchema,
   create: (config, options) => new TasmotaPower(config, options),
 });
-
-defaultDriverRegistry.register(tasmotaPowerType);

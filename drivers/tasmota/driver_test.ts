@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { serve } from "@jumpstarter/lib/testing";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import {
   ConnectionError,
   DriverTimeoutError,
@@ -12,6 +12,9 @@ import { tasmotaConfigSchema } from "./config.ts";
 import { freePort, Mosquitto, passwordFile } from "./tests_support/mosquitto.ts";
 import { PlugEmulator } from "./tests_support/plug_emulator.ts";
 import { makeCertificates } from "./tests_support/certs.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 const DEVICE = "tasmota_1A2B3C";
 const METER = { voltage: 230, current: 0.12 };
@@ -332,7 +335,7 @@ Deno.test("websockets and unix socket transports reach the same plug", async () 
 });
 
 Deno.test("the registry builds TasmotaPower from upstream's config", () => {
-  const type = defaultDriverRegistry.get("jumpstarter_driver_tasmota.driver.TasmotaPower");
+  const type = driverRegistry.get("jumpstarter_driver_tasmota.driver.TasmotaPower");
   assert.equal(type?.name, "TasmotaPower");
   const config = type!.config.parse({
     host: "broker.lab",
@@ -357,7 +360,7 @@ Deno.test("the registry builds TasmotaPower from upstream's config", () => {
 });
 
 Deno.test("bad config values are rejected with a clear message", () => {
-  const type = defaultDriverRegistry.get("TasmotaPower")!;
+  const type = driverRegistry.get("TasmotaPower")!;
   const base = { host: "h", "cmnd_topic": "cmnd/x/POWER", "stat_topic": "stat/x/POWER" };
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...base, transport: "udp" }, /transport/],

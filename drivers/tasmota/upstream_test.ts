@@ -13,7 +13,13 @@ import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.t
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 import { Mosquitto } from "./tests_support/mosquitto.ts";
 import { PlugEmulator } from "./tests_support/plug_emulator.ts";
-import "./driver.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [driverPackage, powerPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const DEVICE = "tasmota_C0FFEE";
 
@@ -57,13 +63,15 @@ for (const version of ["head", "0.7.0"] as UpstreamVersion[]) {
     const yaml = configFor(broker.port);
     let theirStates: string[];
     {
-      await using upstream = await serveWithUpstream(peer, yaml);
+      await using upstream = await serveWithUpstream(peer, yaml, PACKAGES);
       theirStates = await drive(upstream.handle.root, plug);
     }
     const theirs = plug.commands.splice(0);
-    const root = await buildDriverTree(parseExporterConfig(yaml, "tasmota-lab.yaml"));
+    const root = await buildDriverTree(parseExporterConfig(yaml, "tasmota-lab.yaml"), {
+      registry: driverRegistry,
+    });
     {
-      await using served = await serve(root);
+      await using served = await serve(root, CompositeClient, { packages: PACKAGES });
       assert.deepEqual(await drive(served.client, plug), theirStates);
     }
     assert.deepEqual(theirStates, ["ON", "OFF"]);

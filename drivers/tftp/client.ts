@@ -1,4 +1,4 @@
-import { type CallOptions, defaultClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
 import { type Progress, progressStream } from "@jumpstarter/lib/streams";
 import { tftpInterface } from "./interface.ts";
 
@@ -79,5 +79,3 @@ export class TftpClient extends DriverClient {
     return String(await this.invoke(methods.delete_file, [filename], options));
   }
 }
-
-defaultClientRegistry.register(TftpClient, tftpInterface.client);

@@ -9,7 +9,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { type TftpConfig, tftpConfigSchema } from "./config.ts";
 import { defaultHostAddress } from "./host.ts";
@@ -214,5 +213,3 @@ export const tftpType = defineDriverType({
     return new Tftp(config, options);
   },
 });
-
-defaultDriverRegistry.register(tftpType);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultClientRegistry } from "@jumpstarter/lib/client";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import type { Progress } from "@jumpstarter/lib/streams";
 import { eventually, serve } from "@jumpstarter/lib/testing";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
@@ -9,6 +9,9 @@ import { TftpClient } from "./client.ts";
 import { Tftp, tftpType } from "./driver.ts";
 import { entries, patternBytes, sameFile, tempDir, tftpHpaGet } from "./test_support.ts";
 import { bindUdp } from "./udp.ts";
+import { driverPackage } from "./package.ts";
+
+const driverRegistry = driverRegistryOf([driverPackage]);
 
 function tftp(root: string, port = 0): Tftp {
   return new Tftp({ "root_dir": root, host: "127.0.0.1", port });
@@ -19,10 +22,10 @@ function bytesOf(text: string): ReadableStream<Uint8Array> {
 }
 
 Deno.test("the driver type and client are registered under upstream's class paths", () => {
-  assert.equal(defaultDriverRegistry.get("jumpstarter_driver_tftp.driver.Tftp"), tftpType);
-  assert.equal(defaultDriverRegistry.get("Tftp"), tftpType);
+  assert.equal(driverRegistry.get("jumpstarter_driver_tftp.driver.Tftp"), tftpType);
+  assert.equal(driverRegistry.get("Tftp"), tftpType);
   assert.equal(
-    defaultClientRegistry.get("jumpstarter_driver_tftp.client.TftpServerClient"),
+    clientRegistryOf([driverPackage]).get("jumpstarter_driver_tftp.client.TftpServerClient"),
     TftpClient,
   );
 });

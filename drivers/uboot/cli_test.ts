@@ -8,10 +8,17 @@ import { loadExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { CompositeClient } from "@jumpstarter/lib/client";
 import { serve } from "@jumpstarter/lib/testing";
-import "@jumpstarter/driver-qemu/driver";
-import "./driver.ts";
 import { UbootConsoleClient } from "./client.ts";
 import { ubootCli, type UbootCliIo } from "./cli.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as qemuPackage } from "@jumpstarter/driver-qemu/package";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as opendalPackage } from "@jumpstarter/driver-opendal/package";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+
+const PACKAGES = [driverPackage, qemuPackage, powerPackage, serialPackage, opendalPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const root = new URL("../../", import.meta.url).pathname;
 const EXAMPLE = `${root}examples/qemu-uboot.yaml`;
@@ -25,8 +32,10 @@ function program(client: UbootConsoleClient, io: UbootCliIo): Command {
 }
 
 Deno.test("ubootCli: reboot-to-console, run, set-env/get-env, dhcp on QEMU + U-Boot", async () => {
-  const tree = await buildDriverTree(await loadExporterConfig(EXAMPLE));
-  await using served = await serve(tree, CompositeClient);
+  const tree = await buildDriverTree(await loadExporterConfig(EXAMPLE), {
+    registry: driverRegistry,
+  });
+  await using served = await serve(tree, CompositeClient, { packages: PACKAGES });
   const client = served.client.child("uboot", UbootConsoleClient);
   const lines: string[] = [];
   const errors: string[] = [];

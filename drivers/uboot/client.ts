@@ -1,7 +1,6 @@
 import {
   type CallOptions,
   CompositeClient,
-  defaultClientRegistry,
   type DriverClient,
   type InputArgs,
   type UnaryMethod,
@@ -185,5 +184,3 @@ export class UbootConsoleClient extends CompositeClient {
     );
   }
 }
-
-defaultClientRegistry.register(UbootConsoleClient, ubootInterface.client);

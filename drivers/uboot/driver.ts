@@ -15,7 +15,6 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { defaultDriverRegistry } from "@jumpstarter/lib/exporter";
 import type { ByteStream } from "@jumpstarter/lib/streams";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { DEFAULT_TIMEOUT, UbootDialog } from "./dialog.ts";
@@ -125,5 +124,3 @@ export const ubootConsoleType = defineDriverType({
   create: (config, options) =>
     new UbootConsole({ prompt: config.prompt, powerCycleWait: config.power_cycle_wait }, options),
 });
-
-defaultDriverRegistry.register(ubootConsoleType);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { loadExporterConfig } from "@jumpstarter/lib/config";
-import { Composite } from "@jumpstarter/lib/driver";
+import { Composite, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { CompositeClient } from "@jumpstarter/lib/client";
 import { eventually, serve } from "@jumpstarter/lib/testing";
@@ -14,6 +14,14 @@ import { Qemu } from "@jumpstarter/driver-qemu/driver";
 import { qemuConfig } from "../qemu/config.ts";
 import { UbootConsole } from "./driver.ts";
 import { UbootConsoleClient } from "./client.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as qemuPackage } from "@jumpstarter/driver-qemu/package";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as opendalPackage } from "@jumpstarter/driver-opendal/package";
+
+const PACKAGES = [driverPackage, qemuPackage, powerPackage, serialPackage, opendalPackage];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const EXAMPLE = new URL("../../examples/qemu-uboot.yaml", import.meta.url).pathname;
 
@@ -28,9 +36,11 @@ async function pidAlive(pid: number): Promise<boolean> {
 
 /** The example exporter config's driver tree, served. */
 async function serveExample() {
-  const root = await buildDriverTree(await loadExporterConfig(EXAMPLE));
+  const root = await buildDriverTree(await loadExporterConfig(EXAMPLE), {
+    registry: driverRegistry,
+  });
   const qemu = root.children.get("qemu") as Qemu;
-  const served = await serve(root, CompositeClient);
+  const served = await serve(root, CompositeClient, { packages: PACKAGES });
   return {
     qemu,
     served,
@@ -143,7 +153,7 @@ Deno.test("UbootConsole without its children says which one is missing", async (
   uboot.addChild("power", qemu.power);
   root.addChild("qemu", qemu);
   root.addChild("uboot", uboot);
-  await using served = await serve(root, CompositeClient);
+  await using served = await serve(root, CompositeClient, { packages: PACKAGES });
   const client = served.client.child("uboot", UbootConsoleClient);
   await assert.rejects(
     client.runCommand("version"),

@@ -9,12 +9,27 @@ import { loadExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
 import { UbootConsoleClient } from "./client.ts";
-import "./driver.ts";
-import "@jumpstarter/driver-serial/driver";
-import "@jumpstarter/driver-http-power/driver";
 import { startQemuUbootBoard } from "./tests_support/qemu_board.ts";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
+import { driverPackage } from "./package.ts";
+import { driverPackage as qemuPackage } from "@jumpstarter/driver-qemu/package";
+import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
+import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { driverPackage as opendalPackage } from "@jumpstarter/driver-opendal/package";
+import { driverPackage as httpPowerPackage } from "@jumpstarter/driver-http-power/package";
+import { driverRegistryOf } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "@jumpstarter/lib/client";
+
+const PACKAGES = [
+  driverPackage,
+  qemuPackage,
+  powerPackage,
+  serialPackage,
+  opendalPackage,
+  httpPowerPackage,
+];
+const driverRegistry = driverRegistryOf(PACKAGES);
 
 const decoder = new TextDecoder();
 const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname);
@@ -22,7 +37,7 @@ const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 for (const version of ["head", "0.7.0"] as const satisfies UpstreamVersion[]) {
   Deno.test(`our client and j drive U-Boot through upstream ${version}'s exporter`, async () => {
     await using board = await startQemuUbootBoard();
-    await using exporter = await serveWithUpstream(upstreamPeer(version), board.config);
+    await using exporter = await serveWithUpstream(upstreamPeer(version), board.config, PACKAGES);
     const uboot = exporter.handle.root.child("uboot", UbootConsoleClient);
     assert.equal(uboot.dialogOnExporter, false, "upstream's exporter runs no dialog");
     assert.match(await uboot.getPrompt(), version === "head" ? /^\n=>$/ : /^=>$/);
@@ -55,7 +70,11 @@ for (const version of ["head", "0.7.0"] as const satisfies UpstreamVersion[]) {
     try {
       const configPath = `${dir}/exporter.yaml`;
       await Deno.writeTextFile(configPath, board.config);
-      await using served = await serve(await buildDriverTree(await loadExporterConfig(configPath)));
+      await using served = await serve(
+        await buildDriverTree(await loadExporterConfig(configPath), { registry: driverRegistry }),
+        CompositeClient,
+        { packages: PACKAGES },
+      );
       const peer = upstreamPeer(version);
       const script = [
         "from jumpstarter.common.utils import env",

@@ -15,7 +15,7 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { clientV1, type Condition } from "@jumpstarter/protos";
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import { listenForLease, RouterChannels, type TunnelListener } from "@jumpstarter/lib/tunnel";
-import { controllerCall, type ControllerConnection } from "./controller.ts";
+import { controllerCall, type ControllerConnection } from "@jumpstarter/lib/controller_api";
 
 /** A lease as `ClientService` returns it (`jumpstarter.client.v1.Lease`). */
 export type Lease = clientV1.Lease;

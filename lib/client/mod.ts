@@ -29,12 +29,7 @@ export {
   policyToEnv,
   UNSAFE_POLICY,
 } from "./policy.ts";
-export {
-  type ClientClass,
-  ClientRegistry,
-  clientRegistryOf,
-  defaultClientRegistry,
-} from "./registry.ts";
+export { type ClientClass, ClientRegistry, clientRegistryOf } from "./registry.ts";
 export { buildClientTree, type ClientTreeOptions, FallbackDriverClient } from "./tree.ts";
 export {
   env,
@@ -53,7 +48,7 @@ export {
   type ControllerConnection,
   type ControllerIdentity,
   type ControllerServiceClient,
-} from "./controller.ts";
+} from "@jumpstarter/lib/controller_api";
 export {
   bareName,
   conditionOf,

@@ -11,15 +11,15 @@ import { readCaBundle, speaksTls } from "@jumpstarter/lib/tunnel";
 import { connect, type Connection, type ConnectOptions, isTcpTarget } from "./connection.ts";
 import type { DriverClient } from "./driver_client.ts";
 import { type DriverPolicy, policyFromEnv } from "./policy.ts";
-import { type ClientRegistry, defaultClientRegistry } from "./registry.ts";
+import type { ClientRegistry } from "./registry.ts";
 import { buildClientTree } from "./tree.ts";
 
 /** Options of {@linkcode openExporter}. */
 export interface OpenOptions extends ConnectOptions {
   /** Which client classes may load; nothing is allowed by default, as upstream. */
   policy?: DriverPolicy;
-  /** Client classes by class path (default: {@linkcode defaultClientRegistry}). */
-  registry?: ClientRegistry;
+  /** Client classes by class path: the program's, from `clientRegistryOf(packages)`. */
+  registry: ClientRegistry;
   /** Told about every driver that gets a generic client (not allowed, or class unknown). */
   onWarning?: (message: string) => void;
   /** Aborts connecting and fetching the report. */
@@ -41,7 +41,7 @@ export interface ExporterHandle extends AsyncDisposable, Disposable {
 /** Connects to the session at `host`, fetches its report and builds the client tree. */
 export async function openExporter(
   host: string,
-  options: OpenOptions = {},
+  options: OpenOptions,
 ): Promise<ExporterHandle> {
   const connection = connect(host, options);
   let report: GetReportResponse;
@@ -63,7 +63,7 @@ export async function openExporter(
     throw new JumpstarterError(`Cannot reach the exporter at "${host}": ${reason}`, { cause });
   }
   const root = buildClientTree(report.reports, connection, {
-    registry: options.registry ?? defaultClientRegistry,
+    registry: options.registry,
     policy: options.policy ?? { allow: [], unsafe: false },
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
@@ -95,7 +95,7 @@ export class MissingHostError extends JumpstarterError {
  * @throws {MissingHostError} when `JUMPSTARTER_HOST` is not set.
  */
 export async function env(
-  options: Omit<OpenOptions, "insecure" | "passphrase"> = {},
+  options: Omit<OpenOptions, "insecure" | "passphrase">,
   environment: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<ExporterHandle> {
   const host = environment.JUMPSTARTER_HOST;

@@ -2,7 +2,8 @@
  * The client registry: maps upstream client class paths to our client classes. Each program
  * fills one statically (no dynamic imports, so `deno compile` sees every module).
  */
-import { clientEntriesOf, type DriverPackage } from "@jumpstarter/lib/driver";
+import { clientEntriesOf, compositeInterface, type DriverPackage } from "@jumpstarter/lib/driver";
+import { CompositeClient } from "./composite_client.ts";
 import { type ClientInit, DriverClient } from "./driver_client.ts";
 
 /** A client class constructor. */
@@ -32,21 +33,15 @@ export class ClientRegistry {
 export { DriverClient };
 
 /**
- * The client registry of a program: every client class of `packages` under the upstream class
- * paths it answers to.
+ * The client registry of a program: `CompositeClient` (every tree's root), then every client
+ * class of `packages` under the upstream class paths it answers to.
  *
  * @throws {TypeError} when two packages claim the same client class path.
  */
 export function clientRegistryOf(packages: readonly DriverPackage[]): ClientRegistry {
-  const registry = new ClientRegistry();
+  const registry = new ClientRegistry().register(CompositeClient, compositeInterface.client);
   for (const [classPath, entry] of clientEntriesOf(packages)) {
     registry.register(entry.client as ClientClass, classPath);
   }
   return registry;
 }
-
-/**
- * The process-wide registry. Each driver package's client module registers its classes here when
- * imported, so importing a typed client is enough to have it used for matching reports.
- */
-export const defaultClientRegistry: ClientRegistry = new ClientRegistry();

@@ -8,23 +8,24 @@
  */
 import { ExporterStatus } from "@jumpstarter/protos";
 import type { ExporterConfig } from "@jumpstarter/lib/config";
+import type { DriverRegistry } from "@jumpstarter/lib/driver";
 import {
   connectController,
   controllerCall,
   type ControllerConnection,
-} from "@jumpstarter/lib/client/controller";
+} from "@jumpstarter/lib/controller_api";
 import { RouterChannels, serveTicket } from "@jumpstarter/lib/tunnel";
 import { Code, JumpstarterError, withoutResolutionNote } from "@jumpstarter/lib/wire";
 import { LeaseContext, Milestone } from "./lease_context.ts";
 import { type LeasePhaseActions, runAfterLease, runBeforeLease } from "./lease_hooks.ts";
-import type { DriverRegistry } from "./registry.ts";
 import { privateSocketPath, serveSession } from "./server.ts";
 import { Session } from "./session.ts";
 import { buildDriverTree } from "./tree.ts";
 
 /** Options of {@linkcode Exporter}. */
 export interface ExporterOptions {
-  registry?: DriverRegistry;
+  /** Driver types by config `type:` name: the program's, from `driverRegistryOf(packages)`. */
+  registry: DriverRegistry;
   /** Lifecycle messages (registration, leases, retries), for the operator's log. */
   log?: (message: string) => void;
   /** Plaintext to the controller and routers (tests, `--insecure-plaintext` controllers). */
@@ -58,7 +59,7 @@ export class Exporter {
   #stopAfterLease = false;
   #exitCode: number | undefined;
 
-  constructor(config: ExporterConfig, options: ExporterOptions = {}) {
+  constructor(config: ExporterConfig, options: ExporterOptions) {
     this.config = config;
     this.#options = options;
     this.#routers = new RouterChannels({
@@ -125,7 +126,7 @@ export class Exporter {
   }
 
   async #register(): Promise<void> {
-    const root = await buildDriverTree(this.config, this.#registryOption());
+    const root = await buildDriverTree(this.config, { registry: this.#options.registry });
     const session = new Session(root);
     try {
       this.#log("Registering exporter with controller");
@@ -139,10 +140,6 @@ export class Exporter {
       await session.close();
     }
     await this.#report(undefined, ExporterStatus.AVAILABLE, "Exporter registered and available");
-  }
-
-  #registryOption() {
-    return this.#options.registry ? { registry: this.#options.registry } : {};
   }
 
   /** Serves until `signal` aborts, then reports Offline and unregisters. */
@@ -228,7 +225,7 @@ export class Exporter {
   }
 
   async #startLease(name: string, client: string): Promise<void> {
-    const root = await buildDriverTree(this.config, this.#registryOption());
+    const root = await buildDriverTree(this.config, { registry: this.#options.registry });
     const endSessionRequested = new Milestone();
     const session = new Session(root, {
       labels: { "jumpstarter.dev/name": this.config.metadata.name },

@@ -3,7 +3,7 @@
  */
 import { ExporterStatus } from "@jumpstarter/protos";
 import { loadExporterConfig } from "@jumpstarter/lib/config";
-import type { DriverRegistry } from "./registry.ts";
+import type { DriverRegistry } from "@jumpstarter/lib/driver";
 import { privateSocketPath, serveSession } from "./server.ts";
 import { Session } from "./session.ts";
 import { buildDriverTree } from "./tree.ts";
@@ -26,19 +26,17 @@ export interface LocalExporter extends AsyncDisposable {
 
 /** Options of {@linkcode startLocalExporter}. */
 export interface LocalExporterOptions {
-  registry?: DriverRegistry;
+  /** Driver types by config `type:` name: the program's, from `driverRegistryOf(packages)`. */
+  registry: DriverRegistry;
 }
 
 /** Loads `configPath`, builds its drivers and serves them on a fresh private socket. */
 export async function startLocalExporter(
   configPath: string,
-  options: LocalExporterOptions = {},
+  options: LocalExporterOptions,
 ): Promise<LocalExporter> {
   const config = await loadExporterConfig(configPath);
-  const root = await buildDriverTree(
-    config,
-    options.registry ? { registry: options.registry } : {},
-  );
+  const root = await buildDriverTree(config, { registry: options.registry });
   const session = new Session(root, {
     status: ExporterStatus.LEASE_READY,
     ...(config.motd === null ? {} : { motd: config.motd }),

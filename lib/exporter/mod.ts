@@ -1,6 +1,6 @@
 /**
- * The exporter side: serve a driver tree as a session, the driver-type registry, and building
- * the tree from an exporter config.
+ * The exporter side: serve a driver tree as a session, and build the tree from an exporter
+ * config with a program's driver registry (see `@jumpstarter/lib/driver`).
  *
  * @module
  */
@@ -13,13 +13,6 @@ export {
   serveSessionTcp,
   type SessionServer,
 } from "./server.ts";
-export {
-  compositeType,
-  defaultDriverRegistry,
-  defineDriverType,
-  DriverRegistry,
-  type DriverType,
-} from "./registry.ts";
 export { buildDriverTree, type BuildOptions } from "./tree.ts";
 export { type LocalExporter, type LocalExporterOptions, startLocalExporter } from "./local.ts";
 export { Exporter, type ExporterOptions } from "./exporter.ts";

@@ -2,7 +2,7 @@
  * Builds the driver tree of an exporter config: the root Composite, one driver per `type:` entry,
  * Composites for `children`-only entries, and proxies (`ref:`) resolved against the root.
  */
-import type { Driver, DriverOptions } from "@jumpstarter/lib/driver";
+import type { Driver, DriverOptions, DriverRegistry } from "@jumpstarter/lib/driver";
 import {
   ConfigError,
   type DriverInstance,
@@ -10,14 +10,14 @@ import {
   type ExporterConfig,
   formatField,
 } from "@jumpstarter/lib/config";
-import { defaultDriverRegistry, type DriverRegistry } from "./registry.ts";
 
 const COMPOSITE = "Composite";
 const PROXY_TYPES = new Set(["Proxy", "jumpstarter_driver_composite.driver.Proxy"]);
 
 /** Options of {@linkcode buildDriverTree}. */
 export interface BuildOptions {
-  registry?: DriverRegistry;
+  /** Driver types by config `type:` name: the program's, from `driverRegistryOf(packages)`. */
+  registry: DriverRegistry;
   /**
    * Receives each config warning (keys accepted but meaning nothing here), once per config;
    * default: stderr, prefixed `Warning: `.
@@ -62,9 +62,9 @@ function composite(registry: DriverRegistry, options: DriverOptions): Driver {
  */
 export async function buildDriverTree(
   config: ExporterConfig,
-  options: BuildOptions = {},
+  options: BuildOptions,
 ): Promise<Driver> {
-  const registry = options.registry ?? defaultDriverRegistry;
+  const { registry } = options;
   const warnings = [...config.warnings];
   const created: Driver[] = [];
   const proxies: PendingProxy[] = [];

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { defineInterface, Driver, type ExportedMethod } from "@jumpstarter/lib/driver";
+import {
+  defineDriverType,
+  defineInterface,
+  Driver,
+  DriverRegistry,
+  type ExportedMethod,
+} from "@jumpstarter/lib/driver";
 import { ConfigError, parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildReport } from "@jumpstarter/lib/driver";
-import { defineDriverType, DriverRegistry } from "./registry.ts";
 import { buildDriverTree } from "./tree.ts";
 
 const closed: string[] = [];

@@ -11,7 +11,7 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { serve } from "@jumpstarter/lib/testing";
 
 const testInterface = defineInterface({
@@ -184,7 +184,10 @@ Deno.test("session stream fails both directions when the exporter is killed mid-
   }).spawn();
   try {
     const socket = await firstLine(child.stdout, 60_000);
-    using handle = await openExporter(socket, { policy: UNSAFE_POLICY });
+    using handle = await openExporter(socket, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistryOf([]),
+    });
     const echo = handle.root.children.get("echo");
     assert.ok(echo, "the exporter has no echo driver");
     const stream = await echo.stream();

@@ -5,6 +5,7 @@
  */
 import {
   clientIdentity,
+  type ClientRegistry,
   connectController,
   createLease,
   type ExporterHandle,
@@ -30,6 +31,8 @@ export interface BoardLeaseOptions {
   clientConfig?: string;
   /** Lease duration; default 30 minutes. */
   durationMs?: number;
+  /** Client classes the board's tree is built with. */
+  registry: ClientRegistry;
 }
 
 /** A leased board's session; `close()` releases the lease. */
@@ -81,7 +84,10 @@ export async function leaseBoard(options: BoardLeaseOptions): Promise<LeasedBoar
       dialTimeoutMs: config.leases.dial_timeout * 1000,
     });
     cleanups.push(() => socket.close());
-    const handle = await openExporter(socket.path, { policy: config.drivers });
+    const handle = await openExporter(socket.path, {
+      policy: config.drivers,
+      registry: options.registry,
+    });
     cleanups.push(() => handle.close());
     return { handle, lease, close };
   } catch (error) {

@@ -6,17 +6,25 @@
  * `jmp shell -- deno test` and as a bare `deno test`.
  */
 import {
+  clientRegistryOf,
   type DriverClient,
   env,
   type ExporterHandle,
   openExporter,
   UNSAFE_POLICY,
 } from "@jumpstarter/lib/client";
+import { type DriverPackage, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { type LocalExporter, startLocalExporter } from "@jumpstarter/lib/exporter";
 import { leaseBoard } from "./board_lease.ts";
 
 /** Options of {@linkcode jumpstarterTest}. */
 export interface JumpstarterTestOptions {
+  /**
+   * The driver packages the suite uses (each exports `driverPackage` from its `package.ts`):
+   * their clients load for the tree's drivers (others get a generic `DriverClient`), and their
+   * driver types serve `exporterConfig`. Composite is always included.
+   */
+  packages: readonly DriverPackage[];
   /** Exporter config served in-process when `JUMPSTARTER_HOST` is not set (and no selector). */
   exporterConfig?: string | URL;
   /** Outside `jmp shell`: lease a board matching this label selector for the test. */
@@ -43,7 +51,7 @@ export type ClientSource = "JUMPSTARTER_HOST" | "lease" | "local";
  */
 type ConnectOptions = Pick<
   JumpstarterTestOptions,
-  "exporterConfig" | "selector" | "clientConfig" | "durationMs"
+  "packages" | "exporterConfig" | "selector" | "clientConfig" | "durationMs"
 >;
 
 /**
@@ -51,26 +59,30 @@ type ConnectOptions = Pick<
  * `exporterConfig` locally, in that order.
  */
 export async function connectForTest(
-  options: ConnectOptions = {},
+  options: ConnectOptions,
 ): Promise<{ handle: ExporterHandle; source: ClientSource; close(): Promise<void> }> {
+  const registry = clientRegistryOf(options.packages);
   if (!Deno.env.get("JUMPSTARTER_HOST") && options.selector !== undefined) {
     const board = await leaseBoard({
       selector: options.selector,
+      registry,
       ...(options.clientConfig === undefined ? {} : { clientConfig: options.clientConfig }),
       ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
     });
     return { handle: board.handle, source: "lease", close: board.close };
   }
   if (Deno.env.get("JUMPSTARTER_HOST") || options.exporterConfig === undefined) {
-    const handle = await env();
+    const handle = await env({ registry });
     return { handle, source: "JUMPSTARTER_HOST", close: () => Promise.resolve(handle.close()) };
   }
   const path = options.exporterConfig instanceof URL
     ? options.exporterConfig.pathname
     : options.exporterConfig;
-  const local: LocalExporter = await startLocalExporter(path);
+  const local: LocalExporter = await startLocalExporter(path, {
+    registry: driverRegistryOf(options.packages),
+  });
   try {
-    const handle = await openExporter(local.address, { policy: UNSAFE_POLICY });
+    const handle = await openExporter(local.address, { policy: UNSAFE_POLICY, registry });
     return {
       handle,
       source: "local",
@@ -86,31 +98,37 @@ export async function connectForTest(
 }
 
 /**
- * Registers a test that receives the exporter's root client.
+ * Registers a test that receives the exporter's root client. `options.packages` lists the driver
+ * packages the suite uses: their clients are what `root.child(name, Kind)` finds, and their
+ * driver types are what a local `exporterConfig` may name.
  *
  * @example
  * ```ts ignore
+ * import { PowerClient } from "@jumpstarter/driver-power";
+ * import { driverPackage as power } from "@jumpstarter/driver-power/package";
+ *
  * jumpstarterTest("board powers on", async (_t, root) => {
  *   await root.child("power", PowerClient).on();
- * }, { exporterConfig: new URL("./lab.yaml", import.meta.url) });
+ * }, { packages: [power], exporterConfig: new URL("./lab.yaml", import.meta.url) });
  *
  * // outside `jmp shell`: lease a matching board with the current client config
  * jumpstarterTest("rpi4 suite", async (t, root) => {
  *   await t.step("power on", () => root.child("power", PowerClient).on());
- * }, { selector: "board=rpi4" });
+ * }, { packages: [power], selector: "board=rpi4" });
  * ```
  */
 export function jumpstarterTest(
   name: string,
   fn: (t: Deno.TestContext, root: DriverClient, source: ClientSource) => Promise<void>,
-  options: JumpstarterTestOptions = {},
+  options: JumpstarterTestOptions,
 ): void {
-  const { exporterConfig, selector, clientConfig, durationMs, ...testOptions } = options;
+  const { packages, exporterConfig, selector, clientConfig, durationMs, ...testOptions } = options;
   Deno.test({
     name,
     ...testOptions,
     fn: async (t) => {
       const connection = await connectForTest({
+        packages,
         ...(exporterConfig === undefined ? {} : { exporterConfig }),
         ...(selector === undefined ? {} : { selector }),
         ...(clientConfig === undefined ? {} : { clientConfig }),

@@ -2,9 +2,11 @@
  * `serve(driver)`: runs a driver in an in-process session on a private Unix socket and returns
  * its client, so driver tests exercise the real client <-> exporter path.
  */
-import type { Driver } from "@jumpstarter/lib/driver";
+import type { Driver, DriverPackage } from "@jumpstarter/lib/driver";
 import {
+  type ClientClass,
   type ClientRegistry,
+  clientRegistryOf,
   type DriverClient,
   type ExporterHandle,
   openExporter,
@@ -35,15 +37,24 @@ export interface Served<T extends DriverClient> extends AsyncDisposable {
 
 /** Options of {@linkcode serve}. */
 export interface ServedOptions extends SessionOptions {
-  /** Client classes by class path; without one, only the framework's `CompositeClient` is known. */
+  /**
+   * Client classes by class path. Default: `clientRegistryOf(packages)`, with `kind` under the
+   * root driver's client class unless a package already provides one there.
+   */
   registry?: ClientRegistry;
+  /**
+   * Driver packages whose clients the tree may use (children of a served composite, say);
+   * ignored with `registry`. Default: none, so only `CompositeClient` and `kind` are known.
+   */
+  packages?: readonly DriverPackage[];
   /** Told about each driver that gets a generic client (unknown client class). */
   onWarning?: (message: string) => void;
 }
 
 /**
  * Serves `driver` as the root of a session and connects a client to it, with every client class
- * allowed. With `kind`, the root client is checked to be of that class.
+ * allowed. With `kind`, the root client is a `kind` (the root's reported client class loads as
+ * `kind` unless `registry` or `packages` say otherwise) and is checked to be one.
  *
  * @throws {TypeError} when the root client is not a `kind` (say, `registry` lacks its class).
  *
@@ -52,7 +63,7 @@ export interface ServedOptions extends SessionOptions {
  * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { defineInterface, Driver, exportMethods, unary } from "@jumpstarter/lib/driver";
- * import { ClientRegistry, DriverClient } from "@jumpstarter/lib/client";
+ * import { DriverClient } from "@jumpstarter/lib/client";
  * import { serve } from "@jumpstarter/lib/testing";
  *
  * const counterInterface = defineInterface({
@@ -77,8 +88,7 @@ export interface ServedOptions extends SessionOptions {
  *   }
  * }
  *
- * const registry = new ClientRegistry().register(CounterClient, counterInterface.client);
- * await using served = await serve(new Counter(), CounterClient, { registry });
+ * await using served = await serve(new Counter(), CounterClient);
  * assert.equal(await served.client.add(2), 2);
  * assert.equal(await served.client.add(3), 5);
  * ```
@@ -102,7 +112,7 @@ export async function serve<T extends DriverClient = DriverClient>(
   try {
     handle = await openExporter(path, {
       policy: UNSAFE_POLICY,
-      ...(options.registry ? { registry: options.registry } : {}),
+      registry: options.registry ?? defaultRegistry(driver, kind, options.packages ?? []),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     if (kind && !(handle.root instanceof kind)) {
@@ -122,4 +132,18 @@ export async function serve<T extends DriverClient = DriverClient>(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The clients of `packages`, and `kind` for the root's client class when none provides one. */
+function defaultRegistry(
+  driver: Driver,
+  kind: (abstract new (...args: never[]) => DriverClient) | undefined,
+  packages: readonly DriverPackage[],
+): ClientRegistry {
+  const registry = clientRegistryOf(packages);
+  const rootClass = driver.interface.client;
+  if (kind && registry.get(rootClass) === undefined) {
+    registry.register(kind as unknown as ClientClass, rootClass);
+  }
+  return registry;
 }

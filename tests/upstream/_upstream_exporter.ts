@@ -3,7 +3,13 @@
  * loader and Session) on a private Unix socket, and connects our client to it.
  */
 import assert from "node:assert/strict";
-import { type ExporterHandle, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import {
+  clientRegistryOf,
+  type ExporterHandle,
+  openExporter,
+  UNSAFE_POLICY,
+} from "@jumpstarter/lib/client";
+import type { DriverPackage } from "@jumpstarter/lib/driver";
 import type { UpstreamPeer } from "./_peer.ts";
 
 /** A running upstream exporter and our client session on it. */
@@ -19,13 +25,15 @@ const READY_WITHIN_MS = 30_000;
 const STOP_WITHIN_MS = 10_000;
 
 /**
- * Starts upstream's exporter on `configYaml` and waits for its `READY` line.
+ * Starts upstream's exporter on `configYaml` and waits for its `READY` line; our client loads
+ * the client classes of `packages` (Composite is always there).
  *
  * @throws {AssertionError} naming the exporter's output when it exits or is not ready in time.
  */
 export async function serveWithUpstream(
   peer: UpstreamPeer,
   configYaml: string,
+  packages: readonly DriverPackage[],
 ): Promise<UpstreamExporter> {
   const dir = await Deno.makeTempDir({ prefix: "jmp-upstream-" });
   const config = `${dir}/exporter.yaml`;
@@ -80,7 +88,10 @@ export async function serveWithUpstream(
   }
   let handle: ExporterHandle;
   try {
-    handle = await openExporter(socket, { policy: UNSAFE_POLICY });
+    handle = await openExporter(socket, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistryOf(packages),
+    });
   } catch (error) {
     await stop();
     throw error;

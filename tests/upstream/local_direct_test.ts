@@ -20,6 +20,7 @@ import {
 import { linesOf, peerEnv } from "./_lab.ts";
 import { UPSTREAM_PEER_SOURCE, upstreamPeer } from "./_peer.ts";
 import { serveWithUpstream } from "./_upstream_exporter.ts";
+import { DRIVER_PACKAGES } from "../../cli/driver_packages.ts";
 
 // each test starts a controller, exporters and Python clients: seconds apiece on two cores
 fileDeadline(import.meta.url, 120_000);
@@ -63,7 +64,11 @@ for (const version of ["head", "0.7.0"] as const) {
 
   Deno.test(`local: our j drives upstream ${version}'s exporter`, async () => {
     const peer = upstreamPeer(version);
-    await using theirs = await serveWithUpstream(peer, await Deno.readTextFile(UPSTREAM_CONFIG));
+    await using theirs = await serveWithUpstream(
+      peer,
+      await Deno.readTextFile(UPSTREAM_CONFIG),
+      DRIVER_PACKAGES,
+    );
     const session = { JUMPSTARTER_HOST: theirs.socket, JMP_DRIVERS_ALLOW: "UNSAFE" };
     const power = await run(`${OUR_BIN}/j`, ["power", "on"], {
       env: session,

@@ -4,7 +4,8 @@
  * `j NAME ARGS...` will once the package is wired into `j`. Writes its pid to
  * `$SERIAL_CONSOLE_PIDFILE` when set (so tests can signal it).
  */
-import { env, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import { clientRegistryOf, env, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import { driverPackage } from "../package.ts";
 import { PySerialClient } from "../client.ts";
 import { pyserialCli } from "../cli.ts";
 
@@ -13,7 +14,10 @@ if (pidFile) await Deno.writeTextFile(pidFile, String(Deno.pid));
 const [name = "serial", ...args] = Deno.args;
 let code = 0;
 try {
-  await using handle = await env({ policy: UNSAFE_POLICY });
+  await using handle = await env({
+    policy: UNSAFE_POLICY,
+    registry: clientRegistryOf([driverPackage]),
+  });
   const client = handle.root.child(name, PySerialClient);
   const program = pyserialCli(client, name).exitOverride();
   for (const command of program.commands) command.exitOverride();
