@@ -264,7 +264,7 @@ export class Session implements AsyncDisposable {
     const request = parseStreamRequest(call.metadata.get(REQUEST_KEY)[0]);
     const asked = call.metadata.get(FAST_PATH_REQUEST_KEY)[0];
     if (request.kind === "resource") {
-      return await this.#serveResource(call, request, issueFastPathOffer(fastPath, asked));
+      return await this.#serveResource(call, request, () => issueFastPathOffer(fastPath, asked));
     }
     const method = this.resolve(request.uuid, request.method, "byte_stream");
     // listen before opening the device: a caller may give up while it is still connecting
@@ -310,10 +310,11 @@ export class Session implements AsyncDisposable {
   async #serveResource(
     call: grpc.ServerDuplexStream<StreamRequestMessage, StreamResponse>,
     request: Extract<InnerStreamRequest, { kind: "resource" }>,
-    issued: IssuedOffer | undefined,
+    offer: () => IssuedOffer | undefined,
   ) {
     const driver = this.#drivers.get(request.uuid.toLowerCase());
     if (!driver) throw new MethodNotFoundError(`driver ${request.uuid} not found`);
+    const issued = offer();
     const requested = request.x_jmp_content_encoding ?? null;
     const accepted = requested === null || supportedEncodings().includes(requested as never);
     const encoding = accepted ? requested : null;

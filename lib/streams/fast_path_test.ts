@@ -324,3 +324,74 @@ Deno.test("fast path: every chunk arrives as the chunk that was written", async 
   assert.equal((await withDeadline("the end", reader.read())).done, true);
   assert.equal(fixture.server.fastPath?.claims, 1);
 });
+
+Deno.test("fast path: an exporter killed mid-stream fails the client's readable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-fast-path-" });
+  const path = `${dir}/socket`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `
+      import { byteStream, defineInterface, Driver, exportMethods } from "@jumpstarter/lib/driver";
+      import { serveSession, Session } from "@jumpstarter/lib/exporter";
+      const flood = defineInterface({ client: "tests.Flood", methods: { flood: byteStream() } });
+      class Flood extends Driver {
+        interface = flood;
+        exportedMethods() {
+          return exportMethods(flood, {
+            flood: () => ({
+              readable: new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(65536)) }),
+              writable: new WritableStream(),
+            }),
+          });
+        }
+      }
+      const session = new Session(new Flood());
+      await session.open();
+      const server = await serveSession(session, ${JSON.stringify(path)});
+      console.log(server.fastPath ? "ready fast" : "ready slow");
+    `,
+    ],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const line = await withDeadline(
+      "the exporter to start",
+      child.stdout.pipeThrough(new TextDecoderStream()).getReader().read(),
+    );
+    assert.equal(line.value?.trim(), "ready fast");
+    using handle = await openExporter(path, {
+      policy: UNSAFE_POLICY,
+      registry: clientRegistryOf([]),
+    });
+    const stream = await handle.root.stream("flood");
+    const reader = stream.readable.getReader();
+    let received = 0;
+    while (received < 4 * 1024 * 1024) {
+      const { value } = await withDeadline("flood bytes", reader.read());
+      received += value!.byteLength;
+    }
+    child.kill("SIGKILL");
+    await withDeadline(
+      "the readable to fail",
+      (async () => {
+        for (;;) {
+          const { done } = await reader.read();
+          if (done) throw new Error("the readable ended cleanly after the exporter was killed");
+        }
+      })().then(() => assert.fail("unreachable"), (error: Error) => {
+        assert.doesNotMatch(error.message, /ended cleanly/);
+      }),
+    );
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already killed
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
