@@ -15,6 +15,10 @@ import {
   tempDir,
   VIRTUAL_LAB,
 } from "./_helpers.ts";
+import { fileDeadline } from "@jumpstarter/lib/testing";
+
+// each case starts `deno test` processes that type-check the library: minutes on a loaded machine
+fileDeadline(import.meta.url, 300_000);
 
 const README = await Deno.readTextFile(join(ROOT, "README.md"));
 const SECTION = README.slice(README.indexOf("### Tests against a board"));
@@ -26,8 +30,8 @@ function block(language: string): string {
   return match[1];
 }
 
-function denoTest(file: string, cwd: string, extra: string[] = []): Promise<RunResult> {
-  return run(Deno.execPath(), ["test", "-A", ...extra, file], { cwd, timeoutMs: 120_000 });
+function denoTest(file: string, cwd: string): Promise<RunResult> {
+  return run(Deno.execPath(), ["test", "-A", file], { cwd, timeoutMs: 240_000 });
 }
 
 function assertPassed(result: RunResult): void {
@@ -66,6 +70,6 @@ Deno.test("the README's test snippet runs from another project with the README's
     "test",
     "-A",
     "board_snippet.ts",
-  ], { cwd: project, timeoutMs: 120_000 });
+  ], { cwd: project, timeoutMs: 240_000 });
   assertPassed(shell);
 });
