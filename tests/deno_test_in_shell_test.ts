@@ -62,12 +62,13 @@ Deno.test("a failing suite inside jmp shell fails jmp shell", async () => {
     `import assert from "node:assert/strict";
 import { jumpstarterTest } from "@jumpstarter/lib/testing";
 import { PowerClient } from "@jumpstarter/driver-power";
+import { driverPackage as power } from "@jumpstarter/driver-power/package";
 
 jumpstarterTest("expects a reading the mock never gives", async (_t, root) => {
   const voltages = [];
   for await (const reading of root.child("power", PowerClient).read()) voltages.push(reading.voltage);
   assert.deepEqual(voltages, [0, 12]);
-});
+}, { packages: [power] });
 `,
   );
   // --no-check: a fresh file would be type-checked on every run, and only its outcome matters

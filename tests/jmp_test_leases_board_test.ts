@@ -18,6 +18,7 @@ const SUITE = `
 import assert from "node:assert/strict";
 import { jumpstarterTest } from "@jumpstarter/lib/testing";
 import { PowerClient } from "@jumpstarter/driver-power";
+import { driverPackage as power } from "@jumpstarter/driver-power/package";
 
 jumpstarterTest("the leased board", async (t, root, source) => {
   console.log("jumpstarter source: " + source);
@@ -29,7 +30,7 @@ jumpstarterTest("the leased board", async (t, root, source) => {
     assert.equal(readings, 2);
   });
   await t.step("powers off", () => power.off());
-}, { selector: "board=virt" });
+}, { packages: [power], selector: "board=virt" });
 `;
 
 // many subprocesses in a row: 75 s on a busy two-core machine
