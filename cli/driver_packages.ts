@@ -4,7 +4,7 @@
  * and `j`'s commands are all built from it; a name two packages claim fails at start.
  */
 import type { Command } from "commander";
-import { cliBuilderOf, type DriverPackage, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { type DriverPackage, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { clientRegistryOf, type DriverClient } from "@jumpstarter/lib/client";
 import { driverPackage as composite } from "@jumpstarter/driver-composite/package";
 import { driverPackage as power } from "@jumpstarter/driver-power/package";
@@ -48,8 +48,3 @@ export const clientRegistry = clientRegistryOf(DRIVER_PACKAGES);
 
 /** Builds the `j <name> ...` command group of one client. */
 export type CliBuilder = (client: DriverClient, name: string, context: CliContext) => Command;
-
-/** The `j` commands of `client`: its class's CLI, else its nearest ancestor's. */
-export function cliBuilderFor(client: DriverClient): CliBuilder | undefined {
-  return cliBuilderOf(DRIVER_PACKAGES, client) as CliBuilder | undefined;
-}

@@ -18,5 +18,3 @@ export interface CliContext {
 
 /** The context handed to every driver CLI. */
 export const cliContext: CliContext = { progress: terminalProgress, confirm: confirmOnTerminal };
-
-export { cliBuilderFor } from "./driver_packages.ts";
