@@ -10,6 +10,7 @@ import { socketByteStream } from "./fast_path_stream.ts";
 
 /** An offer and its header text. */
 export interface IssuedOffer {
+  /** The token and its claim. */
   readonly offer: FastPathOffer;
   /** The value of the offer header. */
   readonly header: string;
@@ -28,6 +29,7 @@ export function issueFastPathOffer(
 
 /** The caller's stream, and how to tell the caller it is ready (parked, say). */
 export interface AcceptedStream {
+  /** The caller's bytes, over the socket or over frames. */
   readonly stream: ByteStream;
   /** Tells the caller the exporter serves the stream (the fast path's ack, or a PING frame). */
   acknowledge(): Promise<void>;

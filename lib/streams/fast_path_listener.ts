@@ -12,6 +12,7 @@ const TOKEN_READ_DEADLINE_MS = 5_000;
 
 /** A token issued for one stream; `claimed` settles once, with the connection or undefined. */
 export interface FastPathOffer {
+  /** What the client writes on the socket (hex text). */
   readonly token: string;
   /** The connection that presented the token, or undefined once it expired or was revoked. */
   readonly claimed: Promise<Deno.UnixConn | undefined>;
@@ -26,6 +27,7 @@ interface Pending {
 
 /** Accepts fast-path connections on a Unix socket and hands each to the offer its token names. */
 export class FastPathListener implements AsyncDisposable {
+  /** The socket's path. */
   readonly path: string;
   readonly #listener: Deno.UnixListener;
   readonly #offers = new Map<string, Pending>();
@@ -116,6 +118,7 @@ export class FastPathListener implements AsyncDisposable {
     await Deno.remove(this.path).catch(() => {});
   }
 
+  /** {@linkcode FastPathListener.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -20,10 +20,18 @@ export const FAST_PATH_TOKEN_BYTES = 64;
 /** The byte the exporter writes once the token was accepted and the stream is ready. */
 export const FAST_PATH_ACK = 1;
 
-const offerSchema = z.object({ path: z.string(), token: z.string().length(FAST_PATH_TOKEN_BYTES) });
-
 /** Where to connect and what to present. */
-export type FastPathOfferHeader = z.infer<typeof offerSchema>;
+export interface FastPathOfferHeader {
+  /** The fast path's Unix socket, next to the session socket. */
+  path: string;
+  /** The single-use token to write on it (hex text). */
+  token: string;
+}
+
+const offerSchema: z.ZodType<FastPathOfferHeader> = z.object({
+  path: z.string(),
+  token: z.string().length(FAST_PATH_TOKEN_BYTES),
+});
 
 /** Parses the offer header; undefined when absent or malformed (the client then falls back). */
 export function parseFastPathOffer(text: unknown): FastPathOfferHeader | undefined {
