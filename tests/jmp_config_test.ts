@@ -12,7 +12,6 @@ import {
   assertOutput,
   concurrently,
   DENO_CONFIG,
-  exists,
   listDir,
 } from "./_helpers.ts";
 import { clientArgs, ENTRY, mode, ok, SELECTION_ENTRY, UNSET, withHome } from "./_jmp_config.ts";
