@@ -29,8 +29,3 @@ export function isActive(lease: LeaseRecord): boolean {
 export function isPending(lease: LeaseRecord): boolean {
   return !lease.ended && lease.exporter === undefined;
 }
-
-/** Pending and due: no scheduled begin, or the begin has come. */
-export function isDue(lease: LeaseRecord, now: number): boolean {
-  return isPending(lease) && (lease.beginTime === undefined || lease.beginTime <= now);
-}

@@ -6,7 +6,12 @@ import type {
   /** @ignore zod's namespace, documented by zod (re-exporting its types would lint zod's) */
   z,
 } from "zod";
-import type { ArgSchemas, MethodDescriptor, NamedMethod } from "@jumpstarter/lib/driver";
+import {
+  type ArgSchemas,
+  CLIENT_LABEL,
+  type MethodDescriptor,
+  type NamedMethod,
+} from "@jumpstarter/lib/driver";
 import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
 import {
   ACCEPT_ENCODING_KEY,
@@ -183,7 +188,7 @@ export class DriverClient {
 
   /** The upstream client class path this client was built for. */
   get clientClass(): string {
-    return this.labels["jumpstarter.dev/client"] ?? "";
+    return this.labels[CLIENT_LABEL] ?? "";
   }
 
   /** Calls a unary method by name (any method, untyped) and returns its decoded result. */

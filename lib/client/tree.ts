@@ -9,9 +9,7 @@ import type { Connection } from "./connection.ts";
 import { DriverClient } from "./driver_client.ts";
 import { type DriverPolicy, isAllowed } from "./policy.ts";
 import type { ClientRegistry } from "./registry.ts";
-
-const CLIENT_LABEL = "jumpstarter.dev/client";
-const NAME_LABEL = "jumpstarter.dev/name";
+import { CLIENT_LABEL, NAME_LABEL } from "@jumpstarter/lib/driver";
 
 /**
  * The generic client of a node whose own client class is not allowed or not available: generic

@@ -8,7 +8,7 @@
  */
 import { ExporterStatus } from "@jumpstarter/protos";
 import type { ExporterConfig } from "@jumpstarter/lib/config";
-import type { DriverRegistry } from "@jumpstarter/lib/driver";
+import { type DriverRegistry, NAME_LABEL } from "@jumpstarter/lib/driver";
 import {
   connectController,
   controllerCall,
@@ -132,7 +132,7 @@ export class Exporter {
       this.#log("Registering exporter with controller");
       await controllerCall(() =>
         this.#connection!.controller.register({
-          labels: { "jumpstarter.dev/name": this.config.metadata.name },
+          labels: { [NAME_LABEL]: this.config.metadata.name },
           reports: session.reports(),
         })
       );
@@ -228,7 +228,7 @@ export class Exporter {
     const root = await buildDriverTree(this.config, { registry: this.#options.registry });
     const endSessionRequested = new Milestone();
     const session = new Session(root, {
-      labels: { "jumpstarter.dev/name": this.config.metadata.name },
+      labels: { [NAME_LABEL]: this.config.metadata.name },
       status: ExporterStatus.AVAILABLE,
       ...(this.config.motd === null ? {} : { motd: this.config.motd }),
       onEndSession: () => endSessionRequested.set(),
