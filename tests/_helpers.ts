@@ -293,6 +293,8 @@ export interface BackgroundJmp extends AsyncDisposable {
   readonly process: Deno.ChildProcess;
   /** Resolves with the first line printed on stdout (rejects if stdout ends before one). */
   readonly firstLine: Promise<string>;
+  /** What it printed so far. */
+  printed(): { stdout: string; stderr: string };
   /** Waits for the process to end by itself (killing it after the timeout). */
   wait(timeoutMs?: number): Promise<RunResult>;
   /** Sends `signal`, then {@linkcode BackgroundJmp.wait}s. */
@@ -376,6 +378,7 @@ export function spawnProgram(
     get firstLine() {
       return waitingFor(`a first line on stdout from ${command}`, firstLine, saw);
     },
+    printed: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
     wait,
     stop,
     [Symbol.asyncDispose]: async () => {

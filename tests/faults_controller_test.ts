@@ -119,6 +119,11 @@ Deno.test("faults: a waiting jmp shell rides out a controller killed with SIGKIL
     const killed = await controller.stop("SIGKILL");
     assert.equal(killed.signal, "SIGKILL");
     const down = stopwatch();
+    // the controller stays down until the waiting shell has noticed and is retrying
+    await until(
+      "the waiting shell to report the controller unreachable",
+      () => Promise.resolve(shell.printed().stderr.includes("controller unreachable")),
+    );
     controller = await startController(lab.controller.stateDir, { listen });
     report("controller down (SIGKILL to serving again)", down.lap());
 
