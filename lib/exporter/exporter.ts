@@ -348,7 +348,7 @@ export class Exporter {
           pause = this.#options.retryMs ?? 500;
           // tickets wait for the beforeLease phase, as upstream buffers them
           lease.beforeLeaseDone.wait()
-            .then(() => serveTicket(lease.server.address, ticket, this.#routers))
+            .then(() => serveTicket(lease.server.address, ticket, this.#routers, signal))
             .catch((error) =>
               this.#log(`Connection through the router failed: ${(error as Error).message}`)
             );

@@ -66,15 +66,25 @@ export async function serveTicket(
   sessionSocket: string,
   ticket: RouterTicket,
   routers: RouterChannels,
+  signal?: AbortSignal,
 ): Promise<void> {
   const conn = await Deno.connect({ transport: "unix", path: sessionSocket });
-  try {
-    const tunnel = await routers.open(ticket.routerEndpoint, ticket.routerToken);
-    await bridge(conn, tunnel);
-  } catch (error) {
+  const cut = () => {
     try {
       conn.close();
     } catch { /* already closed */ }
+  };
+  // Aborting cuts the bridge before the session server shuts down: the client then sees its
+  // connection drop instead of an HTTP/2 GOAWAY, which can crash a Deno client (denoland/deno#36788).
+  signal?.addEventListener("abort", cut, { once: true });
+  try {
+    if (signal?.aborted) throw signal.reason;
+    const tunnel = await routers.open(ticket.routerEndpoint, ticket.routerToken);
+    await bridge(conn, tunnel);
+  } catch (error) {
+    cut();
     throw error;
+  } finally {
+    signal?.removeEventListener("abort", cut);
   }
 }
