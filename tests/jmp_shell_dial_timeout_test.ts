@@ -48,9 +48,12 @@ Deno.test("jmp shell --dial-timeout gives up on an exporter that stays not ready
       labels: { "jumpstarter.dev/name": "stuck" },
       reports: [{ uuid: "00000000-0000-0000-0000-000000000001" }],
     });
-    // an open Status stream keeps it online
+    // an open Status stream keeps it online; its first update says the controller has it open
+    const updates = exporter.controller.status({}, { signal: abort.signal })
+      [Symbol.asyncIterator]();
+    await updates.next();
     (async () => {
-      for await (const _ of exporter.controller.status({}, { signal: abort.signal })) { /* */ }
+      while (!(await updates.next()).done) { /* keep the stream open */ }
     })().catch(() => {});
     await exporter.controller.reportStatus({ status: ExporterStatus.AVAILABLE, message: "" });
     await untilExporter(alice, "stuck");
