@@ -51,6 +51,16 @@ const HOOKED_LEASE_STATUSES = [
   "AFTER_LEASE_HOOK->AVAILABLE",
 ];
 
+/**
+ * HEAD's status monitor polls: a fast afterLease hook can come and go between two polls, which it
+ * logs as "Missed N status transition(s)". Then only the end is seen; otherwise every step.
+ */
+function assertHookedLeaseStatuses(result: RunResult): void {
+  const missed = /Missed \d+ status transition/.test(printed(result).replace(/\s+/g, " "));
+  const expected = missed ? ["None->LEASE_READY", "LEASE_READY->AVAILABLE"] : HOOKED_LEASE_STATUSES;
+  assert.deepEqual(statusChanges(result), expected, describe(result));
+}
+
 function assertNoRetry(result: RunResult): void {
   assert.doesNotMatch(
     printed(result),
@@ -81,7 +91,7 @@ Deno.test("upstream HEAD jmp shell -l k=v -- CMD leases our exporter with hooks:
   assertExit(result, 0);
   assertNoRetry(result);
   assert.match(printed(result), /afterLease hook completed/, describe(result));
-  assert.deepEqual(statusChanges(result), HOOKED_LEASE_STATUSES, describe(result));
+  assertHookedLeaseStatuses(result);
   assertOutput(result, "stdout", "voltage");
 
   const commands = await linesOf(commandLog);
@@ -242,7 +252,7 @@ for (const version of ["head", "0.7.0"] as const) {
     assertOutput(result, "stdout", "hello from the upstream shell driver");
     if (version === "head") {
       // the same statuses our exporter shows in the first test
-      assert.deepEqual(statusChanges(result), HOOKED_LEASE_STATUSES, describe(result));
+      assertHookedLeaseStatuses(result);
       assert.equal((await linesOf(hooksLog)).length, 2, "both hooks ran once");
     }
   });
