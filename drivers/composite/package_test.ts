@@ -1,7 +1,7 @@
 /** The composite descriptor: upstream's Composite class path and client, with no global registry. */
 import assert from "node:assert/strict";
-import { clientEntriesOf, Composite, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { Composite, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -21,10 +21,7 @@ Deno.test("driverPackage builds Composite entries and gives them CompositeClient
   const registry = driverRegistryOf(packages);
   const root = await buildDriverTree(parseExporterConfig(CONFIG, "tree.yaml"), { registry });
   assert.ok(root.children.get("board")!.children.get("shelf") instanceof Composite);
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   await using served = await serve(root, CompositeClient, { registry: clients });
   const board = served.client.child("board", CompositeClient);
   assert.ok(board.child("shelf", CompositeClient));

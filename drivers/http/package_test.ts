@@ -3,8 +3,8 @@
  * upstream's class path and gives it `HttpServerClient` and the HTTP `j` commands.
  */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -28,10 +28,7 @@ export:
   const root = await buildDriverTree(parseExporterConfig(config, "lab.yaml"), {
     registry: driverRegistryOf(packages),
   });
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   await using served = await serve(root, undefined, { registry: clients });
   const http = served.client.child("http", HttpServerClient);
   await http.putFile("hello.txt", new TextEncoder().encode("hi"), { timeoutMs: 10_000 });

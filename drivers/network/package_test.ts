@@ -4,8 +4,8 @@
  * client's typed `address()` takes per-call options.
  */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -17,14 +17,6 @@ import { freePort, startSocat } from "./tests_support/peers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function clientRegistryOf(): ClientRegistry {
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf([driverPackage])) {
-    clients.register(entry.client as ClientClass, path);
-  }
-  return clients;
-}
 
 /** Writes `text` to a fresh connection of `client`, ends it, and returns all it read back. */
 async function roundTrip(client: NetworkClient, text: string): Promise<string> {
@@ -61,7 +53,9 @@ export:
   const root = await buildDriverTree(parseExporterConfig(config, "lab.yaml"), { registry });
   const kinds = [...root.children.values()].map((driver) => driver.constructor);
   assert.deepEqual(kinds, [EchoNetwork, TcpNetwork, UdpNetwork, UnixNetwork]);
-  await using served = await serve(root, undefined, { registry: clientRegistryOf() });
+  await using served = await serve(root, undefined, {
+    registry: clientRegistryOf([driverPackage]),
+  });
   const client = (name: string) => served.client.child(name, NetworkClient);
 
   assert.equal(cliBuilderOf([driverPackage], client("echo")), networkCli);
@@ -76,7 +70,7 @@ export:
 
 Deno.test("NetworkClient.address() with an aborted signal rejects with its reason", async () => {
   await using served = await serve(new TcpNetwork({ host: "127.0.0.1", port: 1 }), undefined, {
-    registry: clientRegistryOf(),
+    registry: clientRegistryOf([driverPackage]),
   });
   const reason = new Error("no longer needed");
   const client = served.client as NetworkClient;

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -24,10 +24,7 @@ Deno.test("driverPackage serves MockPower and SyncMockPower with PowerClient and
   const packages = [driverPackage];
   const registry = driverRegistryOf(packages);
   const root = await buildDriverTree(parseExporterConfig(CONFIG, "lab.yaml"), { registry });
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   await using served = await serve(root, undefined, { registry: clients });
   const power = served.client.child("power", PowerClient);
   await power.on();

@@ -4,8 +4,8 @@
  * QEMU itself is not started: nothing here powers the VM on.
  */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -34,10 +34,7 @@ Deno.test("driverPackage serves Qemu with QemuClient, FlasherClient and their CL
   const registry = driverRegistryOf(packages);
   const root = await buildDriverTree(parseExporterConfig(CONFIG, "lab.yaml"), { registry });
   assert.ok(root.children.get("vm") instanceof Qemu);
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   await using served = await serve(root, undefined, { registry: clients });
   const vm = served.client.child("vm", QemuClient);
   assert.deepEqual(

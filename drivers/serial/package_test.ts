@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -15,14 +15,6 @@ import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { pyserialCli } from "./cli.ts";
 import { tempDir } from "./tests_support/pty.ts";
-
-function clientRegistryOf(): ClientRegistry {
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf([driverPackage])) {
-    clients.register(entry.client as ClientClass, path);
-  }
-  return clients;
-}
 
 async function readText(reader: ReadableStreamDefaultReader<Uint8Array>, want: string) {
   const decoder = new TextDecoder();
@@ -61,7 +53,9 @@ export:
   const registry = driverRegistryOf([driverPackage]);
   const root = await buildDriverTree(parseExporterConfig(config, "lab.yaml"), { registry });
   assert.ok(root.children.get("serial") instanceof PySerial);
-  await using served = await serve(root, undefined, { registry: clientRegistryOf() });
+  await using served = await serve(root, undefined, {
+    registry: clientRegistryOf([driverPackage]),
+  });
   const serial = served.client.child("serial", PySerialClient);
   assert.equal(cliBuilderOf([driverPackage], serial), pyserialCli);
 
@@ -85,7 +79,7 @@ export:
 Deno.test("PySerialClient.readLog({ follow, signal }) ends with the signal's reason", async () => {
   await using dir = await tempDir();
   await using served = await serve(new PySerial({ url: "loop://", logDir: dir.path }), undefined, {
-    registry: clientRegistryOf(),
+    registry: clientRegistryOf([driverPackage]),
   });
   const serial = served.client as PySerialClient;
   const stream = await serial.connect();

@@ -3,8 +3,8 @@
  * a call's per-call options reach the stream.
  */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -28,10 +28,7 @@ async function serveShell() {
   const packages = [driverPackage];
   const registry = driverRegistryOf(packages);
   const root = await buildDriverTree(parseExporterConfig(CONFIG, "lab.yaml"), { registry });
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   const served = await serve(root, undefined, { registry: clients });
   return { served, shell: served.client.child("shell", ShellClient), packages };
 }

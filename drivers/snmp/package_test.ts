@@ -1,7 +1,7 @@
 /** The snmp descriptor builds and serves SNMPServer with its client and CLI (no global registry). */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -27,10 +27,7 @@ Deno.test("driverPackage builds SNMPServer and gives it SNMPServerClient and snm
   const root = await buildDriverTree(parseExporterConfig(CONFIG, "lab.yaml"), { registry });
   assert.ok(root.children.get("upstream") instanceof SNMPServer);
   assert.ok(root.children.get("ours") instanceof SNMPServer);
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   await using served = await serve(root, undefined, { registry: clients });
   const outlet = served.client.child("upstream", SNMPServerClient);
   assert.equal(cliBuilderOf(packages, outlet), snmpCli);

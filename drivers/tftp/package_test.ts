@@ -3,8 +3,8 @@
  * upstream's class path and gives it `TftpClient` and the TFTP `j` commands.
  */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -27,10 +27,7 @@ export:
   const root = await buildDriverTree(parseExporterConfig(config, "lab.yaml"), {
     registry: driverRegistryOf(packages),
   });
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf(packages)) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf(packages);
   await using served = await serve(root, undefined, { registry: clients });
   const tftp = served.client.child("tftp", TftpClient);
   await tftp.start({ timeoutMs: 10_000 });

@@ -5,8 +5,8 @@
  * U-Boot is in driver_test.ts.)
  */
 import assert from "node:assert/strict";
-import { cliBuilderOf, clientEntriesOf, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { type ClientClass, ClientRegistry } from "@jumpstarter/lib/client";
+import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
@@ -28,10 +28,7 @@ async function serveUboot() {
   const registry = driverRegistryOf([driverPackage]);
   const root = await buildDriverTree(parseExporterConfig(CONFIG, "lab.yaml"), { registry });
   assert.ok(root.children.get("uboot") instanceof UbootConsole);
-  const clients = new ClientRegistry();
-  for (const [path, entry] of clientEntriesOf([driverPackage])) {
-    clients.register(entry.client as ClientClass, path);
-  }
+  const clients = clientRegistryOf([driverPackage]);
   return await serve(root, undefined, { registry: clients });
 }
 
