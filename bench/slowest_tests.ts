@@ -5,6 +5,7 @@
  * ```sh
  * deno run -A bench/slowest_tests.ts                      # one run, the 20 slowest tests
  * deno run -A bench/slowest_tests.ts --runs 5 --top 30    # five runs in a row
+ * deno run -A bench/slowest_tests.ts --runs 5 --cpu-hogs 1 # ... with one busy-looping process beside
  * deno run -A bench/slowest_tests.ts -- tests/            # only the tests under tests/
  * deno run -A bench/slowest_tests.ts --from timings.jsonl # list a run recorded earlier
  * ```
@@ -95,6 +96,21 @@ function printSlowest(timings: TestTiming[], top: number): void {
   }
 }
 
+/** Busy-looping processes that compete with the suite for the CPU, as another job on the machine would. */
+function startCpuHogs(count: number): Deno.ChildProcess[] {
+  if (count > 0) console.log(`running beside ${count} CPU hog(s)`);
+  return Array.from(
+    { length: count },
+    () =>
+      new Deno.Command("sh", {
+        args: ["-c", "while :; do :; done"],
+        stdout: "null",
+        stderr: "null",
+      })
+        .spawn(),
+  );
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: Deno.args,
@@ -102,6 +118,7 @@ async function main(): Promise<number> {
       runs: { type: "string" },
       top: { type: "string" },
       from: { type: "string" },
+      "cpu-hogs": { type: "string" },
     },
     allowPositionals: true,
   });
@@ -111,17 +128,24 @@ async function main(): Promise<number> {
     return 0;
   }
   const runs = positiveInt("runs", values.runs, 1);
+  const hogs = startCpuHogs(
+    values["cpu-hogs"] === undefined ? 0 : positiveInt("cpu-hogs", values["cpu-hogs"], 1),
+  );
   const results: Run[] = [];
-  for (let index = 1; index <= runs; index++) {
-    const run = await runSuite(index, positionals);
-    results.push(run);
-    console.log(
-      `run ${index}/${runs}: ${run.ok ? "green" : "RED"} in ${run.seconds.toFixed(1)} s: ` +
-        `${run.summary}  (log: ${run.log})`,
-    );
-    for (const t of run.timings.filter((t) => t.outcome !== "ok")) {
-      console.log(`  ${t.outcome}: ${relative(t.file)} > ${t.name}`);
+  try {
+    for (let index = 1; index <= runs; index++) {
+      const run = await runSuite(index, positionals);
+      results.push(run);
+      console.log(
+        `run ${index}/${runs}: ${run.ok ? "green" : "RED"} in ${run.seconds.toFixed(1)} s: ` +
+          `${run.summary}  (log: ${run.log})`,
+      );
+      for (const t of run.timings.filter((t) => t.outcome !== "ok")) {
+        console.log(`  ${t.outcome}: ${relative(t.file)} > ${t.name}`);
+      }
     }
+  } finally {
+    for (const hog of hogs) hog.kill("SIGKILL");
   }
   const green = results.filter((run) => run.ok).length;
   console.log(`\n${green} of ${runs} runs green`);
