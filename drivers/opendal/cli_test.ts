@@ -5,8 +5,8 @@ import { serve } from "@jumpstarter/lib/testing";
 import { MockStorageMux, MockStorageMuxFlasher } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { storageMuxCli, storageMuxFlasherCli } from "./cli.ts";
-import { compressWith, fileDigest, writeImage } from "./test_support/images.ts";
-import { tempDir } from "./test_support/fs.ts";
+import { compressWith, fileDigest, writeImage } from "./_testing/images.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 interface ReporterCall {
   label: string;

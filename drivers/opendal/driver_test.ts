@@ -10,7 +10,7 @@ import {
   mockStorageMuxType,
 } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
-import { partialFiles, tempDir } from "./test_support/fs.ts";
+import { partialFiles, tempDir } from "./_testing/fs.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);

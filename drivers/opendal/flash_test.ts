@@ -7,14 +7,14 @@ import { Digest, digestingSink } from "./digest.ts";
 import { MockStorageMux, MockStorageMuxFlasher } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { storageMuxFlasherInterface } from "./interface.ts";
-import { compressWith, fileDigest, imageSet, writeImage } from "./test_support/images.ts";
+import { compressWith, fileDigest, imageSet, writeImage } from "./_testing/images.ts";
 import {
   endlessStream,
   partialFiles,
   randomBytes,
   stagingWritten,
   tempDir,
-} from "./test_support/fs.ts";
+} from "./_testing/fs.ts";
 
 /** A flasher client that records the resource handles the exporter gave it. */
 class RecordingClient extends StorageMuxFlasherClient {
@@ -173,7 +173,7 @@ Deno.test("a client process killed mid-upload leaves the storage unchanged; the 
     args: [
       "run",
       "-A",
-      new URL("./test_support/upload_child.ts", import.meta.url).pathname,
+      new URL("./_testing/upload_child.ts", import.meta.url).pathname,
       served.address,
     ],
     stdout: "piped",

@@ -12,7 +12,7 @@ import { driverPackage } from "./package.ts";
 import type { MockStorageMux } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { storageMuxCli, storageMuxFlasherCli } from "./cli.ts";
-import { randomBytes, tempDir } from "./test_support/fs.ts";
+import { randomBytes, tempDir } from "./_testing/fs.ts";
 
 Deno.test("driverPackage serves both storage mux mocks with their clients and CLIs", async () => {
   await using dir = await tempDir();

@@ -6,8 +6,8 @@ import { StorageMuxFlasherClient } from "./client.ts";
 import { isHttpUrl, openImageSource } from "./source.ts";
 import { peek } from "./peek.ts";
 import { fileChunks } from "./file_chunks.ts";
-import { compressWith, fileDigest, writeImage } from "./test_support/images.ts";
-import { randomBytes, tempDir } from "./test_support/fs.ts";
+import { compressWith, fileDigest, writeImage } from "./_testing/images.ts";
+import { randomBytes, tempDir } from "./_testing/fs.ts";
 
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
