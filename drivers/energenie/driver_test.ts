@@ -8,7 +8,7 @@ import {
 } from "@jumpstarter/lib/wire";
 import { PowerClient } from "@jumpstarter/driver-power";
 import { EnerGenie } from "./driver.ts";
-import { EnerGenieEmulator } from "./emulator.ts";
+import { EnerGenieEmulator } from "./_testing/energenie_emulator.ts";
 
 const FORM = "application/x-www-form-urlencoded";
 

@@ -11,7 +11,7 @@ import type { DriverClient } from "@jumpstarter/lib/client";
 import { PowerClient } from "@jumpstarter/driver-power";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
-import { EnerGenieEmulator } from "./emulator.ts";
+import { EnerGenieEmulator } from "./_testing/energenie_emulator.ts";
 import { driverPackage } from "./package.ts";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";

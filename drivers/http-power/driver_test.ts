@@ -8,7 +8,7 @@ import {
 } from "@jumpstarter/lib/wire";
 import { powerCli, PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { HttpPower } from "./driver.ts";
-import { FakePdu, freePort } from "./fake_pdu.ts";
+import { FakePdu, freePort } from "./_testing/fake_pdu.ts";
 
 const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
 const BASIC = { type: "basic", username: "admin", password: "s3cret!" } as const;

@@ -4,7 +4,7 @@ import type { Progress } from "@jumpstarter/lib/streams";
 import { HttpServer } from "./driver.ts";
 import { HttpServerClient } from "./client.ts";
 import { httpCli } from "./cli.ts";
-import { curl, randomBytes, sha256 } from "./curl_test_support.ts";
+import { curl, randomBytes, sha256 } from "./_testing/curl.ts";
 
 /** Runs `fn` with console.log captured. */
 async function captured(fn: () => Promise<unknown>): Promise<string[]> {

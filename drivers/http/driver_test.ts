@@ -4,7 +4,7 @@ import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { HttpServer, httpServerConfigSchema } from "./driver.ts";
 import { HttpServerClient } from "./client.ts";
-import { curl, randomBytes, sha256 } from "./curl_test_support.ts";
+import { curl, randomBytes, sha256 } from "./_testing/curl.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);

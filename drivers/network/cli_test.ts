@@ -4,7 +4,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { TcpNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
 import { networkCli, type NetworkCliIo } from "./cli.ts";
-import { curl, exchange } from "./tests_support/peers.ts";
+import { curl, exchange } from "./_testing/peers.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const context = { progress: () => () => {} };
@@ -116,7 +116,7 @@ async function runUntilSignal(
     args: [
       "run",
       "-A",
-      new URL("./tests_support/forward_main.ts", import.meta.url).pathname,
+      new URL("./_testing/forward_main.ts", import.meta.url).pathname,
       ...args,
     ],
     stdin: "null",

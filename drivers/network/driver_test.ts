@@ -6,7 +6,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { EchoNetwork, TcpNetwork, UdpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
-import { collect, freePort, startSocat } from "./tests_support/peers.ts";
+import { collect, freePort, startSocat } from "./_testing/peers.ts";
 import { driverPackage } from "./package.ts";
 
 const PACKAGES = [driverPackage];

@@ -3,14 +3,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { TcpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
-import {
-  curl,
-  exchange,
-  freePort,
-  randomBytes,
-  sha256,
-  startSocat,
-} from "./tests_support/peers.ts";
+import { curl, exchange, freePort, randomBytes, sha256, startSocat } from "./_testing/peers.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -13,7 +13,7 @@ import { driverPackage } from "./package.ts";
 import { EchoNetwork, TcpNetwork, UdpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
 import { networkCli } from "./cli.ts";
-import { freePort, startSocat } from "./tests_support/peers.ts";
+import { freePort, startSocat } from "./_testing/peers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -12,7 +12,7 @@ import { Expect } from "@jumpstarter/lib/streams";
 import { Qemu } from "./driver.ts";
 import { FlasherClient, QemuClient } from "./client.ts";
 import { flasherCli, flashPlan } from "./cli.ts";
-import { interruptAutoboot, UBOOT_ARM64, ubootVm } from "./tests_support/qemu.ts";
+import { interruptAutoboot, UBOOT_ARM64, ubootVm } from "./_testing/qemu.ts";
 import { driverPackage } from "./package.ts";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";

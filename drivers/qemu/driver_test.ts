@@ -13,13 +13,7 @@ import { NetworkClient } from "@jumpstarter/driver-network";
 import { Expect } from "@jumpstarter/lib/streams";
 import { Qemu } from "./driver.ts";
 import { FlasherClient, QemuClient } from "./client.ts";
-import {
-  interruptAutoboot,
-  pidAlive,
-  UBOOT_ARM,
-  UBOOT_ARM64,
-  ubootVm,
-} from "./tests_support/qemu.ts";
+import { interruptAutoboot, pidAlive, UBOOT_ARM, UBOOT_ARM64, ubootVm } from "./_testing/qemu.ts";
 import { driverPackage } from "./package.ts";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";

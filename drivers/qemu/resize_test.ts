@@ -10,7 +10,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Qemu } from "./driver.ts";
 import { QemuClient } from "./client.ts";
-import { pidAlive, ubootVm } from "./tests_support/qemu.ts";
+import { pidAlive, ubootVm } from "./_testing/qemu.ts";
 import { driverPackage } from "./package.ts";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";

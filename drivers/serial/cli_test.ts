@@ -9,8 +9,8 @@ import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { INTERRUPTED_EXIT_CODE, pyserialCli, type SerialCliIo } from "./cli.ts";
 import { TtyPort } from "./tty_port.ts";
-import { ptyPair, ptyShell, tempDir, waitFor } from "./tests_support/pty.ts";
-import { isCooked, sttySettings, TmuxPane } from "./tests_support/tmux.ts";
+import { ptyPair, ptyShell, tempDir, waitFor } from "./_testing/pty.ts";
+import { isCooked, sttySettings, TmuxPane } from "./_testing/tmux.ts";
 import { driverPackage } from "./package.ts";
 
 const PACKAGES = [driverPackage];
@@ -159,7 +159,7 @@ const config = new URL("../../deno.json", import.meta.url).pathname;
  * `deno run` starting in the pane alone can take seconds; a wait that fails dumps the screen.
  */
 const SCREEN_WAIT_MS = 60_000;
-const script = new URL("./tests_support/console_main.ts", import.meta.url).pathname;
+const script = new URL("./_testing/console_main.ts", import.meta.url).pathname;
 
 Deno.test(
   "j serial start-console in a real terminal (tmux) against a shell on a pty",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConsoleLog, defaultLogDir } from "./console_log.ts";
-import { tempDir } from "./tests_support/pty.ts";
+import { tempDir } from "./_testing/pty.ts";
 
 Deno.test("ConsoleLog stays within max_bytes and keeps the newest bytes", async () => {
   await using dir = await tempDir();

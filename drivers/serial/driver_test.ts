@@ -12,7 +12,7 @@ import { Expect, ExpectTimeoutError } from "@jumpstarter/lib/streams";
 import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { TtyPort } from "./tty_port.ts";
-import { ptyPair, ptyShell, startSocat, tempDir, waitFor } from "./tests_support/pty.ts";
+import { ptyPair, ptyShell, startSocat, tempDir, waitFor } from "./_testing/pty.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);

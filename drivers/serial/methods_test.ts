@@ -11,7 +11,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { PySerial, type PySerialOptions } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { driverPackage } from "./package.ts";
-import { ptyPair, tempDir, waitFor } from "./tests_support/pty.ts";
+import { ptyPair, tempDir, waitFor } from "./_testing/pty.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 

@@ -1,6 +1,6 @@
 /**
  * NVDemuxSerial under upstream's class path, with a stand-in demuxer
- * (tests_support/fake_nv_demuxer.sh: one socat pty pair per channel, announced as upstream's
+ * (_testing/fake_nv_demuxer.sh: one socat pty pair per channel, announced as upstream's
  * demuxer does) on a pty "TCU device" found through a glob: two targets sharing one demuxer,
  * bytes both ways, upstream's `j` piping into it, the demuxer restarted when it dies, the
  * configs upstream refuses, and a missing device timing out.
@@ -13,14 +13,14 @@ import { DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { nvdemuxConfigSchema, NVDemuxSerial } from "./nvdemux.ts";
 import { PySerialClient } from "./client.ts";
 import { TtyPort } from "./tty_port.ts";
-import { ptyPair, tempDir, waitFor } from "./tests_support/pty.ts";
+import { ptyPair, tempDir, waitFor } from "./_testing/pty.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
 import { driverPackage } from "./package.ts";
 
 const PACKAGES = [driverPackage];
 const driverRegistry = driverRegistryOf(PACKAGES);
 
-const DEMUXER = new URL("./tests_support/fake_nv_demuxer.sh", import.meta.url).pathname;
+const DEMUXER = new URL("./_testing/fake_nv_demuxer.sh", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

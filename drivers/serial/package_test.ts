@@ -14,7 +14,7 @@ import { driverPackage } from "./package.ts";
 import { PySerial } from "./driver.ts";
 import { PySerialClient } from "./client.ts";
 import { pyserialCli } from "./cli.ts";
-import { tempDir } from "./tests_support/pty.ts";
+import { tempDir } from "./_testing/pty.ts";
 
 async function readText(reader: ReadableStreamDefaultReader<Uint8Array>, want: string) {
   const decoder = new TextDecoder();

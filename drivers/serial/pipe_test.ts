@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Composite } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { PySerial } from "./driver.ts";
-import { ptyPair, ptyShell, tempDir, waitFor } from "./tests_support/pty.ts";
+import { ptyPair, ptyShell, tempDir, waitFor } from "./_testing/pty.ts";
 import { TtyPort } from "./tty_port.ts";
 import { driverPackage } from "./package.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";

@@ -5,7 +5,7 @@ import { InvalidArgumentError, MethodNotFoundError } from "@jumpstarter/lib/wire
 import { Shell } from "./driver.ts";
 import { ShellClient, type ShellOutput } from "./client.ts";
 import { shellConfigSchema } from "./config.ts";
-import { alive, until } from "./process_test_support.ts";
+import { alive, until } from "./_testing/process.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);

@@ -9,9 +9,9 @@ import {
 import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { TasmotaPower } from "./driver.ts";
 import { tasmotaConfigSchema } from "./config.ts";
-import { freePort, Mosquitto, passwordFile } from "./tests_support/mosquitto.ts";
-import { PlugEmulator } from "./tests_support/plug_emulator.ts";
-import { makeCertificates } from "./tests_support/certs.ts";
+import { freePort, Mosquitto, passwordFile } from "./_testing/mosquitto.ts";
+import { PlugEmulator } from "./_testing/plug_emulator.ts";
+import { makeCertificates } from "./_testing/certs.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);

@@ -14,7 +14,7 @@ import {
   startServer,
   tempDir,
   tftpHpaGet,
-} from "./test_support.ts";
+} from "./_testing/tftp.ts";
 
 const MiB = 1024 * 1024;
 

@@ -7,7 +7,7 @@ import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { tftpCli } from "./cli.ts";
 import { TftpClient } from "./client.ts";
 import { Tftp, tftpType } from "./driver.ts";
-import { entries, patternBytes, sameFile, tempDir, tftpHpaGet } from "./test_support.ts";
+import { entries, patternBytes, sameFile, tempDir, tftpHpaGet } from "./_testing/tftp.ts";
 import { bindUdp } from "./udp.ts";
 import { driverPackage } from "./package.ts";
 

@@ -11,7 +11,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { driverPackage } from "./package.ts";
 import { TftpClient } from "./client.ts";
 import { tftpCli } from "./cli.ts";
-import { patternBytes, sameFile, tempDir, tftpHpaGet } from "./test_support.ts";
+import { patternBytes, sameFile, tempDir, tftpHpaGet } from "./_testing/tftp.ts";
 
 Deno.test("driverPackage serves Tftp from its upstream class path with TftpClient and its CLI", async () => {
   await using dir = await tempDir();

@@ -8,7 +8,7 @@ import {
   rootSegments,
   writeIntoRoot,
 } from "./paths.ts";
-import { entries, tempDir } from "./test_support.ts";
+import { entries, tempDir } from "./_testing/tftp.ts";
 
 const text = new TextEncoder();
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { encodeError, encodeRequest, ErrorCode, Opcode, type Packet } from "./packet.ts";
-import { LogWatch, patternBytes, RawClient, startServer, tempDir } from "./test_support.ts";
+import { LogWatch, patternBytes, RawClient, startServer, tempDir } from "./_testing/tftp.ts";
 
 function expectData(packet: Packet, block: number): Uint8Array {
   assert.equal(packet.opcode, Opcode.DATA, `expected DATA ${block}: ${JSON.stringify(packet)}`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { atftpGet, patternBytes, sameFile, tempDir, tftpHpaGet } from "./test_support.ts";
+import { atftpGet, patternBytes, sameFile, tempDir, tftpHpaGet } from "./_testing/tftp.ts";
 import { bindUdp, defaultBackend, type Peer } from "./udp.ts";
 
 Deno.test("the node backend exchanges datagrams and reports a taken port", async () => {

@@ -1,5 +1,5 @@
 /**
- * UbootConsole across implementations, on real U-Boot in QEMU (tests_support/qemu_board.ts):
+ * UbootConsole across implementations, on real U-Boot in QEMU (_testing/qemu_board.ts):
  * our client (and our `j`) driving upstream's exporter, whose UbootConsole exports only
  * `get_prompt` so the dialog runs in our client; and upstream's client library (HEAD, 0.7.0) driving our
  * exporter the way it drives upstream's (get_prompt, power.cycle(), serial.pexpect()).
@@ -9,7 +9,7 @@ import { loadExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
 import { UbootConsoleClient } from "./client.ts";
-import { startQemuUbootBoard } from "./tests_support/qemu_board.ts";
+import { startQemuUbootBoard } from "./_testing/qemu_board.ts";
 import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
 import { serveWithUpstream } from "../../tests/upstream/_upstream_exporter.ts";
 import { driverPackage } from "./package.ts";

@@ -8,7 +8,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { HttpServer } from "@jumpstarter/driver-http/driver";
 import { HttpServerClient } from "@jumpstarter/driver-http";
 import { deleteFromRoot, writeIntoRoot } from "../../drivers/tftp/paths.ts";
-import { RawClient, startServer } from "../../drivers/tftp/test_support.ts";
+import { RawClient, startServer } from "../../drivers/tftp/_testing/tftp.ts";
 import { tempDir, withTimeout } from "../_helpers.ts";
 
 const SECRET = "SECRET outside the root";

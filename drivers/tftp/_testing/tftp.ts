@@ -2,10 +2,10 @@
  * Test helpers: temporary roots, a raw TFTP client that speaks packet by packet, and running the
  * real Debian clients (tftp-hpa `tftp`, `atftp`, `curl`).
  */
-import { Inbox } from "./inbox.ts";
-import { decodePacket, encodeAck, encodeRequest, Opcode, type Packet } from "./packet.ts";
-import { TftpServer, type TftpServerOptions } from "./server.ts";
-import { bindUdp, type Peer, type UdpSocket } from "./udp.ts";
+import { Inbox } from "../inbox.ts";
+import { decodePacket, encodeAck, encodeRequest, Opcode, type Packet } from "../packet.ts";
+import { TftpServer, type TftpServerOptions } from "../server.ts";
+import { bindUdp, type Peer, type UdpSocket } from "../udp.ts";
 
 /** A temporary directory removed on dispose. */
 export interface TempDir extends AsyncDisposable {

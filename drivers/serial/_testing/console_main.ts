@@ -1,5 +1,5 @@
 /**
- * `deno run -A tests_support/console_main.ts NAME ARGS...`: runs the serial CLI of the child
+ * `deno run -A _testing/console_main.ts NAME ARGS...`: runs the serial CLI of the child
  * NAME of the exporter session in JUMPSTARTER_HOST, with real stdin/stdout and signals, the way
  * `j NAME ARGS...` will once the package is wired into `j`. Writes its pid to
  * `$SERIAL_CONSOLE_PIDFILE` when set (so tests can signal it).

@@ -1,5 +1,5 @@
 /**
- * `deno run tests_support/forward_main.ts forward-tcp 0`: serves an EchoNetwork in-process and
+ * `deno run _testing/forward_main.ts forward-tcp 0`: serves an EchoNetwork in-process and
  * runs the network CLI on it with the real signal handling, as `j <name> ...` would.
  */
 import { serve } from "@jumpstarter/lib/testing";
