@@ -12,6 +12,18 @@ export interface FrameMessage {
   frameType: FrameType;
 }
 
+/**
+ * Marks a response serializer that writes gRPC's 5-byte length prefix itself: our servers send
+ * its output as is instead of copying it into a new buffer behind the prefix (grpc-js does that
+ * for every message: a second copy of every byte-stream chunk). See `createServer`.
+ */
+export const GRPC_FRAMED_SERIALIZER: unique symbol = Symbol.for("jumpstarter.grpcFramedSerializer");
+
+/** A serializer that may carry a {@linkcode GRPC_FRAMED_SERIALIZER} twin. */
+export type FramedSerializer = ((value: unknown) => Buffer) & {
+  [GRPC_FRAMED_SERIALIZER]?: (value: unknown) => Buffer;
+};
+
 function varintSize(value: number): number {
   let size = 1;
   while (value >= 0x80) {
@@ -30,14 +42,33 @@ function writeVarint(out: Uint8Array, offset: number, value: number): number {
   return offset;
 }
 
+/** Bytes of gRPC's length prefix (a compressed flag and a 32-bit big-endian length). */
+export const GRPC_PREFIX_BYTES = 5;
+
 /** Encodes a frame as protobuf binary (proto3: default values are omitted). */
 export function encodeFrame(frame: FrameMessage): Buffer {
+  return encodeFrameAt(frame, 0);
+}
+
+/**
+ * Encodes a frame as one uncompressed gRPC message: the length prefix, then the protobuf bytes.
+ * A server sends it as is, so the payload is copied once instead of twice.
+ */
+export function encodeGrpcFrame(frame: FrameMessage): Buffer {
+  return encodeFrameAt(frame, GRPC_PREFIX_BYTES);
+}
+
+function encodeFrameAt(frame: FrameMessage, prefix: number): Buffer {
   const length = frame.payload.byteLength;
   const type = frame.frameType;
   const size = (length > 0 ? 1 + varintSize(length) + length : 0) +
     (type !== 0 ? 1 + varintSize(type) : 0);
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
+  const out = Buffer.allocUnsafe(prefix + size);
+  let offset = prefix;
+  if (prefix > 0) {
+    out[0] = 0;
+    out.writeUInt32BE(size, 1);
+  }
   if (length > 0) {
     out[offset++] = 0x0a;
     offset = writeVarint(out, offset, length);
@@ -94,3 +125,9 @@ export function decodeFrame<T extends string>(bytes: Uint8Array, typeName: T): F
   }
   return { $typeName: typeName, payload, frameType: frameType as FrameType };
 }
+
+/** The gRPC serializer of both frame messages, with its framed twin for our servers. */
+export const frameSerializer: FramedSerializer = Object.assign(
+  (message: unknown) => encodeFrame(message as FrameMessage),
+  { [GRPC_FRAMED_SERIALIZER]: (message: unknown) => encodeGrpcFrame(message as FrameMessage) },
+);

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FrameType, StreamRequestSchema, StreamResponseSchema } from "./mod.ts";
-import { decodeFrame, encodeFrame } from "./frame_codec.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  encodeGrpcFrame,
+  frameSerializer,
+  GRPC_FRAMED_SERIALIZER,
+} from "./frame_codec.ts";
 
 const frameTypes = fc.constantFrom(
   FrameType.DATA,
@@ -45,4 +51,21 @@ Deno.test("decodeFrame() reads protobuf-es output, skipping unknown fields", () 
 Deno.test("decodeFrame() rejects truncated input", () => {
   assert.throws(() => decodeFrame(new Uint8Array([0x0a, 0x05, 1, 2]), "x"), RangeError);
   assert.throws(() => decodeFrame(new Uint8Array([0x10, 0x80]), "x"), RangeError);
+});
+
+Deno.test("encodeGrpcFrame() is gRPC's length prefix followed by encodeFrame()'s bytes", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 5000 }), frameTypes, (payload, frameType) => {
+      const plain = new Uint8Array(encodeFrame({ payload, frameType }));
+      const framed = new Uint8Array(encodeGrpcFrame({ payload, frameType }));
+      const prefix = new Uint8Array(5);
+      new DataView(prefix.buffer).setUint32(1, plain.byteLength);
+      assert.deepEqual(framed, new Uint8Array([...prefix, ...plain]));
+      assert.equal(
+        frameSerializer[GRPC_FRAMED_SERIALIZER]?.({ payload, frameType }).byteLength,
+        framed.byteLength,
+      );
+    }),
+    { numRuns: 200 },
+  );
 });

@@ -17,7 +17,7 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
-import { decodeFrame, encodeFrame, type FrameMessage } from "./frame_codec.ts";
+import { decodeFrame, frameSerializer } from "./frame_codec.ts";
 
 // grpc-js prints its own copy of errors on stderr; ours reach the user once, as one line.
 // GRPC_VERBOSITY (grpc-js's own variable) brings its logs back for debugging.
@@ -45,7 +45,7 @@ export function methodPath(method: DescMethod): string {
 
 function serializer(schema: DescMessage) {
   if (FRAME_MESSAGES.has(schema.typeName)) {
-    return (message: unknown): Buffer => encodeFrame(message as FrameMessage);
+    return frameSerializer;
   }
   return (message: unknown): Buffer => {
     const bytes = toBinary(schema, message as MessageShape<DescMessage>);
