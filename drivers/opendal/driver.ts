@@ -1,6 +1,7 @@
 /**
  * Exporter-side storage muxes: `MockStorageMux` and `MockStorageMuxFlasher`, a mux whose medium is
- * a file on the exporter. Importing this module registers both driver types.
+ * a file on the exporter. This module also re-exports the package's other drivers, `Opendal` and
+ * `MockFlasher`, so embedders (Tftp, HttpServer) have one exporter-side entry point.
  */
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -23,6 +24,10 @@ import { fileChunks } from "./file_chunks.ts";
 import { peek } from "./peek.ts";
 import { removeStaleStaging, writeStaged } from "./staged_file.ts";
 import type { MuxState, WriteResult } from "./types.ts";
+
+export { Opendal, type OpendalConfig, opendalType } from "./opendal_driver.ts";
+export { OpendalUnavailableError } from "./binding.ts";
+export { MockFlasher, mockFlasherType } from "./flasher_driver.ts";
 
 /** Config of the file-backed mocks (upstream takes none; both keys are our extensions). */
 export const mockStorageMuxConfigSchema = z.object({

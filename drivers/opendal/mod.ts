@@ -1,7 +1,7 @@
 /**
- * Storage muxes (upstream `jumpstarter_driver_opendal`): the StorageMux and StorageMuxFlasher
- * interfaces, their clients and CLIs. Exporter-side mocks are in `./driver`; the package
- * descriptor (`driverPackage`) in `./package`.
+ * Upstream `jumpstarter_driver_opendal`: the Opendal storage interface, the Flasher interface,
+ * the StorageMux and StorageMuxFlasher interfaces, their clients and CLIs. Exporter-side drivers
+ * are in `./driver`; the package descriptor (`driverPackage`) in `./package`.
  *
  * @module
  */
@@ -21,3 +21,18 @@ export {
   type OpenImageSourceOptions,
 } from "./source.ts";
 export { type MuxState, type WriteResult, writeResultSchema } from "./types.ts";
+export { flasherInterface, opendalInterface } from "./opendal_interface.ts";
+export { OpendalClient, OpendalFile } from "./opendal_client.ts";
+export { type DumpOptions, FlasherClient, type FlashOptions } from "./flasher_client.ts";
+export { opendalCli } from "./opendal_cli.ts";
+export { flasherCli, type FlasherCliContext, targetMap } from "./flasher_cli.ts";
+export {
+  type Capability,
+  capabilitySchema,
+  type HashAlgo,
+  type Metadata,
+  metadataSchema,
+  type Mode,
+  type PresignedRequest,
+  presignedRequestSchema,
+} from "./opendal_types.ts";
