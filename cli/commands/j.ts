@@ -84,28 +84,14 @@ export function jProgram(
   return program;
 }
 
-type ActionHandler = (args: unknown[]) => unknown;
-
 /**
- * Lets a driver command's numeric result (e.g. a shell method's exit code) become `j`'s exit
- * code. Commander discards action results, so its (private) action handler is wrapped.
+ * Applies commander's conventions to a whole tree: kebab-case names, errors thrown not exited.
+ * A driver command sets `j`'s exit code by returning it from an action wrapped in
+ * `withExitCode` (`@jumpstarter/lib/client`), which records it in `Deno.exitCode`.
  */
-function propagateExitCode(command: Command): void {
-  const holder = command as unknown as { _actionHandler?: ActionHandler };
-  const handler = holder._actionHandler;
-  if (!handler) return;
-  holder._actionHandler = async (args) => {
-    const result = await handler.call(command, args);
-    if (typeof result === "number" && result !== 0) Deno.exitCode = result;
-    return result;
-  };
-}
-
-/** Applies commander's conventions to a whole tree: kebab-case names, errors thrown not exited. */
 export function finalize(command: Command): Command {
   command.exitOverride();
   command.name(kebab(command.name()));
-  propagateExitCode(command);
   for (const sub of command.commands) finalize(sub);
   return command;
 }

@@ -2,7 +2,8 @@
  * `j <name> start-console`, `j <name> pipe [flags]` and `j <name> log [--follow] [--path]`: the
  * command-line interface of a serial port.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { type ExitCodeSink, secondsArg, withExitCode } from "@jumpstarter/lib/client";
 import type { ProgressReporter } from "@jumpstarter/lib/streams";
 import type { PySerialClient } from "./client.ts";
 import { type ConsoleEnd, runConsole } from "./console.ts";
@@ -20,29 +21,11 @@ export interface SerialCliIo {
   /** Ends `start-console` and `log --follow` (default: SIGINT or SIGTERM). */
   signal?: AbortSignal;
   /** Records a non-zero exit code (default: sets `Deno.exitCode`, which `j` exits with). */
-  setExitCode?: (code: number) => void;
+  setExitCode?: ExitCodeSink;
 }
 
 /** Exit code after SIGINT/SIGTERM, as `j`'s. */
 export const INTERRUPTED_EXIT_CODE = 2;
-
-function seconds(text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`expected a number of seconds, got "${text}"`);
-  }
-  return value;
-}
-
-/**
- * Adapts an action that returns an exit code to commander's typing (which expects void); `j`
- * exits with an integer an action returns.
- */
-function exiting<A extends unknown[]>(
-  action: (...args: A) => Promise<number>,
-): (...args: A) => Promise<void> {
-  return action as unknown as (...args: A) => Promise<void>;
-}
 
 /** An AbortSignal that fires on SIGINT/SIGTERM until disposed. */
 function signalSource(): AbortSignal & Disposable {
@@ -89,10 +72,8 @@ export function pyserialCli(
 ): Command {
   const stdout = () => io.stdout ?? Deno.stdout.writable;
   const printError = io.printError ?? ((line: string) => console.error(line));
-  const exit = (code: number) => {
-    if (code !== 0) (io.setExitCode ?? ((code: number) => Deno.exitCode = code))(code);
-    return code;
-  };
+  const exiting = <A extends unknown[]>(action: (...args: A) => Promise<number | void>) =>
+    withExitCode(action, io.setExitCode);
   const withSignal = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     if (io.signal) return await run(io.signal);
     using signal = signalSource();
@@ -104,7 +85,7 @@ export function pyserialCli(
     .option(
       "--linger <seconds>",
       "without a terminal: keep printing output this long after stdin ended",
-      seconds,
+      secondsArg("--linger"),
       0.5,
     )
     .action(exiting(async (options: { linger: number }) => {
@@ -133,7 +114,7 @@ export function pyserialCli(
       if (end === "remote-closed") {
         printError("The serial port connection was closed by the exporter");
       }
-      return exit(end === "interrupted" ? INTERRUPTED_EXIT_CODE : 0);
+      return end === "interrupted" ? INTERRUPTED_EXIT_CODE : 0;
     }));
   // commander folds --input/--no-input (and --output/--no-output) into one value, last one
   // wins; upstream refuses both together, so the flags seen are recorded as they are parsed
@@ -158,15 +139,13 @@ export function pyserialCli(
         seen.clear();
         const plan = planPipe(flags, io.isTerminal ?? Deno.stdin.isTerminal());
         const stream = await client.connect();
-        return exit(
-          await withSignal((signal) =>
-            runPipe(stream, plan, {
-              stdin: io.stdin ?? Deno.stdin.readable,
-              stdout: stdout(),
-              printError,
-              signal,
-            })
-          ),
+        return await withSignal((signal) =>
+          runPipe(stream, plan, {
+            stdin: io.stdin ?? Deno.stdin.readable,
+            stdout: stdout(),
+            printError,
+            signal,
+          })
         );
       }),
     );
@@ -190,7 +169,7 @@ export function pyserialCli(
           const next = await Promise.race([chunks.next(), stopped]);
           if (next === "stopped") {
             chunks.return(undefined).catch(() => {});
-            return exit(INTERRUPTED_EXIT_CODE);
+            return INTERRUPTED_EXIT_CODE;
           }
           if (next.done) return 0;
           await writeText(stdout(), next.value);

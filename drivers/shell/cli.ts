@@ -3,6 +3,7 @@
  * comes. The action returns the method's exit code for the program to exit with.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { type ExitCodeSink, withExitCode } from "@jumpstarter/lib/client";
 import type { ShellClient } from "./client.ts";
 import { shellInterface } from "./interface.ts";
 
@@ -10,6 +11,8 @@ import { shellInterface } from "./interface.ts";
 export interface ShellCliIo {
   stdout(text: string): Promise<void>;
   stderr(text: string): Promise<void>;
+  /** Records the method's non-zero exit code (default: `Deno.exitCode`, which `j` exits with). */
+  setExitCode?: ExitCodeSink;
 }
 
 /** What the program hands to driver CLIs (unused here). */
@@ -42,10 +45,15 @@ export function exitStatus(returncode: number): number {
   return returncode < 0 ? 128 - returncode : returncode;
 }
 
-/** An action whose result is the exit code; commander's typings only know void actions. */
+/** An action whose result is the exit code (recorded by `withExitCode`). */
 type ExitAction = (args: string[], options: { env: Record<string, string> }) => Promise<number>;
 
-function methodCommand(name: string, description: string, action: ExitAction): Command {
+function methodCommand(
+  name: string,
+  description: string,
+  action: ExitAction,
+  setExitCode?: ExitCodeSink,
+): Command {
   return new Command(name)
     .description(description)
     .option(
@@ -58,7 +66,7 @@ function methodCommand(name: string, description: string, action: ExitAction): C
     // everything after the first argument belongs to the script, options included
     .passThroughOptions()
     .allowUnknownOption()
-    .action(action as unknown as (...args: unknown[]) => Promise<void>);
+    .action(withExitCode(action, setExitCode));
 }
 
 /**
@@ -79,7 +87,8 @@ export function shellCli(
   const own = new Set(Object.keys(shellInterface.methods));
   for (const [method, description] of Object.entries(client.methodsDescription)) {
     if (own.has(method)) continue;
-    group.addCommand(methodCommand(method, description, (args, { env }) => run(method, args, env)));
+    const action: ExitAction = (args, { env }) => run(method, args, env);
+    group.addCommand(methodCommand(method, description, action, io.setExitCode));
   }
   const fallback = methodCommand("run", "Execute a shell method by name", async (args, { env }) => {
     const [method, ...rest] = args;
@@ -88,7 +97,7 @@ export function shellCli(
       throw new InvalidArgumentError(`missing method name; methods: ${methods.join(", ")}`);
     }
     return await run(method, rest, env);
-  });
+  }, io.setExitCode);
   group.addCommand(fallback, { isDefault: true, hidden: true });
   return group;
 }

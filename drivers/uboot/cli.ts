@@ -2,7 +2,8 @@
  * `j <uboot> reboot-to-console | run CMD... | get-env NAME | set-env NAME [VALUE] | dhcp`: the
  * command-line interface of a UbootConsole.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { type ExitCodeSink, secondsArg, withExitCode } from "@jumpstarter/lib/client";
 import type { ProgressReporter } from "@jumpstarter/lib/streams";
 import type { UbootConsoleClient } from "./client.ts";
 
@@ -12,24 +13,8 @@ export interface UbootCliIo {
   print?: (line: string) => void;
   /** Prints one line of diagnostics (default: stderr). */
   printError?: (line: string) => void;
-}
-
-function seconds(text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`expected a positive number of seconds, got "${text}"`);
-  }
-  return value;
-}
-
-/**
- * Adapts an action that returns an exit code to commander's typing (which expects void); `j`
- * exits with an integer an action returns.
- */
-function exiting<A extends unknown[]>(
-  action: (...args: A) => Promise<number>,
-): (...args: A) => Promise<void> {
-  return action as unknown as (...args: A) => Promise<void>;
+  /** Records a non-zero exit code (default: `Deno.exitCode`, which `j` exits with). */
+  setExitCode?: ExitCodeSink;
 }
 
 function timeoutOf(flags: { timeout?: number }) {
@@ -46,10 +31,11 @@ export function ubootCli(
   const print = io.print ?? ((line: string) => console.log(line));
   const printError = io.printError ?? ((line: string) => console.error(line));
   const timeoutOption = ["--timeout <seconds>", "seconds to wait for U-Boot (default 60)"] as const;
+  const timeoutSeconds = secondsArg("--timeout", { positive: true });
   const command = new Command(name).description(client.description ?? "U-Boot console");
   command.command("reboot-to-console")
     .description("Power cycle the DUT and stop U-Boot's autoboot at its prompt")
-    .option(...timeoutOption, seconds)
+    .option(...timeoutOption, timeoutSeconds)
     .action(async (flags: { timeout?: number }) => {
       await client.rebootToConsole(timeoutOf(flags));
       print(`U-Boot prompt ready (${await client.getPrompt()})`);
@@ -57,7 +43,7 @@ export function ubootCli(
   command.command("run")
     .description("Run a U-Boot command and print its output")
     .argument("<command...>", "the command and its arguments (joined with spaces)")
-    .option(...timeoutOption, seconds)
+    .option(...timeoutOption, timeoutSeconds)
     .action(async (words: string[], flags: { timeout?: number }) => {
       const output = await client.runCommand(words.join(" "), timeoutOf(flags));
       if (output !== "") print(output);
@@ -65,15 +51,14 @@ export function ubootCli(
   command.command("get-env")
     .description("Print a U-Boot environment variable (exit code 1 if it is not defined)")
     .argument("<name>", "variable name")
-    .action(exiting(async (variable: string) => {
+    .action(withExitCode(async (variable: string) => {
       const value = await client.getEnv(variable);
       if (value === null) {
         printError(`${variable} is not defined`);
         return 1;
       }
       print(value);
-      return 0;
-    }));
+    }, io.setExitCode));
   command.command("set-env")
     .description("Set a U-Boot environment variable; without VALUE, delete it")
     .argument("<name>", "variable name")
@@ -83,7 +68,7 @@ export function ubootCli(
     });
   command.command("dhcp")
     .description("Configure U-Boot's network with DHCP and print the addresses")
-    .option(...timeoutOption, seconds)
+    .option(...timeoutOption, timeoutSeconds)
     .action(async (flags: { timeout?: number }) => {
       const info = await client.setupDhcp(timeoutOf(flags));
       print(`ip_address: ${info.ip_address}`);

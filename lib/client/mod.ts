@@ -71,3 +71,5 @@ export {
   type WaitOptions,
 } from "./lease.ts";
 export { type DriverStream, openDriverStream } from "./driver_stream.ts";
+export { parseSeconds, secondsArg, type SecondsOptions } from "./cli_args.ts";
+export { type ExitCodeSink, withExitCode } from "./cli_exit.ts";
