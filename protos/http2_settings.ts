@@ -1,15 +1,13 @@
 /**
  * HTTP/2 settings of every gRPC server and channel we run, in one place: raised flow-control
  * windows and a larger accepted frame size (issue 11: the defaults halve byte-stream throughput
- * and cost CPU per byte under Deno's node:http2), and byte-stream frames that servers send
- * without grpc-js's copy of every message.
+ * and cost CPU per byte under Deno's node:http2), and fewer copies of every message in grpc-js
+ * (`grpc_copies.ts`).
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
-import type { Buffer } from "node:buffer";
-import { type FramedSerializer, GRPC_FRAMED_SERIALIZER } from "./frame_codec.ts";
+import { installGrpcCopyCuts } from "./grpc_copies.ts";
 
 /**
  * HTTP/2 flow-control window (connection and each stream) of every gRPC server and channel we
@@ -56,7 +54,7 @@ export function createServer(
   options: grpc.ServerOptions = {},
   windowBytes: number = HTTP2_WINDOW_BYTES,
 ): grpc.Server {
-  installFramedSerialization();
+  installGrpcCopyCuts();
   const server = new grpc.Server(options);
   const internals = server as unknown as ServerInternals;
   const common = internals.commonServerOptions;
@@ -76,24 +74,4 @@ export function createServer(
     });
   };
   return server;
-}
-
-interface ServerCallInternals {
-  handler: { serialize: FramedSerializer };
-  serializeMessage(value: unknown): Buffer;
-}
-
-let framedSerializationInstalled = false;
-
-/** Teaches grpc-js servers (1.14) to use a serializer's framed twin; other responses are as before. */
-function installFramedSerialization(): void {
-  if (framedSerializationInstalled) return;
-  framedSerializationInstalled = true;
-  const prototype = BaseServerInterceptingCall?.prototype as unknown as ServerCallInternals;
-  const original = prototype?.serializeMessage;
-  if (typeof original !== "function") return;
-  prototype.serializeMessage = function (this: ServerCallInternals, value: unknown): Buffer {
-    const framed = this.handler.serialize[GRPC_FRAMED_SERIALIZER];
-    return framed ? framed(value) : original.call(this, value);
-  };
 }
