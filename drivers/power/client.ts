@@ -1,5 +1,5 @@
 import { type CallOptions, DriverClient } from "@jumpstarter/lib/client";
-import { powerInterface, virtualPowerInterface } from "./interface.ts";
+import { powerInterface, rescuePowerInterface, virtualPowerInterface } from "./interface.ts";
 import { type PowerReading, powerReadingSchema } from "./types.ts";
 
 /**
@@ -19,6 +19,11 @@ export class PowerClient extends DriverClient {
 
   async off(options: CallOptions = {}): Promise<void> {
     await this.invoke(powerInterface.methods.off, [], options);
+  }
+
+  /** Puts the device in rescue mode (only drivers that have one export it: DUT Link's power). */
+  async rescue(options: CallOptions = {}): Promise<void> {
+    await this.invoke(rescuePowerInterface.methods.rescue, [], options);
   }
 
   /** Switches off, waits, switches on (done client-side, as upstream). */

@@ -12,6 +12,21 @@ export const powerInterface = defineInterface({
   },
 });
 
+/**
+ * PowerInterface plus `rescue` (a recovery power state), which upstream's `PowerClient.rescue()`
+ * calls and DUT Link's power driver exports; reported as the same `PowerClient`.
+ */
+export const rescuePowerInterface = defineInterface({
+  client: powerInterface.client,
+  description: "Power control with rescue mode",
+  methods: {
+    on: unary([], { description: "Power on" }),
+    off: unary([], { description: "Power off" }),
+    rescue: unary([], { description: "Put the device in rescue mode" }),
+    read: streaming([], { description: "Stream power readings" }),
+  },
+});
+
 /** Power of a virtual target (e.g. QEMU): `off(destroy)` may also discard its state. */
 export const virtualPowerInterface = defineInterface({
   client: "jumpstarter_driver_power.client.VirtualPowerClient",

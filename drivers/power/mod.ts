@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { powerInterface, virtualPowerInterface } from "./interface.ts";
+export { powerInterface, rescuePowerInterface, virtualPowerInterface } from "./interface.ts";
 export { type CycleOptions, PowerClient, VirtualPowerClient } from "./client.ts";
 export { parseSeconds, powerCli, type PowerCliContext } from "./cli.ts";
 export { apparentPower, type PowerReading, powerReadingSchema } from "./types.ts";

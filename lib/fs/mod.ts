@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./confined.ts";
+export * from "./block_device.ts";
