@@ -154,7 +154,9 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
       return;
     }
     const socket = await privateSocketPath();
-    await using server = await serveSession(session, socket.path, options);
+    // the fast path's TLS port (our clients only) beside the front, with the same identity
+    const fastPathTls = { hostname: listen.host, cert: identity!.cert, key: identity!.key };
+    await using server = await serveSession(session, socket.path, { ...options, fastPathTls });
     await using front = await serveTlsFront({
       hostname: listen.host,
       port: listen.port,

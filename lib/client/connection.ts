@@ -39,6 +39,8 @@ export interface ConnectOptions {
 export interface Connection extends Disposable {
   /** The gRPC target, `unix:<path>` or `host:port`. */
   readonly target: string;
+  /** Set when the channel speaks TLS (a TCP target without `insecure`), with the CA it trusts. */
+  readonly tls?: { ca?: string };
   /** `ExporterService`: report, driver calls, log stream. */
   readonly exporter: ExporterClient;
   /** `RouterService`: driver byte streams and resource streams. */
@@ -70,8 +72,10 @@ export function connect(host: string, options: ConnectOptions = {}): Connection 
   });
   const close = () => channel.close();
   const passphrase = options.passphrase;
+  const tls = tcp && !options.insecure ? { ...(options.ca ? { ca: options.ca } : {}) } : undefined;
   return {
     target,
+    ...(tls ? { tls } : {}),
     channel,
     exporter: createClient(ExporterService, channel),
     router: createClient(RouterService, channel),

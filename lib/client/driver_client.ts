@@ -289,6 +289,7 @@ export class DriverClient {
     const handle = resourceHandleSchema.parse(JSON.parse(String(headers.get(RESOURCE_KEY)[0])));
     const stream = await openPeerStream(call, {
       target: this.#connection.target,
+      ...(this.#connection.tls ? { tls: this.#connection.tls } : {}),
       offer: headers.get(FAST_PATH_OFFER_KEY)[0],
       waitUntilServed: true,
       onOutboundEnd: () => call.end(),

@@ -56,6 +56,7 @@ export async function openDriverStream(
   // one adapter layer only: every extra web-stream hop costs promises per chunk
   const { readable, writable } = await openPeerStream(call, {
     target: connection.target,
+    ...(connection.tls ? { tls: connection.tls } : {}),
     offer: headers.get(FAST_PATH_OFFER_KEY)[0],
     onOutboundEnd: () => {
       outboundEnded = true;

@@ -9,7 +9,7 @@ import {
   serviceDefinition,
 } from "@jumpstarter/protos";
 import { AuthFailureThrottle, peerHost } from "@jumpstarter/lib/wire";
-import { FastPathListener } from "@jumpstarter/lib/streams";
+import { FastPathListener, type FastPathTcpOptions } from "@jumpstarter/lib/streams";
 import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
 
@@ -17,7 +17,7 @@ import type { Session } from "./session.ts";
 export interface SessionServer extends AsyncDisposable {
   /** What clients put in `JUMPSTARTER_HOST`: the socket path, or `host:port`. */
   readonly address: string;
-  /** The fast path's raw socket (Unix sessions, unless `JMP_DISABLE_FAST_PATH` is set). */
+  /** The fast path's raw sockets (unless `JMP_DISABLE_FAST_PATH` is set or none could be made). */
   readonly fastPath?: FastPathListener;
   /** Stops accepting calls, waits briefly for running ones, and removes the socket file. */
   close(): Promise<void>;
@@ -29,6 +29,11 @@ export interface ServeOptions {
   gracePeriodMs?: number;
   /** Every call must carry it as `x-jumpstarter-passphrase` (direct mode). */
   passphrase?: string;
+  /**
+   * Direct mode behind a TLS front: the fast path's own TLS port (our clients only), beside the
+   * Unix socket it always has next to the session socket.
+   */
+  fastPathTls?: FastPathTcpOptions;
 }
 
 function constantTimeEqual(a: string, b: string): boolean {
@@ -70,19 +75,38 @@ function passphraseInterceptor(passphrase: string): grpc.ServerInterceptor {
 
 /**
  * Serves `session` on TCP (`host:port`, plaintext; put a TLS front before it for TLS) for
- * direct mode. The returned address has the bound port.
+ * direct mode. The returned address has the bound port. The fast path gets a port of its own on
+ * the same host: telling the two apart on one port would need a relay in front of grpc-js, a copy
+ * every upstream client would pay for.
  */
 export async function serveSessionTcp(
   session: Session,
   hostPort: string,
   options: ServeOptions = {},
 ): Promise<SessionServer> {
-  const server = sessionServer(session, options);
-  const port = await bind(server, hostPort);
   const host = hostPort.slice(0, hostPort.lastIndexOf(":"));
+  const fastPath = FastPathListener.openTcp({ hostname: unbracketed(host) });
+  const server = sessionServer(session, options, fastPath);
+  let port: number;
+  try {
+    port = await bind(server, hostPort);
+  } catch (error) {
+    await fastPath?.close();
+    throw error;
+  }
   let closing: Promise<void> | undefined;
-  const close = () => closing ??= shutdown(server, options.gracePeriodMs ?? 1000);
-  return { address: `${host}:${port}`, close, [Symbol.asyncDispose]: close };
+  const close = () =>
+    closing ??= shutdown(server, options.gracePeriodMs ?? 1000).finally(() => fastPath?.close());
+  return {
+    address: `${host}:${port}`,
+    ...(fastPath ? { fastPath } : {}),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function unbracketed(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 function sessionServer(
@@ -128,6 +152,7 @@ export async function serveSession(
 ): Promise<SessionServer> {
   // the fast path's raw socket sits next to the session socket (our clients only)
   const fastPath = FastPathListener.open(`${socketPath}.fast`);
+  if (options.fastPathTls) fastPath?.listenTcp(options.fastPathTls);
   const server = sessionServer(session, options, fastPath);
   try {
     await bind(server, `unix:${socketPath}`);

@@ -23,7 +23,11 @@ export function issueFastPathOffer(
 ): IssuedOffer | undefined {
   if (!listener || requested === undefined) return undefined;
   const offer = listener.offer();
-  const header: FastPathOfferHeader = { path: listener.path, token: offer.token };
+  const header: FastPathOfferHeader = {
+    ...(listener.path === undefined ? {} : { path: listener.path }),
+    ...(listener.port === undefined ? {} : { port: listener.port, tls: listener.tls }),
+    token: offer.token,
+  };
   return { offer, header: JSON.stringify(header) };
 }
 

@@ -1,22 +1,36 @@
 /**
  * Chunk boundaries on the fast path's socket: each chunk travels as a 4-byte big-endian length and
  * its bytes, so a chunk written is a chunk read, as with gRPC DATA frames (a UDP driver relies on
- * it: one chunk is one datagram). Empty chunks are not sent, as frame streams drop them too.
+ * it: one chunk is one datagram). Empty chunks are not sent, as frame streams drop them too; a
+ * zero length instead marks the end of the writer's direction, ahead of its half-close (a node:tls
+ * client under Deno never sees a Deno TLS server's half-close as EOF).
  */
+
+/** What the fast path needs of a connection: a `Deno.Conn`, or a node socket wrapped as one. */
+export interface RawConn {
+  /** Reads into `into`; the count, or null at EOF. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; the count written. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Shuts the write side down (the peer reads EOF). */
+  closeWrite(): Promise<void>;
+  /** Closes both directions. */
+  close(): void;
+}
 
 const HEADER = 4;
 /** Chunks up to this size are copied behind their header and written in one call. */
 const COALESCE_LIMIT = 256 * 1024;
 const READ_BUFFER = 256 * 1024;
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: RawConn, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.byteLength;) {
     offset += await conn.write(bytes.subarray(offset));
   }
 }
 
 /** Writes `chunk` as one frame. */
-export async function writeChunk(conn: Deno.Conn, chunk: Uint8Array): Promise<void> {
+export async function writeChunk(conn: RawConn, chunk: Uint8Array): Promise<void> {
   const length = chunk.byteLength;
   if (length === 0) return;
   if (length <= COALESCE_LIMIT) {
@@ -31,15 +45,20 @@ export async function writeChunk(conn: Deno.Conn, chunk: Uint8Array): Promise<vo
   await writeAll(conn, chunk);
 }
 
+/** Marks the end of this direction (then half-close: {@linkcode RawConn.closeWrite}). */
+export async function writeEnd(conn: RawConn): Promise<void> {
+  await writeAll(conn, new Uint8Array(HEADER));
+}
+
 /** Reads the frames of {@linkcode writeChunk} back as chunks. */
 export class ChunkReader {
-  readonly #conn: Deno.Conn;
+  readonly #conn: RawConn;
   readonly #buffer = new Uint8Array(READ_BUFFER);
   readonly #view = new DataView(this.#buffer.buffer);
   #start = 0;
   #end = 0;
 
-  constructor(conn: Deno.Conn) {
+  constructor(conn: RawConn) {
     this.#conn = conn;
   }
 
@@ -59,7 +78,7 @@ export class ChunkReader {
   }
 
   /**
-   * The next chunk, or null at a clean EOF between chunks.
+   * The next chunk, or null at the end mark or a clean EOF between chunks.
    *
    * @throws {Error} when the socket ends in the middle of a chunk.
    */
@@ -70,6 +89,7 @@ export class ChunkReader {
     }
     const length = this.#view.getUint32(this.#start);
     this.#start += HEADER;
+    if (length === 0) return null;
     const buffered = this.#end - this.#start;
     if (length <= buffered || (length <= READ_BUFFER - HEADER && await this.#fill(length))) {
       const chunk = this.#buffer.slice(this.#start, this.#start + length);

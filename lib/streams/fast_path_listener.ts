@@ -1,9 +1,11 @@
 /**
- * The exporter's end of the fast path (issue 11 item 3): a raw Unix socket next to the session
- * socket where a client, holding a single-use token issued in a RouterService.Stream's headers,
- * connects to move that stream's bytes without HTTP/2.
+ * The exporter's end of the fast path (issue 11 item 3): a raw socket where a client, holding a
+ * single-use token issued in a RouterService.Stream's headers, connects to move that stream's
+ * bytes without HTTP/2. It listens on a Unix socket next to the session socket (local mode), on a
+ * TCP port of its own, TLS when the session is (direct mode), or both; one token is good on any.
  */
 import { FAST_PATH_TOKEN_BYTES, fastPathDisabled } from "./fast_path_protocol.ts";
+import type { RawConn } from "./fast_path_frames.ts";
 
 /** How long a token waits for its connection before it expires. */
 const DEFAULT_TOKEN_TTL_MS = 10_000;
@@ -15,48 +17,99 @@ export interface FastPathOffer {
   /** What the client writes on the socket (hex text). */
   readonly token: string;
   /** The connection that presented the token, or undefined once it expired or was revoked. */
-  readonly claimed: Promise<Deno.UnixConn | undefined>;
+  readonly claimed: Promise<RawConn | undefined>;
   /** Withdraws the token (the stream fell back to gRPC or went away). */
   revoke(): void;
 }
 
+/** Where {@linkcode FastPathListener.listenTcp} listens; with `cert` and `key`, TLS. */
+export interface FastPathTcpOptions {
+  /** The address to bind, as the session's listener (`0.0.0.0`, `127.0.0.1`, ...). */
+  hostname: string;
+  /** The port; 0 (default) picks a free one, which the offers name. */
+  port?: number;
+  /** PEM certificate chain: TLS, as the session's own port. */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+}
+
 interface Pending {
-  resolve(conn: Deno.UnixConn | undefined): void;
+  resolve(conn: RawConn | undefined): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** Accepts fast-path connections on a Unix socket and hands each to the offer its token names. */
+/** Accepts fast-path connections and hands each to the offer its token names. */
 export class FastPathListener implements AsyncDisposable {
-  /** The socket's path. */
-  readonly path: string;
-  readonly #listener: Deno.UnixListener;
+  /** The Unix socket's path, when it listens on one. */
+  readonly path: string | undefined;
+  #port: number | undefined;
+  #tls = false;
+  readonly #listeners: Deno.Listener[] = [];
   readonly #offers = new Map<string, Pending>();
   #claims = 0;
-  readonly #accepting: Promise<void>;
+  readonly #accepting: Promise<void>[] = [];
   #closed = false;
 
-  private constructor(path: string, listener: Deno.UnixListener) {
+  private constructor(path?: string) {
     this.path = path;
-    this.#listener = listener;
-    this.#accepting = this.#acceptAll();
   }
 
   /** Listens at `path`; undefined when the fast path is disabled or the socket cannot be made. */
   static open(path: string): FastPathListener | undefined {
     if (fastPathDisabled()) return undefined;
+    const fastPath = new FastPathListener(path);
     try {
-      return new FastPathListener(path, Deno.listen({ transport: "unix", path }));
+      fastPath.#listen(Deno.listen({ transport: "unix", path }));
     } catch {
       return undefined;
     }
+    return fastPath;
+  }
+
+  /** A listener on TCP only; undefined when the fast path is disabled or the port cannot be had. */
+  static openTcp(options: FastPathTcpOptions): FastPathListener | undefined {
+    if (fastPathDisabled()) return undefined;
+    const fastPath = new FastPathListener();
+    return fastPath.listenTcp(options) ? fastPath : undefined;
+  }
+
+  /**
+   * Also listens on TCP (TLS with `cert` and `key`); false when it cannot (the offers then name
+   * no port and remote clients stay on gRPC frames).
+   */
+  listenTcp(options: FastPathTcpOptions): boolean {
+    if (this.#closed || this.#port !== undefined) return false;
+    const address = { hostname: options.hostname, port: options.port ?? 0 };
+    try {
+      const listener = options.cert && options.key
+        ? Deno.listenTls({ ...address, cert: options.cert, key: options.key })
+        : Deno.listen(address);
+      this.#port = (listener.addr as Deno.NetAddr).port;
+      this.#tls = Boolean(options.cert && options.key);
+      this.#listen(listener);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The TCP port, when it listens on one. */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** Whether the TCP port speaks TLS. */
+  get tls(): boolean {
+    return this.#tls;
   }
 
   /** Issues a single-use token that expires after `ttlMs`. */
   offer(ttlMs = DEFAULT_TOKEN_TTL_MS): FastPathOffer {
     const bytes = crypto.getRandomValues(new Uint8Array(FAST_PATH_TOKEN_BYTES / 2));
     const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    const { promise, resolve } = Promise.withResolvers<Deno.UnixConn | undefined>();
-    const settle = (conn: Deno.UnixConn | undefined) => {
+    const { promise, resolve } = Promise.withResolvers<RawConn | undefined>();
+    const settle = (conn: RawConn | undefined) => {
       const pending = this.#offers.get(token);
       if (!pending) return false;
       clearTimeout(pending.timer);
@@ -80,31 +133,41 @@ export class FastPathListener implements AsyncDisposable {
     return this.#offers.size;
   }
 
-  async #acceptAll(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) this.#admit(conn);
-    } catch {
-      // the listener was closed
-    }
+  /**
+   * Hands `conn` to the offer whose token it presents next (a connection that reached us some
+   * other way, such as spliced by a router); it is closed when the token is unknown.
+   */
+  admit(conn: RawConn): Promise<void> {
+    return this.#admit(conn);
   }
 
-  async #admit(conn: Deno.UnixConn): Promise<void> {
-    const timer = setTimeout(() => conn.close(), TOKEN_READ_DEADLINE_MS);
+  #listen(listener: Deno.Listener): void {
+    this.#listeners.push(listener);
+    this.#accepting.push((async () => {
+      try {
+        for await (const conn of listener) {
+          if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay?.(true);
+          this.#admit(conn);
+        }
+      } catch {
+        // the listener was closed
+      }
+    })());
+  }
+
+  async #admit(conn: RawConn): Promise<void> {
+    const timer = setTimeout(() => closeQuietly(conn), TOKEN_READ_DEADLINE_MS);
     try {
       const token = await readToken(conn);
       clearTimeout(timer);
       const pending = token === undefined ? undefined : this.#offers.get(token);
       // a forged, replayed or expired token is refused at once: the connection just closes
-      if (!pending) return conn.close();
+      if (!pending) return closeQuietly(conn);
       this.#claims++;
       pending.resolve(conn);
     } catch {
       clearTimeout(timer);
-      try {
-        conn.close();
-      } catch {
-        // closed by the deadline already
-      }
+      closeQuietly(conn);
     }
   }
 
@@ -113,9 +176,9 @@ export class FastPathListener implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     for (const pending of [...this.#offers.values()]) pending.resolve(undefined);
-    this.#listener.close();
-    await this.#accepting;
-    await Deno.remove(this.path).catch(() => {});
+    for (const listener of this.#listeners) listener.close();
+    await Promise.all(this.#accepting);
+    if (this.path !== undefined) await Deno.remove(this.path).catch(() => {});
   }
 
   /** {@linkcode FastPathListener.close}. */
@@ -124,8 +187,16 @@ export class FastPathListener implements AsyncDisposable {
   }
 }
 
+function closeQuietly(conn: RawConn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed already (by the deadline, say)
+  }
+}
+
 /** Reads exactly the token's bytes (never more: the stream's data follows at once). */
-async function readToken(conn: Deno.UnixConn): Promise<string | undefined> {
+async function readToken(conn: RawConn): Promise<string | undefined> {
   const buffer = new Uint8Array(FAST_PATH_TOKEN_BYTES);
   let filled = 0;
   while (filled < buffer.byteLength) {

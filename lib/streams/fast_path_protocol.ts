@@ -2,8 +2,8 @@
  * What our two ends agree on for the fast path (issue 11 item 3). A client that wants it sends
  * {@linkcode FAST_PATH_REQUEST_KEY} on a RouterService.Stream; only then does our exporter answer
  * with {@linkcode FAST_PATH_OFFER_KEY} in the headers, so upstream peers never see either. The
- * client connects to the offered Unix socket, writes the token and reads one acknowledgement
- * byte; from then on the socket carries the chunks (fast_path_frames.ts) and the gRPC call only
+ * client connects to the offered Unix socket (local mode) or TCP port (direct mode: on the host it
+ * dialled, TLS when offered so), writes the token and reads one acknowledgement byte; from then on the socket carries the chunks (fast_path_frames.ts) and the gRPC call only
  * the ends: a GOAWAY frame after the socket's write side was shut down, the call's status or
  * cancellation for errors.
  * A client that cannot use the offer sends a PING frame instead and the exporter answers with a
@@ -23,13 +23,19 @@ export const FAST_PATH_ACK = 1;
 /** Where to connect and what to present. */
 export interface FastPathOfferHeader {
   /** The fast path's Unix socket, next to the session socket. */
-  path: string;
+  path?: string | undefined;
+  /** The fast path's TCP port, on the host the client dialled for the session. */
+  port?: number | undefined;
+  /** Whether that port speaks TLS (it does whenever the session's own port does). */
+  tls?: boolean | undefined;
   /** The single-use token to write on it (hex text). */
   token: string;
 }
 
 const offerSchema: z.ZodType<FastPathOfferHeader> = z.object({
-  path: z.string(),
+  path: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  tls: z.boolean().optional(),
   token: z.string().length(FAST_PATH_TOKEN_BYTES),
 });
 

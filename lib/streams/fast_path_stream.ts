@@ -6,7 +6,7 @@
  */
 import { FrameType } from "@jumpstarter/protos";
 import type { ByteStream, FrameCall, FrameStreamOptions } from "./frame_stream.ts";
-import { ChunkReader, writeChunk } from "./fast_path_frames.ts";
+import { ChunkReader, type RawConn, writeChunk, writeEnd } from "./fast_path_frames.ts";
 
 /** Options of {@linkcode socketByteStream}: the same hooks as for a frame stream. */
 export type SocketStreamOptions = Pick<
@@ -16,7 +16,7 @@ export type SocketStreamOptions = Pick<
 
 /** Moves the stream's bytes over `conn`, with `call` as its control channel. */
 export function socketByteStream(
-  conn: Deno.Conn,
+  conn: RawConn,
   call: FrameCall,
   options: SocketStreamOptions = {},
 ): ByteStream {
@@ -119,6 +119,7 @@ export function socketByteStream(
     },
     async close() {
       if (failure !== undefined) throw failure;
+      await writeEnd(conn);
       await conn.closeWrite();
       call.write({ payload: new Uint8Array(), frameType: FrameType.GOAWAY });
       outboundDone = true;

@@ -1,162 +1,19 @@
 import assert from "node:assert/strict";
-import { z } from "zod";
-import {
-  byteStream,
-  defineInterface,
-  Driver,
-  type ExportedMethod,
-  exportMethods,
-  unary,
-} from "@jumpstarter/lib/driver";
 import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-import { privateSocketPath, serveSession, Session } from "@jumpstarter/lib/exporter";
 import {
   driverStreamRequest,
   FAST_PATH_OFFER_KEY,
   FAST_PATH_REQUEST_KEY,
   REQUEST_KEY,
 } from "@jumpstarter/lib/streams";
-
-const DEADLINE_MS = 30_000;
-
-const labInterface = defineInterface({
-  client: "tests.FastPathClient",
-  methods: {
-    echo: byteStream(),
-    hold: byteStream(),
-    unplug: byteStream(),
-    store: unary([z.unknown()]),
-    replay: unary([z.unknown()]),
-  },
-});
-
-/** `echo` returns every byte; `hold` records what it got and how its writable ended. */
-class Lab extends Driver {
-  readonly interface = labInterface;
-  opened = 0;
-  received = 0;
-  readonly firstBytes = Promise.withResolvers<void>();
-  readonly holdEnded = Promise.withResolvers<"closed" | "aborted">();
-  stored = new Uint8Array();
-  protected exportedMethods(): Map<string, ExportedMethod> {
-    return exportMethods(labInterface, {
-      echo: () => {
-        this.opened++;
-        return new TransformStream<Uint8Array, Uint8Array>();
-      },
-      hold: () => {
-        this.opened++;
-        const writable = new WritableStream<Uint8Array>({
-          write: (chunk) => {
-            this.received += chunk.byteLength;
-            this.firstBytes.resolve();
-          },
-          close: () => this.holdEnded.resolve("closed"),
-          abort: () => this.holdEnded.resolve("aborted"),
-        });
-        return { readable: new ReadableStream<Uint8Array>(), writable };
-      },
-      unplug: () => {
-        this.opened++;
-        const readable = new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(new Uint8Array([1, 2, 3]));
-          },
-          pull(controller) {
-            controller.error(new Error("device unplugged"));
-          },
-        });
-        return { readable, writable: new WritableStream() };
-      },
-      store: async (handle) => {
-        await using resource = this.openResource(handle);
-        this.stored = new Uint8Array(await new Response(resource.readable).arrayBuffer());
-        return this.stored.byteLength;
-      },
-      replay: async (handle) => {
-        await using resource = this.openResource(handle);
-        await ReadableStream.from([this.stored]).pipeTo(resource.writable);
-      },
-    });
-  }
-}
-
-async function withDeadline<T>(what: string, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function lab() {
-  const driver = new Lab();
-  const session = new Session(driver);
-  await session.open();
-  const { path, dir } = await privateSocketPath();
-  const server = await serveSession(session, path);
-  const handle = await openExporter(path, {
-    policy: UNSAFE_POLICY,
-    registry: clientRegistryOf([]),
-  });
-  return {
-    driver,
-    server,
-    path,
-    handle,
-    client: handle.root,
-    async [Symbol.asyncDispose]() {
-      handle.close();
-      await server.close();
-      await session.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function pattern(size: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + seed + (i >> 12)) & 0xff;
-  return bytes;
-}
-
-/** Writes `chunks`, half-closes, and returns every byte read back (read as slowly as asked). */
-async function roundTrip(
-  stream: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
-  chunks: Uint8Array[],
-  slowReader = false,
-): Promise<Uint8Array> {
-  const writing = (async () => {
-    const writer = stream.writable.getWriter();
-    for (const chunk of chunks) await writer.write(chunk);
-    await writer.close();
-  })();
-  const parts: Uint8Array[] = [];
-  const reader = stream.readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    // a slow reader yields to the event loop after every chunk, so the writer runs far ahead
-    if (slowReader) await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-  await writing;
-  return concat(parts);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
+import {
+  concat,
+  type Lab,
+  lab,
+  pattern,
+  roundTrip,
+  withDeadline,
+} from "./_testing/fast_path_lab.ts";
 
 Deno.test("fast path: a driver stream is byte-exact both ways and ends on half-close", async () => {
   await using fixture = await lab();
@@ -206,7 +63,7 @@ Deno.test("fast path: a driver error mid-stream fails the client's readable with
 });
 
 /** Opens a driver stream by hand, asking for the fast path, and returns the offer it got. */
-async function offerFor(fixture: Awaited<ReturnType<typeof lab>>, method: string) {
+async function offerFor(fixture: Lab, method: string) {
   const metadata = fixture.handle.connection.metadata();
   metadata.set(REQUEST_KEY, driverStreamRequest(fixture.client.uuid, method));
   metadata.set(FAST_PATH_REQUEST_KEY, "1");

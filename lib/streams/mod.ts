@@ -61,7 +61,11 @@ export {
   outputTail,
   TIMEOUT,
 } from "./expect.ts";
-export { FastPathListener, type FastPathOffer } from "./fast_path_listener.ts";
+export {
+  FastPathListener,
+  type FastPathOffer,
+  type FastPathTcpOptions,
+} from "./fast_path_listener.ts";
 export {
   FAST_PATH_OFFER_KEY,
   FAST_PATH_REQUEST_KEY,
@@ -74,5 +78,5 @@ export {
   type IssuedOffer,
   issueFastPathOffer,
 } from "./fast_path_exporter.ts";
-export { openPeerStream, type PeerStreamOptions } from "./fast_path_client.ts";
+export { type FastPathTls, openPeerStream, type PeerStreamOptions } from "./fast_path_client.ts";
 export { socketByteStream, type SocketStreamOptions } from "./fast_path_stream.ts";
