@@ -3,7 +3,7 @@
  * `PowerClient.cli()` (and `VirtualPowerClient.cli()`, which adds `off --destroy`).
  */
 import { Command, InvalidArgumentError } from "commander";
-import { type PowerClient, VirtualPowerClient } from "./client.ts";
+import { type CycleOptions, type PowerClient, VirtualPowerClient } from "./client.ts";
 import { apparentPower, type PowerReading } from "./types.ts";
 
 /** Parses a `--wait` value: a non-negative number of seconds. */
@@ -46,6 +46,26 @@ export interface PowerCliContext {
   confirm?: (message: string) => void;
 }
 
+/**
+ * Adds upstream's `cycle [-w SECONDS]` command to `command`: it prints what it does, cycles
+ * `client` and confirms (on a terminal) as `name: power cycled`.
+ */
+export function addCycleCommand(
+  command: Command,
+  client: { cycle(options: CycleOptions): Promise<void> },
+  name: string,
+  confirm: (message: string) => void,
+): void {
+  command.command("cycle")
+    .description("Power cycle")
+    .option("-w, --wait <seconds>", "Wait time in seconds between off and on", parseSeconds, 2)
+    .action(async (options: { wait: number }) => {
+      console.log(`Power cycling with ${options.wait} seconds wait time...`);
+      await client.cycle({ wait: options.wait });
+      confirm(`${name}: power cycled`);
+    });
+}
+
 /** Builds the power command group for `client`, named `name`. */
 export function powerCli(
   client: PowerClient,
@@ -73,14 +93,7 @@ export function powerCli(
       confirm(`${name}: powered off`);
     });
   }
-  command.command("cycle")
-    .description("Power cycle")
-    .option("-w, --wait <seconds>", "Wait time in seconds between off and on", parseSeconds, 2)
-    .action(async (options: { wait: number }) => {
-      console.log(`Power cycling with ${options.wait} seconds wait time...`);
-      await client.cycle({ wait: options.wait });
-      confirm(`${name}: power cycled`);
-    });
+  addCycleCommand(command, client, name, confirm);
   command.command("read")
     .description(client.methodsDescription.read ?? "Read power measurements")
     .option("-n, --count <count>", "Number of readings (0 = infinite)", parseCount, 1)

@@ -11,6 +11,28 @@ export interface CycleOptions extends CallOptions {
   wait?: number;
 }
 
+/** A client that switches something on and off (a power client, a GPIO output...). */
+export interface Switchable {
+  on(options?: CallOptions): Promise<void>;
+  off(options?: CallOptions): Promise<void>;
+}
+
+/** Switches `target` off, waits, switches it on: a power cycle, done client-side as upstream. */
+export async function powerCycle(target: Switchable, options: CycleOptions = {}): Promise<void> {
+  const { wait: seconds = 2, ...callOptions } = options;
+  await target.off(callOptions);
+  // an abort while off was in flight must not be missed (the listener below comes too late)
+  options.signal?.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    options.signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(options.signal?.reason);
+    }, { once: true });
+  });
+  await target.on(callOptions);
+}
+
 /** Client of any PowerInterface driver. */
 export class PowerClient extends DriverClient {
   async on(options: CallOptions = {}): Promise<void> {
@@ -27,19 +49,8 @@ export class PowerClient extends DriverClient {
   }
 
   /** Switches off, waits, switches on (done client-side, as upstream). */
-  async cycle(options: CycleOptions = {}): Promise<void> {
-    const { wait: seconds = 2, ...callOptions } = options;
-    await this.off(callOptions);
-    // an abort while off was in flight must not be missed (the listener below comes too late)
-    options.signal?.throwIfAborted();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, seconds * 1000);
-      options.signal?.addEventListener("abort", () => {
-        clearTimeout(timer);
-        reject(options.signal?.reason);
-      }, { once: true });
-    });
-    await this.on(callOptions);
+  cycle(options: CycleOptions = {}): Promise<void> {
+    return powerCycle(this, options);
   }
 
   /** Streams readings, validated. */

@@ -5,6 +5,12 @@
  * @module
  */
 export { powerInterface, rescuePowerInterface, virtualPowerInterface } from "./interface.ts";
-export { type CycleOptions, PowerClient, VirtualPowerClient } from "./client.ts";
-export { parseSeconds, powerCli, type PowerCliContext } from "./cli.ts";
+export {
+  type CycleOptions,
+  PowerClient,
+  powerCycle,
+  type Switchable,
+  VirtualPowerClient,
+} from "./client.ts";
+export { addCycleCommand, parseSeconds, powerCli, type PowerCliContext } from "./cli.ts";
 export { apparentPower, type PowerReading, powerReadingSchema } from "./types.ts";
