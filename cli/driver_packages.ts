@@ -20,6 +20,7 @@ import { driverPackage as http } from "@jumpstarter/driver-http/package";
 import { driverPackage as tftp } from "@jumpstarter/driver-tftp/package";
 import { driverPackage as qemu } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as uboot } from "@jumpstarter/driver-uboot/package";
+import { driverPackage as dutlink } from "@jumpstarter/driver-dutlink/package";
 import type { CliContext } from "./drivers.ts";
 
 /** Every driver package of the program, in `jmp driver list` order of packages. */
@@ -38,6 +39,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   tftp,
   qemu,
   uboot,
+  dutlink,
 ];
 
 /** Driver types by config `type:` name, for local, direct and registered exporters. */
