@@ -115,6 +115,12 @@ export class ControllerCore {
   /** Pending leases whose client waits for them: when each counts as abandoned. */
   readonly #waiters = new Map<string, { namespace: string; name: string; deadline: number }>();
   #waiterTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The exporter process that last passed {@linkcode assertSoleInstance} for each exporter, and
+   * until when that counts without a Status stream of its own: a process between its Register
+   * and its Status stream already holds the exporter.
+   */
+  readonly #claims = new Map<string, { instance: string; until: number }>();
   #closed = false;
   #reconciling: Promise<void> = Promise.resolve();
 
@@ -125,7 +131,10 @@ export class ControllerCore {
     this.caBase64 = options.caBase64;
     this.now = options.now ?? (() => Date.now());
     // an exporter (re)connecting may be what a queued lease waits for
-    this.hub = new ExporterHub(this.now, () => void this.reconcile());
+    this.hub = new ExporterHub(this.now, (namespace, name) => {
+      this.#dropClaimOfGoneStream(namespace, name);
+      void this.reconcile();
+    });
     this.engine = options.makeEngine(this);
   }
 
@@ -148,20 +157,47 @@ export class ControllerCore {
 
   /**
    * One process per exporter: refuses a call from process `instance` while another process
-   * holds the exporter's Status stream. A second `jmp run` with the same credentials is told so
-   * at registration (and stops), instead of serving the same board and, once stopped, marking
-   * the live one Offline. Calls that do not name their process (upstream exporters, which also
-   * re-register from the same process) are let through.
+   * holds the exporter, that is has its Status stream open or made a call within
+   * {@linkcode STALE_STREAM_MS} without having one yet (registered, about to open it). A second
+   * `jmp run` with the same credentials is told so at registration (and stops), even when both
+   * register in the same instant: the check and the claim are one synchronous step. Calls that
+   * do not name their process (upstream exporters, which also re-register from the same
+   * process) are let through.
    */
   assertSoleInstance(namespace: string, name: string, instance: string | undefined): void {
     if (instance === undefined) return;
-    if (this.hub.instances(namespace, name).every((other) => other === instance)) return;
+    const key = `${namespace}/${name}`;
+    const claim = this.#claims.get(key);
+    const claimedByOther = claim !== undefined && claim.instance !== instance &&
+      claim.until > this.now();
+    const streamsOfOthers = this.hub.instances(namespace, name).some((other) => other !== instance);
+    if (!claimedByOther && !streamsOfOthers) {
+      this.#claims.set(key, { instance, until: this.now() + STALE_STREAM_MS });
+      return;
+    }
     throw new JumpstarterError(
       `exporter ${namespace}/${name} is already connected from another process with the same ` +
         `credentials: stop that one first (a stopped or unreachable one is noticed within ` +
         `${Math.ceil(STALE_STREAM_MS / 1000)} s)`,
       { code: Code.FAILED_PRECONDITION },
     );
+  }
+
+  /** Lets another process take the exporter at once: `instance` unregistered. */
+  releaseInstance(namespace: string, name: string, instance: string | undefined): void {
+    const key = `${namespace}/${name}`;
+    if (instance !== undefined && this.#claims.get(key)?.instance === instance) {
+      this.#claims.delete(key);
+    }
+  }
+
+  /** A claimant whose Status streams all closed (killed, or a blip) holds the exporter no more. */
+  #dropClaimOfGoneStream(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const claim = this.#claims.get(key);
+    if (claim && !this.hub.instances(namespace, name).includes(claim.instance)) {
+      this.#claims.delete(key);
+    }
   }
 
   /** The exporter's status as shown to clients: Offline when not online. */
@@ -219,17 +255,35 @@ export class ControllerCore {
    * Notes a poll of a pending lease by a client that waits for it (`patienceMs` from
    * {@linkcode callWaiterPatience}): if the polls stop for longer than that while the lease still
    * waits, its client is gone (killed while queued) and the lease is released, rather than
-   * taking the board for its whole duration with nobody there.
+   * taking the board for its whole duration with nobody there. The rule is stored with the lease,
+   * so a restarted controller keeps applying it ({@linkcode ControllerCore.start}).
    */
   noteWaiter(lease: LeaseRecord, patienceMs: number | undefined): void {
     if (patienceMs === undefined || lease.ended || lease.exporter) return;
     const { namespace, name } = lease;
-    this.#waiters.set(`${namespace}/${name}`, {
-      namespace,
-      name,
-      deadline: this.now() + patienceMs,
-    });
+    this.#waitFor(namespace, name, this.now() + patienceMs);
+    if (this.store.waiters.get(namespace, name)?.patienceMs !== patienceMs) {
+      this.store.waiters.put({ namespace, name, patienceMs }).catch(() => {
+        // not kept across a restart; the rule still holds in this process
+      });
+    }
+  }
+
+  #waitFor(namespace: string, name: string, deadline: number): void {
+    this.#waiters.set(`${namespace}/${name}`, { namespace, name, deadline });
     this.#armWaiterTimer();
+  }
+
+  /** Re-arms the stored waiter rules: each client gets its full patience from now to poll again. */
+  async #restoreWaiters(): Promise<void> {
+    for (const { namespace, name, patienceMs } of this.store.waiters.list()) {
+      const lease = this.store.leases.get(namespace, name);
+      if (!lease || lease.ended || lease.exporter) {
+        await this.store.waiters.delete(namespace, name).catch(() => {});
+      } else if (!this.#waiters.has(`${namespace}/${name}`)) {
+        this.#waitFor(namespace, name, this.now() + patienceMs);
+      }
+    }
   }
 
   #armWaiterTimer(): void {
@@ -247,12 +301,14 @@ export class ControllerCore {
     const now = this.now();
     for (const [key, { namespace, name, deadline }] of [...this.#waiters]) {
       const lease = this.store.leases.get(namespace, name);
-      if (!lease || lease.ended || lease.exporter) this.#waiters.delete(key);
-      else if (deadline <= now) {
-        this.#waiters.delete(key);
+      const settled = !lease || lease.ended || Boolean(lease.exporter);
+      if (!settled && deadline > now) continue;
+      this.#waiters.delete(key);
+      if (!settled) {
         await this.engine.release(namespace, name, "its client stopped waiting for it")
           .then((changed) => this.publish(changed), () => {});
       }
+      await this.store.waiters.delete(namespace, name).catch(() => {});
     }
     this.#armWaiterTimer();
   }
@@ -280,6 +336,7 @@ export class ControllerCore {
 
   async start(): Promise<void> {
     await this.reconcile();
+    await this.#restoreWaiters();
   }
 
   close(): void {

@@ -60,6 +60,17 @@ export interface ExporterRecord {
   createdAt: number;
 }
 
+/**
+ * A queued lease whose client polls for it (our `jmp shell`): if the polls stop for `patienceMs`
+ * while it still waits, the client is gone and the lease is dropped. Kept in the store so a
+ * restarted controller applies the same rule. `name` is the lease's.
+ */
+export interface WaiterRecord {
+  namespace: string;
+  name: string;
+  patienceMs: number;
+}
+
 /** A lease: a client's claim on one exporter for a time. */
 export interface LeaseRecord {
   namespace: string;

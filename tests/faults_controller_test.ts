@@ -248,3 +248,54 @@ Deno.test("faults: a queued lease whose jmp shell was killed is dropped, not han
     await stopQuietly(lab.controller);
   }
 });
+
+Deno.test("faults: a restarted controller still drops a queued lease whose jmp shell was killed", async () => {
+  await using dir = await tempDir();
+  const listen = `127.0.0.1:${freePort()}`;
+  const lab = await faultLab(dir.path, { listen });
+  let controller = lab.controller;
+  await using exporter = lab.startExporter();
+  try {
+    await untilExporter(lab.alice, "bench1");
+    const held = await holdLease(lab.bob);
+    await using shell = spawnJmp([
+      "shell",
+      "--client-config",
+      lab.alice,
+      "-l",
+      "board=virt",
+      "--retry-timeout",
+      "0",
+      "--",
+      "j",
+      "power",
+      "on",
+    ]);
+    // the waiter rule is in the journal once the shell has polled its queued lease
+    const journal = `${controller.stateDir}/store/journal.jsonl`;
+    await until(
+      "the waiting shell's rule to reach the controller's journal",
+      async () => (await Deno.readTextFile(journal)).includes('"collection":"waiters"'),
+    );
+    const [queued] = await getLeases(lab.alice);
+    assert.ok(queued, "alice's lease is queued");
+    assert.equal((await shell.stop("SIGKILL")).signal, "SIGKILL");
+    await controller.stop("SIGKILL");
+    controller = await startController(controller.stateDir, { listen });
+    const since = stopwatch();
+    await until(
+      "the restarted controller to drop the abandoned lease",
+      async () => (await getLeases(lab.alice)).length === 0,
+      40_000,
+    );
+    report("queued lease of a SIGKILLed jmp shell to dropped, across a restart", since.lap());
+    const ended = (await getLeases(lab.alice, true)).find((lease) => lease.name === queued.name);
+    assert.match(JSON.stringify(ended?.conditions), /stopped waiting/);
+    assertExit(await jmp(["delete", "leases", "--client-config", lab.bob, held]), 0);
+    await untilExporter(lab.alice, "bench1");
+    assert.deepEqual(await getLeases(lab.alice), []);
+  } finally {
+    await exporter.stop("SIGTERM", 20_000);
+    await stopQuietly(controller);
+  }
+});

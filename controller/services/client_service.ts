@@ -5,6 +5,7 @@
 import type { clientV1, ServiceHandlers, ServiceMethods } from "@jumpstarter/protos";
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type * as grpc from "@grpc/grpc-js";
+import { generationOf } from "../auth.ts";
 import { callWaiterPatience, type ControllerCore } from "../core.ts";
 import { matchesSelectorText } from "../selector_match.ts";
 import { exporterMessage, leaseMessage } from "./convert.ts";
@@ -44,6 +45,8 @@ function milliseconds(value: { seconds: bigint; nanos: number } | undefined): nu
 export function clientHandlers(core: ControllerCore): ServiceHandlers<
   ServiceMethods<typeof clientV1.ClientService>
 > {
+  /** Clients (`namespace/name`) whose token is being rotated right now. */
+  const rotating = new Set<string>();
   const clientIn = async (call: Metadata, namespace: string) => {
     const caller = await core.authenticate(call.metadata, ["Client"]);
     if (caller.kind !== "Client") {
@@ -165,15 +168,29 @@ export function clientHandlers(core: ControllerCore): ServiceHandlers<
       if (!record || caller.kind !== "Client") {
         throw new JumpstarterError("the client no longer exists", { code: Code.UNAUTHENTICATED });
       }
-      // the new token is of the next generation: the one presented (and all before) is revoked
-      const generation = (record.tokenGeneration ?? 0) + 1;
-      await core.store.clients.put({ ...record, tokenGeneration: generation });
-      const lifetime = 365 * 24 * 3600;
-      const token = await core.authority.issue({ ...caller, generation }, lifetime);
-      return {
-        token,
-        expiry: { seconds: BigInt(Math.floor(core.now() / 1000) + lifetime), nanos: 0 },
-      };
+      // One rotation per token: the check and the claim are one synchronous step, so of two
+      // concurrent calls with the same token exactly one mints the next generation.
+      const key = `${namespace}/${caller.name}`;
+      const current = record.tokenGeneration ?? 0;
+      if (generationOf(caller) !== current || rotating.has(key)) {
+        throw new JumpstarterError("token has been revoked: it was rotated", {
+          code: Code.UNAUTHENTICATED,
+        });
+      }
+      rotating.add(key);
+      try {
+        // the new token is of the next generation: the one presented (and all before) is revoked
+        const generation = current + 1;
+        await core.store.clients.put({ ...record, tokenGeneration: generation });
+        const lifetime = 365 * 24 * 3600;
+        const token = await core.authority.issue({ ...caller, generation }, lifetime);
+        return {
+          token,
+          expiry: { seconds: BigInt(Math.floor(core.now() / 1000) + lifetime), nanos: 0 },
+        };
+      } finally {
+        rotating.delete(key);
+      }
     },
   };
 }

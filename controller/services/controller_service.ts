@@ -80,6 +80,7 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
     },
     unregister: async (request, call) => {
       const exporter = await exporterOf(call);
+      core.releaseInstance(exporter.namespace, exporter.name, callInstance(call.metadata));
       await core.releaseLeasesOfExporter(exporter.namespace, exporter.name);
       await core.updateExporter({
         ...exporter,

@@ -7,7 +7,7 @@
  * leaves a journal older than the snapshot, which opening recognises by its generation and
  * discards. The directory is locked (see lock.ts) while open.
  */
-import type { ClientRecord, ExporterRecord, LeaseRecord } from "../model.ts";
+import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";
 import { StateCollection } from "./collection.ts";
 import {
   exists,
@@ -145,6 +145,7 @@ export class FileStore implements Store {
   readonly clients: StateCollection<ClientRecord>;
   readonly exporters: StateCollection<ExporterRecord>;
   readonly leases: StateCollection<LeaseRecord>;
+  readonly waiters: StateCollection<WaiterRecord>;
 
   #state: StoreState;
   #lock: DirLock;
@@ -181,6 +182,7 @@ export class FileStore implements Store {
     this.clients = new StateCollection("clients", this.#state, commit);
     this.exporters = new StateCollection("exporters", this.#state, commit);
     this.leases = new StateCollection("leases", this.#state, commit);
+    this.waiters = new StateCollection("waiters", this.#state, commit);
   }
 
   /** Opens (creating if needed) the store in `dir`, locking it. */

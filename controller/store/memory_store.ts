@@ -1,5 +1,5 @@
 /** A store that lives in memory only (tests, ephemeral controllers). */
-import type { ClientRecord, ExporterRecord, LeaseRecord } from "../model.ts";
+import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";
 import { StateCollection } from "./collection.ts";
 import { StoreState } from "./state.ts";
 import { StoreError, type StoreOp } from "./types.ts";
@@ -13,12 +13,14 @@ export class MemoryStore implements Store {
   readonly clients: StateCollection<ClientRecord>;
   readonly exporters: StateCollection<ExporterRecord>;
   readonly leases: StateCollection<LeaseRecord>;
+  readonly waiters: StateCollection<WaiterRecord>;
 
   constructor() {
     const commit = (op: StoreOp) => this.#commit(op);
     this.clients = new StateCollection("clients", this.#state, commit);
     this.exporters = new StateCollection("exporters", this.#state, commit);
     this.leases = new StateCollection("leases", this.#state, commit);
+    this.waiters = new StateCollection("waiters", this.#state, commit);
   }
 
   #commit(op: StoreOp): Promise<boolean> {

@@ -4,6 +4,7 @@ import {
   COLLECTION_NAMES,
   type CollectionName,
   type Keyed,
+  LATER_COLLECTIONS,
   type StoreOp,
 } from "./types.ts";
 
@@ -13,6 +14,8 @@ export interface StateData {
   clients: Keyed[];
   exporters: Keyed[];
   leases: Keyed[];
+  /** Absent in states written before lease waiters were kept. */
+  waiters?: Keyed[];
 }
 
 const SEP = "\u0000";
@@ -89,6 +92,7 @@ export class StoreState {
       clients: this.list("clients"),
       exporters: this.list("exporters"),
       leases: this.list("leases"),
+      waiters: this.list("waiters"),
     };
   }
 
@@ -99,7 +103,8 @@ export class StoreState {
     }
     this.#sequence = data.sequence;
     for (const collection of COLLECTION_NAMES) {
-      const records: unknown = data[collection];
+      const records: unknown = data[collection] ??
+        (LATER_COLLECTIONS.includes(collection) ? [] : undefined);
       if (!Array.isArray(records)) throw new TypeError(`"${collection}" must be an array`);
       const map = this.#map(collection);
       map.clear();

@@ -1,9 +1,9 @@
 /**
- * The controller's store: three keyed collections (clients, exporters, leases) and a persisted
+ * The controller's store: four keyed collections (clients, exporters, leases, lease waiters) and a persisted
  * monotonic counter. Reads are synchronous (every implementation keeps the whole state in
  * memory); writes return a promise that resolves once the change is durable.
  */
-import type { ClientRecord, ExporterRecord, LeaseRecord } from "../model.ts";
+import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";
 
 /** What every stored record has: its key. */
 export interface Keyed {
@@ -27,21 +27,32 @@ export interface Store {
   readonly clients: Collection<ClientRecord>;
   readonly exporters: Collection<ExporterRecord>;
   readonly leases: Collection<LeaseRecord>;
+  /** Queued leases whose client waits for them, and how long it may go silent. */
+  readonly waiters: Collection<WaiterRecord>;
   /** The next value of a monotonic counter (1, 2, ...), persisted before the promise resolves. */
   nextSequence(): Promise<number>;
   /** Waits for pending writes, then releases resources (and the directory lock). */
   close(): Promise<void>;
 }
 
-export type CollectionName = "clients" | "exporters" | "leases";
+export type CollectionName = "clients" | "exporters" | "leases" | "waiters";
 
-export const COLLECTION_NAMES: readonly CollectionName[] = ["clients", "exporters", "leases"];
+export const COLLECTION_NAMES: readonly CollectionName[] = [
+  "clients",
+  "exporters",
+  "leases",
+  "waiters",
+];
+
+/** Collections a state written before they existed may lack (read as empty). */
+export const LATER_COLLECTIONS: readonly CollectionName[] = ["waiters"];
 
 /** The record type held by each collection. */
 export interface RecordOf {
   clients: ClientRecord;
   exporters: ExporterRecord;
   leases: LeaseRecord;
+  waiters: WaiterRecord;
 }
 
 /** A change, as journaled and replayed. */

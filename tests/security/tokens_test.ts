@@ -108,6 +108,49 @@ Deno.test("security item 6: RotateToken revokes the token it was called with", a
   );
 });
 
+Deno.test("security item 6: two concurrent RotateToken with one token: exactly one wins", async () => {
+  await withTimeout(
+    withController(async (controller, dir) => {
+      const alice = await readCredentials(await makeClient(controller.adminConfig, dir, "alice"));
+      const as = (token: string) =>
+        rawChannel(alice.endpoint, alice.ca, identityMetadata({ ...alice, token }, "Client"));
+      const parent = { parent: "namespaces/default" };
+      using a = await as(alice.token);
+      using b = await as(alice.token);
+      // both channels authenticated once, so the two rotations leave together
+      await Promise.all([a.clients.listLeases(parent), b.clients.listLeases(parent)]);
+      const outcomes = await Promise.allSettled([
+        a.clients.rotateToken(parent),
+        b.clients.rotateToken(parent),
+      ]);
+      const won = outcomes.filter((outcome) => outcome.status === "fulfilled");
+      const lost = outcomes.filter((outcome) => outcome.status === "rejected");
+      assert.equal(
+        won.length,
+        1,
+        `one rotation wins: ${JSON.stringify(outcomes.map((o) => o.status))}`,
+      );
+      const refusal = (lost[0] as PromiseRejectedResult).reason as {
+        code: number;
+        details: string;
+      };
+      assert.ok([UNAUTHENTICATED, PERMISSION_DENIED].includes(refusal.code), refusal.details);
+      assert.match(refusal.details, /revoked/);
+
+      // the old token is revoked, the winner's new one works
+      const old = await rejection(
+        "ListLeases with the rotated token",
+        a.clients.listLeases(parent),
+      );
+      assert.equal(old.code, UNAUTHENTICATED, old.details);
+      using next = await as((won[0] as PromiseFulfilledResult<{ token: string }>).value.token);
+      await next.clients.listLeases(parent);
+    }),
+    60_000,
+    "concurrent token rotation",
+  );
+});
+
 Deno.test("security item 7: forged tokens are logged and paced", async () => {
   await withTimeout(
     withController(async (controller, dir) => {
