@@ -20,6 +20,7 @@ import { driverPackage as http } from "@jumpstarter/driver-http/package";
 import { driverPackage as tftp } from "@jumpstarter/driver-tftp/package";
 import { driverPackage as qemu } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as uboot } from "@jumpstarter/driver-uboot/package";
+import { driverPackage as gpiod } from "@jumpstarter/driver-gpiod/package";
 import { driverPackage as dutlink } from "@jumpstarter/driver-dutlink/package";
 import type { CliContext } from "./drivers.ts";
 
@@ -40,6 +41,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   qemu,
   uboot,
   dutlink,
+  gpiod,
 ];
 
 /** Driver types by config `type:` name, for local, direct and registered exporters. */

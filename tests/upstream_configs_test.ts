@@ -35,10 +35,6 @@ const KNOWN_GAPS: Record<string, { reason: string; error: RegExp }> = {
     reason: "SDWire is not built yet (issue 13)",
     error: /Unknown driver type "jumpstarter_driver_sdwire\.driver\.SDWire"/,
   },
-  "instances/opendal.yaml": {
-    reason: "the Opendal driver is not built yet (issue 13)",
-    error: /Unknown driver type "jumpstarter_driver_opendal\.driver\.Opendal"/,
-  },
   "instances/ustreamer.yaml": {
     reason: "uStreamer is not built yet (issue 14)",
     error: /Unknown driver type "jumpstarter_driver_ustreamer\.driver\.UStreamer"/,
@@ -64,6 +60,9 @@ const KNOWN_GAPS: Record<string, { reason: string; error: RegExp }> = {
 
 /** Configs that load but need a device this machine has not: serving must fail naming it. */
 const NEEDS_DEVICE: Record<string, RegExp> = {
+  "driver-gpiod-1.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
+  "driver-gpiod-2.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
+  "driver-gpiod-3.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
   "driver-pyserial-1.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
   "driver-pyserial-2.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
 };
@@ -147,8 +146,10 @@ Deno.test("the corpus names its upstream source in every file and covers our dri
       "qemu.driver.Qemu",
       "uboot.driver.UbootConsole",
       "opendal.driver.MockStorageMux",
+      "opendal.driver.Opendal",
       "http.driver.HttpServer",
       "tftp.driver.Tftp",
+      "gpiod.driver.DigitalOutput",
     ]
   ) {
     assert.ok(everything.includes(`jumpstarter_driver_${type}`), `no corpus file uses ${type}`);
