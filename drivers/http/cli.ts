@@ -9,6 +9,8 @@ import type { HttpServerClient } from "./client.ts";
 /** What the program hands to driver CLIs. */
 export interface HttpCliContext {
   progress: ProgressReporter;
+  /** Adds the commands of the driver's children (`storage`), as upstream's composite client. */
+  addChildren?: (command: Command) => void;
 }
 
 /** Builds the HTTP server command group for `client`, named `name`. */
@@ -52,5 +54,6 @@ export function httpCli(client: HttpServerClient, name: string, context: HttpCli
   command.command("url").description(described("get_url", "Print the base URL")).action(
     async () => console.log(await client.getUrl()),
   );
+  context.addChildren?.(command);
   return command;
 }

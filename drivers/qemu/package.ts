@@ -20,8 +20,9 @@ export const driverPackage: DriverPackage = definePackage({
   clients: [
     { classPaths: [qemuInterface.client], client: QemuClient, cli: qemuCli },
     {
-      // 0.7.0's QEMU flasher (and storage flashers) report the generic FlasherClient
-      classPaths: [flasherInterface.client, "jumpstarter_driver_opendal.client.FlasherClient"],
+      // 0.7.0's QEMU flasher reports the generic FlasherClient, which @jumpstarter/driver-opendal
+      // (its upstream home) provides
+      classPaths: [flasherInterface.client],
       client: FlasherClient,
       cli: flasherCli,
     },

@@ -10,7 +10,7 @@ import type { TftpClient } from "./client.ts";
 export function tftpCli(
   client: TftpClient,
   name: string,
-  context: { progress: ProgressReporter },
+  context: { progress: ProgressReporter; addChildren?: (command: Command) => void },
 ): Command {
   const help = client.methodsDescription;
   const command = new Command(name).description(client.description ?? "TFTP server");
@@ -47,5 +47,6 @@ export function tftpCli(
     .description(help.delete_file ?? "Delete a file from the TFTP root")
     .argument("<name>", "file name in the TFTP root")
     .action(async (file: string) => void await client.deleteFile(file));
+  context.addChildren?.(command); // `storage`, as upstream's composite client
   return command;
 }
