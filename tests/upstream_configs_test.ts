@@ -60,6 +60,9 @@ const KNOWN_GAPS: Record<string, { reason: string; error: RegExp }> = {
 
 /** Configs that load but need a device this machine has not: serving must fail naming it. */
 const NEEDS_DEVICE: Record<string, RegExp> = {
+  "driver-gpiod-1.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
+  "driver-gpiod-2.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
+  "driver-gpiod-3.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
   "driver-pyserial-1.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
   "driver-pyserial-2.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
 };
@@ -146,6 +149,7 @@ Deno.test("the corpus names its upstream source in every file and covers our dri
       "opendal.driver.Opendal",
       "http.driver.HttpServer",
       "tftp.driver.Tftp",
+      "gpiod.driver.DigitalOutput",
     ]
   ) {
     assert.ok(everything.includes(`jumpstarter_driver_${type}`), `no corpus file uses ${type}`);
