@@ -26,11 +26,12 @@ export class NetworkClient extends DriverClient {
    * Opens one connection to the driver's endpoint. Close the writable to end the sending side
    * (the readable then ends when the endpoint ends its side); cancel the readable, call `abort()`
    * or dispose it to drop the connection. For UDP, each chunk written is one datagram.
+   * `options.signal` drops it; past `options.timeoutMs` it fails with `DriverTimeoutError`.
    *
    * @throws {ConnectionError} when the exporter cannot reach its endpoint (names it).
    */
-  connect(): Promise<NetworkStream> {
-    return this.stream(networkInterface.methods.connect.name);
+  connect(options: CallOptions = {}): Promise<NetworkStream> {
+    return this.stream(networkInterface.methods.connect.name, options);
   }
 
   /**

@@ -13,9 +13,12 @@ const methods = pyserialInterface.methods;
 
 /** Client of a PySerial driver: the port as a byte stream, expect sessions, the console log. */
 export class PySerialClient extends DriverClient {
-  /** Attaches to the port (one client at a time): device output in, keystrokes out. */
-  connect(): Promise<ByteStream> {
-    return this.stream(methods.connect.name);
+  /**
+   * Attaches to the port (one client at a time): device output in, keystrokes out.
+   * `options.signal` detaches; past `options.timeoutMs` the stream fails with `DriverTimeoutError`.
+   */
+  connect(options: CallOptions = {}): Promise<ByteStream> {
+    return this.stream(methods.connect.name, options);
   }
 
   /** Attaches to the port and wraps it in an expect session (upstream's `pexpect()`). */

@@ -12,7 +12,7 @@ import {
   type MethodDescriptor,
   type NamedMethod,
 } from "@jumpstarter/lib/driver";
-import { fromValue, type JsonValue, statusToError, toValue } from "@jumpstarter/lib/wire";
+import { fromValue, type JsonValue, toValue } from "@jumpstarter/lib/wire";
 import {
   ACCEPT_ENCODING_KEY,
   /** @ignore documented by `@jumpstarter/lib/streams` */
@@ -30,6 +30,7 @@ import {
   resourceStreamRequest,
 } from "@jumpstarter/lib/streams";
 import type { Connection } from "./connection.ts";
+import { callError, type CallOptions, grpcCallOptions } from "./call_options.ts";
 import { type DriverStream, openDriverStream } from "./driver_stream.ts";
 
 /** What every client is built from: one entry of the report plus the shared connection. */
@@ -48,14 +49,6 @@ export interface ClientInit {
   connection: Connection;
 }
 
-/** Per-call options of a client call or stream. */
-export interface CallOptions {
-  /** Aborting cancels the call; it then rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Milliseconds the exporter has to answer (a gRPC deadline); then `DriverTimeoutError`. */
-  timeoutMs?: number;
-}
-
 /** The arguments a client passes for a method: what its schemas accept. */
 export type InputArgs<D> = D extends MethodDescriptor<infer A extends ArgSchemas>
   ? { [I in keyof A]: z.input<A[I]> }
@@ -66,16 +59,6 @@ export type UnaryMethod = NamedMethod<MethodDescriptor<ArgSchemas, "unary">>;
 /** A server-streaming method of an interface. */
 export type StreamingMethod = NamedMethod<MethodDescriptor<ArgSchemas, "server_streaming">>;
 
-function grpcOptions(connection: Connection, options: CallOptions) {
-  return {
-    metadata: connection.metadata(),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.timeoutMs === undefined
-      ? {}
-      : { deadline: new Date(Date.now() + options.timeoutMs) }),
-  };
-}
-
 /** An omitted optional argument is not sent (`undefined` would arrive as null). */
 function withoutTrailingUndefined(args: readonly unknown[]): unknown[] {
   let length = args.length;
@@ -83,14 +66,11 @@ function withoutTrailingUndefined(args: readonly unknown[]): unknown[] {
   return args.slice(0, length);
 }
 
-/** The error a failed call reports: an abort's own reason, else the mapped gRPC status. */
-function callError(error: unknown, options: CallOptions): unknown {
-  if (options.signal?.aborted) return options.signal.reason;
-  return statusToError(error);
-}
-
-/** Options of {@linkcode DriverClient.resource}. */
-export interface ResourceOptions {
+/**
+ * Options of {@linkcode DriverClient.resource}: `signal` cancels the transfer, `timeoutMs` bounds
+ * it from opening to the end of both directions.
+ */
+export interface ResourceOptions extends CallOptions {
   /** Bytes to send to the driver (an upload); none means an empty upload. */
   source?: ReadableStream<Uint8Array>;
   /** Where bytes the driver writes back go (a download); none means they are discarded. */
@@ -229,14 +209,15 @@ export class DriverClient {
     method: string,
     args: readonly unknown[],
   ): Promise<JsonValue> {
+    const grpc = grpcCallOptions(this.#connection, options);
     try {
       const reply = await this.#connection.exporter.driverCall(
         { uuid: this.uuid, method, args: args.map(toValue) },
-        grpcOptions(this.#connection, options),
+        grpc,
       );
       return fromValue(reply.result);
     } catch (error) {
-      throw callError(error, options);
+      throw callError(error, options, grpc, `call "${method}"`);
     }
   }
 
@@ -246,24 +227,27 @@ export class DriverClient {
     method: string,
     args: readonly unknown[],
   ): AsyncGenerator<JsonValue> {
+    const grpc = grpcCallOptions(this.#connection, options);
     const stream = this.#connection.exporter.streamingDriverCall(
       { uuid: this.uuid, method, args: args.map(toValue) },
-      grpcOptions(this.#connection, options),
+      grpc,
     );
     try {
       for await (const reply of stream) yield fromValue(reply.result);
     } catch (error) {
-      throw callError(error, options);
+      throw callError(error, options, grpc, `streaming call "${method}"`);
     }
   }
 
   /**
    * Opens a driver byte stream (`RouterService.Stream`, kind `driver`) once the exporter has
    * answered with its headers. Closing the writable sends GOAWAY and half-closes; the readable
-   * ends at the exporter's GOAWAY.
+   * ends at the exporter's GOAWAY. Aborting `options.signal` drops the stream (both sides then
+   * fail with the signal's reason); past `options.timeoutMs` it is dropped with
+   * `DriverTimeoutError`, whether still opening or open.
    */
-  stream(method = "connect"): Promise<DriverStream> {
-    return openDriverStream(this.#connection, this.uuid, method);
+  stream(method = "connect", options: CallOptions = {}): Promise<DriverStream> {
+    return openDriverStream(this.#connection, this.uuid, method, options);
   }
 
   /**
@@ -272,10 +256,12 @@ export class DriverClient {
    */
   async resource(options: ResourceOptions = {}): Promise<ClientResource> {
     const encoding = options.encoding ?? null;
-    const metadata = this.#connection.metadata();
-    metadata.set(REQUEST_KEY, resourceStreamRequest(this.uuid, encoding));
-    if (!fastPathDisabled()) metadata.set(FAST_PATH_REQUEST_KEY, "1");
-    const call = this.#connection.router.stream({ metadata });
+    options.signal?.throwIfAborted();
+    const grpcOptions = grpcCallOptions(this.#connection, options);
+    grpcOptions.metadata.set(REQUEST_KEY, resourceStreamRequest(this.uuid, encoding));
+    if (!fastPathDisabled()) grpcOptions.metadata.set(FAST_PATH_REQUEST_KEY, "1");
+    const failure = (error: unknown) => callError(error, options, grpcOptions, "resource stream");
+    const call = this.#connection.router.stream(grpcOptions);
     let headers: grpc.Metadata;
     try {
       headers = await new Promise<grpc.Metadata>((resolve, reject) => {
@@ -283,7 +269,7 @@ export class DriverClient {
         call.once("error", reject);
       });
     } catch (error) {
-      throw statusToError(error);
+      throw failure(error);
     }
     call.on("error", () => {/* surfaced through the streams */});
     const handle = resourceHandleSchema.parse(JSON.parse(String(headers.get(RESOURCE_KEY)[0])));
@@ -294,10 +280,10 @@ export class DriverClient {
       waitUntilServed: true,
       onOutboundEnd: () => call.end(),
       onAbort: () => call.cancel(),
-      mapError: statusToError,
+      mapError: failure,
     }).catch((error) => {
       call.cancel();
-      throw statusToError(error);
+      throw failure(error);
     });
     let source = options.source ?? new ReadableStream({ start: (c) => c.close() });
     // without the accept header the exporter cannot decode: send decoded bytes
@@ -310,7 +296,7 @@ export class DriverClient {
       : stream.readable.pipeTo(new WritableStream());
     const done = Promise.all([upload, download]).then(() => {}, (error) => {
       call.cancel();
-      throw statusToError(error);
+      throw failure(error);
     });
     done.catch(() => {});
     return { handle, done };

@@ -6,6 +6,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Connection } from "./connection.ts";
+import { callError, type CallOptions, grpcCallOptions } from "./call_options.ts";
 import {
   type ByteStream,
   driverStreamRequest,
@@ -15,7 +16,6 @@ import {
   openPeerStream,
   REQUEST_KEY,
 } from "@jumpstarter/lib/streams";
-import { statusToError } from "@jumpstarter/lib/wire";
 
 /** An open driver byte stream. */
 export interface DriverStream extends ByteStream, AsyncDisposable {
@@ -23,16 +23,23 @@ export interface DriverStream extends ByteStream, AsyncDisposable {
   abort(reason?: unknown): void;
 }
 
-/** Opens `method` of driver `uuid` once the exporter has answered with its headers. */
+/**
+ * Opens `method` of driver `uuid` once the exporter has answered with its headers. Aborting
+ * `options.signal` cancels the call (opening rejects, the streams fail, with its reason); past
+ * `options.timeoutMs` (a gRPC deadline on the whole stream) they fail with `DriverTimeoutError`.
+ */
 export async function openDriverStream(
   connection: Connection,
   uuid: string,
   method: string,
+  options: CallOptions = {},
 ): Promise<DriverStream> {
-  const metadata = connection.metadata();
-  metadata.set(REQUEST_KEY, driverStreamRequest(uuid, method));
-  if (!fastPathDisabled()) metadata.set(FAST_PATH_REQUEST_KEY, "1");
-  const call = connection.router.stream({ metadata });
+  options.signal?.throwIfAborted();
+  const grpcOptions = grpcCallOptions(connection, options);
+  grpcOptions.metadata.set(REQUEST_KEY, driverStreamRequest(uuid, method));
+  if (!fastPathDisabled()) grpcOptions.metadata.set(FAST_PATH_REQUEST_KEY, "1");
+  const failure = (error: unknown) => callError(error, options, grpcOptions, `stream "${method}"`);
+  const call = connection.router.stream(grpcOptions);
   // the call is over once its status arrived, or once both directions ended cleanly
   let ended = false;
   let inboundEnded = false;
@@ -45,7 +52,7 @@ export async function openDriverStream(
       call.once("error", reject);
     });
   } catch (error) {
-    throw statusToError(error);
+    throw failure(error);
   }
   call.on("error", () => {/* surfaced through the streams */});
   const abort = () => {
@@ -64,7 +71,7 @@ export async function openDriverStream(
     },
     onInboundEnd: () => inboundEnded = true,
     onAbort: abort,
-    mapError: statusToError,
+    mapError: failure,
   });
   return {
     readable,

@@ -12,8 +12,8 @@ export {
   isTcpTarget,
   type RouterClient,
 } from "./connection.ts";
+export { type CallOptions } from "./call_options.ts";
 export {
-  type CallOptions,
   type ClientInit,
   type ClientResource,
   DriverClient,
