@@ -3,17 +3,9 @@
  * `PowerClient.cli()` (and `VirtualPowerClient.cli()`, which adds `off --destroy`).
  */
 import { Command, InvalidArgumentError } from "commander";
+import { secondsArg } from "@jumpstarter/lib/client";
 import { type CycleOptions, type PowerClient, VirtualPowerClient } from "./client.ts";
 import { apparentPower, type PowerReading } from "./types.ts";
-
-/** Parses a `--wait` value: a non-negative number of seconds. */
-export function parseSeconds(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`expected a number of seconds, got "${text}"`);
-  }
-  return value;
-}
 
 /** Parses `--count`: a whole number, 0 meaning "until interrupted". */
 function parseCount(text: string): number {
@@ -58,7 +50,12 @@ export function addCycleCommand(
 ): void {
   command.command("cycle")
     .description("Power cycle")
-    .option("-w, --wait <seconds>", "Wait time in seconds between off and on", parseSeconds, 2)
+    .option(
+      "-w, --wait <seconds>",
+      "Wait time in seconds between off and on",
+      secondsArg("--wait"),
+      2,
+    )
     .action(async (options: { wait: number }) => {
       console.log(`Power cycling with ${options.wait} seconds wait time...`);
       await client.cycle({ wait: options.wait });
@@ -97,7 +94,7 @@ export function powerCli(
   command.command("read")
     .description(client.methodsDescription.read ?? "Read power measurements")
     .option("-n, --count <count>", "Number of readings (0 = infinite)", parseCount, 1)
-    .option("-i, --interval <seconds>", "Seconds between readings", parseSeconds, 1)
+    .option("-i, --interval <seconds>", "Seconds between readings", secondsArg("--interval"), 1)
     .action(async (options: { count: number; interval: number }) => {
       // as upstream: each round prints every reading one read() call streams
       for (let round = 1; options.count === 0 || round <= options.count; round++) {

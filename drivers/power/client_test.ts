@@ -73,7 +73,7 @@ Deno.test("powerCli() drives the client through its subcommands", async () => {
   assert.equal(driver.state, "off");
   await assert.rejects(
     program.parseAsync(["cycle", "--wait", "soon"], { from: "user" }),
-    /expected a number of seconds/,
+    /--wait expects a non-negative number of seconds, got "soon"/,
   );
 });
 

@@ -12,5 +12,5 @@ export {
   type Switchable,
   VirtualPowerClient,
 } from "./client.ts";
-export { addCycleCommand, parseSeconds, powerCli, type PowerCliContext } from "./cli.ts";
+export { addCycleCommand, powerCli, type PowerCliContext } from "./cli.ts";
 export { apparentPower, type PowerReading, powerReadingSchema } from "./types.ts";

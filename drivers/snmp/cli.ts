@@ -3,7 +3,7 @@
  * outlet state instead of voltage and current.
  */
 import { Command } from "commander";
-import { parseSeconds } from "@jumpstarter/driver-power";
+import { secondsArg } from "@jumpstarter/lib/client";
 import type { SNMPServerClient } from "./client.ts";
 
 /** Builds the command group for `client`, named `name`. */
@@ -17,7 +17,7 @@ export function snmpCli(client: SNMPServerClient, name: string): Command {
   );
   command.command("cycle")
     .description("Power off, wait, power on")
-    .option("-w, --wait <seconds>", "seconds to wait between off and on", parseSeconds, 2)
+    .option("-w, --wait <seconds>", "seconds to wait between off and on", secondsArg("--wait"), 2)
     .action(async (options: { wait: number }) => {
       console.log(`Power cycling with ${options.wait} seconds wait time...`);
       await client.cycle({ wait: options.wait });
