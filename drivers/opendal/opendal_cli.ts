@@ -2,20 +2,13 @@
  * `j <name> ...` for Opendal drivers, as upstream's click group: bytes on stdin/stdout, paths,
  * metadata and presigned requests as indented JSON.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
-import { withExitCode } from "@jumpstarter/lib/client";
+import { Command, Option } from "commander";
+import { secondsArg, withExitCode } from "@jumpstarter/lib/client";
 import type { OpendalClient } from "./opendal_client.ts";
 import type { HashAlgo } from "./opendal_types.ts";
 
 function json(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
-}
-
-function seconds(text: string): number {
-  if (!/^-?\d+$/.test(text)) {
-    throw new InvalidArgumentError(`expected a whole number of seconds, got "${text}"`);
-  }
-  return Number(text);
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -90,7 +83,11 @@ export function opendalCli(client: OpendalClient, name: string): Command {
   ] as const;
   for (const [word, wire, call] of presign) {
     described(word, wire, `Presign an operation on PATH`).argument("<path>")
-      .requiredOption("--expire-second <seconds>", "validity of the request", seconds)
+      .requiredOption(
+        "--expire-second <seconds>",
+        "validity of the request",
+        secondsArg("--expire-second", { whole: true }),
+      )
       .action(async (path: string, flags: { expireSecond: number }) => {
         json(await call(path, flags.expireSecond));
       });
