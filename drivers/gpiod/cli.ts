@@ -3,7 +3,8 @@
  * and `read`; an input `read`, `wait-for-edge rising|falling`, `wait-for-active` and
  * `wait-for-inactive`, each wait with `-t/--timeout` seconds (default 3600).
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { secondsArg } from "@jumpstarter/lib/client";
 import { addCycleCommand, type PowerCliContext } from "@jumpstarter/driver-power";
 import type { DigitalInputClient, DigitalOutputClient } from "./client.ts";
 
@@ -32,19 +33,9 @@ export function digitalOutputCli(
   return command;
 }
 
-function parseTimeout(text: string): number {
-  const seconds = Number(text);
-  if (text.trim() === "" || Number.isNaN(seconds)) {
-    throw new InvalidArgumentError(
-      `expected a number of seconds, got "${text}"`,
-    );
-  }
-  return seconds;
-}
-
 function timeoutOption(): Option {
   return new Option("-t, --timeout <seconds>", "Timeout in seconds").argParser(
-    parseTimeout,
+    secondsArg("--timeout"),
   )
     .default(3600);
 }

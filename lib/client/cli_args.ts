@@ -8,11 +8,13 @@ import { InvalidArgumentError } from "commander";
 export interface SecondsOptions {
   /** Whether 0 is refused (a timeout must be positive; a wait may be 0). Default: false. */
   positive?: boolean;
+  /** Whether only whole seconds are accepted (a value sent as an integer). Default: false. */
+  whole?: boolean;
 }
 
 /**
  * Parses a number of seconds given to `flag` (e.g. `--wait`): a finite decimal number, at least
- * 0 (above 0 with `positive`).
+ * 0 (above 0 with `positive`, an integer with `whole`).
  *
  * @example Reading `--timeout 2.5`
  * ```ts
@@ -27,11 +29,12 @@ export interface SecondsOptions {
  */
 export function parseSeconds(text: string, flag: string, options: SecondsOptions = {}): number {
   const value = Number(text);
-  const bound = options.positive ? "a positive" : "a non-negative";
-  if (
-    text.trim() === "" || !Number.isFinite(value) || value < 0 || (options.positive && value === 0)
-  ) {
-    throw new InvalidArgumentError(`${flag} expects ${bound} number of seconds, got "${text}"`);
+  const valid = text.trim() !== "" && Number.isFinite(value) && value >= 0 &&
+    !(options.positive && value === 0) && !(options.whole && !Number.isInteger(value));
+  if (!valid) {
+    const bound = options.positive ? "a positive" : "a non-negative";
+    const kind = options.whole ? "whole number" : "number";
+    throw new InvalidArgumentError(`${flag} expects ${bound} ${kind} of seconds, got "${text}"`);
   }
   return value;
 }

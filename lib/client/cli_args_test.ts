@@ -29,6 +29,14 @@ Deno.test("parseSeconds() with positive refuses 0 and says so", () => {
   );
 });
 
+Deno.test("parseSeconds() with whole refuses fractions", () => {
+  assert.equal(parseSeconds("3600", "--expire-second", { whole: true }), 3600);
+  assert.throws(
+    () => parseSeconds("1.5", "--expire-second", { whole: true }),
+    /^InvalidArgumentError: --expire-second expects a non-negative whole number of seconds, got "1.5"$/,
+  );
+});
+
 Deno.test("secondsArg() parses a commander option and reports a bad value as a usage error", async () => {
   const seen: number[] = [];
   const errors: string[] = [];
