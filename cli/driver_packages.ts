@@ -22,6 +22,7 @@ import { driverPackage as qemu } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as uboot } from "@jumpstarter/driver-uboot/package";
 import { driverPackage as gpiod } from "@jumpstarter/driver-gpiod/package";
 import { driverPackage as dutlink } from "@jumpstarter/driver-dutlink/package";
+import { driverPackage as sdwire } from "@jumpstarter/driver-sdwire/package";
 import type { CliContext } from "./drivers.ts";
 
 /** Every driver package of the program, in `jmp driver list` order of packages. */
@@ -41,6 +42,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   qemu,
   uboot,
   dutlink,
+  sdwire,
   gpiod,
 ];
 

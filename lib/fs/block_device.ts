@@ -89,12 +89,13 @@ export async function waitForBlockDevice(
       waitingFor = error instanceof Deno.errors.NotFound ? "to appear" : "to be ready";
     }
     options.logger?.debug(`waiting for storage device ${path} ${waitingFor}`);
-    if (Date.now() + POLL_MS > deadline) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
       throw new Error(
         `Storage device ${path} did not become ready within ${timeoutS} s (waiting for it ${waitingFor})`,
       );
     }
-    await sleep(POLL_MS);
+    await sleep(Math.min(POLL_MS, left));
   }
 }
 

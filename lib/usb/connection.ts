@@ -15,8 +15,20 @@ export interface UsbDeviceMatch {
   serial: string | null;
   /** Also required of a candidate (e.g. its product string). */
   accept?: (device: UsbDevice) => boolean;
+  /**
+   * Other ids the device may have (e.g. before its EEPROM was programmed), searched after the
+   * main one; with their own extra condition.
+   */
+  alternatives?: readonly AlternativeIds[];
   /** Refuse to pick when no serial is set and several devices match (default: take the first). */
   unique?: boolean;
+}
+
+/** Other vendor and product ids a matched device may have. */
+export interface AlternativeIds {
+  vendorId: number;
+  productId: number;
+  accept?: (device: UsbDevice) => boolean;
 }
 
 /** The device a connection found. */
@@ -55,10 +67,15 @@ export class UsbConnection {
   }
 
   async #find(): Promise<FoundDevice> {
-    const { what, vendorId, productId, serial, accept, unique } = this.#match;
-    const candidates = (await this.#backend.find(vendorId, productId))
-      .filter((device) => serial === null || device.serialNumber === serial)
-      .filter((device) => accept?.(device) ?? true);
+    const { what, vendorId, productId, serial, unique } = this.#match;
+    const candidates: UsbDevice[] = [];
+    for (const ids of [this.#match, ...this.#match.alternatives ?? []]) {
+      candidates.push(
+        ...(await this.#backend.find(ids.vendorId, ids.productId))
+          .filter((device) => serial === null || device.serialNumber === serial)
+          .filter((device) => ids.accept?.(device) ?? true),
+      );
+    }
     const ids = `${hexId(vendorId)}:${hexId(productId)}`;
     if (candidates.length === 0) {
       const which = serial === null ? "" : ` with serial ${serial}`;

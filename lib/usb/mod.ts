@@ -16,4 +16,9 @@ export {
   UsbUnavailableError,
 } from "./transport.ts";
 export { nodeUsbBackend } from "./node_usb.ts";
-export { type FoundDevice, UsbConnection, type UsbDeviceMatch } from "./connection.ts";
+export {
+  type AlternativeIds,
+  type FoundDevice,
+  UsbConnection,
+  type UsbDeviceMatch,
+} from "./connection.ts";

@@ -96,6 +96,7 @@ class NodeUsbDevice implements UsbDevice {
   readonly serialNumber: string | null;
   readonly productName: string | null;
   readonly location: string;
+  readonly sysfsName: string;
 
   constructor(device: NativeDevice) {
     this.#device = device;
@@ -104,6 +105,8 @@ class NodeUsbDevice implements UsbDevice {
     this.serialNumber = device.serialNumber ?? null;
     this.productName = device.productName ?? null;
     this.location = `bus ${device.bus} address ${device.address}`;
+    // npm usb names the bus by the device's port path, as sysfs does
+    this.sysfsName = device.bus;
   }
 
   get interfaces(): UsbInterfaceDescriptor[] {

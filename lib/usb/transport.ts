@@ -46,6 +46,8 @@ export interface UsbDevice {
   readonly productName: string | null;
   /** Where it is plugged (bus and port path), for messages. */
   readonly location: string;
+  /** Its directory name under `/sys/bus/usb/devices` (`1-1.2`), when known. */
+  readonly sysfsName: string | null;
   /** The interfaces of the active configuration. */
   readonly interfaces: readonly UsbInterfaceDescriptor[];
   /** Opens the device for transfers. */

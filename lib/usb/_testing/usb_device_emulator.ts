@@ -39,6 +39,7 @@ export abstract class UsbDeviceEmulator implements UsbDevice {
   readonly productName: string | null;
   readonly interfaces: UsbInterfaceDescriptor[];
   readonly location: string;
+  readonly sysfsName: string | null = null;
   /** Every transfer the host made, in order (transfers made while unplugged are not). */
   readonly transcript: Transfer[] = [];
   /** Whether the cable is in. */
