@@ -1,12 +1,12 @@
 /**
  * The driver packages `jmp`, `j` and `jmp-exporter` ship: the one list a new driver package is
  * added to. The driver registry (config `type:` names), the client registry (report class paths)
- * and `j`'s commands are all built from it; a name two packages claim fails at start.
+ * and `j`'s commands are all built from it; a name two packages claim fails at start. Composite
+ * is not listed: the framework puts it in every registry.
  */
 import type { Command } from "commander";
 import { type DriverPackage, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { clientRegistryOf, type DriverClient } from "@jumpstarter/lib/client";
-import { driverPackage as composite } from "@jumpstarter/driver-composite/package";
 import { driverPackage as power } from "@jumpstarter/driver-power/package";
 import { driverPackage as httpPower } from "@jumpstarter/driver-http-power/package";
 import { driverPackage as energenie } from "@jumpstarter/driver-energenie/package";
@@ -27,7 +27,6 @@ import type { CliContext } from "./drivers.ts";
 
 /** Every driver package of the program, in `jmp driver list` order of packages. */
 export const DRIVER_PACKAGES: readonly DriverPackage[] = [
-  composite,
   power,
   httpPower,
   energenie,

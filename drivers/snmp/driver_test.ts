@@ -3,7 +3,7 @@
  * real client <-> exporter path.
  */
 import assert from "node:assert/strict";
-import { Composite } from "@jumpstarter/driver-composite/driver";
+import { Composite } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import {
   ConnectionError,

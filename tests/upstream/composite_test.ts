@@ -7,13 +7,12 @@ import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
 import type { MockPower } from "@jumpstarter/driver-power/driver";
-import { upstreamPeer, type UpstreamVersion } from "../../tests/upstream/_peer.ts";
-import { driverPackage } from "./package.ts";
+import { upstreamPeer, type UpstreamVersion } from "./_peer.ts";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { CompositeClient } from "@jumpstarter/lib/client";
 
-const PACKAGES = [driverPackage, powerPackage];
+const PACKAGES = [powerPackage];
 const driverRegistry = driverRegistryOf(PACKAGES);
 
 const CONFIG = `apiVersion: jumpstarter.dev/v1alpha1

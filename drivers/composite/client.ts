@@ -1,1 +1,0 @@
-export { CompositeClient } from "@jumpstarter/lib/client";

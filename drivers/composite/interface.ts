@@ -1,1 +1,0 @@
-export { compositeInterface } from "@jumpstarter/lib/driver";
