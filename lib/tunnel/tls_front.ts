@@ -3,10 +3,19 @@
  * work under Deno (its http2 secure server answers TLS clients with plaintext), so TLS is
  * terminated here by a plain `node:tls` server and the bytes are relayed to the server's
  * socket. Nagle is switched off on the TLS side: gRPC's small frames would otherwise wait
- * ~40 ms for acknowledgements (Deno's own TLS listener cannot switch it off).
+ * ~40 ms for acknowledgements (Deno's own TLS listener cannot switch it off). Each connection's
+ * first bytes are peeked before the handshake: a client speaking plaintext is told that TLS is
+ * required (in gRPC or HTTP/1 when it speaks those) and the refusal is logged in one line.
  */
 import net from "node:net";
 import tls from "node:tls";
+import { classifyFirstBytes, refuseH2, refuseHttp1 } from "./plaintext_refusal.ts";
+
+/** What a plaintext client is told. */
+export const TLS_REQUIRED_MESSAGE = "this endpoint requires TLS: connect with TLS (https, no " +
+  "--tls-grpc-insecure / JMP_GRPC_INSECURE, no plaintext channel)";
+/** How long a new connection may stay silent before its first bytes are seen. */
+const FIRST_BYTES_MS = 60_000;
 
 /** Options of {@linkcode serveTlsFront}. */
 export interface TlsFrontOptions {
@@ -16,6 +25,8 @@ export interface TlsFrontOptions {
   key: string;
   /** The plaintext server's Unix socket. */
   target: string;
+  /** Where one-line notes of refused plaintext connections go (default: stderr). */
+  log?: (message: string) => void;
 }
 
 /** A running TLS front. */
@@ -27,7 +38,8 @@ export interface TlsFront extends AsyncDisposable {
 /** Listens for TLS (ALPN h2) on `hostname:port` and relays each connection to `target`. */
 export async function serveTlsFront(options: TlsFrontOptions): Promise<TlsFront> {
   const sockets = new Set<net.Socket>();
-  const server = tls.createServer(
+  const log = options.log ?? ((message: string) => console.error(message));
+  const secure = tls.createServer(
     { cert: options.cert, key: options.key, ALPNProtocols: ["h2"] },
     (client) => {
       client.setNoDelay(true);
@@ -46,7 +58,38 @@ export async function serveTlsFront(options: TlsFrontOptions): Promise<TlsFront>
       upstream.pipe(client);
     },
   );
-  server.on("tlsClientError", () => {/* a failed handshake only affects that client */});
+  secure.on("tlsClientError", () => {/* a failed handshake only affects that client */});
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    socket.setTimeout(FIRST_BYTES_MS, () => socket.destroy());
+    let received = new Uint8Array();
+    const peek = (chunk: Uint8Array) => {
+      const joined = new Uint8Array(received.length + chunk.length);
+      joined.set(received);
+      joined.set(chunk, received.length);
+      received = joined;
+      const kind = classifyFirstBytes(received);
+      if (kind === "more") return;
+      socket.off("data", peek);
+      socket.setTimeout(0);
+      if (kind === "tls") {
+        socket.pause();
+        socket.unshift(received);
+        secure.emit("connection", socket);
+        return;
+      }
+      log(
+        `Refused a plaintext ${kind === "other" ? "" : `${kind} `}connection from ` +
+          `${socket.remoteAddress}:${socket.remotePort}: this endpoint requires TLS`,
+      );
+      if (kind === "h2") refuseH2(socket, received, TLS_REQUIRED_MESSAGE);
+      else if (kind === "http1") refuseHttp1(socket, TLS_REQUIRED_MESSAGE);
+      else socket.destroy();
+    };
+    socket.on("data", peek);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => resolve());
