@@ -150,6 +150,7 @@ Deno.test("the corpus names its upstream source in every file and covers our dri
       "http.driver.HttpServer",
       "tftp.driver.Tftp",
       "gpiod.driver.DigitalOutput",
+      "probe_rs.driver.ProbeRs",
     ]
   ) {
     assert.ok(everything.includes(`jumpstarter_driver_${type}`), `no corpus file uses ${type}`);
