@@ -265,3 +265,30 @@ Deno.test("FileStore: a journal missing next to its snapshot is refused", async 
     );
   });
 });
+
+Deno.test("FileStore: lease waiters survive a reopen and compaction; a snapshot from before them loads", async () => {
+  await withDir(async (dir) => {
+    const store = await FileStore.open(dir);
+    await store.waiters.put({ namespace: "default", name: "l1", patienceMs: 13_000 });
+    await store.leases.put(lease("l1", 1));
+    await store.compact();
+    await store.close();
+    const snapshot = JSON.parse(await Deno.readTextFile(`${dir}/${SNAPSHOT_FILE}`));
+    assert.deepEqual(snapshot.waiters, [{ namespace: "default", name: "l1", patienceMs: 13_000 }]);
+
+    const reopened = await FileStore.open(dir);
+    assert.deepEqual(reopened.waiters.list(), snapshot.waiters);
+    await reopened.close();
+
+    // a state directory written before waiters were kept: no "waiters" key at all
+    delete snapshot.waiters;
+    await Deno.writeTextFile(`${dir}/${SNAPSHOT_FILE}`, JSON.stringify(snapshot));
+    const older = await FileStore.open(dir);
+    try {
+      assert.deepEqual(older.waiters.list(), []);
+      assert.equal(older.leases.list().length, 1);
+    } finally {
+      await older.close();
+    }
+  });
+});
