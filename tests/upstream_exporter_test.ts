@@ -26,7 +26,8 @@ const EXPORTER_SCRIPT = repoPath("tests/upstream_compat/upstream_exporter.py");
 
 const POWER_CLIENT = "jumpstarter_driver_power.client.PowerClient";
 const COMPOSITE_CLIENT = "jumpstarter_driver_composite.client.CompositeClient";
-const OPENDAL_CLIENT = "jumpstarter_driver_opendal.client.OpendalClient";
+/** A client class no package provides (as OpendalClient was before issue 13). */
+const UNKNOWN_CLIENT = "jumpstarter_driver_unknown.client.UnknownStorageClient";
 const ALLOW_DRIVERS = "jumpstarter_driver_*";
 
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -202,7 +203,7 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
       assert.ok(commands.includes("board"), describe(result));
       assert.ok(!commands.includes("storage"), describe(result));
       assert.equal(warnings(result).length, 1, describe(result));
-      assertOutput(result, "stderr", OPENDAL_CLIENT);
+      assertOutput(result, "stderr", UNKNOWN_CLIENT);
       assert.deepEqual(await server.newCalls(), []);
     });
 
@@ -256,7 +257,7 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
         lines.some((line) => line.includes(POWER_CLIENT) && line.includes("not allowed")),
         describe(result),
       );
-      assertOutput(result, "stderr", OPENDAL_CLIENT);
+      assertOutput(result, "stderr", UNKNOWN_CLIENT);
       assert.deepEqual(await server.newCalls(), []);
     });
 
@@ -273,7 +274,7 @@ Deno.test("our client drives an upstream-like Python exporter", async (t) => {
       // Only what is unknown falls back: storage's class (and CompositeClient, whose module this
       // file does not import), never the allowed and imported PowerClient.
       const about = (path: string) => seenWarnings.filter((message) => message.includes(path));
-      assert.equal(about(OPENDAL_CLIENT).length, 1, seenWarnings.join("\n"));
+      assert.equal(about(UNKNOWN_CLIENT).length, 1, seenWarnings.join("\n"));
       assert.deepEqual(about(POWER_CLIENT), [], seenWarnings.join("\n"));
       for (const message of seenWarnings) assert.match(message, /is not available$/);
 

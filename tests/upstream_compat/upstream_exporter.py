@@ -10,7 +10,7 @@ The driver tree it exports, reported pre-order as upstream does:
 
     (root)       jumpstarter_driver_composite.client.CompositeClient
     power        jumpstarter_driver_power.client.PowerClient
-    storage      jumpstarter_driver_opendal.client.OpendalClient
+    storage      jumpstarter_driver_unknown.client.UnknownStorageClient
     board        jumpstarter_driver_composite.client.CompositeClient
       power      jumpstarter_driver_power.client.PowerClient
 
@@ -51,7 +51,8 @@ CLIENT_LABEL = "jumpstarter.dev/client"
 NAME_LABEL = "jumpstarter.dev/name"
 POWER_CLIENT = "jumpstarter_driver_power.client.PowerClient"
 COMPOSITE_CLIENT = "jumpstarter_driver_composite.client.CompositeClient"
-OPENDAL_CLIENT = "jumpstarter_driver_opendal.client.OpendalClient"
+# A client class no package of ours provides (OpendalClient was one until issue 13 built it).
+UNKNOWN_CLIENT = "jumpstarter_driver_unknown.client.UnknownStorageClient"
 
 # Upstream marks exported methods with an attribute holding this magic value.
 MARKER_MAGIC = "07c9b9cc"
@@ -134,10 +135,10 @@ class MockPower(Driver):
         yield {"voltage": 5.0, "current": 2.0}
 
 
-class MockOpendal(Driver):
+class MockUnknownStorage(Driver):
     """Reports a client class that our side does not know; a few methods to reach generically."""
 
-    client = OPENDAL_CLIENT
+    client = UNKNOWN_CLIENT
 
     @export
     def exists(self, path):
@@ -334,7 +335,7 @@ def build_tree():
     return Composite(
         children={
             "power": MockPower(description="Power control"),
-            "storage": MockOpendal(),
+            "storage": MockUnknownStorage(),
             "board": Composite(children={"power": MockPower()}),
         }
     )
