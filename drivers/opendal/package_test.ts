@@ -1,6 +1,7 @@
 /**
- * The package descriptor alone (explicit registries, no global one) builds both storage mux mocks
- * from upstream's class paths and gives each its client and `j` commands.
+ * The package descriptor alone (explicit registries, no global one) builds every driver type
+ * (Opendal, MockFlasher, both storage mux mocks) from upstream's class paths and gives each its
+ * client and `j` commands.
  */
 import assert from "node:assert/strict";
 import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
@@ -12,6 +13,10 @@ import { driverPackage } from "./package.ts";
 import type { MockStorageMux } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
 import { storageMuxCli, storageMuxFlasherCli } from "./cli.ts";
+import { OpendalClient } from "./opendal_client.ts";
+import { opendalCli } from "./opendal_cli.ts";
+import { FlasherClient } from "./flasher_client.ts";
+import { flasherCli } from "./flasher_cli.ts";
 import { randomBytes, tempDir } from "./_testing/fs.ts";
 
 Deno.test("driverPackage serves both storage mux mocks with their clients and CLIs", async () => {
@@ -49,4 +54,66 @@ export:
   assert.deepEqual(await Deno.readFile(dir.join("sd.img")), image);
   assert.equal((root.children.get("sd") as MockStorageMux).state, "dut");
   assert.equal(cliBuilderOf(packages, sd), storageMuxFlasherCli);
+});
+
+Deno.test("driverPackage builds Opendal and MockFlasher from upstream's class paths, with their clients and CLIs", async () => {
+  await using dir = await tempDir();
+  const config = `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  storage:
+    type: jumpstarter_driver_opendal.driver.Opendal
+    config: { scheme: fs, kwargs: { root: ${JSON.stringify(dir.path)} } }
+  memory:
+    type: Opendal
+    config: { scheme: memory, kwargs: {} }
+  flasher:
+    type: jumpstarter_driver_opendal.driver.MockFlasher
+`;
+  const packages = [driverPackage];
+  const root = await buildDriverTree(parseExporterConfig(config, "lab.yaml"), {
+    registry: driverRegistryOf(packages),
+  });
+  await using served = await serve(root, undefined, { registry: clientRegistryOf(packages) });
+
+  const storage = served.client.child("storage", OpendalClient);
+  assert.equal(storage.clientClass, "jumpstarter_driver_opendal.client.OpendalClient");
+  assert.equal(cliBuilderOf(packages, storage), opendalCli);
+  await storage.writeBytes("x.txt", new TextEncoder().encode("x"));
+  assert.equal(await Deno.readTextFile(dir.join("x.txt")), "x");
+  assert.equal(await served.client.child("memory", OpendalClient).exists("x.txt"), false);
+
+  const flasher = served.client.child("flasher", FlasherClient);
+  assert.equal(flasher.clientClass, "jumpstarter_driver_opendal.client.FlasherClient");
+  assert.equal(cliBuilderOf(packages, flasher), flasherCli);
+  const image = randomBytes(1000);
+  await Deno.writeFile(dir.join("image"), image);
+  await flasher.flash(dir.join("image"));
+  await flasher.dump(dir.join("dumped"));
+  assert.deepEqual(await Deno.readFile(dir.join("dumped")), image);
+});
+
+Deno.test("Opendal config errors name the file, line and field", async () => {
+  const bad = (config: string) =>
+    buildDriverTree(
+      parseExporterConfig(
+        `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  storage:
+    type: jumpstarter_driver_opendal.driver.Opendal
+    config: ${config}
+`,
+        "lab.yaml",
+      ),
+      { registry: driverRegistryOf([driverPackage]) },
+    );
+  await Promise.all([
+    assert.rejects(bad("{ kwargs: {} }"), /^ConfigError: lab\.yaml:\d+:\d+: .*scheme/),
+    assert.rejects(
+      bad("{ scheme: nosuch, kwargs: {} }"),
+      /Cannot use OpenDAL scheme "nosuch": scheme is not enabled or supported/,
+    ),
+    assert.rejects(bad("{ scheme: fs, kwargs: { root: 5 } }"), /kwargs values must be strings/),
+  ]);
 });
