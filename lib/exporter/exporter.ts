@@ -55,6 +55,8 @@ export class Exporter {
   #lease: LeaseContext | undefined;
   readonly #instance = crypto.randomUUID();
   #status: ExporterStatus = ExporterStatus.OFFLINE;
+  /** The last status report (never rejects); the next waits for it. */
+  #reports: Promise<void> = Promise.resolve();
   #stop = new AbortController();
   #stopAfterLease = false;
   #exitCode: number | undefined;
@@ -98,11 +100,12 @@ export class Exporter {
     });
   }
 
-  async #reportStatus(
-    status: ExporterStatus,
-    message: string,
-    releaseLease = false,
-  ): Promise<void> {
+  /** Sent once every earlier report was answered: the controller handles calls in any order. */
+  #reportStatus(status: ExporterStatus, message: string, releaseLease = false): Promise<void> {
+    return this.#reports = this.#reports.then(() => this.#send(status, message, releaseLease));
+  }
+
+  async #send(status: ExporterStatus, message: string, releaseLease: boolean): Promise<void> {
     try {
       await controllerCall(() =>
         this.#connection!.controller.reportStatus({
@@ -256,9 +259,9 @@ export class Exporter {
       ? runBeforeLease(lease, this.#phaseActions(lease))
       : this.#report(lease, ExporterStatus.LEASE_READY, "Ready for commands")
         .finally(() => lease.beforeLeaseDone.set());
-    before.catch((error) => this.#log(`beforeLease phase failed: ${error}`));
+    const beforeOver = before.catch((error) => this.#log(`beforeLease phase failed: ${error}`));
     await lease.ended.wait();
-    await lease.beforeLeaseDone.wait();
+    await beforeOver; // its release request too: nothing of it may report once the next begins
     await this.#afterLease(lease, "lease end");
     lease.listenAbort.abort();
     await lease.listening.catch(() => {});
