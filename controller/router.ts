@@ -2,12 +2,15 @@
  * The router: pairs the two `RouterService.Stream` calls that present the same router token
  * (client end and exporter end of one tunnel) and copies frames between them unchanged. It never
  * looks inside: frames are forwarded as raw message bytes (StreamRequest and StreamResponse
- * share their layout), GOAWAY included; a half-close is not passed on, as upstream.
+ * share their layout), GOAWAY included; a half-close is not passed on, as upstream. Tunnel ends
+ * that ask for the fast path learn our splice port in the headers (router_splice.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
 import { AuthFailureThrottle, peerHost } from "@jumpstarter/lib/wire";
+import { FAST_PATH_REQUEST_KEY, SPLICE_PORT_KEY } from "@jumpstarter/lib/streams";
 import { type Authority, ROUTER_TOKEN_SECONDS, TokenError } from "./auth.ts";
+import type { SpliceRouter } from "./router_splice.ts";
 
 type Call = grpc.ServerDuplexStream<Buffer, Buffer>;
 
@@ -63,6 +66,8 @@ export class Router {
   readonly #spent = new Map<string, number>();
   #paired = 0;
   readonly #failures = new AuthFailureThrottle();
+  /** Our splice port (router_splice.ts), named to the tunnel ends that ask for the fast path. */
+  splice: SpliceRouter | undefined;
 
   constructor(authority: Authority) {
     this.#authority = authority;
@@ -115,6 +120,13 @@ export class Router {
     await this.#pair(waiting, call);
   }
 
+  #headersFor(call: Call): grpc.Metadata {
+    const headers = new grpc.Metadata();
+    const asked = call.metadata.get(FAST_PATH_REQUEST_KEY).length > 0;
+    if (asked && this.splice) headers.set(SPLICE_PORT_KEY, `${this.splice.port}`);
+    return headers;
+  }
+
   #forgetExpired(): void {
     const now = Date.now();
     // insertion order is expiry order: stop at the first still live
@@ -125,7 +137,7 @@ export class Router {
   }
 
   async #pair(first: Call, second: Call): Promise<void> {
-    for (const call of [first, second]) call.sendMetadata(new grpc.Metadata());
+    for (const call of [first, second]) call.sendMetadata(this.#headersFor(call));
     const directions = [forward(first, second), forward(second, first)];
     // a broken side ends the tunnel (the other completes with OK, as upstream); half-closes
     // only end their own direction, and the calls complete once both directions are done

@@ -16,6 +16,7 @@ import { serveTlsFront, type TlsFront } from "@jumpstarter/lib/tunnel";
 import { Authority } from "./auth.ts";
 import { ControllerCore, type LeaseEngine, STALE_STREAM_MS } from "./core.ts";
 import { Router, routerServiceDefinition } from "./router.ts";
+import { SpliceRouter } from "./router_splice.ts";
 import { adminHandlers } from "./services/admin_service.ts";
 import { clientHandlers } from "./services/client_service.ts";
 import { controllerHandlers } from "./services/controller_service.ts";
@@ -89,6 +90,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   let caBase64 = "";
   let port: number;
   let front: TlsFront | undefined;
+  let identity: { cert: string; key: string } | undefined;
   const socketPath = `${options.stateDir}/grpc.sock`;
   if (options.plaintext) {
     port = await bind(server, `${listen.host}:${listen.port}`);
@@ -101,6 +103,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
         : undefined,
     );
     caBase64 = options.tlsCertFile ? "" : btoa(tls.cert);
+    identity = { cert: tls.cert, key: tls.key };
     await Deno.remove(socketPath).catch(() => {});
     await bind(server, `unix:${socketPath}`);
     front = await serveTlsFront({
@@ -122,6 +125,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     makeEngine: options.engine ?? schedulerEngine,
   });
   const router = new Router(authority);
+  // the fast path's splice port beside the gRPC one, TLS when it is (our peers only)
+  const splice = await SpliceRouter.listen(authority, { hostname: listen.host, ...identity });
+  router.splice = splice;
   const toStatus = { toStatus: errorToStatus };
   server.addService(
     serviceDefinition(ControllerService),
@@ -141,6 +147,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const close = () =>
     closing ??= (async () => {
       core.close();
+      await splice?.close();
       await front?.close();
       server.forceShutdown();
       await store.close();

@@ -239,6 +239,10 @@ export class Exporter {
     await session.open();
     const socket = await privateSocketPath();
     const server = await serveSession(session, socket.path);
+    // our clients' fast-path streams meet ours at the router's splice port (issue 11 item 3)
+    server.fastPath?.spliceThrough((token, signal) =>
+      this.#routers.splice(token, "exporter", signal)
+    );
     const lease = new LeaseContext({
       name,
       client,

@@ -73,7 +73,8 @@ function hostOf(target: string): string {
 
 /**
  * How to reach the offered fast path from this session's target, or undefined when nothing
- * offered fits: a Unix socket only next to the session socket we use, a TCP port only on the
+ * offered fits: a Unix socket only next to the session socket we use (the lease socket's relay to
+ * the router's splice port, when the exporter splices), a TCP port only on the
  * host we dialled and only with TLS when the session has it (never a downgrade).
  */
 function fastPathDialer(
@@ -82,8 +83,14 @@ function fastPathDialer(
   offer: FastPathOfferHeader,
 ): (() => Promise<RawConn>) | undefined {
   if (target.startsWith("unix:")) {
-    const path = offer.path;
-    if (path === undefined || directory(target.slice(5)) !== directory(path)) return undefined;
+    const session = target.slice(5);
+    // next to the exporter's session socket, or behind a lease socket whose tunnel splices
+    const path = offer.path !== undefined && directory(session) === directory(offer.path)
+      ? offer.path
+      : offer.splice
+      ? `${session}.fast`
+      : undefined;
+    if (path === undefined) return undefined;
     return () => Deno.connect({ transport: "unix", path });
   }
   const port = offer.port;
@@ -102,6 +109,8 @@ function fastPathDialer(
     const socket = nodeTls.connect({
       host: hostname,
       port,
+      // the peer's half-close must not end our side too (node's default), nor error later writes
+      ...({ allowHalfOpen: true } as nodeTls.ConnectionOptions),
       ...(ca ? { ca } : {}),
       ...(isIP(hostname) ? {} : { servername: hostname }),
     });

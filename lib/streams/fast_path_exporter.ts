@@ -26,6 +26,7 @@ export function issueFastPathOffer(
   const header: FastPathOfferHeader = {
     ...(listener.path === undefined ? {} : { path: listener.path }),
     ...(listener.port === undefined ? {} : { port: listener.port, tls: listener.tls }),
+    ...(listener.splices ? { splice: true } : {}),
     token: offer.token,
   };
   return { offer, header: JSON.stringify(header) };

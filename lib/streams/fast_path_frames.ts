@@ -78,13 +78,15 @@ export class ChunkReader {
   }
 
   /**
-   * The next chunk, or null at the end mark or a clean EOF between chunks.
+   * The next chunk, or null at the end mark.
    *
-   * @throws {Error} when the socket ends in the middle of a chunk.
+   * @throws {Error} when the socket ends before the end mark.
    */
   async next(): Promise<Uint8Array | null> {
     if (!await this.#fill(HEADER)) {
-      if (this.#end === this.#start) return null;
+      if (this.#end === this.#start) {
+        throw new Error("The fast-path connection closed before its end mark");
+      }
       throw new Error("The fast-path socket ended in the middle of a chunk header");
     }
     const length = this.#view.getUint32(this.#start);

@@ -34,6 +34,12 @@ export interface FastPathTcpOptions {
   key?: string;
 }
 
+/**
+ * Connects through a router for a token, as the exporter's side (distributed mode); the connection
+ * once the client's side is there too, else undefined. Aborted when the token settles otherwise.
+ */
+export type SpliceDialer = (token: string, signal: AbortSignal) => Promise<RawConn | undefined>;
+
 interface Pending {
   resolve(conn: RawConn | undefined): void;
   timer: ReturnType<typeof setTimeout>;
@@ -50,6 +56,7 @@ export class FastPathListener implements AsyncDisposable {
   #claims = 0;
   readonly #accepting: Promise<void>[] = [];
   #closed = false;
+  #splice: SpliceDialer | undefined;
 
   private constructor(path?: string) {
     this.path = path;
@@ -94,6 +101,19 @@ export class FastPathListener implements AsyncDisposable {
     }
   }
 
+  /**
+   * Also meets clients through a router: every offer then dials it at once (the header says
+   * `splice`), and whichever connection comes first, this one or one on a socket, claims it.
+   */
+  spliceThrough(dialer: SpliceDialer | undefined): void {
+    this.#splice = dialer;
+  }
+
+  /** Whether offers are also met through a router. */
+  get splices(): boolean {
+    return this.#splice !== undefined;
+  }
+
   /** The TCP port, when it listens on one. */
   get port(): number | undefined {
     return this.#port;
@@ -120,6 +140,7 @@ export class FastPathListener implements AsyncDisposable {
     const timer = setTimeout(() => settle(undefined), ttlMs);
     this.#offers.set(token, { resolve: settle, timer });
     if (this.#closed) settle(undefined);
+    if (this.#splice && !this.#closed) this.#spliceFor(token, promise);
     return { token, claimed: promise, revoke: () => settle(undefined) };
   }
 
@@ -139,6 +160,18 @@ export class FastPathListener implements AsyncDisposable {
    */
   admit(conn: RawConn): Promise<void> {
     return this.#admit(conn);
+  }
+
+  #spliceFor(token: string, claimed: Promise<RawConn | undefined>): void {
+    const giveUp = new AbortController();
+    claimed.then(() => giveUp.abort());
+    this.#splice!(token, giveUp.signal).then((conn) => {
+      if (!conn) return;
+      const pending = this.#offers.get(token);
+      if (!pending) return closeQuietly(conn);
+      this.#claims++;
+      pending.resolve(conn);
+    }, () => {});
   }
 
   #listen(listener: Deno.Listener): void {

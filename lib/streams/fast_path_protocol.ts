@@ -28,6 +28,11 @@ export interface FastPathOfferHeader {
   port?: number | undefined;
   /** Whether that port speaks TLS (it does whenever the session's own port does). */
   tls?: boolean | undefined;
+  /**
+   * The exporter also waits for the client at its router's splice port (distributed mode): a
+   * client behind a lease socket presents the token to the `.fast` socket beside that one.
+   */
+  splice?: boolean | undefined;
   /** The single-use token to write on it (hex text). */
   token: string;
 }
@@ -36,6 +41,7 @@ const offerSchema: z.ZodType<FastPathOfferHeader> = z.object({
   path: z.string().optional(),
   port: z.number().int().min(1).max(65535).optional(),
   tls: z.boolean().optional(),
+  splice: z.boolean().optional(),
   token: z.string().length(FAST_PATH_TOKEN_BYTES),
 });
 

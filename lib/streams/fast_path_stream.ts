@@ -8,6 +8,15 @@ import { FrameType } from "@jumpstarter/protos";
 import type { ByteStream, FrameCall, FrameStreamOptions } from "./frame_stream.ts";
 import { ChunkReader, type RawConn, writeChunk, writeEnd } from "./fast_path_frames.ts";
 
+/** How long a broken socket waits for the call to say why before it fails on its own. */
+const BROKEN_SOCKET_GRACE_MS = 2_000;
+
+function delay(ms: number): { promise: Promise<void>; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
 /** Options of {@linkcode socketByteStream}: the same hooks as for a frame stream. */
 export type SocketStreamOptions = Pick<
   FrameStreamOptions,
@@ -81,8 +90,12 @@ export function socketByteStream(
         chunk = await reader.next();
       } catch (error) {
         if (inboundDone) return;
-        // the socket broke: the call says why (the peer's error, or it went away)
-        await peerEnd.promise.catch(() => {});
+        // the socket broke: the call says why (the peer's error, or it went away); a raw path
+        // through a router can also break alone, and then the call is dropped too
+        const grace = delay(BROKEN_SOCKET_GRACE_MS);
+        await Promise.race([peerEnd.promise.catch(() => {}), grace.promise]);
+        grace.cancel();
+        if (failure === undefined) options.onAbort?.(error);
         return fail(failure ?? error);
       }
       if (inboundDone) return;

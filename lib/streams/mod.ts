@@ -65,10 +65,12 @@ export {
   FastPathListener,
   type FastPathOffer,
   type FastPathTcpOptions,
+  type SpliceDialer,
 } from "./fast_path_listener.ts";
 export {
   FAST_PATH_OFFER_KEY,
   FAST_PATH_REQUEST_KEY,
+  FAST_PATH_TOKEN_BYTES,
   fastPathDisabled,
   type FastPathOfferHeader,
 } from "./fast_path_protocol.ts";
@@ -80,3 +82,15 @@ export {
 } from "./fast_path_exporter.ts";
 export { type FastPathTls, openPeerStream, type PeerStreamOptions } from "./fast_path_client.ts";
 export { socketByteStream, type SocketStreamOptions } from "./fast_path_stream.ts";
+export { type RawConn } from "./fast_path_frames.ts";
+export { nodeSocketConn } from "./fast_path_node_conn.ts";
+export {
+  encodeSpliceHello,
+  readSpliceHello,
+  SPLICE_PAIRED,
+  SPLICE_PORT_KEY,
+  spliceConns,
+  type SpliceHello,
+  type SpliceSide,
+  writeAllTo,
+} from "./fast_path_splice.ts";

@@ -5,6 +5,7 @@
  * socket and tunnels that connection to the router with the same token, where the two meet.
  */
 import { bridge, type RouterChannels } from "./router_stream.ts";
+import { openSpliceRelay } from "./splice_relay.ts";
 
 /** A router endpoint and token, from `Dial` (client) or `Listen` (exporter). */
 export interface RouterTicket {
@@ -29,9 +30,13 @@ export interface LeaseListenerOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Listens on `path` and tunnels each accepted connection. */
+/**
+ * Listens on `path` and tunnels each accepted connection; beside it, `<path>.fast` relays our
+ * clients' fast-path connections to the router's splice port.
+ */
 export function listenForLease(options: LeaseListenerOptions): TunnelListener {
   const listener = Deno.listen({ transport: "unix", path: options.path });
+  const relay = openSpliceRelay(`${options.path}.fast`, options.routers);
   const active = new Set<Promise<void>>();
   const accepting = (async () => {
     for await (const conn of listener) {
@@ -56,6 +61,7 @@ export function listenForLease(options: LeaseListenerOptions): TunnelListener {
     closing ??= (async () => {
       listener.close();
       await accepting;
+      await relay?.close();
       await Deno.remove(options.path).catch(() => {});
     })();
   return { path: options.path, close, [Symbol.asyncDispose]: close };

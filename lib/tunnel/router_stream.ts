@@ -4,9 +4,19 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { CHANNEL_WINDOW_OPTIONS, createClient, RouterService } from "@jumpstarter/protos";
-import { type ByteStream, frameByteStream, pipeBoth } from "@jumpstarter/lib/streams";
+import {
+  type ByteStream,
+  FAST_PATH_REQUEST_KEY,
+  fastPathDisabled,
+  frameByteStream,
+  pipeBoth,
+  type RawConn,
+  SPLICE_PORT_KEY,
+  type SpliceSide,
+} from "@jumpstarter/lib/streams";
 import { statusToError } from "@jumpstarter/lib/wire";
-import { channelCredentials, type TlsOptions } from "./tls.ts";
+import { channelCredentials, fetchCertificateChain, type TlsOptions } from "./tls.ts";
+import { dialSplice, type SpliceRoute } from "./router_splice_dial.ts";
 
 /** Options of {@linkcode RouterChannels}. */
 export interface RouterChannelOptions {
@@ -15,10 +25,15 @@ export interface RouterChannelOptions {
   plaintext?: boolean;
 }
 
-/** gRPC channels to routers, one per endpoint, reused across tunnels. */
+/**
+ * gRPC channels to routers, one per endpoint, reused across tunnels; and the way to our router's
+ * splice port for the fast path, learnt from the latest tunnel whose router named one.
+ */
 export class RouterChannels {
   readonly #options: RouterChannelOptions;
   readonly #channels = new Map<string, Promise<grpc.Client>>();
+  readonly #pinned = new Map<string, Promise<string>>();
+  #route: SpliceRoute | undefined;
 
   constructor(options: RouterChannelOptions = {}) {
     this.#options = options;
@@ -48,13 +63,59 @@ export class RouterChannels {
     const router = createClient(RouterService, await this.#channel(endpoint));
     const metadata = new grpc.Metadata();
     metadata.set("authorization", `Bearer ${token}`);
+    if (!fastPathDisabled()) metadata.set(FAST_PATH_REQUEST_KEY, "1");
     const call = router.stream({ metadata });
     call.on("error", () => {/* surfaced through the streams */});
+    call.once("metadata", (headers: grpc.Metadata) => {
+      const port = Number(headers.get(SPLICE_PORT_KEY)[0]);
+      if (Number.isInteger(port) && port > 0 && port < 65536) {
+        this.#route = { endpoint, port, routerToken: token };
+      }
+    });
     return frameByteStream(call, {
       onOutboundEnd: () => call.end(),
       onAbort: () => call.cancel(),
       mapError: statusToError,
     });
+  }
+
+  /** Whether a router named its splice port on a tunnel of ours. */
+  get canSplice(): boolean {
+    return this.#route !== undefined;
+  }
+
+  /**
+   * Connects to the router's splice port as `side` of the fast-path stream `streamToken`; the
+   * connection once the router paired it with the other side, else undefined.
+   */
+  splice(
+    streamToken: string,
+    side: SpliceSide,
+    signal?: AbortSignal,
+  ): Promise<RawConn | undefined> {
+    const route = this.#route;
+    if (!route) return Promise.resolve(undefined);
+    return dialSplice(
+      route,
+      {
+        ...(this.#options.plaintext ? { plaintext: true } : {}),
+        ...(this.#options.tls ? { tls: this.#options.tls } : {}),
+        pinned: (endpoint) => this.#pinnedChain(endpoint),
+      },
+      streamToken,
+      side,
+      signal,
+    );
+  }
+
+  #pinnedChain(endpoint: string): Promise<string> {
+    let chain = this.#pinned.get(endpoint);
+    if (!chain) {
+      chain = fetchCertificateChain(endpoint);
+      chain.catch(() => this.#pinned.delete(endpoint));
+      this.#pinned.set(endpoint, chain);
+    }
+    return chain;
   }
 
   close(): void {
