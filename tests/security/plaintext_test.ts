@@ -2,15 +2,16 @@
  * Issue 10 item 9, the plaintext half: a client speaking plaintext to one of our TLS listeners
  * (the controller's port, which also serves the router, and a direct-mode exporter) is told in
  * its own protocol that TLS is required, at once, and the listener logs the refusal in one line.
- * Clients: grpc-js in plaintext, curl over http://, raw bytes, and upstream HEAD's `jmp shell
- * --tls-grpc-insecure`.
+ * Clients: grpc-js in plaintext, our exporter's controller connection made plaintext, curl over
+ * http://, raw bytes, and upstream HEAD's `jmp shell --tls-grpc-insecure`.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { clientV1, ControllerService, createClient } from "@jumpstarter/protos";
+import { clientV1, createClient } from "@jumpstarter/protos";
+import { connectController, controllerCall } from "@jumpstarter/lib/controller_api";
 import { describe, run, tempDir, withTimeout } from "../_helpers.ts";
-import { rejection, startController } from "../_distributed.ts";
+import { makeExporter, readCredentials, rejection, startController } from "../_distributed.ts";
 import { report, stopwatch } from "../_faults.ts";
 import { upstreamPeer } from "../upstream/_peer.ts";
 import { directExporter, makeCertificates } from "./_tls.ts";
@@ -49,16 +50,23 @@ Deno.test("security item 9: a plaintext client of the controller's TLS port is t
           report("plaintext gRPC call to the controller to a clear error", watch.lap());
           assert.equal(listed.code, grpc.status.FAILED_PRECONDITION, listed.details);
           assert.match(listed.details, TLS_REQUIRED);
-          // an exporter's call is answered the same
-          const controllerService = createClient(ControllerService, channel);
-          const registered = await rejection(
-            "Register in plaintext",
-            controllerService.register({ labels: {}, reports: [] }),
-          );
-          assert.match(registered.details, TLS_REQUIRED);
         } finally {
           channel.close();
         }
+        // our exporter's controller connection, made plaintext: its Register is told the same
+        const credentials = await readCredentials(
+          await makeExporter(controller.adminConfig, dir.path, "bench1", []),
+        );
+        using connection = await connectController({
+          ...credentials,
+          endpoint: `127.0.0.1:${port}`,
+          kind: "Exporter",
+          plaintext: true,
+        });
+        const registered = await controllerCall(() =>
+          connection.controller.register({ labels: {}, reports: [{ uuid: "u", labels: {} }] })
+        ).then(() => assert.fail("Register in plaintext succeeded"), (error: Error) => error);
+        assert.match(registered.message, TLS_REQUIRED);
 
         const curl = await run("curl", ["-s", "-i", `http://127.0.0.1:${port}/`], {
           timeoutMs: 15_000,
