@@ -4,7 +4,14 @@
  * exists with the same uid (a deleted and recreated client's old tokens stop working).
  */
 import type * as grpc from "@grpc/grpc-js";
-import { AuthFailureThrottle, Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import {
+  AuthFailureThrottle,
+  Code,
+  JumpstarterError,
+  KIND_METADATA_KEY,
+  NAME_METADATA_KEY,
+  NAMESPACE_METADATA_KEY,
+} from "@jumpstarter/lib/wire";
 import { type Authority, generationOf, type Principal, TokenError } from "./auth.ts";
 import type { Store } from "./store/mod.ts";
 
@@ -51,7 +58,7 @@ export async function authenticate(
     return await check(metadata, authority, store, allowed);
   } catch (error) {
     if (error instanceof JumpstarterError && error.code === Code.UNAUTHENTICATED) {
-      const claimed = ["jumpstarter-kind", "jumpstarter-namespace", "jumpstarter-name"]
+      const claimed = [KIND_METADATA_KEY, NAMESPACE_METADATA_KEY, NAME_METADATA_KEY]
         .map((key) => String(metadata.get(key)[0] ?? "?").slice(0, 64)).join("/");
       await failures.refuse("a controller caller", `${error.message} (claims ${claimed})`);
     }
@@ -73,7 +80,7 @@ async function check(
   if (!match) {
     throw new JumpstarterError("malformed authorization header", { code: Code.INVALID_ARGUMENT });
   }
-  const kind = required(metadata, "jumpstarter-kind");
+  const kind = required(metadata, KIND_METADATA_KEY);
   let principal: Principal;
   try {
     principal = await authority.verify(match[1]!);
@@ -92,8 +99,8 @@ async function check(
     });
   }
   if (principal.kind === "Admin") return principal;
-  const namespace = required(metadata, "jumpstarter-namespace");
-  const name = required(metadata, "jumpstarter-name");
+  const namespace = required(metadata, NAMESPACE_METADATA_KEY);
+  const name = required(metadata, NAME_METADATA_KEY);
   if (principal.namespace !== namespace || principal.name !== name) {
     throw new JumpstarterError("permission denied: metadata does not match the token", {
       code: Code.PERMISSION_DENIED,

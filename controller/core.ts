@@ -4,7 +4,12 @@
  * leases exactly when something is due.
  */
 import type * as grpc from "@grpc/grpc-js";
-import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import {
+  Code,
+  INSTANCE_METADATA_KEY,
+  JumpstarterError,
+  WAITER_METADATA_KEY,
+} from "@jumpstarter/lib/wire";
 import type { Authority } from "./auth.ts";
 import { authenticate, type Caller, type CallerKind } from "./caller.ts";
 import { ExporterHub } from "./hub.ts";
@@ -25,21 +30,21 @@ export const RECONNECT_GRACE_MS = 5_000;
 /** How long an exporter host that vanished (no FIN, no RST) keeps its streams: keepalive. */
 export const STALE_STREAM_MS = 20_000;
 
-/** Metadata our exporters add to every controller call: a random id of their process. */
-export const INSTANCE_METADATA_KEY = "jumpstarter-instance";
-
-/** The exporter process a call comes from, when it says (upstream's exporters do not). */
+/**
+ * The exporter process a call comes from (`INSTANCE_METADATA_KEY`, a random id our exporters add
+ * to every controller call), when it says (upstream's exporters do not).
+ */
 export function callInstance(metadata: grpc.Metadata): string | undefined {
   const value = metadata.get(INSTANCE_METADATA_KEY)[0];
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /**
- * Metadata our `jmp shell` adds to its GetLease polls of a lease it created and waits for: how
- * long (seconds) the controller may go without a poll before the waiter counts as gone. Upstream
- * has no such rule (and its clients never send this), so their leases wait as long as upstream's.
+ * `WAITER_METADATA_KEY`, which our `jmp shell` adds to its GetLease polls of a lease it created
+ * and waits for, says how long (seconds) the controller may go without a poll before the waiter
+ * counts as gone; clamped to these bounds. Upstream has no such rule (and its clients never send
+ * it), so their leases wait as long as upstream's.
  */
-export const WAITER_METADATA_KEY = "jumpstarter-lease-waiter";
 const WAITER_PATIENCE_MS = { min: 5_000, max: 3600_000 };
 
 /** The patience a waiting client asked for, clamped; undefined when it did not ask. */

@@ -4,11 +4,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { clientV1, ExporterStatus } from "@jumpstarter/protos";
+import { ESTIMATED_WAIT_KEY, QUEUE_POSITION_KEY } from "@jumpstarter/lib/wire";
 import type { ControllerCore } from "../core.ts";
 import type { ExporterRecord, ExporterStatusName, LeaseCondition, LeaseRecord } from "../model.ts";
-
-export const QUEUE_POSITION_KEY = "jumpstarter.dev/queue-position";
-export const ESTIMATED_WAIT_KEY = "jumpstarter.dev/estimated-wait-seconds";
 
 const STATUS_NUMBERS: Record<ExporterStatusName, ExporterStatus> = {
   Unspecified: ExporterStatus.UNSPECIFIED,

@@ -18,6 +18,7 @@ import {
   type ServiceMethods,
 } from "@jumpstarter/protos";
 import { sslCredentials } from "@jumpstarter/lib/tunnel";
+import { PASSPHRASE_METADATA_KEY } from "@jumpstarter/lib/wire";
 
 /** A typed ExporterService client. */
 export type ExporterClient = ServiceClient<ServiceMethods<typeof ExporterService>>;
@@ -81,7 +82,7 @@ export function connect(host: string, options: ConnectOptions = {}): Connection 
     router: createClient(RouterService, channel),
     metadata() {
       const metadata = new grpc.Metadata();
-      if (passphrase !== undefined) metadata.set("x-jumpstarter-passphrase", passphrase);
+      if (passphrase !== undefined) metadata.set(PASSPHRASE_METADATA_KEY, passphrase);
       return metadata;
     },
     close,

@@ -13,17 +13,20 @@ import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { clientV1, type Condition } from "@jumpstarter/protos";
-import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import {
+  Code,
+  ESTIMATED_WAIT_KEY,
+  JumpstarterError,
+  QUEUE_POSITION_KEY,
+  WAITER_METADATA_KEY,
+} from "@jumpstarter/lib/wire";
 import { listenForLease, RouterChannels, type TunnelListener } from "@jumpstarter/lib/tunnel";
 import { controllerCall, type ControllerConnection } from "@jumpstarter/lib/controller_api";
 
 /** A lease as `ClientService` returns it (`jumpstarter.client.v1.Lease`). */
 export type Lease = clientV1.Lease;
 
-/** Context keys our controller fills for waiting leases (upstream ignores them). */
-export const QUEUE_POSITION_KEY = "jumpstarter.dev/queue-position";
-/** Context key of a waiting lease's estimated wait, in whole seconds (see {@linkcode queueInfo}). */
-export const ESTIMATED_WAIT_KEY = "jumpstarter.dev/estimated-wait-seconds";
+export { ESTIMATED_WAIT_KEY, QUEUE_POSITION_KEY };
 
 /** A lease that cannot be (or is no longer) granted. */
 export class LeaseError extends JumpstarterError {
@@ -127,7 +130,7 @@ export function getLease(
  */
 function waiterMetadata(patienceMs: number): grpc.Metadata {
   const metadata = new grpc.Metadata();
-  metadata.set("jumpstarter-lease-waiter", String(Math.ceil(patienceMs / 1000)));
+  metadata.set(WAITER_METADATA_KEY, String(Math.ceil(patienceMs / 1000)));
   return metadata;
 }
 

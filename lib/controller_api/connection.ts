@@ -19,7 +19,14 @@ import {
   type ServiceMethods,
 } from "@jumpstarter/protos";
 import { channelCredentials, type TlsOptions } from "@jumpstarter/lib/tunnel";
-import { JumpstarterError, statusToError } from "@jumpstarter/lib/wire";
+import {
+  INSTANCE_METADATA_KEY,
+  JumpstarterError,
+  KIND_METADATA_KEY,
+  NAME_METADATA_KEY,
+  NAMESPACE_METADATA_KEY,
+  statusToError,
+} from "@jumpstarter/lib/wire";
 import type { ClientConfig } from "@jumpstarter/lib/config";
 
 /** Who the caller is and where the controller is. */
@@ -79,10 +86,10 @@ export async function controllerChannel(identity: ControllerIdentity): Promise<g
 function identityMetadata(identity: ControllerIdentity): grpc.Metadata {
   const metadata = new grpc.Metadata();
   metadata.set("authorization", `Bearer ${identity.token}`);
-  metadata.set("jumpstarter-kind", identity.kind);
-  metadata.set("jumpstarter-namespace", identity.namespace);
-  metadata.set("jumpstarter-name", identity.name);
-  if (identity.instance) metadata.set("jumpstarter-instance", identity.instance);
+  metadata.set(KIND_METADATA_KEY, identity.kind);
+  metadata.set(NAMESPACE_METADATA_KEY, identity.namespace);
+  metadata.set(NAME_METADATA_KEY, identity.name);
+  if (identity.instance) metadata.set(INSTANCE_METADATA_KEY, identity.instance);
   return metadata;
 }
 

@@ -8,7 +8,7 @@ import {
   RouterService,
   serviceDefinition,
 } from "@jumpstarter/protos";
-import { AuthFailureThrottle, peerHost } from "@jumpstarter/lib/wire";
+import { AuthFailureThrottle, PASSPHRASE_METADATA_KEY, peerHost } from "@jumpstarter/lib/wire";
 import { FastPathListener, type FastPathTcpOptions } from "@jumpstarter/lib/streams";
 import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
@@ -55,7 +55,7 @@ function passphraseInterceptor(passphrase: string): grpc.ServerInterceptor {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, proceed) => {
-            const given = metadata.get("x-jumpstarter-passphrase")[0];
+            const given = metadata.get(PASSPHRASE_METADATA_KEY)[0];
             if (typeof given === "string" && constantTimeEqual(given, passphrase)) {
               proceed(metadata);
               return;

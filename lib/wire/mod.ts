@@ -20,3 +20,13 @@ export {
   statusToError,
   withoutResolutionNote,
 } from "./errors.ts";
+export {
+  ESTIMATED_WAIT_KEY,
+  INSTANCE_METADATA_KEY,
+  KIND_METADATA_KEY,
+  NAME_METADATA_KEY,
+  NAMESPACE_METADATA_KEY,
+  PASSPHRASE_METADATA_KEY,
+  QUEUE_POSITION_KEY,
+  WAITER_METADATA_KEY,
+} from "./metadata_keys.ts";
