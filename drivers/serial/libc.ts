@@ -15,7 +15,6 @@ export const EAGAIN = 11;
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
 /** ioctl requests and bits of the modem control lines (asm-generic/ioctls.h, termios.h). */
-export const TIOCMGET = 0x5415;
 export const TIOCMBIS = 0x5416;
 export const TIOCMBIC = 0x5417;
 export const TIOCM_DTR = 0x002;

@@ -271,8 +271,3 @@ export function installTestDeadlines(defaultMs: number = DEFAULT_TEST_DEADLINE_M
   test.only = (...args: TestArgs) => withDeadlines(args, { only: true });
   Object.defineProperty(Deno, "test", { value: test, configurable: true, writable: true });
 }
-
-/** Whether {@linkcode installTestDeadlines} is in effect (checked by the suite's convention test). */
-export function testDeadlinesInstalled(): boolean {
-  return installed;
-}
