@@ -24,6 +24,17 @@ import { stagingPath } from "./staged_file.ts";
 
 const { methods } = opendalInterface;
 
+/** A local file as a stream of chunks; a missing one is one clear line. */
+async function openLocal(path: string): Promise<ReadableStream<Uint8Array>> {
+  const absolute = resolve(path);
+  try {
+    return fileChunks(await Deno.open(absolute, { read: true }));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Deno.errors.NotFound(`Cannot read local file ${absolute}: no such file`);
+  }
+}
+
 /** A file opened on the exporter by {@linkcode OpendalClient.open}. */
 export class OpendalFile {
   readonly client: OpendalClient;
@@ -61,8 +72,7 @@ export class OpendalFile {
       await this.client.invoke(methods.file_write, [this.fd, handle], options);
       return;
     }
-    const file = await Deno.open(resolve(source), { read: true });
-    await this.writeFrom(fileChunks(file), options);
+    await this.writeFrom(await openLocal(source), options);
   }
 
   /** Reads the file into a local file, which appears only once complete. */
@@ -147,9 +157,21 @@ export class OpendalClient extends DriverClient {
     return this.#with(path, "rb", (file) => file.readBytes());
   }
 
-  /** Writes the local file (or `http(s)://` URL) `source` into `target` on the exporter. */
-  writeFromPath(target: string, source: string): Promise<void> {
-    return this.#with(target, "wb", (file) => file.writeFromPath(source));
+  /**
+   * Writes the local file (or `http(s)://` URL) `source` into `target` on the exporter. A local
+   * file is opened first, so a missing one leaves no empty target behind.
+   */
+  async writeFromPath(target: string, source: string): Promise<void> {
+    if (isHttpUrl(source)) {
+      return await this.#with(target, "wb", (file) => file.writeFromPath(source));
+    }
+    const stream = await openLocal(source);
+    try {
+      await this.#with(target, "wb", (file) => file.writeFrom(stream));
+    } catch (error) {
+      await stream.cancel().catch(() => {});
+      throw error;
+    }
   }
 
   /** Reads `source` on the exporter into the local file `target`. */

@@ -127,6 +127,14 @@ Deno.test("Opendal fs: a 5 MiB file through write_from_path and read_into_path",
   assert.deepEqual(await Deno.readFile(dir.join("root/remote/image.bin")), data);
   await served.client.readIntoPath("remote/image.bin", dir.join("back.bin"));
   assert.deepEqual(await Deno.readFile(dir.join("back.bin")), data);
+
+  await assert.rejects(
+    served.client.writeFromPath("remote/none.bin", dir.join("missing.bin")),
+    (error: unknown) =>
+      error instanceof Deno.errors.NotFound &&
+      error.message === `Cannot read local file ${dir.join("missing.bin")}: no such file`,
+  );
+  assert.equal(await served.client.exists("remote/none.bin"), false);
 });
 
 Deno.test("Opendal memory: the same calls on the memory service", async () => {
