@@ -7,7 +7,9 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import type { Socket } from "node:net";
 import { installGrpcCopyCuts } from "./grpc_copies.ts";
+import { coalesceWrites } from "./socket_writes.ts";
 
 /**
  * HTTP/2 flow-control window (connection and each stream) of every gRPC server and channel we
@@ -38,6 +40,7 @@ interface ServerInternals {
 }
 
 interface Http2ServerLike {
+  on(event: "connection", listener: (socket: Socket) => void): void;
   on(
     event: "session",
     listener: (session: { setLocalWindowSize(size: number): void }) => void,
@@ -67,6 +70,7 @@ export function createServer(
   };
   internals._setupHandlers = function (http2Server, ...rest) {
     setup.call(this, http2Server, ...rest);
+    http2Server?.on("connection", coalesceWrites);
     http2Server?.on("session", (session) => {
       try {
         session.setLocalWindowSize(windowBytes);

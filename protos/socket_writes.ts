@@ -1,0 +1,63 @@
+/**
+ * Fewer, larger socket writes for a server's HTTP/2 connections (issue 11).
+ *
+ * Deno's node:http2 writes every frame it produces to the socket as a write of its own: a 64 KiB
+ * byte-stream message to a peer that accepts 16 KiB frames (upstream's Python client) costs five
+ * system calls, and a unary reply three (headers, message, trailers), each waking the peer. Here
+ * the writes of one turn of the event loop are gathered and handed to the socket as one buffer
+ * once the turn's callbacks have run (`setImmediate`), or as soon as they reach
+ * {@linkcode COALESCE_LIMIT_BYTES}. Order is kept: a write with a callback or an encoding, and
+ * `end()`, first send what is gathered.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+
+/** Gathered bytes that are sent at once instead of waiting for the end of the turn. */
+export const COALESCE_LIMIT_BYTES = 256 * 1024;
+
+type Write = Socket["write"];
+type End = Socket["end"];
+
+/** Makes `socket` gather the writes of each event-loop turn into one (see the module doc). */
+export function coalesceWrites(socket: Socket): void {
+  const write = socket.write as (...args: unknown[]) => boolean;
+  const end = socket.end as (...args: unknown[]) => Socket;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let scheduled = false;
+  const flush = () => {
+    if (pending.length === 0) return;
+    const chunks = pending;
+    const bytes = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    if (socket.destroyed) return;
+    write.call(socket, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes));
+  };
+  const flushLater = () => {
+    scheduled = false;
+    flush();
+  };
+  socket.write = function (this: Socket, ...args: unknown[]): boolean {
+    const [chunk] = args;
+    if (args.length > 1 || !(chunk instanceof Uint8Array)) {
+      flush();
+      return write.apply(this, args);
+    }
+    // the writer hands the chunk over for good, as with any stream write that may be buffered
+    pending.push(chunk);
+    pendingBytes += chunk.byteLength;
+    if (pendingBytes >= COALESCE_LIMIT_BYTES) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flushLater);
+    }
+    return true;
+  } as Write;
+  socket.end = function (this: Socket, ...args: unknown[]): Socket {
+    flush();
+    return end.apply(this, args);
+  } as End;
+}
