@@ -236,3 +236,30 @@ Deno.test("Opendal s3: configured as upstream, presigns without contacting anyth
   assert.equal(url.searchParams.get("X-Amz-Expires"), "60");
   assert.equal((await served.client.capability()).presign_write, true);
 });
+
+Deno.test("Opendal remove_created_on_close removes what the session created, nothing else", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("kept.txt"), "there before");
+  {
+    await using served = await serveOpendal({
+      scheme: "fs",
+      kwargs: { root: dir.path },
+      "remove_created_on_close": true,
+    });
+    await served.client.writeBytes("boot/kernel", bytes("k"));
+    await served.client.createDir("tmp/nested/");
+    await served.client.copy("kept.txt", "copy.txt");
+    assert.deepEqual(await served.client.getCreatedResources(), [
+      "boot/kernel",
+      "copy.txt",
+      "tmp/nested",
+    ]);
+  }
+  const names = async (path: string) =>
+    (await Array.fromAsync(Deno.readDir(path))).map((e) => e.name).sort();
+  // the parents OpenDAL made on the way are not tracked, as upstream
+  assert.deepEqual(await names(dir.path), ["boot", "kept.txt", "tmp"]);
+  assert.deepEqual(await names(dir.join("boot")), []);
+  assert.deepEqual(await names(dir.join("tmp")), []);
+  assert.equal(await Deno.readTextFile(dir.join("kept.txt")), "there before");
+});
