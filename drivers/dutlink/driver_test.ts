@@ -20,7 +20,7 @@ import { PySerialClient } from "@jumpstarter/driver-serial";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
 import { dutlinkPackageFor } from "./package.ts";
 import { Dutlink } from "./driver.ts";
-import { CARD_BYTES, dutlinkLab, SERIAL } from "./_testing/lab.ts";
+import { CARD_BYTES, dutlinkLab, loopDevicesAvailable, SERIAL } from "./_testing/lab.ts";
 import { VENDOR_INTERFACE } from "./_testing/dutlink_emulator.ts";
 
 /** Upstream's examples/exporter.yaml, with the storage device pointed at the emulated card. */
@@ -237,4 +237,34 @@ Deno.test("an unplugged board fails reads and switches with one line; plugged ba
     2,
     "the board was not opened again after it came back",
   );
+});
+
+Deno.test({
+  name:
+    "storage on a real loop block device: flash writes it; an image larger than the card fails in one line and the board keeps serving",
+  ignore: !loopDevicesAvailable(),
+  fn: async () => {
+    await using lab = await dutlinkLab({ loop: true });
+    await using served = await servedLab(lab);
+    const board = served.client.child("dutlink", CompositeClient);
+    const storage = board.child("storage", StorageMuxFlasherClient);
+    const image = `${lab.dir}/image.bin`;
+    const bytes = crypto.getRandomValues(new Uint8Array(64 * 1024));
+    await Deno.writeFile(image, bytes);
+    await storage.flash(image);
+    assert.deepEqual((await Deno.readFile(lab.cardFile)).subarray(0, bytes.length), bytes);
+
+    const tooLarge = `${lab.dir}/too-large.bin`;
+    await Deno.writeFile(tooLarge, new Uint8Array(CARD_BYTES + 4096));
+    await assert.rejects(
+      storage.write(tooLarge),
+      (error: Error) =>
+        error instanceof DriverError &&
+        new RegExp(`^Cannot write storage device ${lab.board.storagePath}: No space left on device`)
+          .test(error.message) &&
+        !error.message.includes("\n"),
+    );
+    await board.child("power", PowerClient).on();
+    assert.equal(lab.board.power, "on");
+  },
 });

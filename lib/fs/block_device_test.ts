@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "../wire/mod.ts";
 import { readBlockDevice, waitForBlockDevice, writeBlockDevice } from "./block_device.ts";
+import { attachLoopDevice, loopDevicesAvailable } from "./_testing/loop_device.ts";
 
 const MIB = 1024 * 1024;
 
@@ -43,33 +44,16 @@ function collect(): { sink: WritableStream<Uint8Array>; bytes: () => Uint8Array 
   };
 }
 
-/** Whether `losetup` can attach a loop device here (root, loop driver present). */
-function loopDevicesAvailable(): boolean {
-  try {
-    return Deno.uid() === 0 &&
-      new Deno.Command("losetup", { args: ["-f"], stdout: "null", stderr: "null" }).outputSync()
-        .success;
-  } catch {
-    return false;
-  }
-}
-
 async function withLoopDevice(
   size: number,
   fn: (device: string, backing: string) => Promise<void>,
 ) {
   const backing = await Deno.makeTempFile({ suffix: ".img" });
-  await Deno.truncate(backing, size);
-  const attach = await new Deno.Command("losetup", {
-    args: ["-f", "--show", backing],
-    stderr: "piped",
-  }).output();
-  assert.ok(attach.success, `losetup failed: ${new TextDecoder().decode(attach.stderr)}`);
-  const device = new TextDecoder().decode(attach.stdout).trim();
   try {
-    await fn(device, backing);
+    await Deno.truncate(backing, size);
+    await using loop = await attachLoopDevice(backing);
+    await fn(loop.path, backing);
   } finally {
-    await new Deno.Command("losetup", { args: ["-d", device] }).output();
     await Deno.remove(backing);
   }
 }
