@@ -8,10 +8,7 @@
  * unplug the chip (then every call fails as on a removed device).
  */
 import {
-  AttrId,
-  ATTRS_MAX,
   CHIP_INFO_SIZE,
-  CONFIG_ATTRIBUTE_SIZE,
   encodeName,
   EventId,
   Field,
@@ -19,51 +16,9 @@ import {
   ioctlSize,
   LINE_EVENT_SIZE,
   LineFlag,
-  LINES_MAX,
-  NAME_SIZE,
 } from "../uapi.ts";
 import { errnoOf, type GpioSyscalls, type PollResult, SyscallError } from "../syscalls.ts";
-
-const VALID_FLAGS = LineFlag.ACTIVE_LOW | LineFlag.INPUT | LineFlag.OUTPUT |
-  LineFlag.EDGE_RISING | LineFlag.EDGE_FALLING | LineFlag.OPEN_DRAIN | LineFlag.OPEN_SOURCE |
-  LineFlag.BIAS_PULL_UP | LineFlag.BIAS_PULL_DOWN | LineFlag.BIAS_DISABLED |
-  LineFlag.EVENT_CLOCK_REALTIME | LineFlag.EVENT_CLOCK_HTE;
-const EDGE_FLAGS = LineFlag.EDGE_RISING | LineFlag.EDGE_FALLING;
-const DRIVE_FLAGS = LineFlag.OPEN_DRAIN | LineFlag.OPEN_SOURCE;
-const BIAS_FLAGS = LineFlag.BIAS_PULL_UP | LineFlag.BIAS_PULL_DOWN | LineFlag.BIAS_DISABLED;
-const DIRECTION_FLAGS = LineFlag.INPUT | LineFlag.OUTPUT;
-
-function fail(call: string, code: string): never {
-  throw new SyscallError(call, errnoOf(code));
-}
-
-function bitCount(flags: bigint): number {
-  let count = 0;
-  for (let rest = flags; rest; rest &= rest - 1n) count++;
-  return count;
-}
-
-/** gpiolib-cdev's `gpio_v2_line_flags_validate`. */
-function validFlags(flags: bigint): boolean {
-  if (flags & ~VALID_FLAGS) return false;
-  if ((flags & DIRECTION_FLAGS) === DIRECTION_FLAGS) return false;
-  if ((flags & EDGE_FLAGS) && !(flags & LineFlag.INPUT)) return false;
-  if ((flags & DRIVE_FLAGS) && !(flags & LineFlag.OUTPUT)) return false;
-  if (bitCount(flags & DRIVE_FLAGS) > 1) return false;
-  if ((flags & BIAS_FLAGS) && !(flags & DIRECTION_FLAGS)) return false;
-  if (bitCount(flags & BIAS_FLAGS) > 1) return false;
-  return true;
-}
-
-function allZero(bytes: Uint8Array): boolean {
-  return bytes.every((byte) => byte === 0);
-}
-
-function readName(bytes: Uint8Array, at: number): string {
-  const field = bytes.subarray(at, at + NAME_SIZE);
-  const end = field.indexOf(0);
-  return new TextDecoder().decode(end === -1 ? field : field.subarray(0, end));
-}
+import { allZero, decodeConfig, decodeRequest, fail } from "./gpio_uapi_kernel.ts";
 
 /** One line of the chip. */
 interface Line {
@@ -86,12 +41,6 @@ interface Request {
   events: Uint8Array[];
   bufferSize: number;
   seqno: number;
-}
-
-/** A request's decoded `struct gpio_v2_line_config`: flags per line index, output values. */
-interface DecodedConfig {
-  flags: bigint[];
-  outputs: (0 | 1)[];
 }
 
 /** What the chip received in its last GET_LINE, decoded, for assertions. */
@@ -339,46 +288,9 @@ export class GpioChipEmulator implements GpioSyscalls {
     view.setBigUint64(lineInfo.flags, line.flags ? line.flags | LineFlag.USED : 0n, true);
   }
 
-  /** Decodes a `struct gpio_v2_line_config` at `base` for `count` lines. */
-  #decodeConfig(arg: Uint8Array, view: DataView, base: number, count: number): DecodedConfig {
-    const { lineConfig, configAttribute } = Field;
-    const flags = Array<bigint>(count).fill(view.getBigUint64(base + lineConfig.flags, true));
-    const outputs = Array<0 | 1>(count).fill(0);
-    const attributes = view.getUint32(base + lineConfig.numAttrs, true);
-    if (attributes > ATTRS_MAX) fail("ioctl", "EINVAL");
-    if (!allZero(arg.subarray(base + lineConfig.padding, base + lineConfig.attrs))) {
-      fail("ioctl", "EINVAL");
-    }
-    for (let index = 0; index < attributes; index++) {
-      const at = base + lineConfig.attrs + index * CONFIG_ATTRIBUTE_SIZE;
-      const id = view.getUint32(at + configAttribute.id, true);
-      const value = view.getBigUint64(at + configAttribute.value, true);
-      const mask = view.getBigUint64(at + configAttribute.mask, true);
-      for (let line = 0; line < count; line++) {
-        if (!(mask & (1n << BigInt(line)))) continue;
-        if (id === AttrId.FLAGS) flags[line] = value;
-        else if (id === AttrId.OUTPUT_VALUES) outputs[line] = value & (1n << BigInt(line)) ? 1 : 0;
-        else if (id !== AttrId.DEBOUNCE) fail("ioctl", "EINVAL");
-      }
-    }
-    if (!flags.every(validFlags)) fail("ioctl", "EINVAL");
-    return { flags, outputs };
-  }
-
   #requestLines(arg: Uint8Array, view: DataView): void {
-    const { lineRequest } = Field;
-    const count = view.getUint32(lineRequest.numLines, true);
-    if (count === 0 || count > LINES_MAX) fail("ioctl", "EINVAL");
-    if (!allZero(arg.subarray(lineRequest.padding, lineRequest.fd))) fail("ioctl", "EINVAL");
-    const offsets = Array.from(
-      { length: count },
-      (_, index) => view.getUint32(lineRequest.offsets + 4 * index, true),
-    );
-    if (offsets.some((offset) => offset >= this.#lines.length)) fail("ioctl", "EINVAL");
-    const config = this.#decodeConfig(arg, view, lineRequest.config, count);
+    const { offsets, consumer, config, eventBufferSize } = decodeRequest(arg, this.#lines.length);
     if (offsets.some((offset) => this.#lines[offset]!.flags !== 0n)) fail("ioctl", "EBUSY");
-    const consumer = readName(arg, lineRequest.consumer) || "?";
-    const eventBufferSize = view.getUint32(lineRequest.eventBufferSize, true) || 16 * count;
     const fd = this.#nextFd++;
     this.#requests.set(fd, { fd, offsets, events: [], bufferSize: eventBufferSize, seqno: 0 });
     offsets.forEach((offset, index) => {
@@ -392,7 +304,7 @@ export class GpioChipEmulator implements GpioSyscalls {
         outputValue: config.outputs[index]!,
       });
     });
-    view.setInt32(lineRequest.fd, fd, true);
+    view.setInt32(Field.lineRequest.fd, fd, true);
     this.#settleQuietly();
   }
 
@@ -435,7 +347,7 @@ export class GpioChipEmulator implements GpioSyscalls {
         return;
       }
       case Ioctl.LINE_SET_CONFIG: {
-        const config = this.#decodeConfig(arg, view, 0, lines.length);
+        const config = decodeConfig(arg, 0, lines.length);
         lines.forEach((line, index) =>
           this.#configure(line, config.flags[index]!, config.outputs[index]!)
         );
