@@ -17,7 +17,7 @@ import { SNMPServerClient } from "./client.ts";
 import { snmpCli } from "./cli.ts";
 import { type SnmpConfigInput, snmpConfigSchema } from "./config.ts";
 import { POWER_OFF_MESSAGE, POWER_ON_MESSAGE } from "./types.ts";
-import { OUTLET_OID, Snmpd, type SnmpdUser } from "./testdata/snmpd.ts";
+import { OUTLET_OID, Snmpd, type SnmpdUser } from "./_testing/snmpd.ts";
 import { driverPackage } from "./package.ts";
 
 const PACKAGES = [driverPackage];

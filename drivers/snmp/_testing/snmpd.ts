@@ -1,11 +1,14 @@
 /**
- * Test peer: a real net-snmp `snmpd` on 127.0.0.1 whose PDU outlet table is `outlet_pass.sh`
- * (through snmpd's `pass` extension), everything in a temp dir. Needs Debian `snmpd` and `snmp`.
+ * Test peer: a real net-snmp `snmpd` on 127.0.0.1 whose PDU outlet table is
+ * `testdata/outlet_pass.sh` (through snmpd's `pass` extension), everything in a temp dir. Needs
+ * Debian `snmpd` and `snmp`.
  */
 import { createSocket } from "node:dgram";
 import { fileURLToPath } from "node:url";
+import { RARITAN_OUTLET_OID } from "../config.ts";
 
-export const OUTLET_OID = "1.3.6.1.4.1.13742.6.4.1.2.1.2.1";
+/** The outlet table the agent serves: the driver's default (Raritan) OID. */
+export const OUTLET_OID = RARITAN_OUTLET_OID;
 
 /** An SNMPv3 user the agent knows, with read-write access. */
 export interface SnmpdUser {
@@ -20,7 +23,7 @@ export interface SnmpdOptions {
   users?: SnmpdUser[];
 }
 
-const PASS_SCRIPT = fileURLToPath(new URL("./outlet_pass.sh", import.meta.url));
+const PASS_SCRIPT = fileURLToPath(new URL("../testdata/outlet_pass.sh", import.meta.url));
 
 async function freeUdpPort(): Promise<number> {
   const socket = createSocket("udp4");
