@@ -2,6 +2,7 @@
  * The `config:` keys of the DUT Link drivers, upstream's `DutlinkConfig` and its subclasses'.
  */
 import { z } from "zod";
+import { pyserialConfigSchema } from "@jumpstarter/driver-serial/driver";
 
 const seconds = z.number().nonnegative(
   "must be a number of seconds, 0 or more",
@@ -26,9 +27,10 @@ export const dutlinkStorageConfigSchema = z.object({
   ),
 }).strict();
 
+/** DutlinkSerial is a PySerial on the board's tty: PySerial's keys but `url`, and the board's. */
 export const dutlinkSerialConfigSchema = z.object({
+  ...pyserialConfigSchema.omit({ url: true }).shape,
   ...dutlinkBaseShape,
-  baudrate: z.number().int().positive().default(115200),
 }).strict();
 
 export const dutlinkConfigSchema = z.object({

@@ -55,7 +55,16 @@ function dutlinkSerial(
   options: DriverOptions,
 ) {
   const { tty } = host.findConsole(config.serial);
-  return new DutlinkSerial({ url: tty, baudrate: config.baudrate }, options);
+  return new DutlinkSerial({
+    url: tty,
+    baudrate: config.baudrate,
+    checkPresent: config.check_present,
+    logMaxBytes: config.log_max_bytes,
+    disableHupcl: config.disable_hupcl,
+    ...(config.cps == null ? {} : { cps: config.cps }),
+    ...(config.log_dir === undefined ? {} : { logDir: config.log_dir }),
+    ...(config.log_name === undefined ? {} : { logName: config.log_name }),
+  }, options);
 }
 
 /**

@@ -268,3 +268,33 @@ Deno.test({
     assert.equal(lab.board.power, "on");
   },
 });
+
+Deno.test("the parts load on their own with upstream's class paths and keys, and drive the board", async () => {
+  await using lab = await dutlinkLab();
+  const packages = [dutlinkPackageFor(lab.host), powerPackage, opendalPackage, serialPackage];
+  const yaml = `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  power:
+    type: jumpstarter_driver_dutlink.driver.DutlinkPower
+    config: { serial: "${SERIAL}", timeout_s: 5 }
+  storage:
+    type: jumpstarter_driver_dutlink.driver.DutlinkStorageMux
+    config: { serial: "${SERIAL}", storage_device: "${lab.board.storagePath}" }
+  console:
+    type: jumpstarter_driver_dutlink.driver.DutlinkSerial
+    config: { serial: "${SERIAL}", baudrate: 9600, check_present: true }
+`;
+  const root = await buildDriverTree(parseExporterConfig(yaml, "parts.yaml"), {
+    registry: driverRegistryOf(packages),
+  });
+  await using served = await serve(root, undefined, { registry: clientRegistryOf(packages) });
+  await served.client.child("power", PowerClient).on();
+  await served.client.child("storage", StorageMuxFlasherClient).host();
+  assert.deepEqual(lab.board.actions, ["power on", "storage host"]);
+  await using session = await served.client.child("console", PySerialClient).expect({
+    timeout: 10,
+  });
+  await session.send("status\r");
+  await session.expect("power: on");
+});
