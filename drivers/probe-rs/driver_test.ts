@@ -4,7 +4,7 @@
  * target's memory, reads parsed as upstream parses them, and failures as one line.
  */
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { eventually, serve } from "@jumpstarter/lib/testing";
 import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { ProbeRs } from "./driver.ts";
@@ -167,3 +167,28 @@ Deno.test("the probe vanishing mid-download fails it in one line; once it is bac
   await probe.download(ReadableStream.from([FIRMWARE]));
   assert.deepEqual(await probe.read(32, 0x10000004, 1), [0xcafebaben]);
 });
+
+Deno.test("closing the session kills a probe-rs that stopped answering, and the call fails", async () => {
+  await using emulator = await ProbeRsEmulator.install();
+  const served = await serveProbe({ "probe_rs_path": emulator.path, chip: "RP2040" });
+  await emulator.update({ hang: true });
+  const erasing = served.client.erase();
+  erasing.catch(() => {});
+  const { pid } = await eventually("the hung probe-rs to start", async () => {
+    const state = await emulator.state();
+    return state.calls.length === 1 && !state.hang ? state : undefined;
+  });
+  assert.ok(pid !== undefined && alive(pid), "the hung probe-rs is not running");
+  await served.close();
+  await assert.rejects(erasing);
+  assert.ok(!alive(pid), `probe-rs ${pid} outlived its session`);
+});
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \([^)]*\) Z/.test(stat); // a zombie has exited
+  } catch {
+    return false;
+  }
+}

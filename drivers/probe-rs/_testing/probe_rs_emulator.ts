@@ -23,6 +23,10 @@ export interface EmulatorState {
   memory: Record<string, number>;
   /** Set to make the probe vanish halfway through the next `download`. */
   vanishDuringDownload: boolean;
+  /** Set to make the next run hang (a probe that stopped answering) until it is killed. */
+  hang: boolean;
+  /** Process id of the last run, for checking that a hung one was killed. */
+  pid?: number;
   /** Every run: its arguments and its environment. */
   calls: { args: string[]; env: Record<string, string> }[];
 }
@@ -252,25 +256,41 @@ function run(state: EmulatorState, args: string[], env: Record<string, string>):
   }
 }
 
-function main(): number {
+/** Replaces the state file whole, so a reader never sees it half written. */
+async function saveState(path: string, state: EmulatorState): Promise<void> {
+  await Deno.writeTextFile(`${path}.new`, JSON.stringify(state));
+  await Deno.rename(`${path}.new`, path);
+}
+
+/** How long a hung run lingers if nobody kills it (so a broken test leaves nothing behind). */
+const HANG_LIMIT_MS = 60_000;
+
+async function main(): Promise<number> {
   const [folder, ...args] = Deno.args;
   const path = `${folder}/${STATE_FILE}`;
-  const state = JSON.parse(Deno.readTextFileSync(path)) as EmulatorState;
+  const state = JSON.parse(await Deno.readTextFile(path)) as EmulatorState;
   const env = callerEnvironment();
   state.calls.push({ args, env });
+  state.pid = Deno.pid;
+  if (state.hang) {
+    state.hang = false;
+    await saveState(path, state);
+    await new Promise((resolve) => setTimeout(resolve, HANG_LIMIT_MS));
+    return 1;
+  }
   let code = 0;
   try {
-    Deno.stdout.writeSync(new TextEncoder().encode(run(state, args, env)));
+    await Deno.stdout.write(new TextEncoder().encode(run(state, args, env)));
   } catch (error) {
     if (!(error instanceof Exit)) throw error;
-    Deno.stderr.writeSync(new TextEncoder().encode(error.stderr));
+    await Deno.stderr.write(new TextEncoder().encode(error.stderr));
     code = error.code;
   }
-  Deno.writeTextFileSync(path, JSON.stringify(state));
+  await saveState(path, state);
   return code;
 }
 
-if (import.meta.main) Deno.exit(main());
+if (import.meta.main) Deno.exit(await main());
 
 /** The emulator installed as an executable named `probe-rs`, with its state. */
 export class ProbeRsEmulator implements AsyncDisposable {
@@ -291,6 +311,7 @@ export class ProbeRsEmulator implements AsyncDisposable {
       target: "RP2040",
       memory: {},
       vanishDuringDownload: false,
+      hang: false,
       calls: [],
     });
     const script = new URL(import.meta.url).pathname;
@@ -311,7 +332,7 @@ export class ProbeRsEmulator implements AsyncDisposable {
   }
 
   write(state: EmulatorState): Promise<void> {
-    return Deno.writeTextFile(`${this.folder}/${STATE_FILE}`, JSON.stringify(state));
+    return saveState(`${this.folder}/${STATE_FILE}`, state);
   }
 
   /** Changes part of the state. */
