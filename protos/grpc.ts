@@ -386,7 +386,8 @@ export function createClient<T extends GenServiceMethods>(
             options?.metadata ?? new grpc.Metadata(),
             callOptions(options),
           );
-          bindAbort(call, options?.signal);
+          // a long-lived signal shared by many streams must not keep each ended one
+          call.once("status", bindAbort(call, options?.signal));
           return call;
         };
         break;
