@@ -9,10 +9,11 @@
  * - **router (TLS)**: an in-process controller and router, our exporter, a lease socket; the fast
  *   path goes client -> lease socket relay -> router splice -> exporter; raw: the same TLS copy.
  *
- * Every run sends `--mib` MiB in 64 KiB chunks and waits until the driver has read them all;
+ * Every run sends `--mib` MiB in `--chunk-kib` KiB chunks (64) and waits until the driver has read them all;
  * targets are alternated for `--rounds` rounds and medians printed with ratios.
  *
- * Usage: `deno run -A bench/fast_path_modes.ts [--mib 256] [--rounds 3] [--only local,router]`
+ * Usage: `deno run -A bench/fast_path_modes.ts [--mib 256] [--rounds 3] [--only local,router]
+ *   [--chunk-kib 64]`
  *
  * @module
  */
@@ -46,7 +47,7 @@ import { startLab } from "../controller/test_lab.ts";
 import { localhostIdentity } from "./_tls_targets.ts";
 import { latencySummary, positiveInt } from "./_measure.ts";
 
-const CHUNK = 64 * 1024;
+let CHUNK = 64 * 1024;
 
 const sinkInterface = defineInterface({
   client: "bench.SinkClient",
@@ -232,8 +233,10 @@ async function main() {
       mib: { type: "string", default: "256" },
       rounds: { type: "string", default: "3" },
       only: { type: "string" },
+      "chunk-kib": { type: "string", default: "64" },
     },
   });
+  CHUNK = positiveInt("chunk-kib", values["chunk-kib"], 64) * 1024;
   const mib = positiveInt("mib", values.mib, 256);
   const rounds = positiveInt("rounds", values.rounds, 3);
   const modes = MODES.filter((mode) => !values.only || values.only.split(",").includes(mode));

@@ -53,8 +53,10 @@ export async function writeEnd(conn: RawConn): Promise<void> {
 /** Reads the frames of {@linkcode writeChunk} back as chunks. */
 export class ChunkReader {
   readonly #conn: RawConn;
-  readonly #buffer = new Uint8Array(READ_BUFFER);
-  readonly #view = new DataView(this.#buffer.buffer);
+  // chunks are views into it, so it is never written again below #end: when it runs out of room
+  // the rest moves to a fresh buffer instead of to its start
+  #buffer = new Uint8Array(READ_BUFFER);
+  #view = new DataView(this.#buffer.buffer);
   #start = 0;
   #end = 0;
 
@@ -66,9 +68,12 @@ export class ChunkReader {
   async #fill(count: number): Promise<boolean> {
     while (this.#end - this.#start < count) {
       if (this.#buffer.byteLength - this.#start < count) {
-        this.#buffer.copyWithin(0, this.#start, this.#end);
+        const fresh = new Uint8Array(READ_BUFFER);
+        fresh.set(this.#buffer.subarray(this.#start, this.#end));
         this.#end -= this.#start;
         this.#start = 0;
+        this.#buffer = fresh;
+        this.#view = new DataView(fresh.buffer);
       }
       const n = await this.#conn.read(this.#buffer.subarray(this.#end));
       if (n === null) return false;
@@ -94,7 +99,7 @@ export class ChunkReader {
     if (length === 0) return null;
     const buffered = this.#end - this.#start;
     if (length <= buffered || (length <= READ_BUFFER - HEADER && await this.#fill(length))) {
-      const chunk = this.#buffer.slice(this.#start, this.#start + length);
+      const chunk = this.#buffer.subarray(this.#start, this.#start + length);
       this.#start += length;
       return chunk;
     }
@@ -106,6 +111,8 @@ export class ChunkReader {
     chunk.set(this.#buffer.subarray(this.#start, this.#end));
     let filled = this.#end - this.#start;
     this.#start = this.#end = 0;
+    this.#buffer = new Uint8Array(READ_BUFFER);
+    this.#view = new DataView(this.#buffer.buffer);
     while (filled < length) {
       const n = await this.#conn.read(chunk.subarray(filled));
       if (n === null) throw new Error("The fast-path socket ended in the middle of a chunk");
