@@ -105,7 +105,11 @@ export class GpioLine {
       }
       this.#fd = requestFd(request);
     } catch (error) {
-      sys.close(chipFd);
+      try {
+        sys.close(chipFd);
+      } catch {
+        // the error that stopped the request is the one to report
+      }
       throw error;
     }
     this.#chipFd = chipFd;
@@ -238,9 +242,9 @@ export class GpioLine {
     try {
       size = this.#sys.read(this.#fd, buffer);
     } catch (error) {
-      throw new DriverError(
-        `Cannot read the events of ${this.#where}: ${reason(error)}`,
-      );
+      // readiness without an event (another reader was first): nothing to read yet
+      if (error instanceof SyscallError && error.code === "EAGAIN") return [];
+      throw new DriverError(`Cannot read the events of ${this.#where}: ${reason(error)}`);
     }
     return decodeEvents(buffer.subarray(0, size));
   }
