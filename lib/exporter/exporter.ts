@@ -182,6 +182,9 @@ export class Exporter {
         }
       } catch (error) {
         if (signal.aborted) return;
+        // another process took these credentials over while the stream was down: stop, clearly
+        const details = (error as { details?: string }).details ?? "";
+        if (/from another process with the same/.test(details)) throw new JumpstarterError(details);
         this.#log(
           `Status stream interrupted, retrying in ${pause} ms: ${
             withoutResolutionNote((error as Error).message)
