@@ -1,18 +1,21 @@
 /**
- * `j storage flash` of a 1 GiB image inside `jmp shell --exporter-config` (local mode), with the
- * fast path (issue 11 item 3) and with `JMP_DISABLE_FAST_PATH=1` (gRPC frames), alternating for
- * `--rounds` rounds, next to a plain `cp` of the same image on the same disk as the baseline.
- * Every flash is checked byte-exact (sha256 of the disk against the image). The image is raw
- * (uncompressed), so the figure is the transport's, not xz's.
+ * `j storage flash` of a 1 GiB image with the fast path (issue 11 item 3) and with
+ * `JMP_DISABLE_FAST_PATH=1` (gRPC frames), alternating for `--rounds` rounds, next to a plain `cp`
+ * of the same image on the same disk, and `cp` followed by an fsync of the copy (the flash ends
+ * with one: its fair baseline). `--mode local` runs the exporter inside `jmp shell
+ * --exporter-config`; `--mode direct` serves it with `jmp run --tls-grpc-listener` (TLS) and
+ * flashes through `jmp shell --tls-grpc`. Every flash is checked byte-exact (sha256 of the disk
+ * against the image). The image is raw (uncompressed), so the figure is the transport's, not xz's.
  *
- * Usage: `deno run -A bench/flash_fast_path.ts [--mib N] [--rounds N]`
+ * Usage: `deno run -A bench/flash_fast_path.ts [--mib N] [--rounds N] [--mode local|direct]`
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { latencySummary, positiveInt } from "./_measure.ts";
-import { runToEnd } from "./_processes.ts";
+import { type ReadyChild, runToEnd, startUntilLine } from "./_processes.ts";
+import { localhostIdentity } from "./_tls_targets.ts";
 
 const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 const JMP_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
@@ -31,11 +34,18 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { mib: { type: "string", default: "1024" }, rounds: { type: "string", default: "3" } },
+    options: {
+      mib: { type: "string", default: "1024" },
+      rounds: { type: "string", default: "3" },
+      mode: { type: "string", default: "local" },
+    },
   });
+  const mode = values.mode;
+  if (mode !== "local" && mode !== "direct") throw new Error("--mode: local or direct");
   const mib = positiveInt("mib", values.mib, 1024);
   const rounds = positiveInt("rounds", values.rounds, 3);
   const dir = await Deno.makeTempDir({ prefix: "jmp-flash-bench-" });
+  let exporter: ReadyChild | undefined;
   try {
     const image = `${dir}/image.raw`;
     const disk = `${dir}/disk.img`;
@@ -61,21 +71,39 @@ async function main() {
         "",
       ].join("\n"),
     );
+    const jmpArgs = ["run", "-A", "--quiet", "--config", DENO_CONFIG, JMP_MAIN];
+    let shellArgs = ["shell", "--exporter-config", config];
+    if (mode === "direct") {
+      const identity = await localhostIdentity();
+      await Deno.writeTextFile(`${dir}/cert.pem`, identity.cert);
+      await Deno.writeTextFile(`${dir}/key.pem`, identity.key);
+      exporter = await startUntilLine(Deno.execPath(), {
+        args: [
+          ...jmpArgs,
+          "run",
+          "--exporter-config",
+          config,
+          "--tls-grpc-listener",
+          "127.0.0.1:0",
+          "--tls-cert",
+          `${dir}/cert.pem`,
+          "--tls-key",
+          `${dir}/key.pem`,
+        ],
+        ready: (line) => /:\d+$/.test(line.trim()),
+        timeoutMs: 120_000,
+      });
+      const port = exporter.line.trim().slice(exporter.line.trim().lastIndexOf(":") + 1);
+      shellArgs = ["shell", "--tls-grpc", `localhost:${port}`, "--tls-grpc-ca", `${dir}/cert.pem`];
+    }
     const flash = (fastPath: boolean) => async () => {
       await Deno.remove(disk).catch(() => {});
       const env: Record<string, string> = { ...Deno.env.toObject() };
       delete env.JMP_DISABLE_FAST_PATH;
       if (!fastPath) env.JMP_DISABLE_FAST_PATH = "1";
       await runToEnd(Deno.execPath(), [
-        "run",
-        "-A",
-        "--quiet",
-        "--config",
-        DENO_CONFIG,
-        JMP_MAIN,
-        "shell",
-        "--exporter-config",
-        config,
+        ...jmpArgs,
+        ...shellArgs,
         "--",
         "j",
         "storage",
@@ -87,9 +115,19 @@ async function main() {
       await Deno.remove(disk).catch(() => {});
       await runToEnd("cp", [image, disk], { timeoutMs: 300_000 });
     };
-    const samples = { cp: [] as number[], fast: [] as number[], grpc: [] as number[] };
+    const copyAndSync = async () => {
+      await copy();
+      await runToEnd("sync", [disk], { timeoutMs: 300_000 });
+    };
+    const samples = {
+      cp: [] as number[],
+      cpSync: [] as number[],
+      fast: [] as number[],
+      grpc: [] as number[],
+    };
     for (let round = 0; round < rounds; round++) {
       samples.cp.push(await timed(copy));
+      samples.cpSync.push(await timed(copyAndSync));
       for (const [name, fast] of [["fast", true], ["grpc", false]] as const) {
         samples[name].push(await timed(flash(fast)));
         const got = await sha256File(disk);
@@ -98,10 +136,14 @@ async function main() {
     }
     const median = (xs: number[]) => latencySummary(xs).p50;
     const rate = (seconds: number) => mib / seconds;
-    console.log(`j storage flash of ${mib} MiB (raw image), median of ${rounds}, byte-exact each`);
+    await exporter?.stop();
+    console.log(
+      `j storage flash of ${mib} MiB (raw image), ${mode} mode, median of ${rounds}, byte-exact each`,
+    );
     for (
       const [name, label] of [
         ["cp", "cp image disk (baseline)"],
+        ["cpSync", "cp image disk; sync disk"],
         ["fast", "flash, fast path"],
         ["grpc", "flash, gRPC (JMP_DISABLE_FAST_PATH=1)"],
       ] as const
@@ -118,6 +160,7 @@ async function main() {
         ` fast path / cp: ${(median(samples.cp) / median(samples.fast)).toFixed(2)}x`,
     );
   } finally {
+    await exporter?.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }
