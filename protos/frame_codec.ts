@@ -45,9 +45,27 @@ function writeVarint(out: Uint8Array, offset: number, value: number): number {
 /** Bytes of gRPC's length prefix (a compressed flag and a 32-bit big-endian length). */
 export const GRPC_PREFIX_BYTES = 5;
 
-/** Encodes a frame as protobuf binary (proto3: default values are omitted). */
+const prefixed = new WeakSet<Uint8Array>();
+
+/**
+ * Encodes a frame as protobuf binary (proto3: default values are omitted). The bytes are a view
+ * with gRPC's length prefix already in front of them: {@linkcode grpcMessageOf} gets the whole
+ * gRPC message back without a copy.
+ */
 export function encodeFrame(frame: FrameMessage): Buffer {
-  return encodeFrameAt(frame, 0);
+  const message = encodeGrpcFrame(frame).subarray(GRPC_PREFIX_BYTES);
+  prefixed.add(message);
+  return message;
+}
+
+/** The uncompressed gRPC message around bytes from {@linkcode encodeFrame}; else `undefined`. */
+export function grpcMessageOf(bytes: Uint8Array): Buffer | undefined {
+  if (!prefixed.has(bytes)) return undefined;
+  return Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset - GRPC_PREFIX_BYTES,
+    bytes.byteLength + GRPC_PREFIX_BYTES,
+  );
 }
 
 /**
@@ -55,20 +73,14 @@ export function encodeFrame(frame: FrameMessage): Buffer {
  * A server sends it as is, so the payload is copied once instead of twice.
  */
 export function encodeGrpcFrame(frame: FrameMessage): Buffer {
-  return encodeFrameAt(frame, GRPC_PREFIX_BYTES);
-}
-
-function encodeFrameAt(frame: FrameMessage, prefix: number): Buffer {
   const length = frame.payload.byteLength;
   const type = frame.frameType;
   const size = (length > 0 ? 1 + varintSize(length) + length : 0) +
     (type !== 0 ? 1 + varintSize(type) : 0);
-  const out = Buffer.allocUnsafe(prefix + size);
-  let offset = prefix;
-  if (prefix > 0) {
-    out[0] = 0;
-    out.writeUInt32BE(size, 1);
-  }
+  const out = Buffer.allocUnsafe(GRPC_PREFIX_BYTES + size);
+  let offset = GRPC_PREFIX_BYTES;
+  out[0] = 0;
+  out.writeUInt32BE(size, 1);
   if (length > 0) {
     out[offset++] = 0x0a;
     offset = writeVarint(out, offset, length);

@@ -8,6 +8,7 @@ import {
   encodeGrpcFrame,
   frameSerializer,
   GRPC_FRAMED_SERIALIZER,
+  grpcMessageOf,
 } from "./frame_codec.ts";
 
 const frameTypes = fc.constantFrom(
@@ -67,5 +68,22 @@ Deno.test("encodeGrpcFrame() is gRPC's length prefix followed by encodeFrame()'s
       );
     }),
     { numRuns: 200 },
+  );
+});
+
+Deno.test("grpcMessageOf() finds the gRPC message around encodeFrame()'s bytes, and only those", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 5000 }), frameTypes, (payload, frameType) => {
+      const bytes = encodeFrame({ payload, frameType });
+      const message = grpcMessageOf(bytes);
+      assert.ok(message, "encodeFrame() output has its prefix");
+      assert.deepEqual(
+        new Uint8Array(message),
+        new Uint8Array(encodeGrpcFrame({ payload, frameType })),
+      );
+      assert.equal(message.buffer, bytes.buffer, "no copy");
+      assert.equal(grpcMessageOf(new Uint8Array(bytes)), undefined);
+    }),
+    { numRuns: 100 },
   );
 });
