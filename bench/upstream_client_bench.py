@@ -9,6 +9,10 @@ blocking `client.power.on()` a user script would make, and `--stub-calls` times 
 through upstream's generated gRPC stub alone (no client library around it): the exporter's
 own share of a call.
 
+`--serve-floor SOCKET` serves a bare grpcio DriverCall responder instead, and `--stub-only SOCKET`
+times only the bare stub against any such responder: the floors a DriverCall cannot beat on each
+gRPC stack.
+
 With `--exporter-pid`, the exporter's CPU time (all its threads, from /proc) is read around each
 phase: CPU per DriverCall and per GiB moved. Other load on the machine skews these far less than
 the wall-clock figures.
@@ -83,12 +87,12 @@ async def echo_round_trip(echo, total, chunk_size):
     return total / (1024 * 1024) / seconds
 
 
-def stub_calls(power_uuid, count):
+def stub_calls(power_uuid, count, path=None):
     import grpc
     from jumpstarter_protocol.jumpstarter.v1 import jumpstarter_pb2, jumpstarter_pb2_grpc
 
     channel = grpc.secure_channel(
-        "unix://" + os.environ["JUMPSTARTER_HOST"],
+        "unix://" + (path or os.environ["JUMPSTARTER_HOST"]),
         grpc.local_channel_credentials(grpc.LocalConnectionType.UDS),
     )
     stub = jumpstarter_pb2_grpc.ExporterServiceStub(channel)
@@ -102,6 +106,28 @@ def stub_calls(power_uuid, count):
         samples.append(time.perf_counter_ns() - started)
     channel.close()
     return percentiles(samples)
+
+
+def serve_floor(path):
+    """A bare grpcio server answering every DriverCall at once: the floor of a call over grpcio."""
+    import asyncio
+
+    import grpc
+    from jumpstarter_protocol.jumpstarter.v1 import jumpstarter_pb2, jumpstarter_pb2_grpc
+
+    class Floor(jumpstarter_pb2_grpc.ExporterServiceServicer):
+        async def DriverCall(self, request, context):
+            return jumpstarter_pb2.DriverCallResponse(uuid=request.uuid)
+
+    async def serve():
+        server = grpc.aio.server()
+        jumpstarter_pb2_grpc.add_ExporterServiceServicer_to_server(Floor(), server)
+        server.add_insecure_port("unix://" + path)
+        await server.start()
+        print("READY", flush=True)
+        await server.wait_for_termination()
+
+    asyncio.run(serve())
 
 
 def cpu_seconds(pid):
@@ -122,7 +148,15 @@ def main():
     parser.add_argument("--echo-mib", type=int, default=64)
     parser.add_argument("--chunk-kib", type=int, default=64)
     parser.add_argument("--exporter-pid", type=int, default=0)
+    parser.add_argument("--serve-floor", metavar="SOCKET", help="serve a bare DriverCall responder")
+    parser.add_argument("--stub-only", metavar="SOCKET", help="only time stub DriverCalls to it")
     args = parser.parse_args()
+    if args.serve_floor:
+        serve_floor(args.serve_floor)
+        return
+    if args.stub_only:
+        print(json.dumps({"stubCall": stub_calls("", args.stub_calls, args.stub_only)}), flush=True)
+        return
     chunk = args.chunk_kib * 1024
     result = {}
     pid = args.exporter_pid

@@ -11,14 +11,19 @@
  * Medians of the rounds are printed with ours/upstream ratios and the issue's targets (bytes at
  * least 1.2x upstream, DriverCall p50 at most 0.6x); targets are reported, never enforced. The
  * exporter's own CPU time per DriverCall and per GiB (read from /proc around each phase) is
- * printed too: on a shared machine it moves far less than the wall-clock figures.
+ * printed too: on a shared machine it moves far less than the wall-clock figures. So are the
+ * floors of a bare-stub DriverCall on each gRPC stack, timed in the same rounds: a grpcio server
+ * and a grpc-js server (on our HTTP/2 settings, in this process) that answer at once.
  *
  * Usage: `deno run -A bench/upstream_vs_ours.ts [--versions head,0.7.0] [--rounds 3]
  *   [--calls 500] [--sink-mib 256] [--echo-mib 64] [--json]`
  *
  * @module
  */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
+import { createServer, ExporterService, methodPath } from "@jumpstarter/protos";
 import { upstreamPeer, type UpstreamVersion } from "../tests/upstream/_peer.ts";
 import { latencySummary, positiveInt } from "./_measure.ts";
 import { runToEnd, startUntilLine } from "./_processes.ts";
@@ -40,6 +45,7 @@ interface ClientFigures {
 }
 
 type Exporter = "upstream" | "ours";
+type Floor = "grpcio" | "grpcJs";
 
 /** A TCP listener that reads every connection to its end, then closes it. */
 function discardingSink(): { port: number; close(): void } {
@@ -54,6 +60,35 @@ function discardingSink(): { port: number; close(): void } {
     }
   })().catch(() => {});
   return { port: listener.addr.port, close: () => listener.close() };
+}
+
+/** A grpc-js server (our settings) answering every DriverCall at once with an empty reply. */
+async function grpcJsFloor(path: string): Promise<grpc.Server> {
+  const identity = (bytes: Buffer) => bytes;
+  const reply = Buffer.alloc(0);
+  const driverCall = ExporterService.method.driverCall;
+  const server = createServer();
+  server.addService({
+    driverCall: {
+      path: methodPath(driverCall),
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  }, {
+    driverCall: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, reply),
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(
+      `unix:${path}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error) => error ? reject(error) : resolve(),
+    )
+  );
+  return server;
 }
 
 function exporterConfig(sinkPort: number): string {
@@ -87,8 +122,8 @@ async function compareVersion(
   version: UpstreamVersion,
   config: string,
   dir: string,
-  options: { rounds: number; clientArgs: string[] },
-): Promise<Record<Exporter, ClientFigures[]>> {
+  options: { rounds: number; clientArgs: string[]; grpcJsFloor: string },
+): Promise<{ figures: Record<Exporter, ClientFigures[]>; floors: Record<Floor, number[]> }> {
   const peer = upstreamPeer(version);
   const upstreamSocket = `${dir}/upstream-${version}.sock`;
   await using upstream = await startUntilLine(peer.python, {
@@ -103,6 +138,15 @@ async function compareVersion(
     ready: (line) => line.startsWith("/"),
     timeoutMs: 60_000,
   });
+  const grpcioFloor = `${dir}/grpcio-floor-${version}.sock`;
+  await using _floor = await startUntilLine(peer.python, {
+    args: [CLIENT, "--serve-floor", grpcioFloor],
+    env: peer.env,
+    ready: (line) => line.startsWith("READY"),
+    timeoutMs: 60_000,
+  });
+  const floorSockets: Record<Floor, string> = { grpcio: grpcioFloor, grpcJs: options.grpcJsFloor };
+  const floors: Record<Floor, number[]> = { grpcio: [], grpcJs: [] };
   const sockets: Record<Exporter, string> = { upstream: upstreamSocket, ours: ours.line };
   const pids: Record<Exporter, number> = { upstream: upstream.pid, ours: ours.pid };
   const figures: Record<Exporter, ClientFigures[]> = { upstream: [], ours: [] };
@@ -119,8 +163,15 @@ async function compareVersion(
       figures[exporter].push(JSON.parse(line) as ClientFigures);
       console.error(`[${version} round ${round + 1}] ${exporter}: ${line}`);
     }
+    for (const floor of ["grpcio", "grpcJs"] as const) {
+      const args = [CLIENT, "--stub-only", floorSockets[floor], ...options.clientArgs];
+      const stdout = await runToEnd(peer.python, args, { env: peer.env, timeoutMs: 120_000 });
+      const line = stdout.trim().split("\n").at(-1) ?? "";
+      floors[floor].push((JSON.parse(line) as Pick<ClientFigures, "stubCall">).stubCall.p50Us);
+      console.error(`[${version} round ${round + 1}] ${floor} floor: ${line}`);
+    }
   }
-  return figures;
+  return { figures, floors };
 }
 
 function summarize(runs: ClientFigures[]) {
@@ -169,14 +220,21 @@ async function main() {
   const config = `${dir}/exporter.yaml`;
   await Deno.writeTextFile(config, exporterConfig(sink.port));
   const report: Record<string, unknown> = {};
+  const floorSocket = `${dir}/grpc-js-floor.sock`;
+  const floorServer = await grpcJsFloor(floorSocket);
   try {
     for (const version of versions as UpstreamVersion[]) {
-      const figures = await compareVersion(version, config, dir, { rounds, clientArgs });
+      const { figures, floors } = await compareVersion(version, config, dir, {
+        rounds,
+        clientArgs,
+        grpcJsFloor: floorSocket,
+      });
       const upstream = summarize(figures.upstream);
       const ours = summarize(figures.ours);
       report[version] = {
         upstream,
         ours,
+        stubFloorP50Us: { grpcio: median(floors.grpcio), grpcJs: median(floors.grpcJs) },
         ratio: {
           sink: ours.sinkMibPerSecond / upstream.sinkMibPerSecond,
           echo: ours.echoMibPerSecond / upstream.echoMibPerSecond,
@@ -190,6 +248,7 @@ async function main() {
       };
     }
   } finally {
+    floorServer.forceShutdown();
     sink.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -199,10 +258,11 @@ async function main() {
   }
   console.log(`Upstream's Python client, upstream's exporter vs ours; median of ${rounds} rounds`);
   for (const [version, entry] of Object.entries(report)) {
-    const { upstream, ours, ratio } = entry as {
+    const { upstream, ours, ratio, stubFloorP50Us } = entry as {
       upstream: ReturnType<typeof summarize>;
       ours: ReturnType<typeof summarize>;
       ratio: Record<string, number>;
+      stubFloorP50Us: Record<Floor, number>;
     };
     const row = (label: string, up: number, our: number, r: number, unit: string, ok: string) =>
       console.log(
@@ -257,6 +317,10 @@ async function main() {
       ratio.stubCallP50!,
       "us   ",
       "",
+    );
+    console.log(
+      `  bare-stub floor p50: a grpcio server ${stubFloorP50Us.grpcio.toFixed(0)} us, ` +
+        `a grpc-js server under Deno ${stubFloorP50Us.grpcJs.toFixed(0)} us`,
     );
     console.log("  exporter CPU (lower is better; less skewed by other load):");
     row(
