@@ -11,7 +11,11 @@ import {
 } from "@jumpstarter/lib/driver";
 import { readBlockDevice, writeBlockDevice } from "@jumpstarter/lib/fs";
 import type { ResourceHandle } from "@jumpstarter/lib/streams";
-import { storageMuxFlasherInterface, type WriteResult } from "@jumpstarter/driver-opendal";
+import {
+  imageStream,
+  storageMuxFlasherInterface,
+  type WriteResult,
+} from "@jumpstarter/driver-opendal";
 import type { DutlinkBoard } from "./board.ts";
 import { Request, STORAGE_ACTIONS, type StorageAction } from "./protocol.ts";
 
@@ -74,7 +78,7 @@ export class DutlinkStorageMux extends Driver {
     await using resource = this.openResource(handle);
     await this.host();
     const path = this.#device.storageDevice;
-    return await writeBlockDevice(path, resource.readable, {
+    return await writeBlockDevice(path, await imageStream(handle, resource.readable), {
       timeoutS: this.#device.timeoutS,
       leewayS: this.#device.leewayS,
       fsyncTimeoutS: this.#device.fsyncTimeoutS,

@@ -12,16 +12,11 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import {
-  decodeStream,
-  detectEncoding,
-  parseResourceHandle,
-  type ResourceHandle,
-} from "@jumpstarter/lib/streams";
+import type { ResourceHandle } from "@jumpstarter/lib/streams";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
 import { fileChunks } from "./file_chunks.ts";
-import { peek } from "./peek.ts";
+import { imageStream } from "./image_stream.ts";
 import { removeStaleStaging, writeStaged } from "./staged_file.ts";
 import type { MuxState, WriteResult } from "./types.ts";
 
@@ -36,9 +31,6 @@ export const mockStorageMuxConfigSchema = z.object({
 }).strict();
 
 export type MockStorageMuxConfig = z.infer<typeof mockStorageMuxConfigSchema>;
-
-// enough for every magic number detectEncoding knows (xz has the longest, 6 bytes)
-const MAGIC_BYTES = 8;
 
 /**
  * A storage mux whose medium is a file. `host()`/`dut()`/`off()` switch a state; `write` and
@@ -137,15 +129,7 @@ export class MockStorageMux extends Driver {
     this.#writing = true;
     try {
       await this.#ensureFile();
-      let data = resource.readable;
-      // the framework decodes client streams; a URL the exporter fetches arrives as stored
-      if (parseResourceHandle(handle).kind === "presigned_request") {
-        const peeked = await peek(data, MAGIC_BYTES);
-        const encoding = detectEncoding(peeked.head);
-        data = encoding === null
-          ? peeked.stream
-          : peeked.stream.pipeThrough(decodeStream(encoding));
-      }
+      const data = await imageStream(handle, resource.readable);
       this.logger.info(`writing image to ${this.path}`);
       const result = await writeStaged(this.path, data, {
         ...(this.size === undefined ? {} : { capacity: this.size }),

@@ -21,6 +21,7 @@ export {
   type OpenImageSourceOptions,
 } from "./source.ts";
 export { type MuxState, type WriteResult, writeResultSchema } from "./types.ts";
+export { imageStream } from "./image_stream.ts";
 export { flasherInterface, opendalInterface } from "./opendal_interface.ts";
 export { OpendalClient, OpendalFile } from "./opendal_client.ts";
 export { type DumpOptions, FlasherClient, type FlashOptions } from "./flasher_client.ts";

@@ -22,7 +22,11 @@ import {
   UsbTransferError,
 } from "@jumpstarter/lib/usb";
 import { DriverError } from "@jumpstarter/lib/wire";
-import { storageMuxFlasherInterface, type WriteResult } from "@jumpstarter/driver-opendal";
+import {
+  imageStream,
+  storageMuxFlasherInterface,
+  type WriteResult,
+} from "@jumpstarter/driver-opendal";
 import { type SdwireHost, systemSdwireHost } from "./host.ts";
 import {
   CBUS_BITBANG,
@@ -195,7 +199,7 @@ export class SDWire extends Driver {
     await using resource = this.openResource(handle);
     await this.host();
     const path = await this.#awaitStorageDevice();
-    return await writeBlockDevice(path, resource.readable, {
+    return await writeBlockDevice(path, await imageStream(handle, resource.readable), {
       timeoutS: this.config.storage_timeout,
       leewayS: this.config.storage_leeway,
       fsyncTimeoutS: this.config.storage_fsync_timeout,

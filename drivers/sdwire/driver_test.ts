@@ -6,6 +6,7 @@
  * while the exporter keeps serving.
  */
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { clientRegistryOf, CompositeClient } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
@@ -181,4 +182,24 @@ Deno.test("an SD-Wire unplugged mid-session fails with one line; plugged back, i
   await served.client.dut();
   assert.equal(lab.device.mux, "dut");
   assert.equal(lab.device.opens, 2);
+});
+
+Deno.test("an image the exporter fetches itself (gzip over HTTP) is decoded before it reaches the card", async () => {
+  await using lab = await sdwireLab();
+  const driver = new SDWire(lab.host, CONFIG);
+  await using served = await serve(driver, StorageMuxFlasherClient, {
+    registry: clientRegistryOf([opendalPackage]),
+  });
+  const bytes = crypto.getRandomValues(new Uint8Array(50_000));
+  const gzipped = gzipSync(bytes);
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response(gzipped),
+  );
+  const result = await served.client.flash(
+    `http://127.0.0.1:${server.addr.port}/image.img.gz`,
+    { exporterFetch: true },
+  );
+  assert.equal(result?.size, bytes.length);
+  assert.deepEqual((await Deno.readFile(lab.device.imagePath)).subarray(0, bytes.length), bytes);
 });
