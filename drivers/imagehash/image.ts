@@ -1,9 +1,15 @@
 /**
- * The image operations hashing needs, from jimp (pure JavaScript: JPEG and PNG codecs, resize):
+ * The image operations hashing needs, from jimp (pure JavaScript: its JPEG and PNG codecs and resize plugin):
  * decode, greyscale-and-shrink as upstream's `convert("L").resize(...)`, and PNG encoding.
  */
 import { Buffer } from "node:buffer";
-import { Jimp } from "jimp";
+import { createJimp } from "@jimp/core";
+import jpeg from "@jimp/js-jpeg";
+import png from "@jimp/js-png";
+import { methods as resizeMethods } from "@jimp/plugin-resize";
+
+// only the codecs and the resize plugin: the full `jimp` package pins an old @types/node
+const Jimp = createJimp({ formats: [jpeg, png], plugins: [resizeMethods] });
 
 /** Decoded pixels, 4 bytes (RGBA) a pixel, row by row. */
 export interface RgbaImage {
@@ -17,7 +23,7 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * Decodes a JPEG or PNG (or BMP, GIF, TIFF: what jimp reads).
+ * Decodes a JPEG or PNG.
  *
  * @throws {Error} one line naming `name` when the bytes are not an image jimp can decode.
  */
