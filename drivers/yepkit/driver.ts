@@ -62,13 +62,18 @@ export class Ykush extends Driver {
     }
   }
 
+  /** `Ykush YK25838`, as upstream logs it (`Ykush` until a hub was found). */
+  #name(): string {
+    return this.#serial === null ? "Ykush" : `Ykush ${this.#serial}`;
+  }
+
   async on(): Promise<void> {
-    this.logger.info(`Power ON for Ykush ${this.#serial ?? ""} on port ${this.config.port}`);
+    this.logger.info(`Power ON for ${this.#name()} on port ${this.config.port}`);
     await this.#send(PORT_UP[this.config.port], `port ${this.config.port} on`);
   }
 
   async off(): Promise<void> {
-    this.logger.info(`Power OFF for Ykush ${this.#serial ?? ""} on port ${this.config.port}`);
+    this.logger.info(`Power OFF for ${this.#name()} on port ${this.config.port}`);
     await this.#send(PORT_DOWN[this.config.port], `port ${this.config.port} off`);
   }
 
