@@ -141,3 +141,20 @@ Deno.test("an unplugged hub fails calls in one line, the exporter keeps serving,
   assert.deepEqual(hub.ports, [false, false, false]);
   assert.equal(hub.opens, 2);
 });
+
+Deno.test("a hub pulled out between a command and its answer fails that call in one line", async () => {
+  const hub = new YkushEmulator("YK25838");
+  await using served = await servedExample(hub);
+  hub.unplugBeforeAnswer = true;
+  await assert.rejects(
+    served.client.child("power3", PowerClient).on(),
+    (error: Error) =>
+      error instanceof DriverError &&
+      error.message ===
+        "ykush YK25838: port 3 on failed (device disconnected): read from endpoint 1: LIBUSB_ERROR_NO_DEVICE",
+  );
+  assert.equal(hub.commands.at(-1), 0x13);
+  hub.plug();
+  await served.client.child("power3", PowerClient).on();
+  assert.deepEqual(hub.ports, [false, false, true]);
+});

@@ -18,6 +18,8 @@ export class YkushEmulator extends UsbDeviceEmulator {
   readonly ports: [boolean, boolean, boolean] = [true, true, true];
   /** The command bytes received, in order. */
   readonly commands: number[] = [];
+  /** Pull the cable right after the next command arrives, before it is answered. */
+  unplugBeforeAnswer = false;
   #pending: Uint8Array | undefined;
 
   constructor(serial: string) {
@@ -54,6 +56,11 @@ export class YkushEmulator extends UsbDeviceEmulator {
     if (data.length !== REPORT_BYTES) throw stall(`write of ${data.length} bytes`);
     const command = data[0]!;
     this.commands.push(command);
+    if (this.unplugBeforeAnswer) {
+      this.unplugBeforeAnswer = false;
+      this.unplug();
+      return;
+    }
     const port = command & 0x0f;
     const high = command & 0xf0;
     if ((high === 0x10 || high === 0x00) && (port >= 1 && port <= 3 || port === 0x0a)) {
