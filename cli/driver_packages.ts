@@ -21,6 +21,7 @@ import { driverPackage as tftp } from "@jumpstarter/driver-tftp/package";
 import { driverPackage as qemu } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as uboot } from "@jumpstarter/driver-uboot/package";
 import { driverPackage as gpiod } from "@jumpstarter/driver-gpiod/package";
+import { driverPackage as probeRs } from "@jumpstarter/driver-probe-rs/package";
 import { driverPackage as dutlink } from "@jumpstarter/driver-dutlink/package";
 import { driverPackage as sdwire } from "@jumpstarter/driver-sdwire/package";
 import { driverPackage as yepkit } from "@jumpstarter/driver-yepkit/package";
@@ -45,6 +46,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   sdwire,
   yepkit,
   gpiod,
+  probeRs,
 ];
 
 /** Driver types by config `type:` name, for local, direct and registered exporters. */
