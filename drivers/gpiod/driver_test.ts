@@ -117,6 +117,12 @@ Deno.test("DigitalInput reads and waits for levels and edges as upstream", async
   // an edge since the previous wait counts (upstream reads the queued events)
   gpio.drive(24, 0);
   await button.waitForEdge("rising", 1);
+
+  // a timeout of 0 waits for ever, as upstream's `timeout or 1e9`
+  const released = button.waitForInactive(0);
+  await gpio.whenWaiting();
+  gpio.drive(24, 1);
+  await released;
 });
 
 Deno.test("DigitalInput waits time out with DEADLINE_EXCEEDED; a bad edge type is INVALID_ARGUMENT", async () => {
