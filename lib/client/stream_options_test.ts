@@ -14,7 +14,7 @@ import {
   unary,
 } from "@jumpstarter/lib/driver";
 import { DriverTimeoutError } from "@jumpstarter/lib/wire";
-import { serve } from "@jumpstarter/lib/testing";
+import { eventually, serve } from "@jumpstarter/lib/testing";
 
 const holdInterface = defineInterface({
   client: "tests.HoldClient",
@@ -196,5 +196,31 @@ eachTransport(
     await assert.rejects(resource.done, /^Error: upload cancelled$/);
     await assert.rejects(draining);
     assert.match(await hold.drained.promise, /^failed: /);
+  },
+);
+
+eachTransport(
+  "a signal shared by many streams lets go of each one that ended",
+  async (_hold, client) => {
+    const abort = new AbortController();
+    let listening = 0;
+    const { addEventListener, removeEventListener } = abort.signal;
+    abort.signal.addEventListener = function (...args: Parameters<typeof addEventListener>) {
+      listening++;
+      return addEventListener.apply(this, args);
+    };
+    abort.signal.removeEventListener = function (...args: Parameters<typeof removeEventListener>) {
+      listening--;
+      return removeEventListener.apply(this, args);
+    };
+    for (let round = 0; round < 3; round++) {
+      const stream = await client.stream("connect", { signal: abort.signal });
+      const reading = new Response(stream.readable).text();
+      await stream.writable.close();
+      assert.equal(await reading, "");
+    }
+    await eventually("every ended stream's abort listener removed", () => listening === 0, {
+      timeoutMs: 5_000,
+    });
   },
 );
