@@ -243,8 +243,9 @@ export class Exporter {
     const socket = await privateSocketPath();
     const server = await serveSession(session, socket.path);
     // our clients' fast-path streams meet ours at the router's splice port (issue 11 item 3)
-    server.fastPath?.spliceThrough((token, signal) =>
-      this.#routers.splice(token, "exporter", signal)
+    server.fastPath?.spliceThrough(
+      (token, signal) => this.#routers.splice(token, "exporter", signal),
+      () => this.#routers.canSplice,
     );
     const lease = new LeaseContext({
       name,

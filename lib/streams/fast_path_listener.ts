@@ -57,6 +57,7 @@ export class FastPathListener implements AsyncDisposable {
   readonly #accepting: Promise<void>[] = [];
   #closed = false;
   #splice: SpliceDialer | undefined;
+  #spliceAvailable: () => boolean = () => false;
 
   private constructor(path?: string) {
     this.path = path;
@@ -102,16 +103,18 @@ export class FastPathListener implements AsyncDisposable {
   }
 
   /**
-   * Also meets clients through a router: every offer then dials it at once (the header says
-   * `splice`), and whichever connection comes first, this one or one on a socket, claims it.
+   * Also meets clients through a router: while `available()` (a router named its splice port),
+   * every offer dials it at once (the header says `splice`), and whichever connection comes
+   * first, this one or one on a socket, claims it.
    */
-  spliceThrough(dialer: SpliceDialer | undefined): void {
+  spliceThrough(dialer: SpliceDialer | undefined, available: () => boolean = () => true): void {
     this.#splice = dialer;
+    this.#spliceAvailable = available;
   }
 
-  /** Whether offers are also met through a router. */
+  /** Whether offers are also met through a router (one that named its splice port). */
   get splices(): boolean {
-    return this.#splice !== undefined;
+    return this.#splice !== undefined && this.#spliceAvailable();
   }
 
   /** The TCP port, when it listens on one. */
@@ -140,7 +143,7 @@ export class FastPathListener implements AsyncDisposable {
     const timer = setTimeout(() => settle(undefined), ttlMs);
     this.#offers.set(token, { resolve: settle, timer });
     if (this.#closed) settle(undefined);
-    if (this.#splice && !this.#closed) this.#spliceFor(token, promise);
+    if (this.splices && !this.#closed) this.#spliceFor(token, promise);
     return { token, claimed: promise, revoke: () => settle(undefined) };
   }
 

@@ -12,9 +12,12 @@ import { ChunkReader, type RawConn, writeChunk, writeEnd } from "./fast_path_fra
 const BROKEN_SOCKET_GRACE_MS = 2_000;
 
 function delay(ms: number): { promise: Promise<void>; cancel(): void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-  return { promise, cancel: () => clearTimeout(timer) };
+  let cancel = () => {};
+  const promise = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    cancel = () => clearTimeout(timer);
+  });
+  return { promise, cancel: () => cancel() };
 }
 
 /** Options of {@linkcode socketByteStream}: the same hooks as for a frame stream. */
