@@ -2,10 +2,12 @@
  * What our two ends agree on for the fast path (issue 11 item 3). A client that wants it sends
  * {@linkcode FAST_PATH_REQUEST_KEY} on a RouterService.Stream; only then does our exporter answer
  * with {@linkcode FAST_PATH_OFFER_KEY} in the headers, so upstream peers never see either. The
- * client connects to the offered Unix socket (local mode) or TCP port (direct mode: on the host it
- * dialled, TLS when offered so), writes the token and reads one acknowledgement byte; from then on the socket carries the chunks (fast_path_frames.ts) and the gRPC call only
- * the ends: a GOAWAY frame after the socket's write side was shut down, the call's status or
- * cancellation for errors.
+ * client connects to the offered Unix socket (local mode), TCP port (direct mode: on the host it
+ * dialled, TLS when offered so) or, behind a lease socket whose exporter splices, to the relay
+ * beside that socket, which takes it to our router's splice port (distributed mode:
+ * fast_path_splice.ts); it writes the token and reads one acknowledgement byte. From then on the
+ * connection carries the chunks and an end mark (fast_path_frames.ts) and the gRPC call only the
+ * ends: a GOAWAY frame once the end mark went out, the call's status or cancellation for errors.
  * A client that cannot use the offer sends a PING frame instead and the exporter answers with a
  * PING once it serves the stream over gRPC frames.
  */
