@@ -27,6 +27,7 @@ export interface SpliceHello {
   routerToken: string;
   /** The fast-path token the exporter issued for the stream. */
   streamToken: string;
+  /** Which end sends it: the router pairs a client with an exporter. */
   side: SpliceSide;
 }
 
