@@ -25,6 +25,8 @@ import { driverPackage as probeRs } from "@jumpstarter/driver-probe-rs/package";
 import { driverPackage as dutlink } from "@jumpstarter/driver-dutlink/package";
 import { driverPackage as sdwire } from "@jumpstarter/driver-sdwire/package";
 import { driverPackage as yepkit } from "@jumpstarter/driver-yepkit/package";
+import { driverPackage as video } from "@jumpstarter/driver-video/package";
+import { driverPackage as ustreamer } from "@jumpstarter/driver-ustreamer/package";
 import type { CliContext } from "./drivers.ts";
 
 /** Every driver package of the program, in `jmp driver list` order of packages. */
@@ -46,6 +48,8 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   sdwire,
   yepkit,
   gpiod,
+  video,
+  ustreamer,
   probeRs,
 ];
 

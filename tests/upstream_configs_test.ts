@@ -19,10 +19,6 @@ const CORPUS = new URL("./testdata/upstream_configs/", import.meta.url);
 
 /** Missing drivers and upstream's own mistakes: the file must keep failing with this error. */
 const KNOWN_GAPS: Record<string, { reason: string; error: RegExp }> = {
-  "instances/ustreamer.yaml": {
-    reason: "uStreamer is not built yet (issue 14)",
-    error: /Unknown driver type "jumpstarter_driver_ustreamer\.driver\.UStreamer"/,
-  },
   "docs-files.yaml": {
     reason: "upstream's docs name jumpstarter_driver_power.driver.PduPower, which upstream has not",
     error: /Unknown driver type "jumpstarter_driver_power\.driver\.PduPower"/,
@@ -139,6 +135,8 @@ Deno.test("the corpus names its upstream source in every file and covers our dri
       "probe_rs.driver.ProbeRs",
       "yepkit.driver.Ykush",
       "sdwire.driver.SDWire",
+      "ustreamer.driver.UStreamer",
+      "video.driver.HttpVideo",
     ]
   ) {
     assert.ok(everything.includes(`jumpstarter_driver_${type}`), `no corpus file uses ${type}`);

@@ -34,9 +34,10 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function proxyStream(client: VideoClient, signal: AbortSignal): Promise<Response> {
+async function proxyStream(client: VideoClient, completed: Promise<void>): Promise<Response> {
   const stream = await client.openStream();
-  signal.addEventListener("abort", () => void stream.close(), { once: true });
+  // the browser went away, or the stream ended: drop the connection through the exporter
+  completed.catch(() => {}).finally(() => stream.close());
   const { response } = stream;
   return new Response(response.body, {
     status: response.status,
@@ -53,7 +54,7 @@ async function proxyStream(client: VideoClient, signal: AbortSignal): Promise<Re
  * @throws {Error} one line naming the address when it cannot listen (say, the port is in use).
  */
 export function serveVideo(client: VideoClient, port = 0): VideoServer {
-  const handler = async (request: Request): Promise<Response> => {
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const { pathname } = new URL(request.url);
     try {
       if (pathname === "/") {
@@ -64,7 +65,7 @@ export function serveVideo(client: VideoClient, port = 0): VideoServer {
           headers: { "content-type": "image/jpeg" },
         });
       }
-      if (pathname === "/stream") return await proxyStream(client, request.signal);
+      if (pathname === "/stream") return await proxyStream(client, info.completed);
       return new Response("Not Found\n", { status: 404 });
     } catch (error) {
       return new Response(`${reasonOf(error)}\n`, { status: 502 });
