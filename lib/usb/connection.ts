@@ -9,7 +9,9 @@ import { hexId, type UsbBackend, type UsbDevice, UsbTransferError } from "./tran
 export interface UsbDeviceMatch {
   /** What the device is, for messages: `dutlink`, `ykush`. */
   what: string;
+  /** idVendor. */
   vendorId: number;
+  /** idProduct. */
   productId: number;
   /** The serial number to match, or null for the first one found. */
   serial: string | null;
@@ -26,13 +28,17 @@ export interface UsbDeviceMatch {
 
 /** Other vendor and product ids a matched device may have. */
 export interface AlternativeIds {
+  /** idVendor. */
   vendorId: number;
+  /** idProduct. */
   productId: number;
+  /** Also required of a candidate with these ids. */
   accept?: (device: UsbDevice) => boolean;
 }
 
 /** The device a connection found. */
 export interface FoundDevice {
+  /** The device, opened and prepared. */
   device: UsbDevice;
   /** Its serial number ("" when it has none). */
   serial: string;

@@ -23,22 +23,31 @@ export interface ControlSetup {
 export interface UsbEndpointDescriptor {
   /** The endpoint number, without the direction bit. */
   number: number;
+  /** `in` (device to host) or `out`. */
   direction: "in" | "out";
+  /** The transfer type. */
   type: "bulk" | "interrupt" | "isochronous";
 }
 
 /** One interface of the active configuration (its active alternate setting). */
 export interface UsbInterfaceDescriptor {
+  /** bInterfaceNumber. */
   number: number;
+  /** bInterfaceClass. */
   class: number;
+  /** bInterfaceSubClass. */
   subclass: number;
+  /** bInterfaceProtocol. */
   protocol: number;
+  /** The endpoints of the active alternate setting. */
   endpoints: readonly UsbEndpointDescriptor[];
 }
 
 /** An attached device. Transfers reject with {@linkcode UsbTransferError}. */
 export interface UsbDevice {
+  /** idVendor. */
   readonly vendorId: number;
+  /** idProduct. */
   readonly productId: number;
   /** iSerialNumber's string, or null when the device has none. */
   readonly serialNumber: string | null;
@@ -74,6 +83,7 @@ export interface UsbBackend {
 
 /** The USB library cannot be loaded, or the host has no USB bus to enumerate. */
 export class UsbUnavailableError extends Error {
+  /** `options.cause` keeps the library's error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "UsbUnavailableError";
@@ -82,8 +92,10 @@ export class UsbUnavailableError extends Error {
 
 /** A transfer failed; `gone` when the device was unplugged (it must be found again). */
 export class UsbTransferError extends Error {
+  /** Whether the device was unplugged. */
   readonly gone: boolean;
 
+  /** `options.gone` marks an unplugged device; `options.cause` keeps the library's error. */
   constructor(message: string, options?: ErrorOptions & { gone?: boolean }) {
     super(message, options);
     this.name = "UsbTransferError";
