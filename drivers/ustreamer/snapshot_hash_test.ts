@@ -45,7 +45,7 @@ Deno.test("the real ustreamer's snapshot matches the stored no-signal frame with
       assert.match(error.message, /^ustreamer\.assert_snapshot FAILED_shapes\.png: diff \d+ > /);
       return true;
     });
-    const saved = [...Deno.readDirSync(outdir)].map((entry) => entry.name).sort();
+    const saved = (await Array.fromAsync(Deno.readDir(outdir))).map((entry) => entry.name).sort();
     assert.deepEqual(saved, ["DIFF_shapes.png", "FAILED_shapes.png"]);
   } finally {
     await Deno.remove(outdir, { recursive: true });
