@@ -9,7 +9,8 @@ import { randomBytes, tempDir } from "./_testing/fs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-async function jmpShell(config: string, script: string, dir: string) {
+/** Runs `jmp shell --exporter-config CONFIG -- sh -c SCRIPT` in `dir`, killed after `timeoutMs`. */
+async function jmpShell(config: string, script: string, dir: string, timeoutMs = 225_000) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -31,7 +32,7 @@ async function jmpShell(config: string, script: string, dir: string) {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(225_000),
+    signal: AbortSignal.timeout(timeoutMs),
   }).output();
   const decoder = new TextDecoder();
   return {
@@ -41,7 +42,7 @@ async function jmpShell(config: string, script: string, dir: string) {
   };
 }
 
-// about 30 `j` processes, each a Deno start: slow on a busy machine
+// about 25 `j` processes, each a Deno start: slow on a busy machine
 Deno.test(
   "j drives Opendal, MockFlasher and the storage of Tftp/HttpServer",
   withDeadline(240_000, async () => {
@@ -144,5 +145,42 @@ echo done
       await Deno.readFile(dir.join("image.bin")),
     );
     assert.equal(await Deno.readTextFile(dir.join("root/a/hello.txt")), "hello");
+  }),
+);
+
+Deno.test(
+  "jmp shell refuses a bad Opendal config in one line naming the file, line and field",
+  withDeadline(120_000, async () => {
+    await using dir = await tempDir();
+    const cases = [
+      { config: "{ scheme: nosuch, kwargs: { root: /tmp } }", says: /scheme "nosuch": scheme/ },
+      { config: "{ scheme: fs, kwargs: {} }", says: /scheme "fs": root is not specified/ },
+      {
+        config: "{ scheme: fs, kwargs: { root: 5 } }",
+        says: /kwargs values must be strings at export\.storage\.config\.kwargs\.root/,
+      },
+    ];
+    await Promise.all(cases.map(async ({ config, says }, index) => {
+      const file = dir.join(`bad-${index}.yaml`);
+      await Deno.writeTextFile(
+        file,
+        `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  storage:
+    type: jumpstarter_driver_opendal.driver.Opendal
+    config: ${config}
+`,
+      );
+      const ran = await jmpShell(file, "echo shell started", dir.path, 100_000);
+      const what = `config ${config}: exit ${ran.code}\n${ran.stdout}${ran.stderr}`;
+      assert.equal(ran.code, 1, what);
+      assert.doesNotMatch(ran.stdout, /shell started/, what);
+      const lines = ran.stderr.split("\n").filter((line) => line.trim() !== "");
+      assert.equal(lines.length, 1, what);
+      assert.ok(lines[0]!.startsWith(`Error: ${file}:`), what);
+      assert.match(lines[0]!, /\.yaml:\d+:\d+: /, what);
+      assert.match(lines[0]!, says, what);
+    }));
   }),
 );
