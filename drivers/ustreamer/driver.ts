@@ -13,7 +13,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
-import { closeQuietly, toBase64, trackedConnection } from "@jumpstarter/driver-video";
+import { closeQuietly, toBase64, trackedConnection } from "@jumpstarter/driver-video/common";
 import { findExecutable } from "./executable.ts";
 import { ustreamerInterface } from "./interface.ts";
 import { UStreamerProcess } from "./process.ts";

@@ -3,7 +3,7 @@
  * state, a JPEG snapshot, the MJPEG stream read through the client, and the one-line errors.
  */
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { eventually, serve } from "@jumpstarter/lib/testing";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { jpegSize } from "@jumpstarter/driver-video";
 import { UStreamer } from "./driver.ts";
@@ -75,5 +75,20 @@ Deno.test("ustreamer refusing its arguments fails each call in one line; the exp
       return true;
     });
   }
+  assert.equal(await served.client.streamPath(), "/stream", "the session still answers");
+});
+
+Deno.test("ustreamer dying mid-session fails later calls in one line; the session serves on", async () => {
+  const driver = new UStreamer();
+  await using served = await serve(driver, UStreamerClient);
+  assert.equal((await served.client.state()).ok, true);
+  Deno.kill(driver.pid, "SIGKILL");
+  const error = await eventually("a snapshot to fail once ustreamer is gone", async () => {
+    const failure = await served.client.snapshot().then(() => undefined, (error: Error) => error);
+    return failure?.message.startsWith("ustreamer was killed") ? failure : undefined;
+  });
+  assert.ok(error instanceof DriverError, `${error.name}: ${error.message}`);
+  assert.match(error.message, /^ustreamer was killed by SIGKILL(: [^\n]+)?$/);
+  await assert.rejects(served.client.state(), { message: error.message });
   assert.equal(await served.client.streamPath(), "/stream", "the session still answers");
 });

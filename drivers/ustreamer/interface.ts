@@ -1,5 +1,5 @@
 import { defineInterface } from "@jumpstarter/lib/driver";
-import { videoInterface } from "@jumpstarter/driver-video";
+import { videoInterface } from "@jumpstarter/driver-video/common";
 
 /** Upstream's `UStreamer`: the video interface, reported with uStreamer's own client. */
 export const ustreamerInterface = defineInterface({
