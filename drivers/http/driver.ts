@@ -11,7 +11,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { DriverError } from "@jumpstarter/lib/wire";
-import { Opendal, OpendalUnavailableError } from "@jumpstarter/driver-opendal/driver";
+import { addFsStorageChild } from "@jumpstarter/driver-opendal/driver";
 import { defaultHost, hostPort } from "./host.ts";
 import { httpServerInterface, type PutResult } from "./interface.ts";
 import { FileRoot } from "./root.ts";
@@ -45,22 +45,9 @@ export class HttpServer extends Driver {
     super(options);
     const parsed = httpServerConfigSchema.parse(config);
     this.root = new FileRoot(parsed.root_dir);
-    this.#addStorage(this.root.path, options);
+    addFsStorageChild(this, this.root.path, options);
     this.#port = parsed.port;
     this.host = parsed.host ?? defaultHost() ?? "0.0.0.0";
-  }
-
-  /** Upstream's `storage` child: an Opendal `fs` service over the root, for `put_file` clients. */
-  #addStorage(root: string, options: DriverOptions): void {
-    try {
-      const storage = new Opendal({ scheme: "fs", kwargs: { root } }, {
-        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
-      });
-      this.addChild("storage", storage);
-    } catch (error) {
-      if (!(error instanceof OpendalUnavailableError)) throw error;
-      this.logger.warning(`No storage child: ${error.message}`);
-    }
   }
 
   /** Whether the server is listening. */

@@ -22,6 +22,7 @@ import type { MuxState, WriteResult } from "./types.ts";
 
 export { Opendal, type OpendalConfig, opendalType } from "./opendal_driver.ts";
 export { OpendalUnavailableError } from "./binding.ts";
+export { addFsStorageChild } from "./storage_child.ts";
 export { MockFlasher, mockFlasherType } from "./flasher_driver.ts";
 
 /** Config of the file-backed mocks (upstream takes none; both keys are our extensions). */

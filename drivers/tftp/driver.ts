@@ -10,7 +10,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
-import { Opendal, OpendalUnavailableError } from "@jumpstarter/driver-opendal/driver";
+import { addFsStorageChild } from "@jumpstarter/driver-opendal/driver";
 import { type TftpConfig, tftpConfigSchema } from "./config.ts";
 import { defaultHostAddress } from "./host.ts";
 import { tftpInterface } from "./interface.ts";
@@ -72,7 +72,7 @@ export class Tftp extends Driver {
         cause: error,
       });
     }
-    this.#addStorage(config.root_dir, options);
+    addFsStorageChild(this, config.root_dir, options);
     let host = config.host;
     if (host === "") {
       host = defaultHostAddress() ?? "0.0.0.0";
@@ -81,19 +81,6 @@ export class Tftp extends Driver {
       }
     }
     this.host = host;
-  }
-
-  /** Upstream's `storage` child: an Opendal `fs` service over the root, for `put_file` clients. */
-  #addStorage(root: string, options: DriverOptions): void {
-    try {
-      const storage = new Opendal({ scheme: "fs", kwargs: { root } }, {
-        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
-      });
-      this.addChild("storage", storage);
-    } catch (error) {
-      if (!(error instanceof OpendalUnavailableError)) throw error;
-      this.logger.warning(`No storage child: ${error.message}`);
-    }
   }
 
   /** Whether the server is running. */
