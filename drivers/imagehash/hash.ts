@@ -6,8 +6,10 @@ import { greyscaleResized, type RgbaImage } from "./image.ts";
 
 /** A hash: `size` x `size` bits, row by row; printed as upstream's hex string. */
 export class ImageHashValue {
+  /** The bits, row by row. */
   readonly bits: readonly boolean[];
 
+  /** A hash of these bits. */
   constructor(bits: readonly boolean[]) {
     this.bits = bits;
   }

@@ -13,8 +13,11 @@ const Jimp = createJimp({ formats: [jpeg, png], plugins: [resizeMethods] });
 
 /** Decoded pixels, 4 bytes (RGBA) a pixel, row by row. */
 export interface RgbaImage {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
+  /** `width * height * 4` bytes: R, G, B, A of each pixel. */
   data: Uint8Array;
 }
 

@@ -9,7 +9,9 @@ import { decodeImage, encodeImage, readImage, type RgbaImage } from "./image.ts"
 
 /** What `ImageHash` needs of a client: its name and JPEG/PNG snapshots (`VideoClient`). */
 export interface SnapshotSource {
+  /** Named in failure messages (`<name>.assert_snapshot ...`). */
   readonly name: string;
+  /** One frame, JPEG or PNG bytes. */
   snapshot(): Promise<Uint8Array>;
 }
 
@@ -27,11 +29,15 @@ export interface ImageHashOptions {
 export interface SnapshotComparison {
   /** Hamming distance of the two hashes. */
   diff: number;
+  /** The snapshot's hash. */
   snapshotHash: ImageHashValue;
+  /** The reference's hash. */
   referenceHash: ImageHashValue;
-  /** The snapshot as the client returned it, and decoded. */
+  /** The snapshot as the client returned it. */
   snapshotBytes: Uint8Array;
+  /** The snapshot, decoded. */
   snapshot: RgbaImage;
+  /** The reference image, decoded. */
   reference: RgbaImage;
 }
 
@@ -61,11 +67,16 @@ export async function saveImage(path: string, bytes: Uint8Array, image: RgbaImag
 
 /** Hashing and comparing the snapshots of one video client. */
 export class ImageHash {
+  /** Where snapshots come from. */
   readonly client: SnapshotSource;
+  /** Where failed snapshots are saved. */
   readonly outdir: string;
+  /** The hash compared. */
   readonly hashFunc: HashFunction;
+  /** Bits per side of the hash. */
   readonly hashSize: number;
 
+  /** Hashes `client`'s snapshots; `options` as upstream's keyword arguments. */
   constructor(client: SnapshotSource, options: ImageHashOptions = {}) {
     this.client = client;
     this.outdir = options.outdir ?? Deno.cwd();

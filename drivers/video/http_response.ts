@@ -13,7 +13,9 @@ const HEAD_END = ascii("\r\n\r\n");
 
 /** A response read off a byte stream. */
 export interface StreamedResponse {
+  /** The status code, e.g. 200. */
   status: number;
+  /** The response headers. */
   headers: Headers;
   /** The body, de-chunked; cancelling it drops the connection. */
   body: ReadableStream<Uint8Array>;

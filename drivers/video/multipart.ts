@@ -23,7 +23,9 @@ export function multipartBoundary(contentType: string | null): string {
 
 /** One part of a multipart stream. */
 export interface Part {
+  /** The part's own headers (`Content-Type: image/jpeg`...). */
   headers: Headers;
+  /** The part's bytes: one JPEG frame. */
   body: Uint8Array;
 }
 
@@ -33,6 +35,7 @@ export class MultipartReader {
   readonly #delimiter: Uint8Array;
   #started = false;
 
+  /** Reads `body`, whose parts are delimited by `--boundary`. */
   constructor(body: ReadableStream<Uint8Array>, boundary: string) {
     this.#reader = new ByteReader(body);
     this.#delimiter = ascii(`--${boundary}`);
