@@ -7,14 +7,12 @@
  * the same.
  */
 import type net from "node:net";
+import { Code } from "@jumpstarter/lib/wire";
 
 /** The first bytes of a TLS handshake record. */
 const TLS_HANDSHAKE = 0x16;
 /** The HTTP/2 client connection preface (RFC 9113 3.4). */
 const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-/** gRPC's FAILED_PRECONDITION: not retried by clients, shown with its message. */
-const GRPC_FAILED_PRECONDITION = 9;
-
 const FRAME_HEADERS = 0x1;
 const FRAME_SETTINGS = 0x4;
 const FRAME_GOAWAY = 0x7;
@@ -24,6 +22,14 @@ const FLAG_END_HEADERS = 0x4;
 
 /** What a connection's first bytes say it speaks; "more" until they can tell. */
 export type FirstBytes = "tls" | "h2" | "http1" | "other" | "more";
+
+/** `head` followed by `tail`, in a new array. */
+export function appendBytes(head: Uint8Array, tail: Uint8Array): Uint8Array<ArrayBuffer> {
+  const joined = new Uint8Array(head.length + tail.length);
+  joined.set(head);
+  joined.set(tail, head.length);
+  return joined;
+}
 
 /** Classifies a connection by the bytes received so far. */
 export function classifyFirstBytes(bytes: Uint8Array): FirstBytes {
@@ -83,7 +89,8 @@ export function grpcRefusalFrames(stream: number, message: string): Uint8Array[]
   const block = new Uint8Array([
     0x88, // :status 200, static table entry 8
     ...hpackLiteral("content-type", "application/grpc"),
-    ...hpackLiteral("grpc-status", String(GRPC_FAILED_PRECONDITION)),
+    // FAILED_PRECONDITION: not retried by clients, shown with its message
+    ...hpackLiteral("grpc-status", String(Code.FAILED_PRECONDITION)),
     ...hpackLiteral("grpc-message", grpcMessage(message)),
   ]);
   const goaway = new Uint8Array(8);
@@ -103,10 +110,7 @@ export function refuseH2(socket: net.Socket, received: Uint8Array, message: stri
   let answered = false;
   socket.write(frame(FRAME_SETTINGS, 0, 0, new Uint8Array()));
   const onData = (chunk: Uint8Array) => {
-    const joined = new Uint8Array(buffer.length + chunk.length);
-    joined.set(buffer);
-    joined.set(chunk, buffer.length);
-    buffer = joined;
+    buffer = appendBytes(buffer, chunk);
     while (!answered && buffer.length >= 9) {
       const length = (buffer[0]! << 16) | (buffer[1]! << 8) | buffer[2]!;
       if (buffer.length < 9 + length) break;

@@ -9,7 +9,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { classifyFirstBytes, refuseH2, refuseHttp1 } from "./plaintext_refusal.ts";
+import { appendBytes, classifyFirstBytes, refuseH2, refuseHttp1 } from "./plaintext_refusal.ts";
 
 /** What a plaintext client is told. */
 export const TLS_REQUIRED_MESSAGE = "this endpoint requires TLS: connect with TLS (https, no " +
@@ -66,10 +66,7 @@ export async function serveTlsFront(options: TlsFrontOptions): Promise<TlsFront>
     socket.setTimeout(FIRST_BYTES_MS, () => socket.destroy());
     let received = new Uint8Array();
     const peek = (chunk: Uint8Array) => {
-      const joined = new Uint8Array(received.length + chunk.length);
-      joined.set(received);
-      joined.set(chunk, received.length);
-      received = joined;
+      received = appendBytes(received, chunk);
       const kind = classifyFirstBytes(received);
       if (kind === "more") return;
       socket.off("data", peek);
