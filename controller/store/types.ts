@@ -1,6 +1,6 @@
 /**
- * The controller's store: four keyed collections (clients, exporters, leases, lease waiters) and a persisted
- * monotonic counter. Reads are synchronous (every implementation keeps the whole state in
+ * The controller's store: four keyed collections (clients, exporters, leases, lease waiters) and a
+ * persisted monotonic counter. Reads are synchronous (every implementation keeps the whole state in
  * memory); writes return a promise that resolves once the change is durable.
  */
 import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";

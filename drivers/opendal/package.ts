@@ -1,7 +1,7 @@
 /**
  * The descriptor of `@jumpstarter/driver-opendal`: the `Opendal` storage driver, `MockFlasher`, the
- * file-backed storage mux mocks, their clients and their `j` commands. Kept apart from `mod.ts` so client-only users do not load
- * the exporter side.
+ * file-backed storage mux mocks, their clients and their `j` commands. Kept apart from `mod.ts` so
+ * client-only users do not load the exporter side.
  *
  * @module
  */

@@ -1,7 +1,8 @@
 /**
- * Issue 10 items 6 and 7 against a real jmp-controller: RotateToken revokes the token it was
- * called with (raw calls, and upstream HEAD's `jmp auth rotate`); forged tokens are logged and paced; namespaces must be DNS-1123 labels; a router
- * token already used for a tunnel is refused at once instead of parking.
+ * Issue 10 items 6 and 7 against a real jmp-controller: RotateToken revokes the token it was called
+ * with (raw calls, and upstream HEAD's `jmp auth rotate`); forged tokens are logged and paced;
+ * namespaces must be DNS-1123 labels; a router token already used for a tunnel is refused at once
+ * instead of parking.
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
