@@ -27,6 +27,7 @@ import { driverPackage as sdwire } from "@jumpstarter/driver-sdwire/package";
 import { driverPackage as yepkit } from "@jumpstarter/driver-yepkit/package";
 import { driverPackage as video } from "@jumpstarter/driver-video/package";
 import { driverPackage as ustreamer } from "@jumpstarter/driver-ustreamer/package";
+import { driverPackage as corellium } from "@jumpstarter/driver-corellium/package";
 import type { CliContext } from "./drivers.ts";
 
 /** Every driver package of the program, in `jmp driver list` order of packages. */
@@ -51,6 +52,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   video,
   ustreamer,
   probeRs,
+  corellium,
 ];
 
 /** Driver types by config `type:` name, for local, direct and registered exporters. */

@@ -40,6 +40,7 @@ const KNOWN_GAPS: Record<string, { reason: string; error: RegExp }> = {
 
 /** Configs that load but need a device this machine has not: serving must fail naming it. */
 const NEEDS_DEVICE: Record<string, RegExp> = {
+  "driver-corellium.yaml": /Missing "CORELLIUM_API_HOST" environment variable/,
   "docs-drivers.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
   "docs-exporters.yaml": /Cannot open serial port \/dev\/ttyUSB0: No such file/,
   "driver-gpiod-1.yaml": /Cannot open GPIO chip \/dev\/gpiochip0: No such file/,
@@ -137,6 +138,7 @@ Deno.test("the corpus names its upstream source in every file and covers our dri
       "sdwire.driver.SDWire",
       "ustreamer.driver.UStreamer",
       "video.driver.HttpVideo",
+      "corellium.driver.Corellium",
     ]
   ) {
     assert.ok(everything.includes(`jumpstarter_driver_${type}`), `no corpus file uses ${type}`);
