@@ -8,7 +8,7 @@ import { isWithin } from "@jumpstarter/lib/fs";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 
 /** The path relative to the root after `.` and `..` (null when it climbs above the root). */
-export function lexicalPath(path: string): string | null {
+function lexicalPath(path: string): string | null {
   const kept: string[] = [];
   for (const segment of path.split("/")) {
     if (segment === "" || segment === ".") continue;

@@ -85,7 +85,7 @@ function grpcMessage(message: string): string {
 }
 
 /** The frames ending gRPC call `stream` with FAILED_PRECONDITION and `message`, then GOAWAY. */
-export function grpcRefusalFrames(stream: number, message: string): Uint8Array[] {
+function grpcRefusalFrames(stream: number, message: string): Uint8Array[] {
   const block = new Uint8Array([
     0x88, // :status 200, static table entry 8
     ...hpackLiteral("content-type", "application/grpc"),
