@@ -4,12 +4,26 @@
  * certificates (Deno's own TLS client refuses a self-signed CA certificate as the server's, which
  * is what `jmp` and most hand-made direct-mode certificates are).
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { RawConn } from "./fast_path_frames.ts";
 
+/** How long closing waits for written bytes to go out. */
+const FLUSH_ON_CLOSE_MS = 2_000;
 /** Bytes buffered from the socket before it is paused until read. */
 const PAUSE_AT = 1024 * 1024;
+
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
+}
 
 /** Wraps `socket` (connected); reads pull what it emitted, writes resolve once it took them. */
 export function nodeSocketConn(socket: Socket): RawConn {
@@ -57,18 +71,27 @@ export function nodeSocketConn(socket: Socket): RawConn {
       if (queued < PAUSE_AT && socket.isPaused()) socket.resume();
       return n;
     },
-    write(bytes: Uint8Array): Promise<number> {
-      // resolved once the socket is done with the bytes: the caller may reuse its buffer then
-      return new Promise((resolve, reject) => {
-        if (failure) return reject(failure);
-        socket.write(bytes, (error) => error ? reject(error) : resolve(bytes.byteLength));
-      });
+    async write(bytes: Uint8Array): Promise<number> {
+      if (failure) throw failure;
+      // a copy: node may still hold the bytes after this resolves, the caller may reuse them;
+      // resolving once the socket took them (not once sent) keeps several writes in flight
+      if (!socket.write(Buffer.from(bytes))) await drained(socket);
+      if (failure) throw failure;
+      return bytes.byteLength;
     },
     closeWrite(): Promise<void> {
       return new Promise((resolve) => socket.end(() => resolve()));
     },
     close(): void {
-      socket.destroy();
+      // as a Deno connection's close: what the writes took still goes out (node may still hold
+      // it), then the socket goes; a peer that reads nothing more gets a little while
+      if (socket.destroyed) return;
+      if (socket.writableLength === 0) return void socket.destroy();
+      const timer = setTimeout(() => socket.destroy(), FLUSH_ON_CLOSE_MS);
+      socket.end(() => {
+        clearTimeout(timer);
+        socket.destroy();
+      });
     },
   };
 }

@@ -54,17 +54,27 @@ export function socketByteStream(
   let failure: unknown;
   let outbound: WritableStreamDefaultController | undefined;
   let inbound: ReadableStreamDefaultController<Uint8Array> | undefined;
-  const fail = (error: unknown) => {
-    if (failure !== undefined) return;
-    failure = mapError(error);
-    peerEnd.reject(failure);
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The readable fails with the call's failure (after the bytes sent before it). */
+  const failInbound = () => {
+    clearTimeout(drainTimer);
     if (!inboundDone) {
       inboundDone = true;
       inbound?.error(failure);
     }
+    closeConn();
+  };
+  const fail = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = mapError(error);
+    peerEnd.reject(failure);
     if (!outboundDone) outbound?.error(failure);
     outboundDone = true;
-    closeConn();
+    // bytes the peer sent before failing travel apart from the call and may still be on their
+    // way: the readable delivers them and fails once the socket runs dry (the peer closes it),
+    // or after a grace period
+    if (inboundDone) closeConn();
+    else drainTimer = setTimeout(failInbound, BROKEN_SOCKET_GRACE_MS);
   };
   call.on("data", (frame) => {
     if (frame.frameType === FrameType.GOAWAY) peerEnd.resolve();
@@ -93,20 +103,25 @@ export function socketByteStream(
         chunk = await reader.next();
       } catch (error) {
         if (inboundDone) return;
-        // the socket broke: the call says why (the peer's error, or it went away); a raw path
-        // through a router can also break alone, and then the call is dropped too
-        const grace = delay(BROKEN_SOCKET_GRACE_MS);
-        await Promise.race([peerEnd.promise.catch(() => {}), grace.promise]);
-        grace.cancel();
-        if (failure === undefined) options.onAbort?.(error);
-        return fail(failure ?? error);
+        if (failure === undefined) {
+          // the socket broke: the call says why (the peer's error, or it went away); a raw path
+          // through a router can also break alone, and then the call is dropped too
+          const grace = delay(BROKEN_SOCKET_GRACE_MS);
+          await Promise.race([peerEnd.promise.catch(() => {}), grace.promise]);
+          grace.cancel();
+          if (failure === undefined) {
+            options.onAbort?.(error);
+            fail(error);
+          }
+        }
+        return failInbound();
       }
       if (inboundDone) return;
       if (chunk !== null) return controller.enqueue(chunk);
       try {
         await peerEnd.promise;
       } catch {
-        return; // failed through fail()
+        return failInbound();
       }
       if (inboundDone) return;
       inboundDone = true;
@@ -116,6 +131,7 @@ export function socketByteStream(
     },
     cancel(reason) {
       inboundDone = true;
+      clearTimeout(drainTimer);
       options.onAbort?.(reason);
       closeConn();
     },
