@@ -15,7 +15,7 @@ import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Digest, digestingSink, digestingStream } from "./digest.ts";
 import { storageMuxInterface } from "./interface.ts";
 import { type ImageSourceInput, isHttpUrl, openImageSource } from "./source.ts";
-import { stagingPath } from "./staged_file.ts";
+import { downloadStaged } from "./staged_file.ts";
 import { type WriteResult, writeResultSchema } from "./types.ts";
 
 const { methods } = storageMuxInterface;
@@ -213,20 +213,7 @@ export class StorageMuxClient extends DriverClient {
    * once the whole content arrived.
    */
   async readLocalFile(path: string, options: ReadOptions = {}): Promise<void> {
-    const staging = stagingPath(path);
-    const file = await Deno.open(staging, { write: true, createNew: true });
-    try {
-      await this.read(file.writable, options);
-      await Deno.rename(staging, path);
-    } catch (error) {
-      try {
-        file.close();
-      } catch {
-        // the pipe closed it already
-      }
-      await Deno.remove(staging).catch(() => {});
-      throw error;
-    }
+    await downloadStaged(path, (sink) => this.read(sink, options));
   }
 }
 

@@ -15,7 +15,7 @@ import {
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { flasherInterface } from "./opendal_interface.ts";
 import { isHttpUrl, openImageSource } from "./source.ts";
-import { stagingPath } from "./staged_file.ts";
+import { downloadStaged } from "./staged_file.ts";
 
 const { methods } = flasherInterface;
 
@@ -95,23 +95,13 @@ export class FlasherClient extends DriverClient {
 
   /** Dumps `target` (the default partition when none) into the local file `path`. */
   async dump(path: string, options: DumpOptions = {}): Promise<void> {
-    const destination = resolve(path);
-    const staging = stagingPath(destination);
-    const file = await Deno.open(staging, { write: true, createNew: true });
-    try {
-      const resource = await this.resource({
-        sink: file.writable,
-        encoding: options.compression ?? null,
-      });
+    await downloadStaged(resolve(path), async (sink) => {
+      const resource = await this.resource({ sink, encoding: options.compression ?? null });
       await this.invoke(methods.dump, [resource.handle, options.target ?? null], {
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       await resource.done;
-      await Deno.rename(staging, destination);
-    } catch (error) {
-      await Deno.remove(staging).catch(() => {});
-      throw error;
-    }
+    });
   }
 }

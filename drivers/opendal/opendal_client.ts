@@ -20,7 +20,7 @@ import {
   presignedRequestSchema,
 } from "./opendal_types.ts";
 import { isHttpUrl } from "./source.ts";
-import { stagingPath } from "./staged_file.ts";
+import { downloadStaged } from "./staged_file.ts";
 
 const { methods } = opendalInterface;
 
@@ -77,16 +77,7 @@ export class OpendalFile {
 
   /** Reads the file into a local file, which appears only once complete. */
   async readIntoPath(target: string, options: CallOptions = {}): Promise<void> {
-    const path = resolve(target);
-    const staging = stagingPath(path);
-    const file = await Deno.open(staging, { write: true, createNew: true });
-    try {
-      await this.readInto(file.writable, options);
-      await Deno.rename(staging, path);
-    } catch (error) {
-      await Deno.remove(staging).catch(() => {});
-      throw error;
-    }
+    await downloadStaged(resolve(target), (sink) => this.readInto(sink, options));
   }
 
   async writeBytes(data: Uint8Array, options: CallOptions = {}): Promise<void> {

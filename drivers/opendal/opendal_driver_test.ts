@@ -263,3 +263,20 @@ Deno.test("Opendal remove_created_on_close removes what the session created, not
   assert.deepEqual(await names(dir.join("tmp")), []);
   assert.equal(await Deno.readTextFile(dir.join("kept.txt")), "there before");
 });
+
+Deno.test("Opendal: a failed read into a local path leaves neither file, staging file nor descriptor", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  await Deno.mkdir(dir.join("local"));
+  await using served = await serveOpendal({ scheme: "fs", kwargs: { root: dir.join("root") } });
+  await served.client.writeBytes("data.txt", bytes("data"));
+  const reader = await served.client.open("data.txt", "rb");
+  await reader.close();
+  await assert.rejects(reader.readIntoPath(dir.join("local/back.txt")), /the file is closed/);
+  await assert.rejects(
+    served.client.readIntoPath("missing.txt", dir.join("local/back.txt")),
+    /Cannot open for reading "missing\.txt"/,
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(dir.join("local"))), []);
+  // the test's resource sanitizer fails it if a staging file was left open
+});

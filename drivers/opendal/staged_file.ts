@@ -32,6 +32,30 @@ export function stagingPath(target: string): string {
   );
 }
 
+/**
+ * Has `download` write into a staging file next to `target`, renamed to `target` only once the
+ * download finished: a failed one leaves no file (and no open descriptor) behind.
+ */
+export async function downloadStaged(
+  target: string,
+  download: (sink: WritableStream<Uint8Array>) => Promise<void>,
+): Promise<void> {
+  const staging = stagingPath(target);
+  const file = await Deno.open(staging, { write: true, createNew: true });
+  try {
+    await download(file.writable);
+    await Deno.rename(staging, target);
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // closed already, with the stream that wrote into it
+    }
+    await Deno.remove(staging).catch(() => {});
+    throw error;
+  }
+}
+
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
 function escapeRegExp(text: string): string {
