@@ -12,8 +12,13 @@ import {
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
-import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
-import { type NativeOperator, nativeOperator, opendalFailure } from "./binding.ts";
+import { DriverError, InvalidArgumentError, JumpstarterError } from "@jumpstarter/lib/wire";
+import {
+  type NativeOperator,
+  nativeOperator,
+  opendalFailure,
+  OpendalUnavailableError,
+} from "./binding.ts";
 import { confineToRoot } from "./fs_confinement.ts";
 import { CHUNK_SIZE, OpenFile } from "./open_file.ts";
 import { opendalInterface } from "./opendal_interface.ts";
@@ -70,7 +75,7 @@ export class Opendal extends Driver {
     try {
       this.#operator = nativeOperator(this.scheme, { ...this.kwargs });
     } catch (error) {
-      if (!(error instanceof Error) || error.name === "OpendalUnavailableError") throw error;
+      if (!(error instanceof Error) || error instanceof OpendalUnavailableError) throw error;
       throw new InvalidArgumentError(
         `Cannot use OpenDAL scheme "${this.scheme}": ${opendalFailure(error).reason}`,
       );
@@ -81,11 +86,6 @@ export class Opendal extends Driver {
   get where(): string {
     const root = this.kwargs.root;
     return root === undefined ? this.scheme : `${this.scheme}:${root}`;
-  }
-
-  /** The native operator, for drivers that embed this one (TFTP serves from it upstream). */
-  get operator(): NativeOperator {
-    return this.#operator;
   }
 
   /** Refuses paths outside an `fs` root before OpenDAL sees them. */
@@ -103,8 +103,8 @@ export class Opendal extends Driver {
     try {
       return await step();
     } catch (error) {
-      if (!(error instanceof Error) || error.name === "InvalidArgumentError") throw error;
-      if (error instanceof DriverError) throw error;
+      // ours (a refused path, a closed file) already say what failed
+      if (!(error instanceof Error) || error instanceof JumpstarterError) throw error;
       const failure = opendalFailure(error);
       throw new DriverError(
         `Cannot ${what} in ${this.where}: ${failure.reason} (${failure.kind})`,
