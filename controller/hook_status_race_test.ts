@@ -49,6 +49,8 @@ Deno.test("beforeLease endLease with a lease queued behind: the next lease's hoo
   const config = await lab.exporter("lab", "bench", { board: "race" }, {
     hooks: {
       beforeLease: {
+        // bob's hook stays running long enough for a late report of alice's phase to land in it:
+        // the window the bug needs, not a wait for an event (there is none to wait for)
         script: `if [ "$CLIENT_NAME" = alice ]; then exit 3; fi; sleep 2`,
         onFailure: "endLease",
         timeout: 30,
