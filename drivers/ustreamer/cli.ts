@@ -3,7 +3,7 @@
  * source and encoder detail as upstream's `UStreamerClient.cli()`.
  */
 import type { Command } from "commander";
-import { videoCli } from "@jumpstarter/driver-video";
+import { videoCommands } from "@jumpstarter/driver-video";
 import type { UStreamerClient } from "./client.ts";
 import type { UStreamerState } from "./state.ts";
 
@@ -18,5 +18,5 @@ export function printUStreamerState(state: UStreamerState): void {
 
 /** Builds the uStreamer command group for `client`, named `name`. */
 export function ustreamerCli(client: UStreamerClient, name: string): Command {
-  return videoCli(client, name, async () => printUStreamerState(await client.state()));
+  return videoCommands(client, name, async () => printUStreamerState(await client.state()));
 }

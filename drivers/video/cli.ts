@@ -45,14 +45,19 @@ async function untilInterrupted(): Promise<void> {
   }
 }
 
+/** Builds the video command group for `client`, named `name`. */
+export function videoCli(client: VideoClient, name: string): Command {
+  return videoCommands(client, name, async () => printVideoState(await client.state()));
+}
+
 /**
- * Builds the video command group for `client`, named `name`; `printState` replaces the `state`
- * command's output (uStreamer prints its encoder too).
+ * The video command group with `printState` as the `state` command's output (uStreamer prints
+ * its encoder too): for clients extending `VideoClient`.
  */
-export function videoCli(
+export function videoCommands(
   client: VideoClient,
   name: string,
-  printState: () => Promise<void> = async () => printVideoState(await client.state()),
+  printState: () => Promise<void>,
 ): Command {
   const command = new Command(name).description(
     client.description ?? "Video capture and streaming",

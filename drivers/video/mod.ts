@@ -7,7 +7,7 @@
  */
 export { videoInterface } from "./interface.ts";
 export { VideoClient, type VideoStream } from "./client.ts";
-export { printVideoState, videoCli } from "./cli.ts";
+export { printVideoState, videoCli, videoCommands } from "./cli.ts";
 export { type VideoState, videoStateSchema } from "./state.ts";
 export { serveVideo, type VideoServer } from "./stream_server.ts";
 export { type StreamedResponse } from "./http_response.ts";
