@@ -20,6 +20,7 @@ import { driverPackage as http } from "@jumpstarter/driver-http/package";
 import { driverPackage as tftp } from "@jumpstarter/driver-tftp/package";
 import { driverPackage as qemu } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as uboot } from "@jumpstarter/driver-uboot/package";
+import { driverPackage as flashers } from "@jumpstarter/driver-flashers/package";
 import { driverPackage as gpiod } from "@jumpstarter/driver-gpiod/package";
 import { driverPackage as probeRs } from "@jumpstarter/driver-probe-rs/package";
 import { driverPackage as dutlink } from "@jumpstarter/driver-dutlink/package";
@@ -45,6 +46,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   tftp,
   qemu,
   uboot,
+  flashers,
   dutlink,
   sdwire,
   yepkit,

@@ -20,7 +20,8 @@ export {
   userConfigPath,
 } from "./paths.ts";
 export type { Env } from "./paths.ts";
-export { formatSourceLocation } from "./yaml_source.ts";
+export { formatSourceLocation, YamlSource } from "./yaml_source.ts";
+export { validateSource } from "./validate.ts";
 export type { SourceLocation } from "./yaml_source.ts";
 export { loadExporterConfig, parseExporterConfig } from "./exporter_config.ts";
 export type {
