@@ -13,7 +13,7 @@ import {
   exportMethods,
 } from "@jumpstarter/lib/driver";
 import type { ResourceHandle } from "@jumpstarter/lib/streams";
-import { DriverError } from "@jumpstarter/lib/wire";
+import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { imageStream } from "./image_stream.ts";
@@ -32,6 +32,19 @@ export const mockStorageMuxConfigSchema = z.object({
 }).strict();
 
 export type MockStorageMuxConfig = z.infer<typeof mockStorageMuxConfigSchema>;
+
+/** Refuses, at load rather than at the first write, a file in a directory that is not there. */
+function assertDirectory(dir: string, what: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch {
+    throw new InvalidArgumentError(`Cannot use ${what}: directory ${dir} does not exist`);
+  }
+  if (!info.isDirectory) {
+    throw new InvalidArgumentError(`Cannot use ${what}: ${dir} is not a directory`);
+  }
+}
 
 /**
  * A storage mux whose medium is a file. `host()`/`dut()`/`off()` switch a state; `write` and
@@ -58,6 +71,7 @@ export class MockStorageMux extends Driver {
       this.path = join(this.#ownedDir, "storage.img");
     } else {
       this.path = resolve(config.path);
+      assertDirectory(dirname(this.path), `path ${this.path}`);
       // a write killed mid-way (kill -9 mid-flash) left its staging file: not ours to keep
       for (const stale of removeStaleStaging(this.path)) {
         this.logger.info(`removed ${stale}, left by an interrupted write`);

@@ -152,9 +152,11 @@ Deno.test("without a path, the medium is a temporary file removed when the sessi
   await assert.rejects(Deno.stat(dirname(driver.path)), Deno.errors.NotFound);
 });
 
-Deno.test("a path in a missing directory gives a clear error, and the exporter keeps serving", async () => {
+Deno.test("a path whose directory vanished after load gives a clear error, and the exporter keeps serving", async () => {
   await using dir = await tempDir();
+  await Deno.mkdir(dir.join("missing"));
   const driver = new MockStorageMux({ path: dir.join("missing", "sd.img") });
+  await Deno.remove(dir.join("missing"));
   await using served = await serve(driver, StorageMuxClient);
   await assert.rejects(
     served.client.write(bytes(1), { encoding: null }),

@@ -117,3 +117,32 @@ export:
     assert.rejects(bad("{ scheme: fs, kwargs: { root: 5 } }"), /kwargs values must be strings/),
   ]);
 });
+
+Deno.test("MockStorageMux with a path in a missing directory fails at load, naming file, line and path", async () => {
+  await using dir = await tempDir();
+  const missing = dir.join("no-such-dir", "sd.img");
+  await assert.rejects(
+    buildDriverTree(
+      parseExporterConfig(
+        `apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterConfig
+export:
+  sd:
+    type: jumpstarter_driver_opendal.driver.MockStorageMuxFlasher
+    config: { path: ${JSON.stringify(missing)} }
+`,
+        "lab.yaml",
+      ),
+      { registry: driverRegistryOf([driverPackage]) },
+    ),
+    (error: Error) => {
+      assert.match(error.message, /^lab\.yaml:\d+:\d+: /);
+      assert.ok(
+        error.message.includes(`directory ${dir.join("no-such-dir")} does not exist`),
+        error.message,
+      );
+      return true;
+    },
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(dir.path)), []);
+});
