@@ -46,7 +46,7 @@ Deno.test("under --unstable-net the server runs on Deno.listenDatagram and serve
       "run",
       "-A",
       "--unstable-net",
-      new URL("./testdata/serve_root.ts", import.meta.url).pathname,
+      new URL("./_testing/serve_root.ts", import.meta.url).pathname,
       dir.path,
     ],
     stdin: "piped",

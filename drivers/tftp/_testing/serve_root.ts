@@ -2,7 +2,7 @@
  * Serves a directory over TFTP on 127.0.0.1 and a free port until stdin closes; prints
  * `{"port": N, "backend": "deno"|"node"}` once listening. Used by udp_test.ts to run the server
  * under `--unstable-net`, and handy for trying clients by hand:
- * `deno run -A --unstable-net drivers/tftp/testdata/serve_root.ts DIR`.
+ * `deno run -A --unstable-net drivers/tftp/_testing/serve_root.ts DIR`.
  */
 import { TftpServer } from "../server.ts";
 import { defaultBackend } from "../udp.ts";
