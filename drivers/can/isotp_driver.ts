@@ -1,0 +1,190 @@
+/**
+ * `IsoTpPython` (an ISO-TP stack over a python-can bus, here over our bus backends) and
+ * `IsoTpSocket` (Linux kernel ISO-TP sockets, which Deno cannot open: it says so).
+ */
+import { z } from "zod";
+import {
+  defineDriverType,
+  Driver,
+  type DriverOptions,
+  type ExportedMethod,
+  exportMethods,
+} from "@jumpstarter/lib/driver";
+import {
+  DriverError,
+  InvalidArgumentError,
+  MethodNotImplementedError,
+} from "@jumpstarter/lib/wire";
+import { decodeBase64, encodeBase64 } from "./base64.ts";
+import type { CanBus } from "./bus.ts";
+import { busConfigSchema } from "./can_driver.ts";
+import { isoTpInterface } from "./interface.ts";
+import {
+  type IsoTpAddress,
+  isoTpAddressSchema,
+  isoTpParamsSchema,
+  normalIds,
+} from "./isotp_params.ts";
+import { type IsoTpIds, IsoTpStack } from "./isotp_stack.ts";
+import { openBus } from "./open_bus.ts";
+
+export const isoTpPythonConfigSchema = busConfigSchema.extend({
+  address: isoTpAddressSchema,
+  params: isoTpParamsSchema.default(isoTpParamsSchema.parse({})),
+  "read_timeout": z.number().positive().default(0.05),
+}).strict();
+
+export const isoTpSocketConfigSchema = z.object({
+  channel: z.string().min(1),
+  address: isoTpAddressSchema,
+  params: isoTpParamsSchema.default(isoTpParamsSchema.parse({})),
+}).strict();
+
+type AddressArgument = IsoTpAddress | { "tx_addr": IsoTpAddress; "rx_addr": IsoTpAddress };
+
+function idsOf(address: AddressArgument): IsoTpIds {
+  try {
+    if ("tx_addr" in address) {
+      const tx = normalIds({ ...address.tx_addr, rxid: address.tx_addr.rxid ?? 0 });
+      const rx = normalIds({ ...address.rx_addr, txid: address.rx_addr.txid ?? 0 });
+      return { txid: tx.txid, rxid: rx.rxid, extended: tx.extended };
+    }
+    return normalIds(address);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+export class IsoTpPython extends Driver {
+  readonly interface = isoTpInterface;
+  readonly #bus: Promise<CanBus>;
+  readonly #stack: Promise<IsoTpStack>;
+
+  constructor(config: z.input<typeof isoTpPythonConfigSchema>, options: DriverOptions = {}) {
+    super(options);
+    const parsed = isoTpPythonConfigSchema.parse(config);
+    const ids = normalIds(parsed.address);
+    this.#bus = openBus(parsed.interface, parsed.channel, parsed.params.can_fd);
+    this.#stack = this.#bus.then((bus) => new IsoTpStack(bus, ids, parsed.params));
+    this.#stack.catch((error) => this.logger.warning((error as Error).message));
+  }
+
+  async start(): Promise<void> {
+    (await this.#stack).start();
+  }
+
+  async stop(): Promise<void> {
+    await (await this.#stack).stop();
+  }
+
+  async send(
+    message: { data: string | null },
+    _targetAddressType?: number | null,
+    sendTimeout?: number | null,
+  ): Promise<void> {
+    const payload = message.data === null ? new Uint8Array() : decodeBase64(message.data);
+    await (await this.#stack).send(payload, sendTimeout ?? null);
+  }
+
+  async recv(block = false, timeout: number | null = null): Promise<{ data: string | null }> {
+    const payload = await (await this.#stack).recv(block, timeout);
+    return { data: payload === null ? null : encodeBase64(payload) };
+  }
+
+  async available(): Promise<boolean> {
+    return (await this.#stack).available();
+  }
+
+  async transmitting(): Promise<boolean> {
+    return (await this.#stack).transmitting();
+  }
+
+  async setAddress(address: AddressArgument): Promise<void> {
+    (await this.#stack).setIds(idsOf(address));
+  }
+
+  async stopSending(): Promise<void> {
+    (await this.#stack).stopSending();
+  }
+
+  async stopReceiving(): Promise<void> {
+    (await this.#stack).stopReceiving();
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await (await this.#stack).stop();
+      (await this.#bus).close();
+    } catch { /* the bus never opened */ }
+  }
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(isoTpInterface, this);
+  }
+}
+
+/** Kernel ISO-TP (CAN_ISOTP sockets): Deno has no AF_CAN, so `start` fails saying so. */
+export class IsoTpSocket extends Driver {
+  readonly interface = isoTpInterface;
+  readonly channel: string;
+
+  constructor(config: z.input<typeof isoTpSocketConfigSchema>, options: DriverOptions = {}) {
+    super(options);
+    this.channel = isoTpSocketConfigSchema.parse(config).channel;
+  }
+
+  start(): never {
+    throw new DriverError(
+      `Cannot open a kernel ISO-TP socket on ${this.channel}: this exporter cannot open AF_CAN ` +
+        "sockets (not supported by Deno); use IsoTpPython",
+    );
+  }
+
+  stop(): void {}
+
+  send(): never {
+    throw new DriverError("ISO-TP socket is not started");
+  }
+
+  recv(): never {
+    throw new DriverError("ISO-TP socket is not started");
+  }
+
+  available(): never {
+    throw new MethodNotImplementedError("IsoTpSocket has no available()");
+  }
+
+  transmitting(): never {
+    throw new MethodNotImplementedError("IsoTpSocket has no transmitting()");
+  }
+
+  setAddress(): never {
+    throw new MethodNotImplementedError("IsoTpSocket has no set_address()");
+  }
+
+  stopSending(): never {
+    throw new MethodNotImplementedError("IsoTpSocket has no stop_sending()");
+  }
+
+  stopReceiving(): never {
+    throw new MethodNotImplementedError("IsoTpSocket has no stop_receiving()");
+  }
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(isoTpInterface, this);
+  }
+}
+
+export const isoTpPythonType = defineDriverType({
+  name: "IsoTpPython",
+  aliases: ["jumpstarter_driver_can.driver.IsoTpPython"],
+  config: isoTpPythonConfigSchema,
+  create: (config, options) => new IsoTpPython(config, options),
+});
+
+export const isoTpSocketType = defineDriverType({
+  name: "IsoTpSocket",
+  aliases: ["jumpstarter_driver_can.driver.IsoTpSocket"],
+  config: isoTpSocketConfigSchema,
+  create: (config, options) => new IsoTpSocket(config, options),
+});
