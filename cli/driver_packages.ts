@@ -29,6 +29,7 @@ import { driverPackage as yepkit } from "@jumpstarter/driver-yepkit/package";
 import { driverPackage as video } from "@jumpstarter/driver-video/package";
 import { driverPackage as ustreamer } from "@jumpstarter/driver-ustreamer/package";
 import { driverPackage as corellium } from "@jumpstarter/driver-corellium/package";
+import { driverPackage as can } from "@jumpstarter/driver-can/package";
 import type { CliContext } from "./drivers.ts";
 
 /** Every driver package of the program, in `jmp driver list` order of packages. */
@@ -55,6 +56,7 @@ export const DRIVER_PACKAGES: readonly DriverPackage[] = [
   ustreamer,
   probeRs,
   corellium,
+  can,
 ];
 
 /** Driver types by config `type:` name, for local, direct and registered exporters. */
