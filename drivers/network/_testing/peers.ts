@@ -1,6 +1,9 @@
 /**
  * Real peers for the network tests: socat listeners as subprocesses, curl, and a few helpers.
  */
+import { type Socat, startSocat as startSocatUntil } from "../../serial/_testing/pty.ts";
+
+export type { Socat };
 
 /** A port that was free a moment ago (bind to 0, read it, release it). */
 export function freePort(): number {
@@ -10,53 +13,13 @@ export function freePort(): number {
   return port;
 }
 
-/** A running socat, stopped (with its log kept for failure messages) on dispose. */
-export interface Socat extends AsyncDisposable {
-  readonly log: () => string;
-  stop(): Promise<void>;
-}
-
 /**
  * Starts `socat -d -d <a> <b>` and resolves once it reports that it is listening.
  *
  * @example Echo server on a TCP port: `startSocat(`TCP4-LISTEN:${port},reuseaddr,fork`, "PIPE")`
  */
-export async function startSocat(a: string, b: string): Promise<Socat> {
-  const child = new Deno.Command("socat", {
-    args: ["-d", "-d", a, b],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  for (;;) {
-    const { value, done } = await lines.read();
-    if (done) {
-      await child.status;
-      throw new Error(`socat ${a} ${b} exited before listening:\n${log}`);
-    }
-    log += value;
-    if (log.includes("listening on")) break;
-  }
-  // keep draining so socat never blocks on a full pipe
-  const draining = (async () => {
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) return;
-      log += value;
-    }
-  })().catch(() => {});
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    stopping ??= (async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      // forked children of a killed socat may still hold the pipe: stop reading it
-      await lines.cancel().catch(() => {});
-      await draining;
-    })();
-  return { log: () => log, stop, [Symbol.asyncDispose]: stop };
+export function startSocat(a: string, b: string): Promise<Socat> {
+  return startSocatUntil(a, b, { ready: "listening on" });
 }
 
 /** Runs curl with `args` (plus `-sS`) and `stdin` as its input; returns code, stdout, stderr. */

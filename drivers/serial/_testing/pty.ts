@@ -58,6 +58,8 @@ export async function startSocat(a: string, b: string, options: SocatOptions = {
         // already exited
       }
       await child.status;
+      // forked children of a killed socat (a `fork` listener) may still hold the pipe
+      await lines.cancel().catch(() => {});
       await draining;
     })();
   return { pid: child.pid, log: () => log, stop, [Symbol.asyncDispose]: () => stop() };
