@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 
 const LAB = new URL("./_testing/netns_lab.ts", import.meta.url).pathname;
+// the root config enables Deno's unstable multicast API, as it does for jmp
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 const CHECKS = [
   "channel_info, state and protocol as python-can reports them",
   "a frame to python-can and its answer back, through a filter",
@@ -22,7 +24,7 @@ const CHECKS = [
 
 Deno.test("Can and IsoTpPython talk to python-can over udp_multicast in a netns", async () => {
   const script = "ip link set lo up && ip route add 224.0.0.0/4 dev lo && " +
-    `exec "${Deno.execPath()}" run -A --unstable-net "${LAB}"`;
+    `exec "${Deno.execPath()}" run -A --config "${CONFIG}" "${LAB}"`;
   const result = await new Deno.Command("unshare", {
     args: ["-n", "sh", "-c", script],
     stdout: "piped",
