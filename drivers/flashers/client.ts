@@ -24,6 +24,7 @@ import {
 import { flasherInterface } from "./interface.ts";
 import { baseName, FlasherManifest, SYSFS_TARGET_PREFIX } from "./manifest.ts";
 import { type BootFiles, FlashSession } from "./session.ts";
+import { curlArguments, openImage, tee } from "./image_source.ts";
 
 const { methods } = flasherInterface;
 
@@ -70,18 +71,6 @@ export interface FlashResult {
   /** Seconds for the whole flash (upload, boot, write). */
   totalSeconds: number;
   attempts: number;
-}
-
-function sq(text: string): string {
-  return `'${text.replaceAll("'", `'"'"'`)}'`;
-}
-
-/** Copies what the console prints to `sink` while `stream` is read. */
-function tee(stream: ByteStream, sink: WritableStream<Uint8Array> | undefined): ByteStream {
-  if (!sink) return stream;
-  const [mine, copy] = stream.readable.tee();
-  copy.pipeTo(sink, { preventClose: true }).catch(() => {});
-  return { readable: mine, writable: stream.writable };
 }
 
 export class BaseFlasherClient extends CompositeClient {
@@ -211,26 +200,7 @@ export class BaseFlasherClient extends CompositeClient {
 
   /** Uploads a local file (or fetches an URL) into the HTTP root; answers its file name. */
   async #stage(path: string, options: FlashOptions): Promise<string> {
-    const name = baseName(path.replace(/[?#].*$/, ""));
-    let source: ReadableStream<Uint8Array>;
-    if (/^https?:\/\//.test(path)) {
-      const headers = { ...options.headers };
-      if (options.bearerToken) headers["Authorization"] = `Bearer ${options.bearerToken}`;
-      const response = await fetch(path, {
-        headers,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      if (!response.ok || !response.body) {
-        throw new DriverError(`Cannot fetch ${path}: HTTP ${response.status}`);
-      }
-      source = response.body;
-    } else {
-      try {
-        source = (await Deno.open(path)).readable;
-      } catch (error) {
-        throw new InvalidArgumentError(`Cannot read ${path}: ${(error as Error).message}`);
-      }
-    }
+    const { name, source } = await openImage(path, options);
     options.log?.(`Uploading ${path} to the exporter's HTTP server as ${name}`);
     await this.http.putFile(name, source, options.signal ? { signal: options.signal } : {});
     return name;
@@ -306,10 +276,7 @@ export class BaseFlasherClient extends CompositeClient {
       await shell.run(`cat > /tmp/jumpstarter-ca.pem <<'JMP_CA_EOF'\n${pem.trim()}\nJMP_CA_EOF`);
       tls = "--cacert /tmp/jumpstarter-ca.pem";
     }
-    const headers = { ...options.headers };
-    if (options.bearerToken) headers["Authorization"] = `Bearer ${options.bearerToken}`;
-    const curlArgs = [tls, ...Object.entries(headers).map(([k, v]) => `-H ${sq(`${k}: ${v}`)}`)]
-      .filter(Boolean).join(" ");
+    const curlArgs = curlArguments(tls, options);
     const check = await shell.status(
       `curl --location --max-time 30 --fail -sS -r 0-0 -o /dev/null ${curlArgs} "${url}"`,
     );
