@@ -6,7 +6,7 @@ import { deadlineSignal, waitingFor } from "@jumpstarter/lib/testing";
 import {
   collect,
   DEFAULT_TIMEOUT_MS,
-  DRAIN_MS,
+  exitedResult,
   jmpArgs,
   killGroup,
   type RunOptions,
@@ -65,22 +65,7 @@ export function spawnProgram(
     finished ??= (async () => {
       const status = await process.status;
       signal.removeEventListener("abort", killAll);
-      killGroup(process);
-      let drainTimer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        Promise.all([stdout.done, stderr.done]),
-        new Promise((resolve) => drainTimer = setTimeout(resolve, DRAIN_MS)),
-      ]);
-      clearTimeout(drainTimer);
-      stdout.stop();
-      stderr.stop();
-      return {
-        code: status.code,
-        signal: status.signal,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        timedOut,
-      };
+      return await exitedResult(process, status, { stdout, stderr }, timedOut);
     })();
   const kill = (signal: Deno.Signal) => {
     try {

@@ -62,11 +62,20 @@ export function jmpArgs(args: string[]): string[] {
 /** How long output may keep flowing after a process ended (from a child it left behind). */
 export const DRAIN_MS = 2_000;
 
+/** Text collected from a byte stream by {@linkcode collect}. */
+export interface Collected {
+  text(): string;
+  /** Resolves when the stream ended (or the read was cancelled). */
+  done: Promise<void>;
+  /** Cancels the read, keeping what came. */
+  stop(): void;
+}
+
 /** Collects a byte stream as text; `stop()` cancels the read and keeps what came. */
 export function collect(
   stream: ReadableStream<Uint8Array>,
   onText?: (text: string) => void,
-): { text(): string; done: Promise<void>; stop(): void } {
+): Collected {
   let text = "";
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   const done = (async () => {
@@ -111,6 +120,34 @@ export function spawnGroup(
 }
 
 /**
+ * What `child` did once it exited with `status`: everything it left behind in its process group
+ * is killed, and its output is what came until its pipes closed (or {@linkcode DRAIN_MS} later).
+ */
+export async function exitedResult(
+  child: Deno.ChildProcess,
+  status: Deno.CommandStatus,
+  output: { stdout: Collected; stderr: Collected },
+  timedOut: boolean,
+): Promise<RunResult> {
+  killGroup(child);
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all([output.stdout.done, output.stderr.done]),
+    new Promise((resolve) => drainTimer = setTimeout(resolve, DRAIN_MS)),
+  ]);
+  clearTimeout(drainTimer);
+  output.stdout.stop();
+  output.stderr.stop();
+  return {
+    code: status.code,
+    signal: status.signal,
+    stdout: output.stdout.text(),
+    stderr: output.stderr.text(),
+    timedOut,
+  };
+}
+
+/**
  * Runs `program args...` to completion with piped output and no stdin. A process that does not
  * exit within the timeout (or the test's deadline) is killed with everything it started; output
  * a left-behind child keeps writing is cut off shortly after the process ends.
@@ -135,22 +172,7 @@ export async function run(
   const saw = () => `stdout: ${stdout.text()}\nstderr: ${stderr.text()}`;
   try {
     const status = await waitingFor(what, child.status, saw);
-    killGroup(child);
-    let drainTimer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all([stdout.done, stderr.done]),
-      new Promise((resolve) => drainTimer = setTimeout(resolve, DRAIN_MS)),
-    ]);
-    clearTimeout(drainTimer);
-    stdout.stop();
-    stderr.stop();
-    return {
-      code: status.code,
-      signal: status.signal,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      timedOut,
-    };
+    return await exitedResult(child, status, { stdout, stderr }, timedOut);
   } finally {
     clearTimeout(timer);
     signal.removeEventListener("abort", kill);
