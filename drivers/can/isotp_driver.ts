@@ -1,6 +1,7 @@
 /**
  * `IsoTpPython` (an ISO-TP stack over a python-can bus, here over our bus backends) and
- * `IsoTpSocket` (Linux kernel ISO-TP sockets, which Deno cannot open: it says so).
+ * `IsoTpSocket` (Linux kernel ISO-TP sockets: not implemented; it says so, with the kernel's
+ * reason where the kernel has none).
  */
 import { z } from "zod";
 import {
@@ -27,6 +28,7 @@ import {
 } from "./isotp_params.ts";
 import { type IsoTpIds, IsoTpStack } from "./isotp_stack.ts";
 import { openBus } from "./open_bus.ts";
+import { kernelIsoTpUnavailable } from "./socketcan_bus.ts";
 
 export const isoTpPythonConfigSchema = busConfigSchema.extend({
   address: isoTpAddressSchema,
@@ -123,7 +125,7 @@ export class IsoTpPython extends Driver {
   }
 }
 
-/** Kernel ISO-TP (CAN_ISOTP sockets): Deno has no AF_CAN, so `start` fails saying so. */
+/** Kernel ISO-TP (CAN_ISOTP sockets): not implemented; `start` fails saying why. */
 export class IsoTpSocket extends Driver {
   readonly interface = isoTpInterface;
   readonly channel: string;
@@ -134,9 +136,10 @@ export class IsoTpSocket extends Driver {
   }
 
   start(): never {
+    const why = kernelIsoTpUnavailable() ??
+      "kernel ISO-TP sockets are not implemented by this exporter";
     throw new DriverError(
-      `Cannot open a kernel ISO-TP socket on ${this.channel}: this exporter cannot open AF_CAN ` +
-        "sockets (not supported by Deno); use IsoTpPython",
+      `Cannot open a kernel ISO-TP socket on ${this.channel}: ${why}; use IsoTpPython`,
     );
   }
 

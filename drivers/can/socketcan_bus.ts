@@ -181,6 +181,26 @@ export class SocketCanBus extends QueuedBus {
   }
 }
 
+const SOCK_DGRAM = 2;
+const CAN_ISOTP = 6;
+
+/**
+ * Whether this kernel opens a kernel ISO-TP socket (AF_CAN, CAN_ISOTP): undefined when it does,
+ * else the reason, e.g. `socket(AF_CAN, CAN_ISOTP): Address family not supported by protocol`.
+ */
+export function kernelIsoTpUnavailable(): string | undefined {
+  let c: Libc;
+  try {
+    c = loadLibc();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const fd = c.socket(AF_CAN, SOCK_DGRAM | SOCK_CLOEXEC, CAN_ISOTP);
+  if (fd < 0) return `socket(AF_CAN, CAN_ISOTP): ${lastError(c)}`;
+  c.close(fd);
+  return undefined;
+}
+
 export function openSocketCan(channel: string | number | null): Promise<SocketCanBus> {
   try {
     return Promise.resolve(SocketCanBus.open(channel));
