@@ -31,6 +31,7 @@ import { driverPackage as ubootPackage } from "@jumpstarter/driver-uboot/package
 import { driverPackage } from "./package.ts";
 import { BaseFlasherClient } from "./client.ts";
 import { defaultHostAddress } from "../tftp/host.ts";
+import { finalize, jProgram } from "../../cli/commands/j.ts";
 import { buildInitramfs, installedKernel, LOGIN_PROMPT } from "./_testing/initramfs.ts";
 
 fileDeadline(import.meta.url, 600_000);
@@ -174,40 +175,72 @@ if (absent.length > 0) {
   );
 }
 
+/** The bundle, an empty disk and the served exporter tree, in a temporary directory. */
+async function lab() {
+  const work = await Deno.makeTempDir({ prefix: "flashers-qemu-" });
+  await writeBundle(join(work, "bundle"));
+  const disk = join(work, "disk.img");
+  await Deno.writeFile(disk, new Uint8Array(IMAGE_SIZE));
+  const config = parseExporterConfig(exporterConfig(work, disk), "flasher-qemu.yaml");
+  const root = await buildDriverTree(config, { registry: driverRegistryOf(PACKAGES) });
+  const served = await serve(root, CompositeClient, { packages: PACKAGES });
+  return {
+    work,
+    disk,
+    served,
+    flasher: served.client.child("storage", BaseFlasherClient),
+    async [Symbol.asyncDispose]() {
+      await served.close();
+      await Deno.remove(work, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
 Deno.test({
   name: "flash through a busybox bundle on QEMU + U-Boot: the disk's sha256 is the image's",
   ignore: absent.length > 0,
   async fn() {
-    const work = await Deno.makeTempDir({ prefix: "flashers-qemu-" });
-    try {
-      await writeBundle(join(work, "bundle"));
-      const image = join(work, "image.img");
-      await writeRandomImage(image);
-      const disk = join(work, "disk.img");
-      await Deno.writeFile(disk, new Uint8Array(IMAGE_SIZE));
-      const config = parseExporterConfig(exporterConfig(work, disk), "flasher-qemu.yaml");
-      const root = await buildDriverTree(config, { registry: driverRegistryOf(PACKAGES) });
-      await using served = await serve(root, CompositeClient, { packages: PACKAGES });
-      const flasher = served.client.child("storage", BaseFlasherClient);
-      const log: string[] = [];
-      let progressReports = 0;
-      const result = await flasher.flash(image, {
-        retries: 0,
-        log: (message) => log.push(message),
-        onProgress: () => progressReports++,
-      });
-      const mbps = IMAGE_SIZE / 2 ** 20 / result.writeSeconds;
-      console.log(
-        `flashed ${IMAGE_SIZE / 2 ** 20} MiB to ${result.device} from ${result.url}: ` +
-          `${result.totalSeconds.toFixed(1)} s in all (upload, U-Boot, TFTP, boot, write), ` +
-          `write ${result.writeSeconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s`,
-      );
-      assert.equal(result.device, "/dev/vda", log.join("\n"));
-      assert.match(result.url, new RegExp(`^http://${hostAddress}:\\d+/image\\.img$`));
-      assert.ok(progressReports > 0, "dd's progress was reported");
-      assert.equal(await sha256(disk), await sha256(image), "the disk holds the image");
-    } finally {
-      await Deno.remove(work, { recursive: true }).catch(() => {});
-    }
+    await using setup = await lab();
+    const { work, disk, flasher } = setup;
+    const image = join(work, "image.img");
+    await writeRandomImage(image);
+    const log: string[] = [];
+    let progressReports = 0;
+    const result = await flasher.flash(image, {
+      retries: 0,
+      log: (message) => log.push(message),
+      onProgress: () => progressReports++,
+    });
+    const mbps = IMAGE_SIZE / 2 ** 20 / result.writeSeconds;
+    console.log(
+      `flashed ${IMAGE_SIZE / 2 ** 20} MiB to ${result.device} from ${result.url}: ` +
+        `${result.totalSeconds.toFixed(1)} s in all (upload, U-Boot, TFTP, boot, write), ` +
+        `write ${result.writeSeconds.toFixed(1)} s = ${mbps.toFixed(1)} MB/s`,
+    );
+    assert.equal(result.device, "/dev/vda", log.join("\n"));
+    assert.match(result.url, new RegExp(`^http://${hostAddress}:\\d+/image\\.img$`));
+    assert.ok(progressReports > 0, "dd's progress was reported");
+    assert.equal(await sha256(disk), await sha256(image), "the disk holds the image");
+  },
+});
+
+Deno.test({
+  name: "j storage flash IMAGE.gz: the DUT decompresses with zcat, the disk holds the image",
+  ignore: absent.length > 0,
+  async fn() {
+    await using setup = await lab();
+    const { work, disk, served } = setup;
+    const image = join(work, "image.img");
+    await writeRandomImage(image);
+    const compressed = join(work, "image.img.gz");
+    await (await Deno.open(image)).readable.pipeThrough(new CompressionStream("gzip"))
+      .pipeTo((await Deno.create(compressed)).writable);
+    const program = finalize(jProgram(served.client, PACKAGES));
+    const started = Date.now();
+    await program.parseAsync(["storage", "flash", compressed, "--retries", "0"], {
+      from: "user",
+    });
+    console.log(`j storage flash of a gzip'd 32 MiB image: ${(Date.now() - started) / 1000} s`);
+    assert.equal(await sha256(disk), await sha256(image), "the disk holds the decompressed image");
   },
 });
