@@ -199,6 +199,32 @@ Deno.test("faults: a waiting jmp shell gives up after retry_timeout with a clear
   }
 });
 
+/**
+ * alice's `jmp shell` for the board bob holds, so its lease is queued. `--retry-timeout 0`: the
+ * shell would give up at once, so the controller allows 13 s between its polls.
+ */
+function queuedShell(alice: string) {
+  const lease = ["-l", "board=virt", "--retry-timeout", "0"];
+  return spawnJmp(["shell", "--client-config", alice, ...lease, "--", "j", "power", "on"]);
+}
+
+/**
+ * alice's lease `name` ended because its client stopped waiting; once bob lets go of `held`, the
+ * board is free, not taken by the dead shell's lease.
+ */
+async function assertDroppedThenFree(
+  lab: { alice: string; bob: string },
+  name: string,
+  held: string,
+): Promise<void> {
+  const ended = (await getLeases(lab.alice, true)).find((lease) => lease.name === name);
+  assert.ok(ended, `the dropped lease ${name} is listed with --all`);
+  assert.match(JSON.stringify(ended.conditions), /stopped waiting/);
+  assertExit(await jmp(["delete", "leases", "--client-config", lab.bob, held]), 0);
+  await untilExporter(lab.alice, "bench1");
+  assert.deepEqual(await getLeases(lab.alice), []);
+}
+
 Deno.test("faults: a queued lease whose jmp shell was killed is dropped, not handed the board", async () => {
   await using dir = await tempDir();
   const lab = await faultLab(dir.path);
@@ -206,20 +232,7 @@ Deno.test("faults: a queued lease whose jmp shell was killed is dropped, not han
   try {
     await untilExporter(lab.alice, "bench1");
     const held = await holdLease(lab.bob);
-    // --retry-timeout 0: the shell would give up at once, so the controller waits 13 s for it
-    await using shell = spawnJmp([
-      "shell",
-      "--client-config",
-      lab.alice,
-      "-l",
-      "board=virt",
-      "--retry-timeout",
-      "0",
-      "--",
-      "j",
-      "power",
-      "on",
-    ]);
+    await using shell = queuedShell(lab.alice);
     await until(
       "alice's lease to be queued",
       async () => (await getLeases(lab.alice)).length === 1,
@@ -235,14 +248,7 @@ Deno.test("faults: a queued lease whose jmp shell was killed is dropped, not han
       40_000,
     );
     report("queued lease of a SIGKILLed jmp shell to dropped", since.lap());
-    const ended = (await getLeases(lab.alice, true)).find((lease) => lease.name === queued.name);
-    assert.ok(ended, "the dropped lease is listed with --all");
-    assert.match(JSON.stringify(ended.conditions), /stopped waiting/);
-
-    // bob lets go: the board is free, not taken by the dead shell's lease
-    assertExit(await jmp(["delete", "leases", "--client-config", lab.bob, held]), 0);
-    await untilExporter(lab.alice, "bench1");
-    assert.deepEqual(await getLeases(lab.alice), []);
+    await assertDroppedThenFree(lab, queued.name, held);
   } finally {
     await exporter.stop("SIGTERM", 20_000);
     await stopQuietly(lab.controller);
@@ -258,19 +264,7 @@ Deno.test("faults: a restarted controller still drops a queued lease whose jmp s
   try {
     await untilExporter(lab.alice, "bench1");
     const held = await holdLease(lab.bob);
-    await using shell = spawnJmp([
-      "shell",
-      "--client-config",
-      lab.alice,
-      "-l",
-      "board=virt",
-      "--retry-timeout",
-      "0",
-      "--",
-      "j",
-      "power",
-      "on",
-    ]);
+    await using shell = queuedShell(lab.alice);
     // the waiter rule is in the journal once the shell has polled its queued lease
     const journal = `${controller.stateDir}/store/journal.jsonl`;
     await until(
@@ -289,11 +283,7 @@ Deno.test("faults: a restarted controller still drops a queued lease whose jmp s
       40_000,
     );
     report("queued lease of a SIGKILLed jmp shell to dropped, across a restart", since.lap());
-    const ended = (await getLeases(lab.alice, true)).find((lease) => lease.name === queued.name);
-    assert.match(JSON.stringify(ended?.conditions), /stopped waiting/);
-    assertExit(await jmp(["delete", "leases", "--client-config", lab.bob, held]), 0);
-    await untilExporter(lab.alice, "bench1");
-    assert.deepEqual(await getLeases(lab.alice), []);
+    await assertDroppedThenFree(lab, queued.name, held);
   } finally {
     await exporter.stop("SIGTERM", 20_000);
     await stopQuietly(controller);
