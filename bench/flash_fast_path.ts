@@ -4,10 +4,11 @@
  * of the same image on the same disk, and `cp` followed by an fsync of the copy (the flash ends
  * with one: its fair baseline). `--mode local` runs the exporter inside `jmp shell
  * --exporter-config`; `--mode direct` serves it with `jmp run --tls-grpc-listener` (TLS) and
- * flashes through `jmp shell --tls-grpc`. Every flash is checked byte-exact (sha256 of the disk
+ * flashes through `jmp shell --tls-grpc`; `--mode router` runs a controller and our router, our
+ * exporter with `jmp run`, and flashes through `jmp shell -l` (a lease, through the router). Every flash is checked byte-exact (sha256 of the disk
  * against the image). The image is raw (uncompressed), so the figure is the transport's, not xz's.
  *
- * Usage: `deno run -A bench/flash_fast_path.ts [--mib N] [--rounds N] [--mode local|direct]`
+ * Usage: `deno run -A bench/flash_fast_path.ts [--mib N] [--rounds N] [--mode local|direct|router]`
  *
  * @module
  */
@@ -16,6 +17,8 @@ import { parseArgs } from "node:util";
 import { latencySummary, positiveInt } from "./_measure.ts";
 import { type ReadyChild, runToEnd, startUntilLine } from "./_processes.ts";
 import { localhostIdentity } from "./_tls_targets.ts";
+import { spawnJmp } from "../tests/_helpers.ts";
+import { makeClient, makeExporter, startController, untilExporter } from "../tests/_distributed.ts";
 
 const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 const JMP_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
@@ -31,6 +34,32 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * A controller (with our router), our exporter serving the storage flasher with `jmp run`, and a
+ * client: `jmp shell` leases it and the flash goes through the router (TLS).
+ */
+async function routerShell(dir: string, disk: string) {
+  const controller = await startController(`${dir}/controller`);
+  const exporterConfig = await makeExporter(controller.adminConfig, dir, "flash", ["board=flash"]);
+  const text = await Deno.readTextFile(exporterConfig);
+  await Deno.writeTextFile(
+    exporterConfig,
+    `${text.slice(0, text.indexOf("export:"))}export:\n  storage:\n` +
+      `    type: jumpstarter_driver_opendal.driver.MockStorageMuxFlasher\n` +
+      `    config: {path: '${disk}'}\n`,
+  );
+  const client = await makeClient(controller.adminConfig, dir, "flasher");
+  const exporter = spawnJmp(["run", "--exporter-config", exporterConfig]);
+  await untilExporter(client, "flash", "AVAILABLE", 120_000);
+  return {
+    shellArgs: ["shell", "--client-config", client, "-l", "board=flash"],
+    stop: async () => {
+      await exporter.stop("SIGTERM", 15_000);
+      await controller.stop();
+    },
+  };
+}
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
@@ -41,11 +70,14 @@ async function main() {
     },
   });
   const mode = values.mode;
-  if (mode !== "local" && mode !== "direct") throw new Error("--mode: local or direct");
+  if (!["local", "direct", "router"].includes(mode)) {
+    throw new Error("--mode: local, direct or router");
+  }
   const mib = positiveInt("mib", values.mib, 1024);
   const rounds = positiveInt("rounds", values.rounds, 3);
   const dir = await Deno.makeTempDir({ prefix: "jmp-flash-bench-" });
   let exporter: ReadyChild | undefined;
+  let stopRouterMode: (() => Promise<unknown>) | undefined;
   try {
     const image = `${dir}/image.raw`;
     const disk = `${dir}/disk.img`;
@@ -95,6 +127,11 @@ async function main() {
       });
       const port = exporter.line.trim().slice(exporter.line.trim().lastIndexOf(":") + 1);
       shellArgs = ["shell", "--tls-grpc", `localhost:${port}`, "--tls-grpc-ca", `${dir}/cert.pem`];
+    }
+    if (mode === "router") {
+      const routed = await routerShell(dir, disk);
+      shellArgs = routed.shellArgs;
+      stopRouterMode = routed.stop;
     }
     const flash = (fastPath: boolean) => async () => {
       await Deno.remove(disk).catch(() => {});
@@ -161,6 +198,7 @@ async function main() {
     );
   } finally {
     await exporter?.stop();
+    await stopRouterMode?.();
     await Deno.remove(dir, { recursive: true });
   }
 }
