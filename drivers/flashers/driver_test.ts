@@ -2,11 +2,13 @@
  * BaseFlasher in-process, through the typed client, on a bundle laid out as upstream's test
  * bundle (its manifest, 1/2/3/4 KiB zero files): files land in the TFTP root, file names,
  * addresses, boot commands per DTB variant, bad variants, missing children, OCI layouts and
- * registry references; the presets load from upstream's class paths.
+ * registry references; the presets load from upstream's class paths, and upstream's example
+ * exporter config (testdata/upstream_exporter.yaml, upstream's file) loads.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { cliBuilderOf, driverRegistryOf, uniqueDrivers } from "@jumpstarter/lib/driver";
+import { driverRegistry } from "../../cli/driver_packages.ts";
 import { CompositeClient } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
@@ -20,6 +22,9 @@ import { driverPackage as opendalPackage } from "@jumpstarter/driver-opendal/pac
 import { driverPackage } from "./package.ts";
 import { BaseFlasherClient } from "./client.ts";
 import { flasherCli } from "./cli.ts";
+import { BaseFlasher } from "./driver.ts";
+
+const TI_BUNDLE = "quay.io/jumpstarter-dev/jumpstarter-flasher-ti-j784s4:latest";
 
 const PACKAGES = [
   driverPackage,
@@ -226,4 +231,31 @@ Deno.test("a registry reference (the presets' default) is refused with what to d
       /pulling bundles from an OCI registry is not supported here; set flasher_bundle to a local/,
     );
   });
+});
+
+Deno.test("upstream's example exporter config loads with the program's packages (serial URL swapped for loop://)", async () => {
+  const upstream = await Deno.readTextFile(
+    new URL("./testdata/upstream_exporter.yaml", import.meta.url),
+  );
+  // the only change: its FTDI serial adapter does not exist here
+  const text = upstream.replace(/url: ".*"/, 'url: "loop://"');
+  assert.notEqual(text, upstream);
+  const root = await buildDriverTree(parseExporterConfig(text, "exporter.yaml"), {
+    registry: driverRegistry,
+  });
+  try {
+    const storage = root.children.get("storage");
+    assert.ok(storage instanceof BaseFlasher);
+    assert.equal(storage.config.flasher_bundle, TI_BUNDLE);
+    assert.deepEqual([...storage.children.keys()].sort(), [
+      "http",
+      "power",
+      "serial",
+      "tftp",
+      "uboot",
+    ]);
+    assert.equal(storage.children.get("serial"), root.children.get("serial"));
+  } finally {
+    for (const driver of uniqueDrivers(root).reverse()) await driver.close();
+  }
 });
