@@ -59,14 +59,14 @@ const consoleUrl = z.object({ url: z.string() }).loose();
 export class CorelliumApi implements Disposable {
   readonly host: string;
   readonly #token: string;
-  readonly #client: Deno.HttpClient | undefined;
+  readonly #caCerts: string[] | undefined;
+  /** Made on first use and dropped by dispose, so the driver outlives a session's end. */
+  #client: Deno.HttpClient | undefined;
 
   constructor(host: string, token: string, options: ApiOptions = {}) {
     this.host = host;
     this.#token = token;
-    this.#client = options.caCerts === undefined
-      ? undefined
-      : Deno.createHttpClient({ caCerts: options.caCerts });
+    this.#caCerts = options.caCerts;
   }
 
   get baseUrl(): string {
@@ -75,6 +75,8 @@ export class CorelliumApi implements Disposable {
 
   /** For websocket connections to the same host (the console). */
   get httpClient(): Deno.HttpClient | undefined {
+    if (this.#caCerts === undefined) return undefined;
+    this.#client ??= Deno.createHttpClient({ caCerts: this.#caCerts });
     return this.#client;
   }
 
@@ -165,7 +167,7 @@ export class CorelliumApi implements Disposable {
           ...(body === undefined ? {} : { "Content-Type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(this.#client === undefined ? {} : { client: this.#client }),
+        ...(this.httpClient === undefined ? {} : { client: this.httpClient }),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
@@ -194,6 +196,7 @@ export class CorelliumApi implements Disposable {
 
   [Symbol.dispose](): void {
     this.#client?.close();
+    this.#client = undefined;
   }
 }
 

@@ -5,6 +5,7 @@ import { DriverError } from "@jumpstarter/lib/wire";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { CorelliumEmulator, MODEL, PROJECT } from "./_testing/corellium_emulator.ts";
 import { CONFIG, packages, served } from "./_testing/corellium_lab.ts";
+import { Corellium } from "./driver.ts";
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -199,4 +200,16 @@ Deno.test("Corellium refuses to start without its API host and token", async () 
     (await failure(blank)).message,
     /"CORELLIUM_API_TOKEN" environment variable is empty/,
   );
+});
+
+Deno.test("Corellium keeps working after a session's end closed it", async () => {
+  await using emulator = await CorelliumEmulator.start();
+  const { session, power } = await served(emulator);
+  await using _ = session;
+  await power.on();
+  const board = session.session.root.children.get("rd1ae");
+  assert.ok(board instanceof Corellium);
+  await board.close();
+  await power.off();
+  assert.equal([...emulator.instances.values()][0]?.state, "off");
 });
