@@ -14,11 +14,11 @@ import {
 } from "@jumpstarter/lib/driver";
 import type { ResourceHandle } from "@jumpstarter/lib/streams";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
-import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
+import { storageMuxFlasherInterface, storageMuxInterface } from "./storage_mux_interface.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { imageStream } from "./image_stream.ts";
 import { removeStaleStaging, writeStaged } from "./staged_file.ts";
-import type { MuxState, WriteResult } from "./types.ts";
+import type { MuxState, WriteResult } from "./storage_mux_types.ts";
 
 export { Opendal, type OpendalConfig, opendalType } from "./opendal_driver.ts";
 export { OpendalUnavailableError } from "./binding.ts";

@@ -9,7 +9,7 @@ import {
   mockStorageMuxFlasherType,
   mockStorageMuxType,
 } from "./driver.ts";
-import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
+import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
 import { partialFiles, tempDir } from "./_testing/fs.ts";
 import { driverPackage } from "./package.ts";
 

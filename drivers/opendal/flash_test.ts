@@ -5,8 +5,8 @@ import { eventually, serve } from "@jumpstarter/lib/testing";
 import { DriverError, DriverTimeoutError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Digest, digestingSink } from "./digest.ts";
 import { MockStorageMux, MockStorageMuxFlasher } from "./driver.ts";
-import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
-import { storageMuxFlasherInterface } from "./interface.ts";
+import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
+import { storageMuxFlasherInterface } from "./storage_mux_interface.ts";
 import { compressWith, fileDigest, imageSet, writeImage } from "./_testing/images.ts";
 import {
   endlessStream,

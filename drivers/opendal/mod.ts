@@ -5,14 +5,14 @@
  *
  * @module
  */
-export { sha256HexSchema, storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
+export { sha256HexSchema, storageMuxFlasherInterface, storageMuxInterface } from "./storage_mux_interface.ts";
 export {
   type ReadOptions,
   StorageMuxClient,
   StorageMuxFlasherClient,
   type WriteOptions,
-} from "./client.ts";
-export { storageMuxCli, type StorageMuxCliContext, storageMuxFlasherCli } from "./cli.ts";
+} from "./storage_mux_client.ts";
+export { storageMuxCli, type StorageMuxCliContext, storageMuxFlasherCli } from "./storage_mux_cli.ts";
 export {
   type ImageSource,
   type ImageSourceInput,
@@ -20,7 +20,7 @@ export {
   openImageSource,
   type OpenImageSourceOptions,
 } from "./source.ts";
-export { type MuxState, type WriteResult, writeResultSchema } from "./types.ts";
+export { type MuxState, type WriteResult, writeResultSchema } from "./storage_mux_types.ts";
 export { imageStream } from "./image_stream.ts";
 export { flasherInterface, opendalInterface } from "./opendal_interface.ts";
 export { OpendalClient, OpendalFile } from "./opendal_client.ts";

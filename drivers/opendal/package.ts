@@ -10,10 +10,10 @@ import {
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
 } from "@jumpstarter/lib/driver";
-import { storageMuxCli, storageMuxFlasherCli } from "./cli.ts";
-import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
+import { storageMuxCli, storageMuxFlasherCli } from "./storage_mux_cli.ts";
+import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
 import { mockStorageMuxFlasherType, mockStorageMuxType } from "./driver.ts";
-import { storageMuxFlasherInterface, storageMuxInterface } from "./interface.ts";
+import { storageMuxFlasherInterface, storageMuxInterface } from "./storage_mux_interface.ts";
 import { flasherCli } from "./flasher_cli.ts";
 import { FlasherClient } from "./flasher_client.ts";
 import { mockFlasherType } from "./flasher_driver.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { serve } from "@jumpstarter/lib/testing";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { MockStorageMuxFlasher } from "./driver.ts";
-import { StorageMuxFlasherClient } from "./client.ts";
+import { StorageMuxFlasherClient } from "./storage_mux_client.ts";
 import { isHttpUrl, openImageSource } from "./source.ts";
 import { peek } from "./peek.ts";
 import { fileChunks } from "./file_chunks.ts";

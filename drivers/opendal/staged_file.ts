@@ -6,7 +6,7 @@
 import { basename, dirname, join } from "node:path";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Digest } from "./digest.ts";
-import type { WriteResult } from "./types.ts";
+import type { WriteResult } from "./storage_mux_types.ts";
 
 /** Options of {@linkcode writeStaged}. */
 export interface StagedWriteOptions {

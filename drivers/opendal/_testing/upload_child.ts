@@ -4,7 +4,7 @@
  */
 import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { driverPackage } from "../package.ts";
-import { StorageMuxClient } from "../client.ts";
+import { StorageMuxClient } from "../storage_mux_client.ts";
 
 const socket = Deno.args[0];
 if (!socket) throw new TypeError("usage: upload_child.ts SOCKET");

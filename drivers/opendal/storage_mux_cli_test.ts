@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import type { Progress, ProgressReporter } from "@jumpstarter/lib/streams";
 import { serve } from "@jumpstarter/lib/testing";
 import { MockStorageMux, MockStorageMuxFlasher } from "./driver.ts";
-import { StorageMuxClient, StorageMuxFlasherClient } from "./client.ts";
-import { storageMuxCli, storageMuxFlasherCli } from "./cli.ts";
+import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
+import { storageMuxCli, storageMuxFlasherCli } from "./storage_mux_cli.ts";
 import { compressWith, fileDigest, writeImage } from "./_testing/images.ts";
 import { tempDir } from "./_testing/fs.ts";
 

@@ -11,9 +11,9 @@ import {
   type Progress,
   type ProgressReporter,
 } from "@jumpstarter/lib/streams";
-import type { StorageMuxClient, StorageMuxFlasherClient, WriteOptions } from "./client.ts";
-import { sha256HexSchema } from "./interface.ts";
-import type { WriteResult } from "./types.ts";
+import type { StorageMuxClient, StorageMuxFlasherClient, WriteOptions } from "./storage_mux_client.ts";
+import { sha256HexSchema } from "./storage_mux_interface.ts";
+import type { WriteResult } from "./storage_mux_types.ts";
 
 /** What the program hands a driver CLI. */
 export interface StorageMuxCliContext {

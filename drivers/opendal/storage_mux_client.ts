@@ -13,10 +13,10 @@ import {
 } from "@jumpstarter/lib/streams";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Digest, digestingSink, digestingStream } from "./digest.ts";
-import { storageMuxInterface } from "./interface.ts";
+import { storageMuxInterface } from "./storage_mux_interface.ts";
 import { type ImageSourceInput, isHttpUrl, openImageSource } from "./source.ts";
 import { downloadStaged } from "./staged_file.ts";
-import { type WriteResult, writeResultSchema } from "./types.ts";
+import { type WriteResult, writeResultSchema } from "./storage_mux_types.ts";
 
 const { methods } = storageMuxInterface;
 
