@@ -21,6 +21,7 @@ import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { CompositeClient } from "@jumpstarter/lib/client";
 import { fileDeadline, serve } from "@jumpstarter/lib/testing";
+import { Expect } from "@jumpstarter/lib/streams";
 import { driverPackage as qemuPackage } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
@@ -242,5 +243,27 @@ Deno.test({
     });
     console.log(`j storage flash of a gzip'd 32 MiB image: ${(Date.now() - started) / 1000} s`);
     assert.equal(await sha256(disk), await sha256(image), "the disk holds the decompressed image");
+  },
+});
+
+Deno.test({
+  name: "bootloader shell at U-Boot's prompt, then busybox shell logged in to the bundle",
+  ignore: absent.length > 0,
+  async fn() {
+    await using setup = await lab();
+    const { flasher } = setup;
+    const version = await flasher.bootloaderShell(async (stream) => {
+      await using console = new Expect(stream, { timeout: 30 });
+      await console.sendline("version");
+      return (await console.expect(/U-Boot 20\d\d\.\d\d\S*/)).match;
+    });
+    assert.match(version, /^U-Boot 2023/);
+    const release = (await installedKernel())!.release;
+    const uname = await flasher.busyboxShell(async (stream) => {
+      await using console = new Expect(stream, { timeout: 30 });
+      await console.sendline("uname -r");
+      return (await console.expect(release)).match;
+    });
+    assert.equal(uname, release);
   },
 });
