@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import net from "node:net";
-import { classifyFirstBytes, refuseH2 } from "./plaintext_refusal.ts";
+import { appendBytes, classifyFirstBytes, refuseH2 } from "./plaintext_refusal.ts";
 
 const text = (value: string) => new TextEncoder().encode(value);
 
@@ -22,10 +22,7 @@ Deno.test("refuseH2 answers an HTTP/2 client's request with grpc-status and a lo
   const server = net.createServer((socket) => {
     let received = new Uint8Array();
     const peek = (chunk: Uint8Array) => {
-      const joined = new Uint8Array(received.length + chunk.length);
-      joined.set(received);
-      joined.set(chunk, received.length);
-      received = joined;
+      received = appendBytes(received, chunk);
       if (classifyFirstBytes(received) !== "h2") return;
       socket.off("data", peek);
       refuseH2(socket, received, message);
