@@ -38,15 +38,23 @@ interface PeriodicTask {
 export class Can extends Driver {
   readonly interface = canInterface;
   readonly config: CanConfig;
-  readonly #bus: Promise<CanBus>;
+  /** The bus, opened at start and again after a session's end closed it. */
+  #opening: Promise<CanBus> | undefined;
   #filters: CanFilter[] | null = null;
   readonly #tasks = new Map<string, PeriodicTask>();
 
   constructor(config: z.input<typeof canConfigSchema>, options: DriverOptions = {}) {
     super(options);
     this.config = canConfigSchema.parse(config);
-    this.#bus = openBus(this.config.interface, this.config.channel);
-    this.#bus.catch((error) => this.logger.warning((error as Error).message));
+    void this.#bus;
+  }
+
+  get #bus(): Promise<CanBus> {
+    if (this.#opening === undefined) {
+      this.#opening = openBus(this.config.interface, this.config.channel);
+      this.#opening.catch((error) => this.logger.warning((error as Error).message));
+    }
+    return this.#opening;
   }
 
   /** The open bus (its backend's error when it could not open). */
@@ -150,8 +158,19 @@ export class Can extends Driver {
     (await this.#bus).close();
   }
 
+  /** Session start: the bus is open (again), so frames sent from now on are heard. */
+  override async reset(): Promise<void> {
+    await this.#bus.catch(() => {});
+  }
+
+  /** Session end: stops the periodic tasks and closes the bus; the next session reopens it. */
   override async close(): Promise<void> {
-    await this.shutdown().catch(() => {});
+    const opening = this.#opening;
+    this.#opening = undefined;
+    for (const id of this.#tasks.keys()) this.stopTask(id);
+    this.#tasks.clear();
+    this.#filters = null;
+    (await opening?.catch(() => undefined))?.close();
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {

@@ -59,16 +59,28 @@ function idsOf(address: AddressArgument): IsoTpIds {
 
 export class IsoTpPython extends Driver {
   readonly interface = isoTpInterface;
-  readonly #bus: Promise<CanBus>;
-  readonly #stack: Promise<IsoTpStack>;
+  readonly #config: z.output<typeof isoTpPythonConfigSchema>;
+  #ids: IsoTpIds;
+  /** Bus and stack, opened at start and again after a session's end closed them. */
+  #opening: Promise<{ bus: CanBus; stack: IsoTpStack }> | undefined;
 
   constructor(config: z.input<typeof isoTpPythonConfigSchema>, options: DriverOptions = {}) {
     super(options);
-    const parsed = isoTpPythonConfigSchema.parse(config);
-    const ids = normalIds(parsed.address);
-    this.#bus = openBus(parsed.interface, parsed.channel, parsed.params.can_fd);
-    this.#stack = this.#bus.then((bus) => new IsoTpStack(bus, ids, parsed.params));
-    this.#stack.catch((error) => this.logger.warning((error as Error).message));
+    this.#config = isoTpPythonConfigSchema.parse(config);
+    this.#ids = normalIds(this.#config.address);
+    void this.#stack;
+  }
+
+  get #stack(): Promise<IsoTpStack> {
+    if (this.#opening === undefined) {
+      const { interface: name, channel, params } = this.#config;
+      this.#opening = openBus(name, channel, params.can_fd).then((bus) => ({
+        bus,
+        stack: new IsoTpStack(bus, this.#ids, params),
+      }));
+      this.#opening.catch((error) => this.logger.warning((error as Error).message));
+    }
+    return this.#opening.then(({ stack }) => stack);
   }
 
   async start(): Promise<void> {
@@ -102,7 +114,8 @@ export class IsoTpPython extends Driver {
   }
 
   async setAddress(address: AddressArgument): Promise<void> {
-    (await this.#stack).setIds(idsOf(address));
+    this.#ids = idsOf(address);
+    (await this.#stack).setIds(this.#ids);
   }
 
   async stopSending(): Promise<void> {
@@ -113,11 +126,17 @@ export class IsoTpPython extends Driver {
     (await this.#stack).stopReceiving();
   }
 
+  /** Session start: the bus is open (again), so frames sent from now on are heard. */
+  override async reset(): Promise<void> {
+    await this.#stack.catch(() => {});
+  }
+
+  /** Session end: stops the stack and closes its bus; the next session reopens them. */
   override async close(): Promise<void> {
-    try {
-      await (await this.#stack).stop();
-      (await this.#bus).close();
-    } catch { /* the bus never opened */ }
+    const opened = await this.#opening?.catch(() => undefined);
+    this.#opening = undefined;
+    await opened?.stack.stop();
+    opened?.bus.close();
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {

@@ -153,3 +153,23 @@ Deno.test("Can and IsoTpPython refuse what they cannot open, in one line", async
   );
   assert.match((await failure(mixed)).message, /addressing_mode 3 is not supported/);
 });
+
+Deno.test("a session's end closes the buses; the next session reopens them", async () => {
+  await using served = await lab("vbus-sessions");
+  const left = served.client.child("left", CanClient);
+  const right = served.client.child("right", CanClient);
+  const tester = served.client.child("tester", IsoTpClient);
+  const ecu = served.client.child("ecu", IsoTpClient);
+  await left.shutdown();
+  const drivers = ["left", "right", "tester", "ecu"].map((name) =>
+    served.session.root.children.get(name)!
+  );
+  for (const driver of drivers) await driver.close();
+  for (const driver of drivers) await driver.reset();
+  await left.send({ arbitrationId: 0x42, data: new Uint8Array([7]) });
+  assert.deepEqual([...(await right.recv(2))?.data ?? []], [7]);
+  await tester.start();
+  await ecu.start();
+  await tester.send(new Uint8Array(100).fill(9), 5);
+  assert.deepEqual(await ecu.recv(true, 5), new Uint8Array(100).fill(9));
+});
