@@ -277,6 +277,13 @@ Deno.test("Opendal: a failed read into a local path leaves neither file, staging
     served.client.readIntoPath("missing.txt", dir.join("local/back.txt")),
     /Cannot open for reading "missing\.txt"/,
   );
+  await assert.rejects(
+    served.client.readIntoPath("data.txt", dir.join("local/none/back.txt")),
+    (error: unknown) =>
+      error instanceof Deno.errors.NotFound &&
+      error.message === `Cannot write local file ${dir.join("local/none/back.txt")}: directory ` +
+          `${dir.join("local/none")} does not exist`,
+  );
   assert.deepEqual(await Array.fromAsync(Deno.readDir(dir.join("local"))), []);
   // the test's resource sanitizer fails it if a staging file was left open
 });

@@ -41,7 +41,15 @@ export async function downloadStaged(
   download: (sink: WritableStream<Uint8Array>) => Promise<void>,
 ): Promise<void> {
   const staging = stagingPath(target);
-  const file = await Deno.open(staging, { write: true, createNew: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(staging, { write: true, createNew: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Deno.errors.NotFound(
+      `Cannot write local file ${target}: directory ${dirname(target)} does not exist`,
+    );
+  }
   try {
     await download(file.writable);
     await Deno.rename(staging, target);
