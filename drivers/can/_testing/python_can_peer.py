@@ -45,7 +45,7 @@ def receive_payload(bus, first):
     bus.send(frame([0x30, BLOCK_SIZE, STMIN]))
     sequence, in_block = 1, 0
     while len(payload) < length:
-        cf = next_frame(bus, RX, 1.0)
+        cf = next_frame(bus, RX, 5.0)
         if cf.data[0] >> 4 != 2 or cf.data[0] & 0xF != sequence:
             raise ValueError(f"expected consecutive frame {sequence}, got {cf.data.hex()}")
         payload += cf.data[1:1 + length - len(payload)]
@@ -59,7 +59,7 @@ def receive_payload(bus, first):
 
 def wait_clear_to_send(bus):
     while True:
-        fc = next_frame(bus, RX, 1.0)
+        fc = next_frame(bus, RX, 5.0)
         status = fc.data[0] & 0xF
         if fc.data[0] >> 4 != 3:
             raise ValueError(f"expected flow control, got {fc.data.hex()}")
