@@ -16,6 +16,8 @@ const CONTINUE = 0;
 const WAIT = 1;
 const OVERFLOW = 2;
 
+const FD_LENGTHS = [12, 16, 20, 24, 32, 48, 64];
+
 /** STmin as sent in a flow control frame, in milliseconds (reserved values mean 127 ms). */
 export function stminMs(byte: number): number {
   if (byte <= 0x7f) return byte;
@@ -147,8 +149,13 @@ export class IsoTpStack {
 
   async #segment(payload: Uint8Array, signal: AbortSignal): Promise<void> {
     const width = this.#params.tx_data_length;
-    if (payload.length <= width - 1) {
+    if (payload.length <= Math.min(7, width - 1)) {
       await this.#transmit([SINGLE << 4 | payload.length, ...payload]);
+      return;
+    }
+    if (payload.length <= width - 2) {
+      // CAN FD single frame: the length moves to the second byte
+      await this.#transmit([SINGLE << 4, payload.length, ...payload]);
       return;
     }
     const header = payload.length <= 0xfff
@@ -230,6 +237,8 @@ export class IsoTpStack {
       ? this.#params.tx_data_min_length ?? 0
       : this.#params.tx_data_length;
     while (bytes.length < minimum) bytes.push(padding ?? 0xcc);
+    // a CAN FD frame holds 0-8, 12, 16, 20, 24, 32, 48 or 64 bytes: pad up to the next of them
+    while (bytes.length > 8 && !FD_LENGTHS.includes(bytes.length)) bytes.push(padding ?? 0xcc);
     await this.#bus.send(this.#frame(bytes));
   }
 

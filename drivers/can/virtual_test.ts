@@ -173,3 +173,29 @@ Deno.test("a session's end closes the buses; the next session reopens them", asy
   await tester.send(new Uint8Array(100).fill(9), 5);
   assert.deepEqual(await ecu.recv(true, 5), new Uint8Array(100).fill(9));
 });
+
+Deno.test("IsoTpPython over CAN FD (64-byte frames): single frames up to 62 bytes, 4095 bytes", async () => {
+  const fd = "{ can_fd: true, tx_data_length: 64, tx_padding: 0 }";
+  const root = await buildDriverTree(
+    parseExporterConfig(
+      `export:
+  a: { type: IsoTpPython, config: { channel: fd, interface: virtual, address: { txid: 1, rxid: 2 }, params: ${fd} } }
+  b: { type: IsoTpPython, config: { channel: fd, interface: virtual, address: { txid: 2, rxid: 1 }, params: ${fd} } }
+`,
+      "fd.yaml",
+    ),
+    { registry: driverRegistryOf(packages) },
+  );
+  await using served = await serve(root, undefined, { packages });
+  const a = served.client.child("a", IsoTpClient);
+  const b = served.client.child("b", IsoTpClient);
+  await a.start();
+  await b.start();
+  for (const size of [7, 40, 62, 63, 4095]) {
+    const payload = crypto.getRandomValues(new Uint8Array(size));
+    await a.send(payload, 5);
+    assert.deepEqual(await b.recv(true, 5), payload, `${size} bytes a -> b`);
+    await b.send(payload.reverse(), 5);
+    assert.deepEqual(await a.recv(true, 5), payload, `${size} bytes b -> a`);
+  }
+});
