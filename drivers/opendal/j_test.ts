@@ -5,41 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { withDeadline } from "@jumpstarter/lib/testing";
+import { jmp } from "../../tests/_process.ts";
 import { randomBytes, tempDir } from "./_testing/fs.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** Runs `jmp shell --exporter-config CONFIG -- sh -c SCRIPT` in `dir`, killed after `timeoutMs`. */
-async function jmpShell(config: string, script: string, dir: string, timeoutMs = 225_000) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      `${ROOT}deno.json`,
-      `${ROOT}cli/main.ts`,
-      "shell",
-      "--exporter-config",
-      config,
-      "--",
-      "sh",
-      "-c",
-      script,
-    ],
+/** Runs `jmp shell --exporter-config CONFIG -- sh -c SCRIPT` in `dir` (with `$DIR` set to it). */
+function jmpShell(config: string, script: string, dir: string, timeoutMs = 225_000) {
+  return jmp(["shell", "--exporter-config", config, "--", "sh", "-c", script], {
     cwd: dir,
     env: { DIR: dir },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+    timeoutMs,
+  });
 }
 
 // about 25 `j` processes, each a Deno start: slow on a busy machine
