@@ -47,17 +47,25 @@ export interface FlashProgress {
 export class BusyboxShell {
   readonly console: Expect;
   readonly prompt: string;
+  /** Seconds a command may take to give the prompt back. */
+  readonly timeout: number;
 
-  constructor(console: Expect, prompt: string) {
+  constructor(console: Expect, prompt: string, timeout = COMMAND_TIMEOUT) {
     this.console = console;
     this.prompt = prompt;
+    this.timeout = timeout;
   }
 
   /**
    * Sends the boot command at the U-Boot prompt, logs in as the manifest says and waits for the
    * shell prompt.
    */
-  static async boot(console: Expect, bootcmd: string, login: ManifestData["spec"]["login"]) {
+  static async boot(
+    console: Expect,
+    bootcmd: string,
+    login: ManifestData["spec"]["login"],
+    timeout = COMMAND_TIMEOUT,
+  ) {
     await console.send(`${bootcmd}\n`);
     if (login.username) {
       await console.expect(login.login_prompt, { timeout: COMMAND_TIMEOUT * 3 });
@@ -68,18 +76,18 @@ export class BusyboxShell {
       await console.send(`${login.password}\n`);
     }
     await console.expect(login.prompt, { timeout: COMMAND_TIMEOUT * 3 });
-    return new BusyboxShell(console, login.prompt);
+    return new BusyboxShell(console, login.prompt, timeout);
   }
 
   /** Runs a command and returns what came before the next prompt (echo included). */
-  async run(command: string, timeout = COMMAND_TIMEOUT): Promise<string> {
+  async run(command: string, timeout = this.timeout): Promise<string> {
     await this.console.sendline(command);
     const { before } = await this.console.expect(this.prompt, { timeout });
     return plainText(before);
   }
 
   /** Runs a command and answers its exit status (`echo $?`). */
-  async status(command: string, timeout = COMMAND_TIMEOUT): Promise<{
+  async status(command: string, timeout = this.timeout): Promise<{
     output: string;
     status: number;
   }> {
@@ -122,7 +130,7 @@ export class BusyboxShell {
       `( set -o pipefail; curl -fsSL ${curlArgs} "${url}" | ${decompress} ` +
         `dd of=${device} bs=64k iflag=fullblock oflag=direct && echo "F""LASH_COMPLETE" || ` +
         `echo "F""LASH_FAILED" ) &`,
-      COMMAND_TIMEOUT * 2,
+      this.timeout * 2,
     );
     let seen = await this.run("pidof dd");
     const pid = seen.split("\n").map((line) => line.trim()).find((line) => /^\d+$/.test(line));

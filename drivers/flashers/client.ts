@@ -54,6 +54,8 @@ export interface FlashOptions extends CallOptions {
   onProgress?: (progress: FlashProgress) => void;
   /** Where to copy the console's output while flashing (upstream's `--console-debug`). */
   consoleOutput?: WritableStream<Uint8Array>;
+  /** Seconds a command in the bundle's shell may take to give the prompt back (default 60). */
+  commandTimeout?: number;
   /** Where progress and steps are reported (default: nowhere). */
   log?: (message: string) => void;
 }
@@ -182,6 +184,7 @@ export class BaseFlasherClient extends CompositeClient {
       bootcmd: await this.getBootcmd(options),
       serverIp: await this.tftp.getHost(options),
       initCommands: await this.#ubootInitCommands(options),
+      ...(options.commandTimeout ? { commandTimeout: options.commandTimeout } : {}),
       log: options.log ?? (() => {}),
     });
   }

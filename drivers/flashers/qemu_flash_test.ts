@@ -22,6 +22,8 @@ import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { CompositeClient } from "@jumpstarter/lib/client";
 import { fileDeadline, serve } from "@jumpstarter/lib/testing";
 import { Expect } from "@jumpstarter/lib/streams";
+import { DriverError } from "@jumpstarter/lib/wire";
+import type { Qemu } from "@jumpstarter/driver-qemu/driver";
 import { driverPackage as qemuPackage } from "@jumpstarter/driver-qemu/package";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
@@ -189,6 +191,7 @@ async function lab() {
     work,
     disk,
     served,
+    qemu: root.children.get("dut") as Qemu,
     flasher: served.client.child("storage", BaseFlasherClient),
     async [Symbol.asyncDispose]() {
       await served.close();
@@ -265,5 +268,37 @@ Deno.test({
       return (await console.expect(release)).match;
     });
     assert.equal(uname, release);
+  },
+});
+
+Deno.test({
+  name:
+    "the DUT vanishing mid-write fails the flash saying what it waited for; the exporter serves on",
+  ignore: absent.length > 0,
+  async fn() {
+    await using setup = await lab();
+    const { work, flasher, qemu } = setup;
+    const image = join(work, "image.img");
+    await writeRandomImage(image);
+    let killed = false;
+    const started = Date.now();
+    await assert.rejects(
+      flasher.flash(image, {
+        retries: 0,
+        commandTimeout: 10,
+        onProgress: () => {
+          if (killed || qemu.machine.pid === undefined) return;
+          killed = true;
+          Deno.kill(qemu.machine.pid, "SIGKILL");
+        },
+      }),
+      (error) =>
+        error instanceof DriverError &&
+        /Flash operation failed after 1 attempts\. Last error: Timed out after 10 s waiting for "#"/
+          .test(error.message),
+    );
+    assert.ok(killed, "QEMU was killed while dd was writing");
+    console.log(`the flash failed ${(Date.now() - started) / 1000} s after it started`);
+    assert.equal(await flasher.getBootcmd(), (await flasher.manifest()).spec.bootcmd);
   },
 });

@@ -37,6 +37,8 @@ export interface FlashSessionWiring {
   serverIp: string;
   /** U-Boot commands run before DHCP (the flasher's `uboot_init_commands`). */
   initCommands: string[];
+  /** Seconds a shell command may take (default 60). */
+  commandTimeout?: number;
   log(message: string): void;
 }
 
@@ -84,7 +86,12 @@ export class FlashSession implements AsyncDisposable {
     this.#console = new Expect(await this.#wiring.attach(), { maxTranscript: 256 * 1024 });
     this.#wiring.log(`Running boot command: ${this.#wiring.bootcmd}`);
     try {
-      return await BusyboxShell.boot(this.#console, this.#wiring.bootcmd, login);
+      return await BusyboxShell.boot(
+        this.#console,
+        this.#wiring.bootcmd,
+        login,
+        this.#wiring.commandTimeout,
+      );
     } catch (error) {
       if (error instanceof DriverTimeoutError) {
         throw new FlashRetryableError(`The flasher did not reach its shell: ${error.message}`, {
