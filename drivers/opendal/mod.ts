@@ -5,14 +5,22 @@
  *
  * @module
  */
-export { sha256HexSchema, storageMuxFlasherInterface, storageMuxInterface } from "./storage_mux_interface.ts";
+export {
+  sha256HexSchema,
+  storageMuxFlasherInterface,
+  storageMuxInterface,
+} from "./storage_mux_interface.ts";
 export {
   type ReadOptions,
   StorageMuxClient,
   StorageMuxFlasherClient,
   type WriteOptions,
 } from "./storage_mux_client.ts";
-export { storageMuxCli, type StorageMuxCliContext, storageMuxFlasherCli } from "./storage_mux_cli.ts";
+export {
+  storageMuxCli,
+  type StorageMuxCliContext,
+  storageMuxFlasherCli,
+} from "./storage_mux_cli.ts";
 export {
   type ImageSource,
   type ImageSourceInput,

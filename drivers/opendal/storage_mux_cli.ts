@@ -11,7 +11,11 @@ import {
   type Progress,
   type ProgressReporter,
 } from "@jumpstarter/lib/streams";
-import type { StorageMuxClient, StorageMuxFlasherClient, WriteOptions } from "./storage_mux_client.ts";
+import type {
+  StorageMuxClient,
+  StorageMuxFlasherClient,
+  WriteOptions,
+} from "./storage_mux_client.ts";
 import { sha256HexSchema } from "./storage_mux_interface.ts";
 import type { WriteResult } from "./storage_mux_types.ts";
 
