@@ -23,6 +23,7 @@ interface Flags {
   tlsKey?: string;
   tlsHost: string[];
   insecurePlaintext?: boolean;
+  metricsAddress?: string;
 }
 
 /** Writes the admin config `jmp admin` reads: endpoint, admin token, CA. */
@@ -57,6 +58,11 @@ export function controllerProgram(): Command {
         .argParser((value: string, previous: string[]) => [...previous, value]).default([]),
     )
     .option("--insecure-plaintext", "serve without TLS (tests, or behind a TLS proxy)")
+    .option(
+      "--metrics-address <host:port>",
+      "serve Prometheus metrics on http://host:port/metrics (default: off)",
+      hostPortFlag,
+    )
     .action(async (flags: Flags) => {
       const controller = await startController({
         stateDir: flags.stateDir,
@@ -66,6 +72,7 @@ export function controllerProgram(): Command {
         ...(flags.tlsKey ? { tlsKeyFile: flags.tlsKey } : {}),
         tlsHosts: flags.tlsHost,
         ...(flags.insecurePlaintext ? { plaintext: true } : {}),
+        ...(flags.metricsAddress ? { metricsAddress: flags.metricsAddress } : {}),
       });
       const adminPath = `${flags.stateDir}/admin.yaml`;
       await writeAdminConfig(
@@ -79,6 +86,9 @@ export function controllerProgram(): Command {
         `jmp-controller serving on ${controller.endpoint}; admin config: ${adminPath} ` +
           `(use: jmp admin --admin-config ${adminPath} ...)`,
       );
+      if (controller.metricsPort !== undefined) {
+        console.error(`jmp-controller metrics on port ${controller.metricsPort} (/metrics)`);
+      }
       const signal = await new Promise<keyof typeof SIGNALS>((resolve) => {
         for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
           Deno.addSignalListener(name, () => resolve(name));

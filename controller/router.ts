@@ -40,10 +40,18 @@ function fail(call: Call, code: grpc.status, details: string): void {
   call.emit("error", Object.assign(new Error(details), { code, details }));
 }
 
-/** Copies frames from `from` to `to` with backpressure; resolves when `from` ends or fails. */
-function forward(from: Call, to: Call): Promise<Error | undefined> {
+/**
+ * Copies frames from `from` to `to` with backpressure, telling `copied` each frame's size;
+ * resolves when `from` ends or fails.
+ */
+function forward(
+  from: Call,
+  to: Call,
+  copied: (bytes: number) => void,
+): Promise<Error | undefined> {
   return new Promise((resolve) => {
     from.on("data", (frame: Buffer) => {
+      copied(frame.length);
       if (!to.write(frame)) {
         from.pause();
         to.once("drain", () => from.resume());
@@ -65,6 +73,8 @@ export class Router {
    */
   readonly #spent = new Map<string, number>();
   #paired = 0;
+  #active = 0;
+  #bytes = 0;
   readonly #failures = new AuthFailureThrottle();
   /** Our splice port (router_splice.ts), named to the tunnel ends that ask for the fast path. */
   splice: SpliceRouter | undefined;
@@ -81,6 +91,16 @@ export class Router {
   /** Tunnels paired since start. */
   get paired(): number {
     return this.#paired;
+  }
+
+  /** Tunnels paired and copying now (not counting the splice port's). */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Frame bytes copied since start, both directions. */
+  get bytesRouted(): number {
+    return this.#bytes;
   }
 
   /** The grpc-js implementation of `RouterService`. */
@@ -138,11 +158,17 @@ export class Router {
 
   async #pair(first: Call, second: Call): Promise<void> {
     for (const call of [first, second]) call.sendMetadata(this.#headersFor(call));
-    const directions = [forward(first, second), forward(second, first)];
+    const copied = (bytes: number) => this.#bytes += bytes;
+    const directions = [forward(first, second, copied), forward(second, first, copied)];
     // a broken side ends the tunnel (the other completes with OK, as upstream); half-closes
     // only end their own direction, and the calls complete once both directions are done
-    const firstEnded = await Promise.race(directions);
-    if (!firstEnded) await Promise.all(directions);
+    this.#active++;
+    try {
+      const firstEnded = await Promise.race(directions);
+      if (!firstEnded) await Promise.all(directions);
+    } finally {
+      this.#active--;
+    }
     for (const call of [first, second]) {
       try {
         call.end();

@@ -52,6 +52,7 @@ export class SpliceRouter implements AsyncDisposable {
   readonly #failures = new AuthFailureThrottle();
   #paired = 0;
   #refused = 0;
+  #bytes = 0;
 
   private constructor(authority: Authority, server: net.Server) {
     this.#authority = authority;
@@ -147,7 +148,7 @@ export class SpliceRouter implements AsyncDisposable {
         closeQuietly(conn);
         return;
       }
-      await spliceConns(waiting.conn, conn);
+      await spliceConns(waiting.conn, conn, (bytes) => this.#bytes += bytes);
     })().finally(() => {
       for (const end of ends) this.#live.delete(end);
     });
@@ -166,6 +167,16 @@ export class SpliceRouter implements AsyncDisposable {
       if (until > now) break;
       this.#spent.delete(token);
     }
+  }
+
+  /** Connection pairs being spliced now. */
+  get active(): number {
+    return this.#live.size / 2;
+  }
+
+  /** Bytes spliced since start, both directions. */
+  get bytesRouted(): number {
+    return this.#bytes;
   }
 
   /** Stops listening and drops every parked and spliced connection. */

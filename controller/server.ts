@@ -23,6 +23,7 @@ import { controllerHandlers } from "./services/controller_service.ts";
 import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
 import { FileStore } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
+import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 
 /** Options of {@linkcode startController}. */
 export interface ControllerOptions {
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   now?: () => number;
   /** Custom lease engine (tests); default: the scheduler over the store. */
   engine?: (core: ControllerCore) => LeaseEngine;
+  /** `host:port` to serve Prometheus `/metrics` on (port 0 picks one); default: not served. */
+  metricsAddress?: string;
 }
 
 /** A running controller. */
@@ -49,6 +52,9 @@ export interface RunningController extends AsyncDisposable {
   readonly port: number;
   readonly core: ControllerCore;
   readonly router: Router;
+  readonly metrics: ControllerMetrics;
+  /** The `/metrics` port, when `metricsAddress` was given. */
+  readonly metricsPort?: number;
   /** A fresh admin token (valid a year). */
   adminToken(): Promise<string>;
   close(): Promise<void>;
@@ -116,13 +122,19 @@ export async function startController(options: ControllerOptions): Promise<Runni
     port = front.port;
   }
   const endpoint = options.advertise ?? `${advertisedHost}:${port}`;
+  const metrics = new ControllerMetrics({
+    leases: () => store.leases.list(),
+    activeSessions: () => router.active + (router.splice?.active ?? 0),
+    bytesRouted: () => router.bytesRouted + (router.splice?.bytesRouted ?? 0),
+  });
+  const makeEngine = options.engine ?? schedulerEngine;
   const core = new ControllerCore({
     store,
     authority,
     endpoint,
     caBase64,
     ...(options.now ? { now: options.now } : {}),
-    makeEngine: options.engine ?? schedulerEngine,
+    makeEngine: (core) => metrics.watch(makeEngine(core)),
   });
   const router = new Router(authority);
   // the fast path's splice port beside the gRPC one, TLS when it is (our peers only)
@@ -143,10 +155,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
   );
   server.addService(routerServiceDefinition, router.implementation());
   await core.start();
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsAddress) {
+    metricsServer = serveMetrics(metrics.registry, options.metricsAddress);
+  }
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
       core.close();
+      await metricsServer?.close();
       await splice?.close();
       await front?.close();
       server.forceShutdown();
@@ -157,6 +174,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     port,
     core,
     router,
+    metrics,
+    ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
     adminToken: () => authority.issue({ kind: "Admin", name: "admin" }),
     close,
     [Symbol.asyncDispose]: close,

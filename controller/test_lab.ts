@@ -17,7 +17,7 @@ import {
 import { controllerChannel, type ControllerIdentity } from "@jumpstarter/lib/client";
 import { type ExporterConfig, parseExporterConfig } from "@jumpstarter/lib/config";
 import { adminV1, createClient } from "@jumpstarter/protos";
-import { type RunningController, startController } from "./server.ts";
+import { type ControllerOptions, type RunningController, startController } from "./server.ts";
 
 const counterInterface = defineInterface({
   client: "tests.Counter",
@@ -58,9 +58,12 @@ export interface TestLab extends AsyncDisposable {
   ): Promise<ExporterConfig>;
 }
 
-export async function startLab(): Promise<TestLab> {
+/** Starts a controller on a free port; `extra` adds controller options (e.g. `metricsAddress`). */
+export async function startLab(
+  extra: Partial<Pick<ControllerOptions, "metricsAddress">> = {},
+): Promise<TestLab> {
   const stateDir = await Deno.makeTempDir({ prefix: "jmp-controller-" });
-  const controller = await startController({ stateDir, listen: "127.0.0.1:0" });
+  const controller = await startController({ stateDir, listen: "127.0.0.1:0", ...extra });
   const channel = await controllerChannel({
     endpoint: controller.endpoint,
     token: await controller.adminToken(),

@@ -88,11 +88,16 @@ export async function writeAllTo(conn: RawConn, bytes: Uint8Array): Promise<void
 
 const COPY_BUFFER = 256 * 1024;
 
-async function copy(from: RawConn, to: RawConn): Promise<void> {
+async function copy(
+  from: RawConn,
+  to: RawConn,
+  copied?: (bytes: number) => void,
+): Promise<void> {
   const buffer = new Uint8Array(COPY_BUFFER);
   for (;;) {
     const n = await from.read(buffer);
     if (n === null) break;
+    copied?.(n);
     await writeAllTo(to, buffer.subarray(0, n));
   }
   await to.closeWrite();
@@ -108,11 +113,16 @@ function closeQuietly(conn: RawConn): void {
 
 /**
  * Copies bytes both ways between `a` and `b` until both directions ended (each half-close passed
- * on), then closes both; a failure on either side closes both at once.
+ * on), then closes both; a failure on either side closes both at once. `copied` hears the size of
+ * every chunk passed on (the router's byte count).
  */
-export async function spliceConns(a: RawConn, b: RawConn): Promise<void> {
+export async function spliceConns(
+  a: RawConn,
+  b: RawConn,
+  copied?: (bytes: number) => void,
+): Promise<void> {
   try {
-    await Promise.all([copy(a, b), copy(b, a)]);
+    await Promise.all([copy(a, b, copied), copy(b, a, copied)]);
   } catch {
     // one side broke: the other sees its connection drop
   } finally {

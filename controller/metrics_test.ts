@@ -1,0 +1,192 @@
+/**
+ * `/metrics` on the controller (issue 15 item 5): scraped with curl while leases are granted,
+ * queued and released, and by a real `prometheus` started here.
+ */
+import assert from "node:assert/strict";
+import {
+  clientRegistryOf,
+  connectController,
+  createLease,
+  openExporter,
+  openLeaseSocket,
+  releaseLease,
+  UNSAFE_POLICY,
+  waitForLease,
+} from "@jumpstarter/lib/client";
+import { Exporter } from "@jumpstarter/lib/exporter";
+import { eventually } from "@jumpstarter/lib/testing";
+import { run } from "../tests/_process.ts";
+import { spawnProgram } from "../tests/_background.ts";
+import { startLab, testRegistry } from "./test_lab.ts";
+
+const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
+
+async function curlMetrics(port: number): Promise<string> {
+  const result = await run("curl", ["-sS", "--max-time", "5", `http://127.0.0.1:${port}/metrics`], {
+    timeoutMs: 10_000,
+  });
+  assert.equal(result.code, 0, `curl /metrics failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The value of series `name{labels}` in Prometheus text, or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((line) => line.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Scrapes until every expected series has its value; fails naming what differed. */
+async function expectScrape(port: number, expected: Record<string, (value: number) => boolean>) {
+  let last = "";
+  await eventually(`/metrics to show ${Object.keys(expected).join(", ")}`, async () => {
+    last = await curlMetrics(port);
+    return Object.entries(expected).every(([series, ok]) => {
+      const value = sample(last, series);
+      return value !== undefined && ok(value);
+    });
+  }, {
+    ...WAIT,
+    describe: () =>
+      Object.keys(expected).map((series) => `${series} = ${sample(last, series)}`).join("\n"),
+  });
+}
+
+const is = (want: number) => (value: number) => value === want;
+const positive = (value: number) => value > 0;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("metrics: curl sees leases granted, queued and released, tunnels and bytes routed", async () => {
+  await using lab = await startLab({ metricsAddress: "127.0.0.1:0" });
+  const port = lab.controller.metricsPort!;
+  const before = await curlMetrics(port);
+  assert.equal(sample(before, `jumpstarter_lease_acquisitions_total{result="success"}`), 0);
+  assert.equal(sample(before, "jumpstarter_leases_active"), 0);
+  assert.equal(sample(before, "jumpstarter_router_bytes_total"), 0);
+
+  const alice = await connectController(await lab.client("lab", "alice"));
+  const bob = await connectController(await lab.client("lab", "bob"));
+  const abort = new AbortController();
+  const config = await lab.exporter("lab", "bench", { board: "metrics" });
+  const running = new Exporter(config, { registry: testRegistry }).run(abort.signal);
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = (await createLease(alice, { selector: "board=metrics", durationMs: 60_000 }))
+      .name.split("/").pop()!;
+    await waitForLease(alice, first, { pollMs: 50, timeoutMs: 20_000 });
+    // bob queues behind alice
+    const second = (await createLease(bob, { selector: "board=metrics", durationMs: 60_000 }))
+      .name.split("/").pop()!;
+    {
+      await using socket = openLeaseSocket(alice, first, { path: `${dir}/lease.sock` });
+      const handle = await openExporter(socket.path, {
+        policy: UNSAFE_POLICY,
+        registry: clientRegistryOf([]),
+      });
+      try {
+        await handle.connection.exporter.getReport({});
+        await expectScrape(port, {
+          [`jumpstarter_lease_acquisitions_total{result="success"}`]: is(1),
+          "jumpstarter_leases_active": is(1),
+          "jumpstarter_lease_queue_length": is(1),
+          "jumpstarter_lease_wait_seconds_count": is(1),
+          "jumpstarter_active_sessions": positive,
+          "jumpstarter_router_bytes_total": positive,
+        });
+      } finally {
+        handle.close();
+      }
+    }
+    await releaseLease(alice, first);
+    await waitForLease(bob, second, { pollMs: 50, timeoutMs: 20_000 });
+    await expectScrape(port, {
+      [`jumpstarter_lease_acquisitions_total{result="success"}`]: is(2),
+      "jumpstarter_leases_active": is(1),
+      "jumpstarter_lease_queue_length": is(0),
+      "jumpstarter_lease_wait_seconds_count": is(2),
+      "jumpstarter_active_sessions": is(0),
+    });
+    await releaseLease(bob, second);
+    await expectScrape(port, {
+      "jumpstarter_leases_active": is(0),
+      "jumpstarter_lease_queue_length": is(0),
+    });
+  } finally {
+    alice.close();
+    bob.close();
+    abort.abort();
+    await running.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("metrics: a real prometheus scrapes the controller (target up, the lease count as it is)", async () => {
+  await using lab = await startLab({ metricsAddress: "127.0.0.1:0" });
+  const alice = await connectController(await lab.client("lab", "alice"));
+  const abort = new AbortController();
+  const exporter = await lab.exporter("lab", "bench", { board: "scraped" });
+  const running = new Exporter(exporter, { registry: testRegistry }).run(abort.signal);
+  const target = `127.0.0.1:${lab.controller.metricsPort}`;
+  const dir = await Deno.makeTempDir({ prefix: "prometheus-" });
+  const config = `${dir}/prometheus.yml`;
+  await Deno.writeTextFile(
+    config,
+    [
+      "global: { scrape_interval: 1s, scrape_timeout: 1s }",
+      "scrape_configs:",
+      "  - job_name: jumpstarter",
+      `    static_configs: [{ targets: ["${target}"] }]`,
+      "",
+    ].join("\n"),
+  );
+  const webPort = freePort();
+  const api = `http://127.0.0.1:${webPort}/api/v1`;
+  await using prometheus = spawnProgram("prometheus", [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${dir}/data`,
+    `--web.listen-address=127.0.0.1:${webPort}`,
+  ], { timeoutMs: 60_000 });
+  const describe = () => prometheus.printed().stderr.split("\n").slice(-10).join("\n");
+  try {
+    const health = await eventually("prometheus to report our target up", async () => {
+      const reply = await fetch(`${api}/targets`).catch(() => undefined);
+      if (!reply?.ok) return await reply?.body?.cancel(), false;
+      const body = await reply.json();
+      const ours = body.data.activeTargets.find((t: { scrapeUrl: string }) =>
+        t.scrapeUrl === `http://${target}/metrics`
+      );
+      return ours?.health === "up" ? ours : false;
+    }, { timeoutMs: 30_000, intervalMs: 200, describe });
+    assert.equal(health.lastError, "");
+    const query = async (expr: string) => {
+      const reply = await fetch(`${api}/query?query=${encodeURIComponent(expr)}`);
+      const body = await reply.json();
+      return body.data?.result?.[0]?.value?.[1] as string | undefined;
+    };
+    assert.equal(await query(`up{instance="${target}"}`), "1");
+    const activeLeases = (count: string) =>
+      eventually(
+        `prometheus to read jumpstarter_leases_active ${count} from us`,
+        async () => (await query(`jumpstarter_leases_active{instance="${target}"}`)) === count,
+        { timeoutMs: 30_000, intervalMs: 200, describe },
+      );
+    await activeLeases("0");
+    const lease = (await createLease(alice, { selector: "board=scraped", durationMs: 60_000 }))
+      .name.split("/").pop()!;
+    await waitForLease(alice, lease, { pollMs: 50, timeoutMs: 20_000 });
+    await activeLeases("1");
+    await releaseLease(alice, lease);
+    await activeLeases("0");
+  } finally {
+    alice.close();
+    abort.abort();
+    await running.catch(() => {});
+    await prometheus.stop("SIGTERM", 10_000);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
