@@ -290,7 +290,7 @@ export class BaseFlasherClient extends CompositeClient {
     }
     options.log?.(`Writing ${url} to ${device}`);
     const writing = Date.now();
-    let lastReport = 0;
+    let lastReport = Date.now();
     const lastPosition = await shell.writeImage({
       url,
       device,
