@@ -15,7 +15,8 @@ import {
 } from "@jumpstarter/lib/client";
 import { Exporter } from "@jumpstarter/lib/exporter";
 import { eventually } from "@jumpstarter/lib/testing";
-import { run } from "../tests/_process.ts";
+import { DENO_CONFIG, run } from "../tests/_process.ts";
+import { CONTROLLER_MAIN, freePort, startController } from "../tests/_distributed.ts";
 import { spawnProgram } from "../tests/_background.ts";
 import { startLab, testRegistry } from "./test_lab.ts";
 
@@ -53,13 +54,6 @@ async function expectScrape(port: number, expected: Record<string, (value: numbe
 
 const is = (want: number) => (value: number) => value === want;
 const positive = (value: number) => value > 0;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
 
 Deno.test("metrics: curl sees leases granted, queued and released, tunnels and bytes routed", async () => {
   await using lab = await startLab({ metricsAddress: "127.0.0.1:0" });
@@ -188,5 +182,56 @@ Deno.test("metrics: a real prometheus scrapes the controller (target up, the lea
     await running.catch(() => {});
     await prometheus.stop("SIGTERM", 10_000);
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("jmp-controller --metrics-address serves /metrics there and nothing else", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "jmp-controller-" });
+  const port = freePort();
+  const controller = await startController(stateDir, { metricsAddress: `127.0.0.1:${port}` });
+  try {
+    const text = await curlMetrics(port);
+    assert.equal(sample(text, "jumpstarter_leases_active"), 0, text);
+    assert.match(text, /^# TYPE jumpstarter_lease_wait_seconds histogram$/m);
+    const other = await run("curl", [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      `http://127.0.0.1:${port}/`,
+    ], {
+      timeoutMs: 10_000,
+    });
+    assert.equal(other.stdout, "404");
+    assert.match(controller.stderr(), new RegExp(`metrics on port ${port} \\(/metrics\\)`));
+  } finally {
+    await controller.stop();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("jmp-controller --metrics-address with a bad address is a one-line usage error naming the flag", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "jmp-controller-" });
+  try {
+    const result = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      DENO_CONFIG,
+      CONTROLLER_MAIN,
+      "--state-dir",
+      stateDir,
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-address",
+      "localhost:http",
+    ], { timeoutMs: 30_000 });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    assert.match(result.stderr, /--metrics-address.*"localhost:http"/);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
   }
 });

@@ -45,6 +45,8 @@ export interface ControllerStartOptions {
   listen?: string;
   /** `--advertise host:port`: the endpoint written into configs. */
   advertise?: string;
+  /** `--metrics-address host:port`: serve Prometheus `/metrics` there. */
+  metricsAddress?: string;
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -65,6 +67,7 @@ export async function startController(
       "--listen",
       options.listen ?? "127.0.0.1:0",
       ...(options.advertise ? ["--advertise", options.advertise] : []),
+      ...(options.metricsAddress ? ["--metrics-address", options.metricsAddress] : []),
     ],
     stdin: "null",
     stdout: "piped",
