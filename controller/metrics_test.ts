@@ -204,7 +204,11 @@ Deno.test("jmp-controller --metrics-address serves /metrics there and nothing el
       timeoutMs: 10_000,
     });
     assert.equal(other.stdout, "404");
-    assert.match(controller.stderr(), new RegExp(`metrics on port ${port} \\(/metrics\\)`));
+    await eventually(
+      "the controller to log its metrics port",
+      () => controller.stderr().includes(`metrics on port ${port} (/metrics)`),
+      { ...WAIT, describe: () => controller.stderr() },
+    );
   } finally {
     await controller.stop();
     await Deno.remove(stateDir, { recursive: true });
