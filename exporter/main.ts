@@ -6,12 +6,14 @@
  */
 import { Command } from "commander";
 import { runCommand } from "@jumpstarter/cli/run";
+import { permissionsCommand } from "@jumpstarter/cli/permissions";
 import { exitCodeFor } from "@jumpstarter/cli/errors";
 import { VERSION } from "@jumpstarter/cli/version";
 
 /** The `jmp-exporter` program: `jmp run`'s options at the top level. */
 export function exporterProgram(): Command {
   const program = runCommand().name("jmp-exporter").version(VERSION);
+  program.addCommand(permissionsCommand());
   program.exitOverride();
   return program;
 }

@@ -9,7 +9,10 @@ import {
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
+  type Grants,
+  netAddress,
 } from "@jumpstarter/lib/driver";
+import { defaultHost } from "./host.ts";
 import { httpCli } from "./cli.ts";
 import { HttpServerClient } from "./client.ts";
 import { httpServerType } from "./driver.ts";
@@ -20,4 +23,17 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-http",
   driverTypes: [httpServerType],
   clients: [{ classPaths: [httpServerInterface.client], client: HttpServerClient, cli: httpCli }],
+  grants: { HttpServer: httpServerGrants },
 });
+
+/** The served root (clients upload into it) and the listening address. */
+function httpServerGrants(config: { root_dir: string; host: string | null; port: number }): Grants {
+  // no host: the server picks the first non-loopback address, as it will when it starts
+  const host = config.host ?? defaultHost() ?? "0.0.0.0";
+  return {
+    read: [config.root_dir],
+    write: [config.root_dir],
+    net: [netAddress(host, config.port)],
+    ...(config.host === null ? { sys: ["networkInterfaces"] } : {}),
+  };
+}

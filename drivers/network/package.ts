@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import { definePackage, type DriverPackage, netAddress } from "@jumpstarter/lib/driver";
+import type { HostPortConfig, UnixConfig } from "./config.ts";
 import { echoNetworkType, tcpNetworkType, udpNetworkType, unixNetworkType } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
 import { networkCli } from "./cli.ts";
@@ -16,4 +17,10 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-network",
   driverTypes: [tcpNetworkType, udpNetworkType, unixNetworkType, echoNetworkType],
   clients: [{ classPaths: [networkInterface.client], client: NetworkClient, cli: networkCli }],
+  grants: {
+    TcpNetwork: (config: HostPortConfig) => ({ net: [netAddress(config.host, config.port)] }),
+    UdpNetwork: (config: HostPortConfig) => ({ net: [netAddress(config.host, config.port)] }),
+    UnixNetwork: (config: UnixConfig) => ({ read: [config.path], write: [config.path] }),
+    EchoNetwork: () => ({}),
+  },
 });

@@ -18,4 +18,6 @@ export const driverPackage: DriverPackage = definePackage({
     { classPaths: [powerInterface.client], client: PowerClient, cli: powerCli },
     { classPaths: [virtualPowerInterface.client], client: VirtualPowerClient },
   ],
+  // the mocks only keep their state in memory
+  grants: { MockPower: () => ({}), SyncMockPower: () => ({}) },
 });

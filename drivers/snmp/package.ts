@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import { definePackage, type DriverPackage, netAddress } from "@jumpstarter/lib/driver";
+import type { SnmpConfig } from "./config.ts";
 import { snmpServerType } from "./driver.ts";
 import { SNMPServerClient } from "./client.ts";
 import { snmpCli } from "./cli.ts";
@@ -15,4 +16,6 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-snmp",
   driverTypes: [snmpServerType],
   clients: [{ classPaths: [snmpInterface.client], client: SNMPServerClient, cli: snmpCli }],
+  // the PDU's agent, over UDP
+  grants: { SNMPServer: (config: SnmpConfig) => ({ net: [netAddress(config.host, config.port)] }) },
 });

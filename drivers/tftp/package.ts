@@ -9,7 +9,11 @@ import {
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
+  type Grants,
+  netAddress,
 } from "@jumpstarter/lib/driver";
+import type { TftpConfig } from "./config.ts";
+import { defaultHostAddress } from "./host.ts";
 import { tftpCli } from "./cli.ts";
 import { TftpClient } from "./client.ts";
 import { tftpType } from "./driver.ts";
@@ -20,4 +24,19 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-tftp",
   driverTypes: [tftpType],
   clients: [{ classPaths: [tftpInterface.client], client: TftpClient, cli: tftpCli }],
+  grants: { Tftp: tftpGrants },
 });
+
+/** The root (served, and written by clients) and the UDP address served on. */
+function tftpGrants(config: TftpConfig): Grants {
+  const root = { read: [config.root_dir], write: [config.root_dir] };
+  if (config.host !== "") return { ...root, net: [netAddress(config.host, config.port)] };
+  // no host: the driver looks up the default-route interface's address, as here
+  const host = defaultHostAddress() ?? "0.0.0.0";
+  return {
+    read: [config.root_dir, "/proc/net/route"],
+    write: root.write,
+    net: [netAddress(host, config.port)],
+    sys: ["networkInterfaces"],
+  };
+}

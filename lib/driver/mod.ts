@@ -45,3 +45,13 @@ export {
   type DriverPackage,
   driverRegistryOf,
 } from "./package.ts";
+export {
+  describeGrants,
+  grantFlags,
+  type Grants,
+  type GrantsOf,
+  mergeGrants,
+  netAddress,
+  PERMISSION_NAMES,
+  type PermissionName,
+} from "./permissions.ts";

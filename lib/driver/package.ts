@@ -5,6 +5,7 @@
  * package has no import side effects and a clash of names fails at start.
  */
 import { compositeType, DriverRegistry, type DriverType } from "./registry.ts";
+import type { GrantsOf } from "./permissions.ts";
 
 /** A client class (a `DriverClient` subclass; structural here, as `lib/driver` sits below it). */
 // deno-lint-ignore no-explicit-any
@@ -32,6 +33,11 @@ export interface DriverPackage {
   readonly driverTypes: readonly DriverType[];
   /** Client classes the package provides (a driver-only package may list none). */
   readonly clients: readonly ClientEntry[];
+  /**
+   * The Deno grants each driver type's config implies, by type name (`jmp-exporter permissions`);
+   * a type left out needs `-A`.
+   */
+  readonly grants?: Readonly<Record<string, GrantsOf>>;
 }
 
 /**

@@ -23,3 +23,4 @@ export {
 } from "./standalone.ts";
 export { closeOnExecAll } from "./close_on_exec.ts";
 export { type HookLog, type HookResult, type HookRunOptions, runHook } from "./hooks.ts";
+export { type ConfigGrants, configGrants, type DriverGrants } from "./permissions.ts";

@@ -1,0 +1,84 @@
+/**
+ * Deno permission grants that a driver's config implies, and how they combine into the
+ * `--allow-*` flags an exporter needs. A driver package declares one {@linkcode GrantsOf} per
+ * driver type (`DriverPackage.grants`); a type that declares nothing needs `-A`.
+ *
+ * @module
+ */
+
+/** The Deno permissions one driver needs: lists are `--allow-NAME=a,b`; `true` is the bare flag. */
+export interface Grants {
+  /** Files and directories read (device paths, served roots, state directories). */
+  readonly read?: readonly string[];
+  /** Files and directories written. */
+  readonly write?: readonly string[];
+  /** `host:port` (or bare host) connected to or listened on. */
+  readonly net?: readonly string[] | true;
+  /** Executables started. */
+  readonly run?: readonly string[];
+  /** Environment variables read. */
+  readonly env?: readonly string[] | true;
+  /** Native libraries loaded. */
+  readonly ffi?: readonly string[] | boolean;
+  /** System information read (`Deno.networkInterfaces`, `Deno.hostname`, ...). */
+  readonly sys?: readonly string[] | boolean;
+}
+
+/** The grants of one driver type, from its parsed (validated) `config:`. */
+// deno-lint-ignore no-explicit-any
+export type GrantsOf = (config: any) => Grants;
+
+/** The permission names, in the order flags are printed. */
+export const PERMISSION_NAMES = ["read", "write", "net", "run", "env", "ffi", "sys"] as const;
+
+/** One permission name. */
+export type PermissionName = typeof PERMISSION_NAMES[number];
+
+type Value = readonly string[] | boolean | undefined;
+
+function mergeValue(a: Value, b: Value): Value {
+  if (a === true || b === true) return true;
+  if (a === undefined || a === false) return b === false ? undefined : b;
+  if (b === undefined || b === false) return a;
+  return [...new Set([...a, ...b])];
+}
+
+/** The union of `grants`: lists are joined without duplicates, a bare grant covers any list. */
+export function mergeGrants(grants: Iterable<Grants>): Grants {
+  const merged: Record<string, Value> = {};
+  for (const grant of grants) {
+    for (const name of PERMISSION_NAMES) {
+      const value = mergeValue(merged[name], grant[name]);
+      if (value === undefined) delete merged[name];
+      else merged[name] = value;
+    }
+  }
+  return merged as Grants;
+}
+
+/** `grants` as Deno flags, e.g. `["--allow-read=/dev/ttyUSB0", "--allow-net=0.0.0.0:69"]`. */
+export function grantFlags(grants: Grants): string[] {
+  const flags: string[] = [];
+  for (const name of PERMISSION_NAMES) {
+    const value = grants[name];
+    if (value === undefined || value === false) continue;
+    if (value === true) flags.push(`--allow-${name}`);
+    else if (value.length > 0) flags.push(`--allow-${name}=${value.join(",")}`);
+  }
+  return flags;
+}
+
+/** `grants` in one line for a table cell, e.g. `read=/srv/tftp net=0.0.0.0:69`; `none`. */
+export function describeGrants(grants: Grants): string {
+  const parts = grantFlags(grants).map((flag) => flag.replace(/^--allow-/, ""));
+  return parts.length ? parts.join(" ") : "none";
+}
+
+/**
+ * A `host:port` net grant; an empty host or a wildcard address becomes one that Deno matches
+ * (`0.0.0.0`), and port 0 (any free port) leaves the port out.
+ */
+export function netAddress(host: string | null | undefined, port: number): string {
+  const name = !host || host === "::" ? "0.0.0.0" : host.includes(":") ? `[${host}]` : host;
+  return port === 0 ? name : `${name}:${port}`;
+}
