@@ -132,20 +132,29 @@ export interface MetricsServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Serves `registry` as Prometheus text on `http://address/metrics`. */
+/**
+ * Serves `registry` as Prometheus text on `http://address/metrics`.
+ *
+ * @throws {Error} naming `address` when it cannot be listened on.
+ */
 export function serveMetrics(registry: Registry, address: string): MetricsServer {
   const { host, port } = parseHostPort(address, "0.0.0.0");
-  const server = Deno.serve(
-    { hostname: host, port, onListen: () => {} },
-    async (request) => {
-      if (new URL(request.url).pathname !== "/metrics") {
-        return new Response("not found: only /metrics is served here\n", { status: 404 });
-      }
-      return new Response(await registry.metrics(), {
-        headers: { "content-type": registry.contentType },
-      });
-    },
-  );
+  const handler = async (request: Request) => {
+    if (new URL(request.url).pathname !== "/metrics") {
+      return new Response("not found: only /metrics is served here\n", { status: 404 });
+    }
+    return new Response(await registry.metrics(), {
+      headers: { "content-type": registry.contentType },
+    });
+  };
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname: host, port, onListen: () => {} }, handler);
+  } catch (error) {
+    throw new Error(`Cannot serve metrics on ${address}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const close = () => server.shutdown();
   return { port: server.addr.port, close, [Symbol.asyncDispose]: close };
 }

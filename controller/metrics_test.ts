@@ -215,23 +215,40 @@ Deno.test("jmp-controller --metrics-address serves /metrics there and nothing el
   }
 });
 
+function runController(stateDir: string, ...args: string[]) {
+  return run(Deno.execPath(), [
+    "run",
+    "-A",
+    "--quiet",
+    "--config",
+    DENO_CONFIG,
+    CONTROLLER_MAIN,
+    "--state-dir",
+    stateDir,
+    "--listen",
+    "127.0.0.1:0",
+    ...args,
+  ], { timeoutMs: 30_000 });
+}
+
+Deno.test("jmp-controller --metrics-address on a port in use: one line naming the address, exit 1", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "jmp-controller-" });
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = `127.0.0.1:${taken.addr.port}`;
+  try {
+    const result = await runController(stateDir, "--metrics-address", address);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`^Error: Cannot serve metrics on ${address}: `));
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
 Deno.test("jmp-controller --metrics-address with a bad address is a one-line usage error naming the flag", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "jmp-controller-" });
   try {
-    const result = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      DENO_CONFIG,
-      CONTROLLER_MAIN,
-      "--state-dir",
-      stateDir,
-      "--listen",
-      "127.0.0.1:0",
-      "--metrics-address",
-      "localhost:http",
-    ], { timeoutMs: 30_000 });
+    const result = await runController(stateDir, "--metrics-address", "localhost:http");
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
     assert.match(result.stderr, /--metrics-address.*"localhost:http"/);

@@ -156,9 +156,6 @@ export async function startController(options: ControllerOptions): Promise<Runni
   server.addService(routerServiceDefinition, router.implementation());
   await core.start();
   let metricsServer: MetricsServer | undefined;
-  if (options.metricsAddress) {
-    metricsServer = serveMetrics(metrics.registry, options.metricsAddress);
-  }
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
@@ -169,6 +166,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
       server.forceShutdown();
       await store.close();
     })();
+  if (options.metricsAddress) {
+    try {
+      metricsServer = serveMetrics(metrics.registry, options.metricsAddress);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
   return {
     endpoint,
     port,
