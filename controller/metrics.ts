@@ -86,8 +86,9 @@ export class ControllerMetrics {
 
   /** Counts grants (with their wait) and leases that ended without one. */
   observe(changed: readonly LeaseRecord[]): void {
-    for (const lease of changed) {
-      const key = `${lease.namespace}/${lease.name}`;
+    // one lease may be reported twice in a batch (created and changed): its last state counts
+    const latest = new Map(changed.map((lease) => [`${lease.namespace}/${lease.name}`, lease]));
+    for (const [key, lease] of latest) {
       if (this.#counted.has(key)) {
         if (lease.ended) this.#counted.delete(key);
         continue;

@@ -109,6 +109,14 @@ Deno.test("metrics: curl sees leases granted, queued and released, tunnels and b
     await expectScrape(port, {
       "jumpstarter_leases_active": is(0),
       "jumpstarter_lease_queue_length": is(0),
+      [`jumpstarter_lease_acquisitions_total{result="failure"}`]: is(0),
+    });
+    // a lease no exporter matches ends at once, unsatisfiable: a failed acquisition
+    await createLease(bob, { selector: "board=absent", durationMs: 60_000 });
+    await expectScrape(port, {
+      "jumpstarter_lease_queue_length": is(0),
+      [`jumpstarter_lease_acquisitions_total{result="failure"}`]: is(1),
+      [`jumpstarter_lease_acquisitions_total{result="success"}`]: is(2),
     });
   } finally {
     alice.close();
