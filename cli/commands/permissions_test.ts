@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadExporterConfig, parseExporterConfig } from "@jumpstarter/lib/config";
 import { configGrants } from "@jumpstarter/lib/exporter";
+import { Composite, defineDriverType, definePackage } from "@jumpstarter/lib/driver";
+import { z } from "zod";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import { flagsOf, formatPermissions, UNDECLARED } from "./permissions.ts";
 
+const TMP = Deno.env.get("TMPDIR") || "/tmp";
 const HEADER = "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n";
 
 Deno.test("permissions: the virtual lab needs only to read its config", async () => {
@@ -18,7 +21,7 @@ Deno.test("permissions: the virtual lab needs only to read its config", async ()
   assert.match(formatPermissions(result), /^board\.power +MockPower +none$/m);
 });
 
-Deno.test("permissions: serial, TFTP, SNMP and network name exactly what they open", () => {
+Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what they open", () => {
   const config = parseExporterConfig(
     HEADER + `
   serial:
@@ -33,16 +36,23 @@ Deno.test("permissions: serial, TFTP, SNMP and network name exactly what they op
   ssh:
     type: TcpNetwork
     config: { host: 10.0.0.2, port: 22 }
+  vm:
+    type: jumpstarter_driver_qemu.driver.Qemu
+    config:
+      arch: aarch64
+      accel: tcg
+      default_partitions: { root: /srv/images/root.qcow2 }
+      hostfwd: { ssh: { hostport: 2222, guestport: 22 } }
 `,
     "lab.yaml",
   );
   const result = configGrants(config, DRIVER_PACKAGES);
   assert.deepEqual(result.undeclared, false);
   assert.deepEqual(flagsOf(result), [
-    "--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp",
-    "--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp",
-    "--allow-net=192.168.7.1:6969,pdu.lab:161,10.0.0.2:22",
-    "--allow-run=stty",
+    `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
+    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
+    "--allow-net=192.168.7.1:6969,pdu.lab:161,10.0.0.2:22,127.0.0.1:2222",
+    "--allow-run=stty,qemu-system-aarch64,qemu-img",
     "--allow-ffi",
   ]);
   const table = formatPermissions(result);
@@ -52,12 +62,26 @@ Deno.test("permissions: serial, TFTP, SNMP and network name exactly what they op
   );
 });
 
+/** A third-party package that declares no grants. */
+const shelfPackage = definePackage({
+  name: "@my-lab/driver-shelf",
+  driverTypes: [
+    defineDriverType({
+      name: "Shelf",
+      aliases: [],
+      config: z.object({}).strict(),
+      create: (_config, options) => new Composite(options),
+    }),
+  ],
+  clients: [],
+});
+
 Deno.test("permissions: a type that declares nothing asks for -A and says why", () => {
   const config = parseExporterConfig(
-    HEADER + "  vm:\n    type: jumpstarter_driver_qemu.driver.Qemu\n",
+    HEADER + "  vm:\n    type: Shelf\n",
     "vm.yaml",
   );
-  const result = configGrants(config, DRIVER_PACKAGES);
+  const result = configGrants(config, [...DRIVER_PACKAGES, shelfPackage]);
   assert.deepEqual(flagsOf(result), ["-A"]);
   assert.match(formatPermissions(result), new RegExp(`^vm .* ${UNDECLARED}$`, "m"));
 });
@@ -73,5 +97,16 @@ Deno.test("permissions: a bad driver config is one error naming file, line and f
       error instanceof ConfigError &&
       /^bad\.yaml:7:\d+: .*port must be 0\.\.65535/.test(error.message) &&
       !error.message.includes("\n"),
+  );
+});
+
+Deno.test("permissions: an unknown driver config key is pointed at itself", () => {
+  const config = parseExporterConfig(
+    HEADER + "  tftp:\n    type: Tftp\n    config:\n      root: /srv\n",
+    "typo.yaml",
+  );
+  assert.throws(
+    () => configGrants(config, DRIVER_PACKAGES),
+    (error) => error instanceof ConfigError && /^typo\.yaml:7:7: .*"root"/.test(error.message),
   );
 });

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  type DriverPackage,
+  type Grants,
+  netAddress,
+} from "@jumpstarter/lib/driver";
+import { qemuBinary } from "./command_line.ts";
+import type { QemuConfig } from "./config.ts";
 import { qemuType } from "./driver.ts";
 import { FlasherClient, QemuClient } from "./client.ts";
 import { flasherCli } from "./cli.ts";
@@ -27,4 +34,31 @@ export const driverPackage: DriverPackage = definePackage({
       cli: flasherCli,
     },
   ],
+  grants: { Qemu: qemuGrants },
 });
+
+/** Where `Deno.makeTempDir` puts the VM's directory (disks, QMP and console sockets). */
+function tempDir(): string {
+  try {
+    return Deno.env.get("TMPDIR") || "/tmp";
+  } catch {
+    return "/tmp";
+  }
+}
+
+/**
+ * QEMU and qemu-img, the VM's temp directory, KVM unless `accel: tcg`, the default partition
+ * images it reads, and the host ends of its port forwards (its network children connect there).
+ * The QMP and console Unix sockets in the temp directory also need `--allow-net` for their
+ * random `unix:` paths, which a grant cannot name in advance.
+ */
+function qemuGrants(config: QemuConfig): Grants {
+  const kvm = config.accel === "tcg" ? [] : ["/dev/kvm"];
+  const images = Object.values(config.default_partitions).filter((path) => path !== undefined);
+  return {
+    read: [tempDir(), ...kvm, ...images],
+    write: [tempDir(), ...kvm],
+    run: [qemuBinary(config), "qemu-img"],
+    net: Object.values(config.hostfwd).map((rule) => netAddress(rule.hostaddr, rule.hostport)),
+  };
+}

@@ -68,12 +68,15 @@ export function configGrants(
         const parsed = type.config.safeParse(instance.config);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
+          // an unknown key is pointed at itself, anything else at the offending value
+          const unknownKey = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
           const field = ["config", ...issue.path.map(String)];
           throw errorAt(
             config,
             instance.path,
             `Invalid config for driver "${instance.type}": ${issue.message}`,
-            field,
+            unknownKey === undefined ? field : [...field, unknownKey],
+            unknownKey === undefined ? "value" : "key",
           );
         }
         const grantsOf = COMPOSITE_TYPES.has(instance.type) ? () => ({}) : declared.get(type.name);
@@ -102,8 +105,9 @@ function errorAt(
   path: readonly string[],
   reason: string,
   field: readonly string[],
+  at: "value" | "key" = "value",
 ) {
   const full = [...path, ...field];
-  const { file, line, column } = config.locate(full, "value");
+  const { file, line, column } = config.locate(full, at);
   return new ConfigError(reason, { file, line, column, field: formatField(full) });
 }
