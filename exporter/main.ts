@@ -13,7 +13,7 @@ import { VERSION } from "@jumpstarter/cli/version";
 /** The `jmp-exporter` program: `jmp run`'s options at the top level. */
 export function exporterProgram(): Command {
   const program = runCommand().name("jmp-exporter").version(VERSION);
-  program.addCommand(permissionsCommand());
+  program.addCommand(permissionsCommand().exitOverride());
   program.exitOverride();
   return program;
 }

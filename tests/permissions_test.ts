@@ -91,3 +91,30 @@ Deno.test("an exporter run with the printed grants, not -A, serves a Shell metho
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("jmp-exporter permissions: a bad config is one line naming file:line, exit 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-permissions-" });
+  try {
+    const config = `${dir}/bad.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+        "  tftp:\n    type: Tftp\n    config: { port: 70000 }\n",
+    );
+    const result = await run(
+      Deno.execPath(),
+      ["run", "-A", "--quiet", "--config", DENO_CONFIG, EXPORTER_MAIN, "permissions", config],
+      { timeoutMs: TIMEOUT_MS },
+    );
+    assert.equal(result.code, 1, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    assert.equal(result.stdout, "");
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^Error: ${config}:6:21: Invalid config for driver "Tftp": port must be 0\\.\\.65535 .*\n$`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
