@@ -15,29 +15,44 @@ const TIMEOUT_MS = 30_000;
  * - env: the `debug` npm package lists the whole environment when it loads;
  * - ffi, sys=cpus: native addons (`@napi-rs/lzma`) load when the driver packages are imported;
  * - sys=networkInterfaces,hostname: the exporter's report and default addresses;
- * - read/write of the temp dir and net: the session's Unix socket sits at a random path there,
- *   and Deno cannot scope `--allow-net` to a directory of `unix:` paths.
+ * - read/write of its runtime dir and net: the session's Unix socket sits at a random path in
+ *   `$XDG_RUNTIME_DIR`, and Deno cannot scope `--allow-net` to a directory of `unix:` paths.
  */
-function programBase(tmp: string): string[] {
-  return [
-    "--allow-env",
-    "--allow-ffi",
-    "--allow-sys=cpus,networkInterfaces,hostname",
-    `--allow-read=${tmp}`,
-    `--allow-write=${tmp}`,
-    "--allow-net",
-  ];
+function programBase(runtimeDir: string): Record<string, string> {
+  return {
+    env: "--allow-env",
+    ffi: "--allow-ffi",
+    sys: "--allow-sys=cpus,networkInterfaces,hostname",
+    read: `--allow-read=${runtimeDir}`,
+    write: `--allow-write=${runtimeDir}`,
+    net: "--allow-net",
+  };
 }
 
-Deno.test("an exporter run with the printed grants, not -A, serves a Shell method", async () => {
+/** `printed` added to `base`: a flag given twice keeps only its last value, so lists are joined. */
+function withGrants(base: Record<string, string>, printed: string[]): string[] {
+  const flags = { ...base };
+  for (const flag of printed) {
+    const [name, list] = flag.replace(/^--allow-/, "").split("=", 2) as [string, string?];
+    const had = flags[name];
+    if (had === undefined || list === undefined) flags[name] = flag;
+    else if (had.includes("=")) flags[name] = `${had},${list}`;
+  }
+  return Object.values(flags);
+}
+
+Deno.test("an exporter run with the printed grants, not -A, serves Shell and power", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-permissions-" });
   try {
     const config = `${dir}/lab.yaml`;
+    const runtimeDir = `${dir}/run`;
+    await Deno.mkdir(runtimeDir);
     await Deno.writeTextFile(
       config,
       "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
         "  power:\n    type: MockPower\n" +
-        "  sh:\n    type: Shell\n    config:\n      methods: { hello: 'echo hi from $0' }\n",
+        "  sh:\n    type: Shell\n    config:\n      methods: { hello: 'echo hi from $0' }\n" +
+        "  echo:\n    type: EchoNetwork\n",
     );
     const printed = await run(
       Deno.execPath(),
@@ -57,35 +72,38 @@ Deno.test("an exporter run with the printed grants, not -A, serves a Shell metho
     );
     assert.equal(printed.code, 0, `permissions failed: ${printed.stderr}`);
     const { flags } = JSON.parse(printed.stdout) as { flags: string[] };
-    assert.deepEqual(flags, [`--allow-read=${config}`, "--allow-run=bash"]);
+    assert.deepEqual(flags, [
+      `--allow-read=${config}`,
+      "--allow-run=bash",
+    ]);
 
-    const tmp = Deno.env.get("TMPDIR") || "/tmp";
-    // the printed read grant is merged into the program's own (Deno keeps the last of a flag)
     const args = [
       "run",
       "--quiet",
       "--config",
       DENO_CONFIG,
-      ...programBase(tmp).map((flag) =>
-        flag === `--allow-read=${tmp}` ? `--allow-read=${tmp},${config}` : flag
-      ),
-      ...flags.filter((flag) => !flag.startsWith("--allow-read=")),
+      ...withGrants(programBase(runtimeDir), flags),
       EXPORTER_MAIN,
       "--exporter-config",
       config,
     ];
-    await using exporter = spawnProgram(Deno.execPath(), args, { timeoutMs: TIMEOUT_MS });
+    await using exporter = spawnProgram(Deno.execPath(), args, {
+      timeoutMs: TIMEOUT_MS,
+      env: { XDG_RUNTIME_DIR: runtimeDir },
+    });
     const socket = await exporter.firstLine;
     const env = { JUMPSTARTER_HOST: socket, JMP_DRIVERS_ALLOW: "UNSAFE" };
-    const called = await jmp(["j", "sh", "hello"], { timeoutMs: TIMEOUT_MS, env });
-    assert.equal(
-      called.code,
-      0,
-      `j sh hello failed: ${called.stderr}\nexporter: ${exporter.printed().stderr}`,
-    );
-    assert.match(called.stdout, /^hi from hello$/m);
-    const power = await jmp(["j", "power", "on"], { timeoutMs: TIMEOUT_MS, env });
-    assert.equal(power.code, 0, `j power on failed: ${power.stderr}`);
+    const call = async (args: string[]) => {
+      const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
+      assert.equal(
+        result.code,
+        0,
+        `j ${args.join(" ")} failed: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
+      );
+      return result.stdout;
+    };
+    assert.match(await call(["sh", "hello"]), /^hi from hello$/m);
+    await call(["power", "on"]);
     await exporter.stop("SIGTERM");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadExporterConfig, parseExporterConfig } from "@jumpstarter/lib/config";
 import { configGrants } from "@jumpstarter/lib/exporter";
-import { Composite, defineDriverType, definePackage } from "@jumpstarter/lib/driver";
+import { Composite, defineDriverType, definePackage, grantFlags } from "@jumpstarter/lib/driver";
 import { z } from "zod";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import { flagsOf, formatPermissions, UNDECLARED } from "./permissions.ts";
@@ -48,7 +48,10 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   );
   const result = configGrants(config, DRIVER_PACKAGES);
   assert.deepEqual(result.undeclared, false);
-  assert.deepEqual(flagsOf(result), [
+  // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
+  assert.deepEqual(flagsOf(result), ["-A"]);
+  const { all: _all, ...scoped } = result.grants;
+  assert.deepEqual(grantFlags(scoped), [
     `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
     `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
     "--allow-net=192.168.7.1:6969,pdu.lab:161,10.0.0.2:22,127.0.0.1:2222",
@@ -58,7 +61,7 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   const table = formatPermissions(result);
   assert.match(
     table,
-    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +read=\/srv\/tftp write=\/srv\/tftp net=192\.168\.7\.1:6969$/m,
+    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +needs -A: .*\/proc\/self\/fd.*$/m,
   );
 });
 

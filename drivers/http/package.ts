@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
@@ -34,6 +35,7 @@ function httpServerGrants(config: { root_dir: string; host: string | null; port:
     read: [config.root_dir],
     write: [config.root_dir],
     net: [netAddress(host, config.port)],
+    all: CONFINED_ROOT_NEEDS_ALL,
     ...(config.host === null ? { sys: ["networkInterfaces"] } : {}),
   };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
@@ -29,14 +30,19 @@ export const driverPackage: DriverPackage = definePackage({
 
 /** The root (served, and written by clients) and the UDP address served on. */
 function tftpGrants(config: TftpConfig): Grants {
-  const root = { read: [config.root_dir], write: [config.root_dir] };
+  const root = {
+    read: [config.root_dir],
+    write: [config.root_dir],
+    all: CONFINED_ROOT_NEEDS_ALL,
+  };
   if (config.host !== "") return { ...root, net: [netAddress(config.host, config.port)] };
   // no host: the driver looks up the default-route interface's address, as here
   const host = defaultHostAddress() ?? "0.0.0.0";
   return {
-    read: [config.root_dir, "/proc/net/route"],
+    read: [...root.read, "/proc/net/route"],
     write: root.write,
     net: [netAddress(host, config.port)],
     sys: ["networkInterfaces"],
+    all: root.all,
   };
 }

@@ -22,6 +22,8 @@ export interface Grants {
   readonly ffi?: readonly string[] | boolean;
   /** System information read (`Deno.networkInterfaces`, `Deno.hostname`, ...). */
   readonly sys?: readonly string[] | boolean;
+  /** Why the driver needs `-A` after all (something Deno allows only with every permission). */
+  readonly all?: string;
 }
 
 /** The grants of one driver type, from its parsed (validated) `config:`. */
@@ -46,18 +48,21 @@ function mergeValue(a: Value, b: Value): Value {
 /** The union of `grants`: lists are joined without duplicates, a bare grant covers any list. */
 export function mergeGrants(grants: Iterable<Grants>): Grants {
   const merged: Record<string, Value> = {};
+  let all: string | undefined;
   for (const grant of grants) {
+    all ??= grant.all;
     for (const name of PERMISSION_NAMES) {
       const value = mergeValue(merged[name], grant[name]);
       if (value === undefined) delete merged[name];
       else merged[name] = value;
     }
   }
-  return merged as Grants;
+  return (all === undefined ? merged : { ...merged, all }) as Grants;
 }
 
 /** `grants` as Deno flags, e.g. `["--allow-read=/dev/ttyUSB0", "--allow-net=0.0.0.0:69"]`. */
 export function grantFlags(grants: Grants): string[] {
+  if (grants.all !== undefined) return ["-A"];
   const flags: string[] = [];
   for (const name of PERMISSION_NAMES) {
     const value = grants[name];
@@ -70,6 +75,7 @@ export function grantFlags(grants: Grants): string[] {
 
 /** `grants` in one line for a table cell, e.g. `read=/srv/tftp net=0.0.0.0:69`; `none`. */
 export function describeGrants(grants: Grants): string {
+  if (grants.all !== undefined) return `needs -A: ${grants.all}`;
   const parts = grantFlags(grants).map((flag) => flag.replace(/^--allow-/, ""));
   return parts.length ? parts.join(" ") : "none";
 }
@@ -82,3 +88,10 @@ export function netAddress(host: string | null | undefined, port: number): strin
   const name = !host || host === "::" ? "0.0.0.0" : host.includes(":") ? `[${host}]` : host;
   return port === 0 ? name : `${name}:${port}`;
 }
+
+/**
+ * Why a driver serving a root through `@jumpstarter/lib/fs`'s confined paths needs `-A`: it opens
+ * files through its directories' descriptors, and Deno opens `/proc/self/fd/N` only with `-A`.
+ */
+export const CONFINED_ROOT_NEEDS_ALL =
+  "its root's files are opened through /proc/self/fd, which Deno allows only with -A";
