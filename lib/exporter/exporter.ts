@@ -358,6 +358,7 @@ export class Exporter {
         ) {
           pause = this.#options.retryMs ?? 500;
           // tickets wait for the beforeLease phase, as upstream buffers them
+          if (!lease.beforeLeaseDone.isSet) this.#log("Connection held until beforeLease ends");
           lease.beforeLeaseDone.wait()
             .then(() => serveTicket(lease.server.address, ticket, this.#routers, signal))
             .catch((error) =>

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fileDeadline } from "@jumpstarter/lib/testing";
 import { getLeases, until } from "../_distributed.ts";
-import { describe, run, type RunResult } from "../_helpers.ts";
+import { describe, run, type RunResult, spawnProgram } from "../_helpers.ts";
 import { linesOf, peerEnv, startUpstreamLab, type UpstreamLab } from "./_lab.ts";
 import { upstreamPeer } from "./_peer.ts";
 
@@ -19,34 +19,35 @@ function printed(result: RunResult): string {
   return result.stdout + result.stderr;
 }
 
-/**
- * Upstream HEAD's `jmp shell -l board=NAME -- sh -c 'echo ran >> LOG'` against the lab.
- * `retries`: whether the client may retry a lease. When a beforeLease hook fails within
- * milliseconds, the client's first tunnel Dial can already find the exporter in
- * BEFORE_LEASE_HOOK_FAILED, which the controller refuses (as upstream's does); the client then
- * retries with a new lease until one connects in time to read the failure.
- */
-async function headShell(
-  lab: UpstreamLab,
-  board: string,
-  log: string,
-  retries = false,
-): Promise<RunResult> {
-  const head = upstreamPeer("head");
-  const client = await lab.client(`client-${board}`);
-  const result = await run(head.jmp, [
+/** `jmp shell -l board=BOARD -- sh -c 'echo ran >> LOG'` with a client config. */
+function shellArgs(clientConfig: string, board: string, log: string): string[] {
+  return [
     "shell",
     "--client-config",
-    client,
+    clientConfig,
     "-l",
     `board=${board}`,
     "--",
     "sh",
     "-c",
     `echo ran >> ${log}`,
-  ], { ...peerEnv(head), timeoutMs: SHELL_MS });
+  ];
+}
+
+/** Upstream HEAD's `jmp shell` (see {@linkcode shellArgs}) against the lab, to its end. */
+async function headShell(
+  lab: UpstreamLab,
+  board: string,
+  log: string,
+): Promise<RunResult> {
+  const head = upstreamPeer("head");
+  const client = await lab.client(`client-${board}`);
+  const result = await run(head.jmp, shellArgs(client, board, log), {
+    ...peerEnv(head),
+    timeoutMs: SHELL_MS,
+  });
   assert.ok(!result.timedOut, `jmp shell hung: ${describe(result)}`);
-  if (!retries) assert.doesNotMatch(printed(result), /unreachable/, describe(result));
+  assert.doesNotMatch(printed(result), /unreachable/, describe(result));
   return result;
 }
 
@@ -59,16 +60,38 @@ const failing = (code: number, onFailure: string) => ({
 Deno.test("beforeLease hook failing with onFailure: endLease stops the shell before CMD", async () => {
   await using lab = await startUpstreamLab();
   const log = `${lab.dir}/ran.log`;
-  await lab.ourExporter("bench", ["board=endlease"], {
-    hooks: { beforeLease: failing(3, "endLease") },
+  // The hook fails only once HEAD's client has dialled: as upstream's, our exporter holds that
+  // connection until the hook ends, then releases the lease 1 s later; a hook failing before the
+  // Dial leaves the client refused (*_FAILED is not dialable) and racing that release.
+  const gate = `${lab.dir}/fail-now`;
+  const exporter = await lab.ourExporter("bench", ["board=endlease"], {
+    hooks: {
+      beforeLease: {
+        script: `while [ ! -e ${gate} ]; do sleep 0.05; done; exit 3`,
+        timeout: 60,
+        onFailure: "endLease",
+      },
+    },
   });
-  const result = await headShell(lab, "endlease", log, true);
+  const head = upstreamPeer("head");
+  await using shell = spawnProgram(head.jmp, [
+    ...shellArgs(await lab.client("client-endlease"), "endlease", log),
+  ], peerEnv(head));
+  await until("our exporter to hold HEAD's connection during the hook", () => {
+    const { stdout, stderr } = exporter.process.printed();
+    return Promise.resolve((stdout + stderr).includes("Connection held until beforeLease ends"));
+  }, SHELL_MS).catch((error) => {
+    throw new Error(`${error.message}; the client printed: ${JSON.stringify(shell.printed())}`);
+  });
+  await Deno.writeTextFile(gate, "");
+  const result = await shell.wait(SHELL_MS);
   assert.notEqual(result.code, 0, describe(result));
   assert.match(
     printed(result),
     /beforeLease hook failed \(on_failure=endLease\): Hook failed with exit code 3/,
     describe(result),
   );
+  assert.doesNotMatch(printed(result), /unreachable/, describe(result));
   assert.deepEqual(await linesOf(log), [], "CMD must not run");
   await until("the exporter to be AVAILABLE again", async () => {
     return await lab.status("bench") === "AVAILABLE";
