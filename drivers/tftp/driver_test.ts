@@ -9,6 +9,7 @@ import { TftpClient } from "./client.ts";
 import { Tftp, tftpType } from "./driver.ts";
 import { entries, patternBytes, sameFile, tempDir, tftpHpaGet } from "./_testing/tftp.ts";
 import { bindUdp } from "./udp.ts";
+import { ownUdpPorts } from "./_testing/own_sockets.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);
@@ -151,11 +152,10 @@ Deno.test("start and stop warn when repeated; the session's end stops the server
     "TFTP server is already running",
   ]);
   const port = await served.client.getPort();
+  assert.ok((await ownUdpPorts()).has(port), `the server's UDP port ${port} is not seen held`);
   await served.close();
   assert.equal(driver.running, false);
-  // the port is free again
-  const socket = await bindUdp({ hostname: "127.0.0.1", port, backend: "node", onMessage() {} });
-  socket.close();
+  assert.ok((await ownUdpPorts()).has(port) === false, `UDP port ${port} still held after close`);
 });
 
 Deno.test("a port in use fails start with a clear error, and the driver keeps serving", async () => {
