@@ -365,11 +365,5 @@ export function openLeaseSocket(
     await listener.close();
     routers.close();
   };
-  return {
-    path: listener.path,
-    routers,
-    endTunnels: () => listener.endTunnels(),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return { path: listener.path, routers, close, [Symbol.asyncDispose]: close };
 }

@@ -16,8 +16,6 @@ export interface RouterTicket {
 /** A local socket whose connections are tunnelled to the leased exporter. */
 export interface TunnelListener extends AsyncDisposable {
   readonly path: string;
-  /** Ends the connections tunnelled so far (e.g. once the lease ended); new ones are still taken. */
-  endTunnels(): void;
   close(): Promise<void>;
 }
 
@@ -39,19 +37,10 @@ export interface LeaseListenerOptions {
 export function listenForLease(options: LeaseListenerOptions): TunnelListener {
   const listener = Deno.listen({ transport: "unix", path: options.path });
   const relay = openSpliceRelay(`${options.path}.fast`, options.routers);
-  const conns = new Set<Deno.UnixConn>();
-  const endTunnels = () => {
-    for (const conn of conns) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
-    conns.clear();
-  };
+  const active = new Set<Promise<void>>();
   const accepting = (async () => {
     for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
+      const work = (async () => {
         try {
           const ticket = await options.dial();
           const tunnel = await options.routers.open(ticket.routerEndpoint, ticket.routerToken);
@@ -62,7 +51,9 @@ export function listenForLease(options: LeaseListenerOptions): TunnelListener {
             conn.close();
           } catch { /* already closed */ }
         }
-      })().finally(() => conns.delete(conn));
+      })();
+      active.add(work);
+      work.finally(() => active.delete(work));
     }
   })().catch(() => {});
   let closing: Promise<void> | undefined;
@@ -70,11 +61,10 @@ export function listenForLease(options: LeaseListenerOptions): TunnelListener {
     closing ??= (async () => {
       listener.close();
       await accepting;
-      endTunnels();
       await relay?.close();
       await Deno.remove(options.path).catch(() => {});
     })();
-  return { path: options.path, endTunnels, close, [Symbol.asyncDispose]: close };
+  return { path: options.path, close, [Symbol.asyncDispose]: close };
 }
 
 /** Exporter side: tunnels one new connection to the local session for a ticket. */
