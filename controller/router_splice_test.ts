@@ -27,6 +27,7 @@ import {
   FAST_PATH_REQUEST_KEY,
   type FastPathOfferHeader,
   REQUEST_KEY,
+  setFastPathDisabled,
 } from "@jumpstarter/lib/streams";
 import {
   concat,
@@ -226,8 +227,8 @@ Deno.test("splice: falls back to gRPC frames when the relay cannot be reached", 
   assert.equal(spliced(fixture), 0);
 });
 
-Deno.test("splice: JMP_DISABLE_FAST_PATH=1 keeps streams on gRPC frames through the router", async () => {
-  Deno.env.set("JMP_DISABLE_FAST_PATH", "1");
+Deno.test("splice: switched off, streams stay on gRPC frames through the router", async () => {
+  setFastPathDisabled(true);
   try {
     await using fixture = await distributed();
     assert.equal(fixture.lab.controller.router.splice, undefined, "the router listens to splice");
@@ -235,7 +236,7 @@ Deno.test("splice: JMP_DISABLE_FAST_PATH=1 keeps streams on gRPC frames through 
     const stream = await fixture.client.stream("echo");
     assert.deepEqual(await withDeadline("the echo", roundTrip(stream, chunks)), concat(chunks));
   } finally {
-    Deno.env.delete("JMP_DISABLE_FAST_PATH");
+    setFastPathDisabled(undefined);
   }
 });
 

@@ -17,6 +17,11 @@ export const corelliumConfigSchema = z.object({
 
 export type CorelliumConfig = z.output<typeof corelliumConfigSchema>;
 
+/** Looks up an environment variable: `Deno.env.get` in a program, a map in tests. */
+export type Getenv = (name: string) => string | undefined;
+
+export const processEnv: Getenv = (name) => Deno.env.get(name);
+
 /** What the driver takes from the environment, as upstream (plus an optional CA file). */
 export interface CorelliumEnvironment {
   host: string;
@@ -26,8 +31,8 @@ export interface CorelliumEnvironment {
 }
 
 /** Reads a variable that must be set and not blank (trimmed), as upstream's `get_env_var`. */
-export function requiredEnv(name: string): string {
-  const value = Deno.env.get(name);
+export function requiredEnv(name: string, getenv: Getenv = processEnv): string {
+  const value = getenv(name);
   if (value === undefined) {
     throw new Error(`Missing "${name}" environment variable`);
   }
@@ -38,19 +43,19 @@ export function requiredEnv(name: string): string {
   return trimmed;
 }
 
-export function corelliumEnvironment(): CorelliumEnvironment {
-  const caFile = Deno.env.get("CORELLIUM_API_CA_FILE")?.trim();
+export function corelliumEnvironment(getenv: Getenv = processEnv): CorelliumEnvironment {
+  const caFile = getenv("CORELLIUM_API_CA_FILE")?.trim();
   return {
-    host: requiredEnv("CORELLIUM_API_HOST"),
-    token: requiredEnv("CORELLIUM_API_TOKEN"),
+    host: requiredEnv("CORELLIUM_API_HOST", getenv),
+    token: requiredEnv("CORELLIUM_API_TOKEN", getenv),
     caFile: caFile === "" ? undefined : caFile,
   };
 }
 
 /** How long power calls wait for an instance: retries × interval seconds (upstream: 12 × 5). */
-export function waitOptions(): { retries: number; interval: number } {
-  const retries = Number(Deno.env.get("CORELLIUM_API_RETRIES") ?? 12);
-  const interval = Number(Deno.env.get("CORELLIUM_API_INTERVAL") ?? 5);
+export function waitOptions(getenv: Getenv = processEnv): { retries: number; interval: number } {
+  const retries = Number(getenv("CORELLIUM_API_RETRIES") ?? 12);
+  const interval = Number(getenv("CORELLIUM_API_INTERVAL") ?? 5);
   if (!Number.isInteger(retries) || retries < 1) {
     throw new Error(
       `CORELLIUM_API_RETRIES must be a positive whole number, not "${retries}"`,

@@ -8,6 +8,7 @@ import {
   defineDriverType,
   Driver,
   type DriverOptions,
+  type DriverType,
   type ExportedMethod,
   exportMethods,
 } from "@jumpstarter/lib/driver";
@@ -19,6 +20,8 @@ import {
   corelliumConfigSchema,
   type CorelliumEnvironment,
   corelliumEnvironment,
+  type Getenv,
+  processEnv,
   waitOptions,
 } from "./config.ts";
 import {
@@ -36,14 +39,19 @@ export class Corellium extends Composite {
   readonly power: CorelliumPower;
   readonly serial: CorelliumConsole;
 
-  /** Reads the API host and token from the environment (`environment` overrides it). */
+  /** Where the API settings and wait options are read from (the process environment by default). */
+  readonly getenv: Getenv;
+
+  /** Reads the API host and token from `getenv` (`environment` overrides them). */
   constructor(
     config: CorelliumConfig,
     options: DriverOptions = {},
-    environment: CorelliumEnvironment = corelliumEnvironment(),
+    getenv: Getenv = processEnv,
+    environment: CorelliumEnvironment = corelliumEnvironment(getenv),
   ) {
     super(options);
     this.config = config;
+    this.getenv = getenv;
     const caCerts = environment.caFile === undefined
       ? undefined
       : [Deno.readTextFileSync(environment.caFile)];
@@ -145,7 +153,7 @@ export class CorelliumPower extends Driver {
   async #waitFor(instance: Instance, state: string | null): Promise<void> {
     let options;
     try {
-      options = waitOptions();
+      options = waitOptions(this.parent.getenv);
     } catch (error) {
       throw new DriverError((error as Error).message);
     }
@@ -218,9 +226,14 @@ export class CorelliumConsole extends Driver {
   }
 }
 
-export const corelliumType = defineDriverType({
-  name: "Corellium",
-  aliases: ["jumpstarter_driver_corellium.driver.Corellium"],
-  config: corelliumConfigSchema,
-  create: (config, options) => new Corellium(config, options),
-});
+/** The Corellium driver type reading its settings through `getenv` (tests pass their own). */
+export function corelliumTypeReading(getenv: Getenv): DriverType {
+  return defineDriverType({
+    name: "Corellium",
+    aliases: ["jumpstarter_driver_corellium.driver.Corellium"],
+    config: corelliumConfigSchema,
+    create: (config, options) => new Corellium(config, options, getenv),
+  });
+}
+
+export const corelliumType = corelliumTypeReading(processEnv);

@@ -4,7 +4,7 @@ import { buildDriverTree } from "@jumpstarter/lib/exporter";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { CorelliumEmulator, MODEL, PROJECT } from "./_testing/corellium_emulator.ts";
-import { CONFIG, packages, served } from "./_testing/corellium_lab.ts";
+import { CONFIG, packagesReading, served } from "./_testing/corellium_lab.ts";
 import { Corellium } from "./driver.ts";
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -182,19 +182,17 @@ Deno.test("Corellium reports a wrong token and an unreachable API host clearly",
 });
 
 Deno.test("Corellium refuses to start without its API host and token", async () => {
-  Deno.env.delete("CORELLIUM_API_HOST");
-  Deno.env.set("CORELLIUM_API_TOKEN", "x");
   const build = buildDriverTree(parseExporterConfig(CONFIG, "corellium.yaml"), {
-    registry: driverRegistryOf(packages),
+    registry: driverRegistryOf(packagesReading({ CORELLIUM_API_TOKEN: "x" })),
   });
   assert.match(
     (await failure(build)).message,
     /^corellium\.yaml:4:11: Cannot start driver .*Missing "CORELLIUM_API_HOST" environment variable/,
   );
-  Deno.env.set("CORELLIUM_API_HOST", "127.0.0.1:1");
-  Deno.env.set("CORELLIUM_API_TOKEN", "  ");
   const blank = buildDriverTree(parseExporterConfig(CONFIG, "corellium.yaml"), {
-    registry: driverRegistryOf(packages),
+    registry: driverRegistryOf(
+      packagesReading({ CORELLIUM_API_HOST: "127.0.0.1:1", CORELLIUM_API_TOKEN: "  " }),
+    ),
   });
   assert.match(
     (await failure(blank)).message,

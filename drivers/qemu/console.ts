@@ -24,6 +24,7 @@ const HEARTBEAT_MS = 10_000;
 export class QemuConsole extends Driver {
   readonly interface = consoleInterface;
   readonly #logBytes: number;
+  readonly #logDir: string | undefined;
   // the session's output, on disk so it can be read after the session (and the exporter) ended
   #log: Promise<ConsoleLog> | undefined;
   readonly #attachments = new Set<Attachment>();
@@ -31,9 +32,11 @@ export class QemuConsole extends Driver {
   #closed = false;
   #followers = new AbortController();
 
-  constructor(options: DriverOptions = {}, logBytes = DEFAULT_LOG_BYTES) {
+  /** Keeps at most `logBytes` of output in `logDir` (default: the state directory's console/). */
+  constructor(options: DriverOptions = {}, logBytes = DEFAULT_LOG_BYTES, logDir?: string) {
     super(options);
     this.#logBytes = logBytes;
+    this.#logDir = logDir;
   }
 
   /** How many clients are attached. */
@@ -75,12 +78,13 @@ export class QemuConsole extends Driver {
 
   /** The log file, created on first use (the driver's constructor cannot wait for it). */
   #sessionLog(): Promise<ConsoleLog> {
-    this.#log ??= ConsoleLog.create(defaultLogDir(), "qemu-console", this.#logBytes).then(
-      (log) => {
-        this.logger.info(`Console log: ${log.path}`);
-        return log;
-      },
-    );
+    this.#log ??= ConsoleLog.create(this.#logDir ?? defaultLogDir(), "qemu-console", this.#logBytes)
+      .then(
+        (log) => {
+          this.logger.info(`Console log: ${log.path}`);
+          return log;
+        },
+      );
     return this.#log;
   }
 

@@ -96,8 +96,7 @@ Deno.test("QemuConsole: clients attached while off get the output of every boot"
 
 Deno.test("QemuConsole keeps reading with no client attached: read_log has everything", async () => {
   const state = await Deno.makeTempDir();
-  Deno.env.set("XDG_STATE_HOME", state);
-  const console = new QemuConsole();
+  const console = new QemuConsole({}, undefined, state);
   await using served = await serve(console);
   const guest = fakeGuest();
   const feeding = console.attachDevice(guest.device);

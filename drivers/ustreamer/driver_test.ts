@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { eventually, serve } from "@jumpstarter/lib/testing";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { jpegSize } from "@jumpstarter/driver-video";
+import { findExecutable } from "./executable.ts";
 import { UStreamer } from "./driver.ts";
 import { UStreamerClient } from "./client.ts";
 
@@ -52,15 +53,9 @@ Deno.test("a missing ustreamer executable is one line naming it", () => {
     () => new UStreamer({ executable: "/nonexistent/ustreamer" }),
     { message: "ustreamer executable not found: /nonexistent/ustreamer is not an executable file" },
   );
-  const path = Deno.env.get("PATH");
-  Deno.env.set("PATH", "/nonexistent");
-  try {
-    assert.throws(() => new UStreamer(), {
-      message: "ustreamer executable not found: no ustreamer on PATH",
-    });
-  } finally {
-    Deno.env.set("PATH", path!);
-  }
+  assert.throws(() => findExecutable("ustreamer", "/nonexistent:/also-missing"), {
+    message: "ustreamer executable not found: no ustreamer on PATH",
+  });
 });
 
 Deno.test("ustreamer refusing its arguments fails each call in one line; the exporter keeps serving", async () => {

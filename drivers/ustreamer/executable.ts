@@ -10,16 +10,16 @@ function isExecutableFile(path: string): boolean {
 }
 
 /**
- * The path of `name`: itself when it holds a `/`, else the first match on `PATH`.
+ * The path of `name`: itself when it holds a `/`, else the first match on `path` (`$PATH`).
  *
  * @throws {Error} one line naming `name` when there is none.
  */
-export function findExecutable(name: string): string {
+export function findExecutable(name: string, path = Deno.env.get("PATH") ?? ""): string {
   if (name.includes("/")) {
     if (isExecutableFile(name)) return name;
     throw new Error(`ustreamer executable not found: ${name} is not an executable file`);
   }
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+  for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir}/${name}`;
     if (isExecutableFile(candidate)) return candidate;
   }

@@ -1,7 +1,7 @@
 /**
  * Per-call options on byte streams and resources: the signal and the timeout reach gRPC, end the
  * stream with a clear error, and release the driver's side. Each runs over the fast path and over
- * gRPC frames (`JMP_DISABLE_FAST_PATH=1`).
+ * gRPC frames (the fast path switched off).
  */
 import assert from "node:assert/strict";
 import { z } from "zod";
@@ -15,6 +15,7 @@ import {
 } from "@jumpstarter/lib/driver";
 import { DriverTimeoutError } from "@jumpstarter/lib/wire";
 import { eventually, serve } from "@jumpstarter/lib/testing";
+import { setFastPathDisabled } from "@jumpstarter/lib/streams";
 
 const holdInterface = defineInterface({
   client: "tests.HoldClient",
@@ -93,16 +94,13 @@ const MODES = { "fast path": undefined, "gRPC frames": "1" } as const;
 function eachTransport(name: string, body: (hold: Hold, client: Served) => Promise<void>) {
   for (const [mode, disable] of Object.entries(MODES)) {
     Deno.test(`${name} (${mode})`, async () => {
-      const before = Deno.env.get("JMP_DISABLE_FAST_PATH");
-      if (disable) Deno.env.set("JMP_DISABLE_FAST_PATH", disable);
-      else Deno.env.delete("JMP_DISABLE_FAST_PATH");
+      setFastPathDisabled(disable !== undefined);
       try {
         const hold = new Hold();
         await using served = await serve(hold);
         await body(hold, served.client);
       } finally {
-        if (before === undefined) Deno.env.delete("JMP_DISABLE_FAST_PATH");
-        else Deno.env.set("JMP_DISABLE_FAST_PATH", before);
+        setFastPathDisabled(undefined);
       }
     });
   }

@@ -14,6 +14,7 @@ import {
   FAST_PATH_REQUEST_KEY,
   type FastPathOfferHeader,
   REQUEST_KEY,
+  setFastPathDisabled,
 } from "@jumpstarter/lib/streams";
 import {
   concat,
@@ -175,8 +176,8 @@ for (const mode of MODES) {
     assert.equal(fixture.server.fastPath?.pending, 0, "a token of a fallen-back stream lingers");
   });
 
-  Deno.test(`fast path (${mode}): JMP_DISABLE_FAST_PATH=1 keeps streams on gRPC frames`, async () => {
-    Deno.env.set("JMP_DISABLE_FAST_PATH", "1");
+  Deno.test(`fast path (${mode}): switched off, streams stay on gRPC frames`, async () => {
+    setFastPathDisabled(true);
     try {
       await using fixture = await lab(mode);
       assert.equal(fixture.server.fastPath, undefined, "the exporter listens for the fast path");
@@ -184,7 +185,7 @@ for (const mode of MODES) {
       const stream = await fixture.client.stream("echo");
       assert.deepEqual(await withDeadline("the echo", roundTrip(stream, chunks)), concat(chunks));
     } finally {
-      Deno.env.delete("JMP_DISABLE_FAST_PATH");
+      setFastPathDisabled(undefined);
     }
   });
 

@@ -58,8 +58,20 @@ export function parseFastPathOffer(text: unknown): FastPathOfferHeader | undefin
   }
 }
 
+let disabledInThisIsolate: boolean | undefined;
+
+/**
+ * Overrides `JMP_DISABLE_FAST_PATH` in this isolate only (`undefined`: the variable decides again).
+ * Test modules run in parallel in one process, so setting the variable would switch the fast path
+ * off under another module's feet; each module has its own copy of this flag.
+ */
+export function setFastPathDisabled(disabled: boolean | undefined): void {
+  disabledInThisIsolate = disabled;
+}
+
 /** `JMP_DISABLE_FAST_PATH=1` forces byte streams onto gRPC frames. */
 export function fastPathDisabled(): boolean {
+  if (disabledInThisIsolate !== undefined) return disabledInThisIsolate;
   try {
     const value = Deno.env.get("JMP_DISABLE_FAST_PATH");
     return value !== undefined && value !== "" && value !== "0";

@@ -5,6 +5,7 @@ import {
   FAST_PATH_OFFER_KEY,
   FAST_PATH_REQUEST_KEY,
   REQUEST_KEY,
+  setFastPathDisabled,
 } from "@jumpstarter/lib/streams";
 import {
   concat,
@@ -121,8 +122,8 @@ Deno.test("fast path: falls back to gRPC frames when the raw socket cannot be re
   assert.equal(fixture.server.fastPath?.pending, 0, "a token of a fallen-back stream lingers");
 });
 
-Deno.test("fast path: JMP_DISABLE_FAST_PATH=1 keeps streams on gRPC frames", async () => {
-  Deno.env.set("JMP_DISABLE_FAST_PATH", "1");
+Deno.test("fast path: switched off, streams stay on gRPC frames", async () => {
+  setFastPathDisabled(true);
   try {
     await using fixture = await lab();
     assert.equal(fixture.server.fastPath, undefined, "the exporter listens for the fast path");
@@ -130,7 +131,7 @@ Deno.test("fast path: JMP_DISABLE_FAST_PATH=1 keeps streams on gRPC frames", asy
     const stream = await fixture.client.stream("echo");
     assert.deepEqual(await withDeadline("the echo", roundTrip(stream, chunks)), concat(chunks));
   } finally {
-    Deno.env.delete("JMP_DISABLE_FAST_PATH");
+    setFastPathDisabled(undefined);
   }
 });
 

@@ -73,6 +73,7 @@ export {
   FAST_PATH_TOKEN_BYTES,
   fastPathDisabled,
   type FastPathOfferHeader,
+  setFastPathDisabled,
 } from "./fast_path_protocol.ts";
 export {
   type AcceptedStream,

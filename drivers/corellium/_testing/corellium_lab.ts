@@ -7,7 +7,9 @@ import { VirtualPowerClient } from "@jumpstarter/driver-power";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { PySerialClient } from "@jumpstarter/driver-serial";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { definePackage } from "@jumpstarter/lib/driver";
 import { driverPackage } from "../package.ts";
+import { corelliumTypeReading } from "../driver.ts";
 import { CorelliumClient } from "../client.ts";
 import { type CorelliumEmulator, PROJECT } from "./corellium_emulator.ts";
 
@@ -22,6 +24,19 @@ export:
 `;
 
 export const packages = [driverPackage, powerPackage, serialPackage];
+
+/**
+ * The packages of CONFIG, with Corellium reading `environment` instead of the process's: test
+ * files run in parallel in one process, so setting Deno.env would point one file's driver at
+ * another file's emulator.
+ */
+export function packagesReading(environment: Record<string, string>) {
+  const corellium = definePackage({
+    ...driverPackage,
+    driverTypes: [corelliumTypeReading((name) => environment[name])],
+  });
+  return [corellium, powerPackage, serialPackage];
+}
 
 /** Serves CONFIG against `emulator`, the environment pointing at it as upstream's would. */
 export async function served(
@@ -40,9 +55,7 @@ export async function served(
     CORELLIUM_API_RETRIES: "5",
     CORELLIUM_API_INTERVAL: "0.01",
   };
-  for (const [name, value] of Object.entries(environment)) {
-    Deno.env.set(name, value);
-  }
+  const packages = packagesReading(environment);
   const root = await buildDriverTree(
     parseExporterConfig(CONFIG, "corellium.yaml"),
     {
