@@ -63,10 +63,19 @@ function forward(
   });
 }
 
+/**
+ * How long a tunnel end waits for its peer. The exporter joins within moments of a Dial; one that
+ * never comes (its lease ended while the ticket was on its way) would leave the client's
+ * connection, and the `j` on it, waiting forever.
+ */
+export const PARK_TIMEOUT_MS = 30_000;
+
 /** Pairs tunnel ends by stream id. */
 export class Router {
   readonly #authority: Authority;
-  readonly #parked = new Map<string, Call>();
+  readonly #parkTimeoutMs: number;
+  /** Tunnel ends waiting for their peer, each with the timer that gives up on it. */
+  readonly #parked = new Map<string, { call: Call; giveUp: ReturnType<typeof setTimeout> }>();
   /**
    * Stream ids already paired, with when they may be forgotten (their token has expired by
    * then): a token is good for one tunnel, and a replay is refused at once instead of parking.
@@ -79,8 +88,9 @@ export class Router {
   /** Our splice port (router_splice.ts), named to the tunnel ends that ask for the fast path. */
   splice: SpliceRouter | undefined;
 
-  constructor(authority: Authority) {
+  constructor(authority: Authority, { parkTimeoutMs = PARK_TIMEOUT_MS } = {}) {
     this.#authority = authority;
+    this.#parkTimeoutMs = parkTimeoutMs;
   }
 
   /** Streams currently waiting for their peer. */
@@ -126,18 +136,36 @@ export class Router {
     }
     const waiting = this.#parked.get(streamId);
     if (!waiting) {
-      this.#parked.set(streamId, call);
-      const unpark = () => {
-        if (this.#parked.get(streamId) === call) this.#parked.delete(streamId);
-      };
-      call.once("cancelled", unpark);
-      call.once("error", unpark);
+      this.#park(streamId, call);
       return;
     }
     this.#parked.delete(streamId);
+    clearTimeout(waiting.giveUp);
     this.#spent.set(streamId, Date.now() + ROUTER_TOKEN_SECONDS * 1000);
     this.#paired++;
-    await this.#pair(waiting, call);
+    await this.#pair(waiting.call, call);
+  }
+
+  #park(streamId: string, call: Call): void {
+    const unpark = () => {
+      const parked = this.#parked.get(streamId);
+      if (parked?.call !== call) return false;
+      clearTimeout(parked.giveUp);
+      this.#parked.delete(streamId);
+      return true;
+    };
+    const giveUp = setTimeout(() => {
+      if (!unpark()) return;
+      fail(
+        call,
+        grpc.status.UNAVAILABLE,
+        `the other end of the tunnel did not arrive within ${this.#parkTimeoutMs / 1000} s ` +
+          "(the lease may have ended)",
+      );
+    }, this.#parkTimeoutMs);
+    this.#parked.set(streamId, { call, giveUp });
+    call.once("cancelled", unpark);
+    call.once("error", unpark);
   }
 
   #headersFor(call: Call): grpc.Metadata {

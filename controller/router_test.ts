@@ -27,8 +27,8 @@ class Adder extends Driver {
   }
 }
 
-async function startRouter(authority: Authority) {
-  const router = new Router(authority);
+async function startRouter(authority: Authority, options?: { parkTimeoutMs: number }) {
+  const router = new Router(authority, options);
   const server = new grpc.Server();
   server.addService(routerServiceDefinition, router.implementation());
   const port = await new Promise<number>((resolve, reject) =>
@@ -101,6 +101,26 @@ Deno.test("the router refuses streams without a valid router token", async () =>
         (error: Error) => /token/.test(error.message),
       );
     }
+    assert.equal(router.router.parked, 0);
+  } finally {
+    routers.close();
+    router.close();
+  }
+});
+
+Deno.test("a tunnel end whose peer never arrives is ended with a clear error, not kept forever", async () => {
+  const authority = await Authority.create(await generateKeyMaterial("test"));
+  const router = await startRouter(authority, { parkTimeoutMs: 300 });
+  const routers = new RouterChannels({ plaintext: true });
+  try {
+    // a client's end, Dialled just as the lease ended: the exporter never takes the ticket
+    const stream = await routers.open(router.endpoint, await authority.routerToken());
+    const started = Date.now();
+    await assert.rejects(
+      stream.readable.getReader().read(),
+      (error: Error) => /did not arrive within 0\.3 s/.test(error.message),
+    );
+    assert.ok(Date.now() - started < 20_000, "ended by the park timeout");
     assert.equal(router.router.parked, 0);
   } finally {
     routers.close();

@@ -254,7 +254,7 @@ async function leaseShell(command: string[], flags: ShellFlags): Promise<number>
           }`,
         ),
     });
-    const monitor = watchLeaseEnd(connection, name);
+    const monitor = watchLeaseEnd(connection, name, () => socket.endTunnels());
     const logs = flags.exporterLogs ? await remoteLogs(socket.path) : undefined;
     const labels = lease.exporter ? await exporterLabels(connection, exporter) : "";
     // as upstream: the MOTD greets an interactive shell, not a command
@@ -320,14 +320,22 @@ function streamLogs(handle: ExporterHandle): { stop(): void } {
   };
 }
 
-/** Polls the lease and warns when it ends while the shell still runs. */
-function watchLeaseEnd(connection: Parameters<typeof getLease>[0], name: string) {
+/**
+ * Polls the lease and, when it ends while the shell still runs, warns and calls `onEnd` (which
+ * ends the tunnels still open: one Dialled just before the end would wait at the router forever).
+ */
+function watchLeaseEnd(
+  connection: Parameters<typeof getLease>[0],
+  name: string,
+  onEnd: () => void,
+) {
   const timer = setInterval(async () => {
     try {
       const lease = await getLease(connection, name);
       if (lease.conditions.some((c) => c.type === "Ready" && c.status === "False")) {
         console.error(`Lease ${name} ended`);
         clearInterval(timer);
+        onEnd();
       }
     } catch { /* transient: try again later */ }
   }, 30_000);

@@ -365,5 +365,11 @@ export function openLeaseSocket(
     await listener.close();
     routers.close();
   };
-  return { path: listener.path, routers, close, [Symbol.asyncDispose]: close };
+  return {
+    path: listener.path,
+    routers,
+    endTunnels: () => listener.endTunnels(),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

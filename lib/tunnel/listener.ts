@@ -16,6 +16,8 @@ export interface RouterTicket {
 /** A local socket whose connections are tunnelled to the leased exporter. */
 export interface TunnelListener extends AsyncDisposable {
   readonly path: string;
+  /** Ends the connections tunnelled so far (e.g. once the lease ended); new ones are still taken. */
+  endTunnels(): void;
   close(): Promise<void>;
 }
 
@@ -37,10 +39,19 @@ export interface LeaseListenerOptions {
 export function listenForLease(options: LeaseListenerOptions): TunnelListener {
   const listener = Deno.listen({ transport: "unix", path: options.path });
   const relay = openSpliceRelay(`${options.path}.fast`, options.routers);
-  const active = new Set<Promise<void>>();
+  const conns = new Set<Deno.UnixConn>();
+  const endTunnels = () => {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    conns.clear();
+  };
   const accepting = (async () => {
     for await (const conn of listener) {
-      const work = (async () => {
+      conns.add(conn);
+      (async () => {
         try {
           const ticket = await options.dial();
           const tunnel = await options.routers.open(ticket.routerEndpoint, ticket.routerToken);
@@ -51,9 +62,7 @@ export function listenForLease(options: LeaseListenerOptions): TunnelListener {
             conn.close();
           } catch { /* already closed */ }
         }
-      })();
-      active.add(work);
-      work.finally(() => active.delete(work));
+      })().finally(() => conns.delete(conn));
     }
   })().catch(() => {});
   let closing: Promise<void> | undefined;
@@ -64,7 +73,7 @@ export function listenForLease(options: LeaseListenerOptions): TunnelListener {
       await relay?.close();
       await Deno.remove(options.path).catch(() => {});
     })();
-  return { path: options.path, close, [Symbol.asyncDispose]: close };
+  return { path: options.path, endTunnels, close, [Symbol.asyncDispose]: close };
 }
 
 /** Exporter side: tunnels one new connection to the local session for a ticket. */
