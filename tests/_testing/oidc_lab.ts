@@ -26,9 +26,12 @@ export interface Provider extends AsyncDisposable {
   readonly process: BackgroundJmp;
 }
 
-/** Starts the provider; its access tokens live `accessTokenSeconds` and carry `audience`. */
+/**
+ * Starts the provider; its access tokens live `accessTokenSeconds` and carry `audience`; `users`
+ * (name to password) may use the password grant.
+ */
 export async function startProvider(
-  options: { accessTokenSeconds?: number; audience?: string } = {},
+  options: { accessTokenSeconds?: number; audience?: string; users?: Record<string, string> } = {},
 ): Promise<Provider> {
   const process = spawnProgram(Deno.execPath(), [
     "run",
@@ -41,6 +44,7 @@ export async function startProvider(
       accessTokenSeconds: options.accessTokenSeconds ?? 600,
       audience: options.audience ?? "jumpstarter",
       clientId: CLIENT_ID,
+      users: options.users ?? {},
     }),
   ], { timeoutMs: 600_000 });
   let line: string;
@@ -82,6 +86,7 @@ export function authConfigYaml(issuer: string, audience = "jumpstarter"): string
 export interface Tokens {
   accessToken: string;
   refreshToken?: string;
+  idToken?: string;
 }
 
 /** Signs `username` in with authorization code + PKCE and exchanges the code for tokens. */
@@ -122,5 +127,6 @@ export async function loginWithCode(issuer: string, username: string): Promise<T
   return {
     accessToken: body.access_token,
     ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}),
+    ...(body.id_token ? { idToken: body.id_token } : {}),
   };
 }
