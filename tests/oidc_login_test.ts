@@ -1,7 +1,7 @@
 /**
  * `jmp login` against a real provider (npm `oidc-provider`, child process): the default browser
  * flow (authorization code + PKCE, the browser scripted over HTTP to jmp's local callback),
- * `--token` (token exchange) and `--username/--password`, each writing a client config that
+ * `--device-flow`, `--token` (token exchange) and `--username/--password`, each writing a client config that
  * leases through a controller trusting the provider; `jmp auth status|refresh`; and a `jmp shell`
  * whose access token expires during the session and is refreshed without interrupting it.
  */
@@ -19,7 +19,7 @@ import {
   tempDir,
   withTimeout,
 } from "./_helpers.ts";
-import { makeExporter, startController, untilExporter } from "./_distributed.ts";
+import { makeExporter, startController, until, untilExporter } from "./_distributed.ts";
 import {
   authConfigYaml,
   loginWithCode,
@@ -178,6 +178,29 @@ Deno.test("oidc: jmp login flows, jmp auth, and a token refreshed during jmp she
       assert.doesNotMatch(controller.stderr(), /Authentication failed/);
     });
 
+    await t.step("--device-flow: the code confirmed in a browser elsewhere", async () => {
+      const path = `${dir.path}/alice-device.yaml`;
+      await using login = spawnJmp([
+        "login",
+        "--client-config",
+        path,
+        "--device-flow",
+        ...newConfigFlags("alice"),
+      ]);
+      let url: string | undefined;
+      await until("jmp login to print the verification URL", () => {
+        url = /^\s+(http\S+)$/m.exec(login.printed().stdout)?.[1];
+        return Promise.resolve(url !== undefined);
+      });
+      await signIn(url!, "alice", "http://never/");
+      const result = await login.wait(60_000);
+      assertExit(result, 0);
+      assertOutput(result, "stdout", "Waiting for authentication...");
+      const config = await readConfig(path);
+      assert.equal(jose.decodeJwt(config.token).preferred_username, "alice");
+      assertExit(await jmp(["get", "leases", "--client-config", path]), 0);
+    });
+
     await t.step("--token exchanges another client's ID token", async () => {
       const { idToken } = await loginWithCode(provider.issuer, "alice");
       assert.ok(idToken, "the provider gave no ID token");
@@ -228,6 +251,30 @@ Deno.test("oidc: jmp login flows, jmp auth, and a token refreshed during jmp she
         assertExit(await jmp(["get", "leases", "--client-config", path]), 0);
       },
     );
+
+    await t.step("bad input: one clear line, nothing written", async () => {
+      const path = `${dir.path}/never.yaml`;
+      const missing = await jmp(["login", "--client-config", path, "--nointeractive", "--unsafe"]);
+      assertExit(missing, 2);
+      assertOutput(missing, "stderr", "Missing options '--namespace', '--name', '--endpoint'");
+      const port = await jmp(["login", "--callback-port", "70000"]);
+      assertExit(port, 2);
+      assertOutput(port, "stderr", "'--callback-port': 70000 is not in 0..65535");
+      const flags = newConfigFlags("alice").map((f) =>
+        f === provider.issuer ? "http://127.0.0.1:9" : f
+      );
+      const unreachable = await jmp(["login", "--client-config", path, "--token", "x", ...flags]);
+      assertExit(unreachable, 1);
+      assertOutput(
+        unreachable,
+        "stderr",
+        "cannot reach http://127.0.0.1:9/.well-known/openid-configuration",
+      );
+      for (const result of [missing, port, unreachable]) {
+        assert.equal(result.stderr.trim().split("\n").length, 1, describe(result));
+      }
+      assert.equal(await Deno.stat(path).then(() => true, () => false), false);
+    });
   } finally {
     await controller.stop();
   }

@@ -27,15 +27,23 @@ class CookieJar {
   }
 }
 
-/** Where the page's form posts to, if it has one. */
-function formAction(html: string): string | undefined {
-  return /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+/** The page's first form: where it posts and the name/value of each of its inputs. */
+function firstForm(html: string): { action: string; fields: URLSearchParams } | undefined {
+  const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+  if (!form) return undefined;
+  const fields = new URLSearchParams();
+  for (const [input] of form[2]!.matchAll(/<input\b[^>]*>/g)) {
+    const name = /\bname="([^"]*)"/.exec(input)?.[1];
+    if (name) fields.set(name, /\bvalue="([^"]*)"/.exec(input)?.[1] ?? "");
+  }
+  return { action: form[1]!, fields };
 }
 
 /**
  * Signs in as `username` at `authorizeUrl` and follows the provider until it redirects to
  * `callbackPrefix`; returns that redirect URL without requesting it, or requests it when
- * `deliver` is set (a real callback server is listening there) and returns it.
+ * `deliver` is set (a real callback server is listening there) and returns it. Opened at a device
+ * flow's verification URL, it confirms the code and returns the final success page's URL.
  */
 export async function signIn(
   authorizeUrl: string,
@@ -76,18 +84,22 @@ export async function signIn(
       continue;
     }
     const html = await response.text();
-    const action = formAction(html);
-    if (response.status !== 200 || !action) {
+    const form = firstForm(html);
+    // the end of a device flow sign-in: nothing to return to
+    if (response.status === 200 && !form && html.includes("Sign-in Success")) return new URL(url);
+    if (response.status !== 200 || !form) {
       throw new Error(
         `the provider answered ${response.status} at ${url} without a form or redirect ` +
           `(steps: ${seen.join(", ")}): ${html.slice(0, 300)}`,
       );
     }
-    // the development pages: a login form (any password) and a consent form
-    body = html.includes('name="prompt" value="login"')
-      ? new URLSearchParams({ prompt: "login", login: username, password: "x" })
-      : new URLSearchParams({ prompt: "consent" });
-    url = new URL(action, url).href;
+    // the development login page takes any password; the other forms are submitted as given
+    body = form.fields;
+    if (body.has("login")) {
+      body.set("login", username);
+      body.set("password", "x");
+    }
+    url = new URL(form.action, url).href;
   }
   throw new Error(`no redirect to ${callbackPrefix} after ${MAX_STEPS} steps: ${seen.join(", ")}`);
 }
