@@ -43,7 +43,7 @@ class TrustedIssuer {
   constructor(config: JwtAuthenticator) {
     this.config = config;
     const ca = config.issuer.certificateAuthority;
-    const client = ca ? Deno.createHttpClient({ caCerts: [readPem(ca)] }) : undefined;
+    const client = ca ? Deno.createHttpClient({ caCerts: [ca] }) : undefined;
     this.#fetch = (input, init) =>
       fetch(input, {
         ...init,
@@ -93,10 +93,6 @@ class TrustedIssuer {
       [jose.customFetch]: this.#fetch,
     });
   }
-}
-
-function readPem(value: string): string {
-  return value.includes("-----BEGIN") ? value : Deno.readTextFileSync(value);
 }
 
 /** The external issuers the controller trusts. */

@@ -5,6 +5,7 @@
  * shapes upstream reads are accepted: the `AuthenticationConfiguration` document itself and the
  * controller config that holds it under `authentication:`.
  */
+import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { ConfigError, validateSource, YamlSource } from "@jumpstarter/lib/config";
 
@@ -17,7 +18,7 @@ export interface JwtAuthenticator {
     discoveryURL?: string;
     /** A token's `aud` must hold one of these. */
     audiences: string[];
-    /** PEM (inline, or a file path) to trust for the issuer's HTTPS endpoints. */
+    /** PEM to trust for the issuer's HTTPS endpoints (the file's, when the config names one). */
     certificateAuthority?: string;
   };
   /** `claim` must be present and equal `requiredValue` (or hold it, for a list claim). */
@@ -121,7 +122,14 @@ export function parseAuthConfig(text: string, file: string): AuthConfig {
           audiences: entry.issuer.audiences,
           ...(entry.issuer.discoveryURL ? { discoveryURL: entry.issuer.discoveryURL } : {}),
           ...(entry.issuer.certificateAuthority
-            ? { certificateAuthority: entry.issuer.certificateAuthority }
+            ? {
+              certificateAuthority: readCertificateAuthority(
+                entry.issuer.certificateAuthority,
+                file,
+                (reason) =>
+                  source.errorAt([...base, index, "issuer", "certificateAuthority"], reason),
+              ),
+            }
             : {}),
         },
         claimValidationRules: entry.claimValidationRules.map(({ claim, requiredValue }) => ({
@@ -149,6 +157,27 @@ export async function loadAuthConfig(path: string): Promise<AuthConfig> {
     throw new ConfigError(reason, { file: path, line: 0, column: 0, field: "" }, { cause: error });
   }
   return parseAuthConfig(text, path);
+}
+
+/** `value` itself when it is PEM (upstream's form), else the file it names (relative to `file`). */
+function readCertificateAuthority(
+  value: string,
+  file: string,
+  fail: (reason: string) => Error,
+): string {
+  if (value.includes("-----BEGIN")) return value;
+  const path = isAbsolute(value) ? value : join(dirname(file), value);
+  let pem: string;
+  try {
+    pem = Deno.readTextFileSync(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).name;
+    throw fail(`Cannot read the certificate authority file "${path}": ${why}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw fail(`The certificate authority file "${path}" holds no PEM certificate`);
+  }
+  return pem;
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);

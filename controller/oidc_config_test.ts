@@ -49,3 +49,21 @@ Deno.test("parseAuthConfig names the file, line and field of a bad entry", () =>
     });
   }
 });
+
+Deno.test("parseAuthConfig reads a certificateAuthority file named relative to the config", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    await Deno.writeTextFile(`${dir}/ca.pem`, pem);
+    const withCa = (ca: string) =>
+      VALID.replace("audiences:", `certificateAuthority: ${ca}\n      audiences:`);
+    const parsed = parseAuthConfig(withCa("ca.pem"), `${dir}/auth.yaml`);
+    assert.equal(parsed.jwt[0]?.issuer.certificateAuthority, pem);
+    assert.throws(
+      () => parseAuthConfig(withCa("missing.pem"), `${dir}/auth.yaml`),
+      /auth\.yaml:8:\d+: Cannot read the certificate authority file ".*missing\.pem"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
