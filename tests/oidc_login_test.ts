@@ -71,6 +71,9 @@ Deno.test("oidc: jmp login flows, jmp auth, and a token refreshed during jmp she
         controller.adminConfig,
         "--oidc-username",
         `${USERNAME_PREFIX}${user}`,
+        "--unsafe",
+        "--out",
+        `${dir.path}/${user}-admin.yaml`,
       ]);
       assertExit(created, 0);
     }
@@ -248,6 +251,35 @@ Deno.test("oidc: jmp login flows, jmp auth, and a token refreshed during jmp she
           ...newConfigFlags("bob"),
         ]);
         assertExit(login, 0);
+        assertExit(await jmp(["get", "leases", "--client-config", path]), 0);
+      },
+    );
+
+    await t.step(
+      "an existing config (jmp admin's, with the CA) keeps all but its tokens",
+      async () => {
+        const path = `${dir.path}/bob-admin.yaml`;
+        const before = await readConfig(path);
+        const login = await jmp([
+          "login",
+          "--client-config",
+          path,
+          "--issuer",
+          provider.issuer,
+          "--username",
+          "bob",
+          "--password",
+          "bob-secret",
+        ]);
+        assertExit(login, 0);
+        const after = await readConfig(path);
+        assert.deepEqual({ ...after, token: "", "refresh_token": "" }, {
+          ...before,
+          token: "",
+          "refresh_token": "",
+        });
+        assert.equal(jose.decodeJwt(after.token).iss, provider.issuer);
+        assert.ok(after.refresh_token);
         assertExit(await jmp(["get", "leases", "--client-config", path]), 0);
       },
     );
