@@ -71,6 +71,22 @@ Deno.test("oidc: a bound client leases with a provider's token; bad tokens are r
       "board=virt",
     ]);
     const alice = await makeOidcClient(controller.adminConfig, dir.path, "alice", "alice");
+    const shown = await jmp([
+      "admin",
+      "get",
+      "client",
+      "alice",
+      "--admin-config",
+      controller.adminConfig,
+      "-o",
+      "json",
+    ]);
+    assertExit(shown, 0);
+    assert.equal(
+      JSON.parse(shown.stdout)[0]?.oidcUsername,
+      `${USERNAME_PREFIX}alice`,
+      describe(shown),
+    );
     await using _exporter = spawnJmp(["run", "--exporter-config", exporterConfig]);
     await untilExporter(alice, "bench1");
 

@@ -205,6 +205,7 @@ function getCommand(kind: "clients" | "exporters"): Command {
               ...(kind === "exporters"
                 ? { online: p.online, status: p.status, lease: p.lease }
                 : {}),
+              ...(p.oidcUsername ? { oidcUsername: p.oidcUsername } : {}),
             })),
             flags.output,
           );
