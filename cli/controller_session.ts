@@ -8,10 +8,21 @@ import {
   type ControllerConnection,
 } from "@jumpstarter/lib/client";
 import { type ClientSelector, resolveClientConfig } from "./config_selection.ts";
+import { keepTokenFresh } from "./token_refresh.ts";
 
-/** Connects with the client's credentials. */
+/**
+ * Connects with the client's credentials; an OIDC access token is refreshed before it expires
+ * for as long as the connection is open (see token_refresh.ts).
+ */
 export async function connectAsClient(config: ClientConfig): Promise<ControllerConnection> {
-  return await connectController(clientIdentity(config));
+  const identity = clientIdentity(config);
+  const freshness = await keepTokenFresh(config, identity);
+  const connection = await connectController(identity);
+  const close = () => {
+    freshness[Symbol.dispose]();
+    connection.close();
+  };
+  return { ...connection, close, [Symbol.dispose]: close };
 }
 
 /** Runs `work` on a connection made with the client config the flags select. */

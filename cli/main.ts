@@ -11,6 +11,8 @@ import { shellCommand } from "./commands/shell.ts";
 import { versionCommand } from "./commands/version.ts";
 import { configCommand } from "./commands/config.ts";
 import { adminCommand } from "./commands/admin.ts";
+import { loginCommand } from "./commands/login.ts";
+import { authCommand } from "./commands/auth.ts";
 import { driverCommand } from "./commands/driver.ts";
 import { createCommand, deleteCommand, getCommand, updateCommand } from "./commands/leases.ts";
 import { completionCommand, completions } from "./commands/completion.ts";
@@ -38,6 +40,8 @@ export function jmpProgram(): Command {
     .addCommand(versionCommand())
     .addCommand(configCommand())
     .addCommand(adminCommand())
+    .addCommand(loginCommand())
+    .addCommand(authCommand())
     .addCommand(driverCommand())
     .addCommand(createCommand())
     .addCommand(getCommand())

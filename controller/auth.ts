@@ -4,6 +4,7 @@
  * router tokens so either side of a tunnel can be an upstream peer.
  */
 import * as jose from "jose";
+import type { OidcVerifier } from "./oidc.ts";
 
 export const ROUTER_ISSUER = "https://jumpstarter.dev/stream";
 export const ROUTER_AUDIENCE = "https://jumpstarter.dev/router";
@@ -77,6 +78,8 @@ export class TokenError extends Error {
 /** Signs and verifies the controller's tokens. */
 export class Authority {
   readonly issuer: string;
+  /** External issuers trusted besides this authority (`jmp-controller --auth-config`). */
+  oidc: OidcVerifier | undefined;
   readonly #privateKey: CryptoKey;
   readonly #publicKey: CryptoKey;
   readonly #routerKey: Uint8Array;

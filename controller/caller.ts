@@ -14,6 +14,8 @@ import {
 } from "@jumpstarter/lib/wire";
 import { type Authority, generationOf, type Principal, TokenError } from "./auth.ts";
 import type { Store } from "./store/mod.ts";
+import { unverifiedIssuer } from "./oidc.ts";
+import { authenticateOidcCaller } from "./oidc_caller.ts";
 
 export type CallerKind = "Client" | "Exporter" | "Admin";
 
@@ -81,6 +83,22 @@ async function check(
     throw new JumpstarterError("malformed authorization header", { code: Code.INVALID_ARGUMENT });
   }
   const kind = required(metadata, KIND_METADATA_KEY);
+  const issuer = unverifiedIssuer(match[1]!);
+  if (authority.oidc && issuer !== undefined && issuer !== authority.issuer) {
+    const namespace = required(metadata, NAMESPACE_METADATA_KEY);
+    const name = required(metadata, NAME_METADATA_KEY);
+    const principal = await authenticateOidcCaller(authority.oidc, match[1]!, {
+      kind,
+      namespace,
+      name,
+    }, store);
+    if (!allowed.includes(principal.kind)) {
+      throw new JumpstarterError(`permission denied: ${principal.kind} may not call this`, {
+        code: Code.PERMISSION_DENIED,
+      });
+    }
+    return principal;
+  }
   let principal: Principal;
   try {
     principal = await authority.verify(match[1]!);

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
+import { loadAuthConfig } from "./oidc_config.ts";
 
 function defaultStateDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
@@ -24,6 +25,7 @@ interface Flags {
   tlsHost: string[];
   insecurePlaintext?: boolean;
   metricsAddress?: string;
+  authConfig?: string;
 }
 
 /** Writes the admin config `jmp admin` reads: endpoint, admin token, CA. */
@@ -63,8 +65,14 @@ export function controllerProgram(): Command {
       "serve Prometheus metrics on http://host:port/metrics (default: off)",
       hostPortFlag,
     )
+    .option(
+      "--auth-config <file>",
+      "trust external OIDC issuers: upstream's AuthenticationConfiguration (jwt: issuer, audiences, claimMappings)",
+    )
     .action(async (flags: Flags) => {
+      const authConfig = flags.authConfig ? await loadAuthConfig(flags.authConfig) : undefined;
       const controller = await startController({
+        ...(authConfig ? { authConfig } : {}),
         stateDir: flags.stateDir,
         listen: flags.listen,
         ...(flags.advertise ? { advertise: flags.advertise } : {}),

@@ -22,6 +22,8 @@ export interface ClientRecord {
   createdAt: number;
   /** Bumped by each RotateToken; tokens of an older generation are revoked. Absent for 0. */
   tokenGeneration?: number;
+  /** The external OIDC user (prefix + claim) whose tokens act as this client, if any. */
+  oidcUsername?: string;
 }
 
 /** Upstream's exporter status strings (`status.exporterStatus` of the CRD). */

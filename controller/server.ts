@@ -24,6 +24,8 @@ import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
 import { FileStore } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
+import { OidcVerifier } from "./oidc.ts";
+import type { AuthConfig } from "./oidc_config.ts";
 
 /** Options of {@linkcode startController}. */
 export interface ControllerOptions {
@@ -44,6 +46,8 @@ export interface ControllerOptions {
   engine?: (core: ControllerCore) => LeaseEngine;
   /** `host:port` to serve Prometheus `/metrics` on (port 0 picks one); default: not served. */
   metricsAddress?: string;
+  /** External OIDC issuers to trust (`--auth-config`); default: only the controller's tokens. */
+  authConfig?: AuthConfig;
 }
 
 /** A running controller. */
@@ -80,6 +84,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const listen = splitHostPort(options.listen);
   const material = await loadKeyMaterial(options.stateDir, "jmp-controller");
   const authority = await Authority.create(material);
+  if (options.authConfig?.jwt.length) authority.oidc = new OidcVerifier(options.authConfig);
   const store = await FileStore.open(`${options.stateDir}/store`);
   // a name, not an IP: Deno's TLS client refuses an IP address as the server name
   const advertisedHost = options.advertise

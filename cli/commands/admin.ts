@@ -73,6 +73,7 @@ function createClientCommand(): Command {
     .option("--out <file>", "write the config to this file")
     .option("--allow <globs>", "driver client allow-list, comma-separated", "")
     .option("--unsafe", "allow every driver client")
+    .option("--oidc-username <user>", "OIDC username (prefix + claim) that may act as this client")
     .action(async (
       name: string,
       flags: AdminFlags & {
@@ -81,12 +82,18 @@ function createClientCommand(): Command {
         out?: string;
         allow: string;
         unsafe?: boolean;
+        oidcUsername?: string;
       },
     ) => {
       const client = await admin(flags);
       try {
         const credential = await controllerCall(() =>
-          client.createClient({ namespace: flags.namespace, name, labels: flags.label })
+          client.createClient({
+            namespace: flags.namespace,
+            name,
+            labels: flags.label,
+            oidcUsername: flags.oidcUsername ?? "",
+          })
         );
         const allow = flags.allow.split(",").map((s) => s.trim()).filter(Boolean);
         const document = clientDocument(credential, allow, flags.unsafe ?? false);
@@ -198,6 +205,7 @@ function getCommand(kind: "clients" | "exporters"): Command {
               ...(kind === "exporters"
                 ? { online: p.online, status: p.status, lease: p.lease }
                 : {}),
+              ...(p.oidcUsername ? { oidcUsername: p.oidcUsername } : {}),
             })),
             flags.output,
           );

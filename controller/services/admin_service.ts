@@ -40,6 +40,7 @@ function principalOf(core: ControllerCore, record: ClientRecord | ExporterRecord
     status: exporter ? core.exporterStatus(exporter) : "",
     online: exporter ? core.isOnline(exporter) : false,
     lease: exporter ? core.activeLeaseOf(exporter)?.name ?? "" : "",
+    oidcUsername: exporter ? "" : (record as ClientRecord).oidcUsername ?? "",
   };
 }
 
@@ -56,10 +57,20 @@ export function adminHandlers(core: ControllerCore): ServiceHandlers<
   /** Creates a client or exporter record and returns its credential. */
   const create = async (
     kind: Kind,
-    request: { namespace: string; name: string; labels: Record<string, string> },
+    request: {
+      namespace: string;
+      name: string;
+      labels: Record<string, string>;
+      oidcUsername: string;
+    },
   ) => {
     const namespace = namespaceOf(request.namespace);
     validName(kind, request.name);
+    if (request.oidcUsername && kind !== "client") {
+      throw new JumpstarterError("an OIDC username binds clients only", {
+        code: Code.INVALID_ARGUMENT,
+      });
+    }
     if (collection(kind).get(namespace, request.name)) {
       throw new JumpstarterError(`${kind} "${request.name}" already exists in ${namespace}`, {
         code: Code.ALREADY_EXISTS,
@@ -73,8 +84,10 @@ export function adminHandlers(core: ControllerCore): ServiceHandlers<
       createdAt: core.now(),
     };
     let record: ClientRecord | ExporterRecord = base;
-    if (kind === "client") await core.store.clients.put(base);
-    else {
+    if (kind === "client") {
+      record = request.oidcUsername ? { ...base, oidcUsername: request.oidcUsername } : base;
+      await core.store.clients.put(record);
+    } else {
       record = {
         ...base,
         devices: [],
