@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
+import { PolicyFile } from "./scheduler/policy_file.ts";
 
 function defaultStateDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
@@ -23,6 +24,7 @@ interface Flags {
   tlsKey?: string;
   tlsHost: string[];
   insecurePlaintext?: boolean;
+  accessPolicy?: string;
   metricsAddress?: string;
 }
 
@@ -63,7 +65,9 @@ export function controllerProgram(): Command {
       "serve Prometheus metrics on http://host:port/metrics (default: off)",
       hostPortFlag,
     )
+    .option("--access-policy <file>", "ExporterAccessPolicy YAML (upstream's CRD); SIGHUP reloads")
     .action(async (flags: Flags) => {
+      const policy = flags.accessPolicy ? await PolicyFile.open(flags.accessPolicy) : undefined;
       const controller = await startController({
         stateDir: flags.stateDir,
         listen: flags.listen,
@@ -73,7 +77,12 @@ export function controllerProgram(): Command {
         tlsHosts: flags.tlsHost,
         ...(flags.insecurePlaintext ? { plaintext: true } : {}),
         ...(flags.metricsAddress ? { metricsAddress: flags.metricsAddress } : {}),
+        ...(policy ? { accessPolicies: () => policy.policies } : {}),
       });
+      if (policy) {
+        policy.onReload = () => void controller.core.reconcile();
+        console.error(`jmp-controller access policy ${policy.path}: ${policy.summary()}`);
+      }
       const adminPath = `${flags.stateDir}/admin.yaml`;
       await writeAdminConfig(
         adminPath,

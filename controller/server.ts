@@ -24,6 +24,7 @@ import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
 import { FileStore } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
+import type { AccessPolicy } from "./scheduler/policy.ts";
 
 /** Options of {@linkcode startController}. */
 export interface ControllerOptions {
@@ -44,6 +45,8 @@ export interface ControllerOptions {
   engine?: (core: ControllerCore) => LeaseEngine;
   /** `host:port` to serve Prometheus `/metrics` on (port 0 picks one); default: not served. */
   metricsAddress?: string;
+  /** The ExporterAccessPolicies in force, read at every scheduling pass; default: none. */
+  accessPolicies?: () => readonly AccessPolicy[];
 }
 
 /** A running controller. */
@@ -127,7 +130,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     activeSessions: () => router.active + (router.splice?.active ?? 0),
     bytesRouted: () => router.bytesRouted + (router.splice?.bytesRouted ?? 0),
   });
-  const makeEngine = options.engine ?? schedulerEngine;
+  const makeEngine = options.engine ??
+    ((core: ControllerCore) => schedulerEngine(core, options.accessPolicies));
   const core = new ControllerCore({
     store,
     authority,
