@@ -47,6 +47,8 @@ export interface ControllerStartOptions {
   advertise?: string;
   /** `--metrics-address host:port`: serve Prometheus `/metrics` there. */
   metricsAddress?: string;
+  /** Further flags, e.g. `["--access-policy", FILE]`. */
+  extraArgs?: string[];
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -68,6 +70,7 @@ export async function startController(
       options.listen ?? "127.0.0.1:0",
       ...(options.advertise ? ["--advertise", options.advertise] : []),
       ...(options.metricsAddress ? ["--metrics-address", options.metricsAddress] : []),
+      ...(options.extraArgs ?? []),
     ],
     stdin: "null",
     stdout: "piped",
