@@ -1,7 +1,8 @@
 /**
  * One reconciliation pass over a LeaseBook at one instant: end what must end (released,
- * expired), then hand free exporters to waiting leases in queue order (higher access-policy
- * priority first, FIFO within a priority), ending spot leases a non-spot lease needs.
+ * expired), then hand free exporters to waiting leases in queue order (non-spot before spot,
+ * higher access-policy priority first, FIFO within a priority), ending spot leases a non-spot
+ * lease needs.
  */
 import type { ExporterRecord, LeaseRecord } from "../model.ts";
 import { availability, type OnlinePredicate, pendingReason } from "./candidates.ts";
@@ -14,6 +15,7 @@ import {
   pickApproval,
   type PolicyView,
   queueOrder,
+  type Rank,
 } from "./policy.ts";
 import { preemptSpotLease } from "./policy_spot.ts";
 
@@ -100,7 +102,7 @@ function assign(lease: LeaseRecord, approval: Approval, now: number): void {
 interface Waiting {
   lease: LeaseRecord;
   approvals: Approval[];
-  priority: number;
+  rank: Rank;
 }
 
 function count(wanted: Map<string, number>, names: Iterable<string>, delta: number): void {
@@ -130,7 +132,7 @@ function scheduleNamespace(
     }
     const result = approvedCandidates(lease, exporters, ctx.policy);
     if (result.kind === "ok") {
-      waiting.push({ lease, approvals: result.approvals, priority: result.priority });
+      waiting.push({ lease, approvals: result.approvals, rank: result.rank });
     } else {endWith(
         lease,
         result.kind === "invalid" ? "Invalid" : "Unsatisfiable",

@@ -50,10 +50,16 @@ export interface PolicyView {
 
 export const NO_POLICIES: PolicyView = { policies: [], clientLabels: () => ({}) };
 
+/** Where a waiting lease stands in the queue: its best rule's spot access and priority. */
+export interface Rank {
+  spot: boolean;
+  priority: number;
+}
+
 export type ApprovedResult =
   | Exclude<CandidateResult, { kind: "ok" }>
-  /** Approved candidates by name, each with its best rule; `priority` is the lease's own. */
-  | { kind: "ok"; approvals: Approval[]; priority: number };
+  /** Approved candidates by name, each with its best rule; `rank` is the lease's own. */
+  | { kind: "ok"; approvals: Approval[]; rank: Rank };
 
 /** Upstream's requested duration: `duration`, else `end - begin`, else 0. */
 function requestedDuration(lease: LeaseRecord): number {
@@ -65,7 +71,7 @@ function requestedDuration(lease: LeaseRecord): number {
 }
 
 /** True when `a` is a better rule than `b`: non-spot first, then higher priority. */
-function better(a: { spot: boolean; priority: number }, b: { spot: boolean; priority: number }) {
+function better(a: Rank, b: Rank): boolean {
   return a.spot !== b.spot ? !a.spot : a.priority > b.priority;
 }
 
@@ -93,7 +99,7 @@ export function approvedCandidates(
     return {
       kind: "ok",
       approvals: result.exporters.map((exporter) => ({ exporter, priority: 0, spot: false })),
-      priority: 0,
+      rank: { spot: false, priority: 0 },
     };
   }
   const labels = view.clientLabels(lease.namespace, lease.client);
@@ -126,17 +132,20 @@ export function approvedCandidates(
       message: deniedMessage(result.exporters.length, unmatched),
     };
   }
-  return { kind: "ok", approvals, priority: Math.max(...approvals.map((a) => a.priority)) };
+  const best = approvals.reduce((a, b) => better(b, a) ? b : a);
+  return { kind: "ok", approvals, rank: { spot: best.spot, priority: best.priority } };
 }
 
 /**
- * Queue order of waiting leases: higher priority first, then FIFO (`sequence`).
+ * Queue order of waiting leases: those with a non-spot rule before spot-only ones (which a
+ * non-spot lease would preempt at once), then higher priority, then FIFO (`sequence`).
  */
 export function queueOrder(
-  a: { priority: number; lease: LeaseRecord },
-  b: { priority: number; lease: LeaseRecord },
+  a: { rank: Rank; lease: LeaseRecord },
+  b: { rank: Rank; lease: LeaseRecord },
 ): number {
-  return b.priority - a.priority || a.lease.sequence - b.lease.sequence;
+  if (a.rank.spot !== b.rank.spot) return a.rank.spot ? 1 : -1;
+  return b.rank.priority - a.rank.priority || a.lease.sequence - b.lease.sequence;
 }
 
 /**

@@ -266,3 +266,40 @@ Deno.test("policy: a reload takes effect at the next pass", async () => {
   const b = await f.create("b");
   assert.equal(cond(b, "Unsatisfiable"), "True/NoAccess");
 });
+
+Deno.test("policy: a spot-only lease queues behind non-spot ones whatever its priority", async () => {
+  const yaml = `
+apiVersion: jumpstarter.dev/v1alpha1
+kind: ExporterAccessPolicy
+metadata: { name: a, namespace: lab }
+spec:
+  policies:
+    - priority: 99
+      spotAccess: true
+      from: [{ clientSelector: { matchLabels: { team: guest } } }]
+    - priority: 1
+      from: [{ clientSelector: { matchLabels: { team: dev } } }]
+`;
+  const f = await policyFixture({ holder: "dev", g: "guest", d: "dev" }, yaml);
+  await f.addExporter("e1");
+  await f.create("holder", { duration: 10 * MIN });
+  f.clock.advance(MIN);
+  await f.create("g", { duration: 10 * MIN });
+  f.clock.advance(MIN);
+  await f.create("d", { duration: 20 * MIN });
+  assert.deepEqual(f.scheduler.queueInfo("lab", "d"), {
+    position: 1,
+    ahead: [],
+    estimatedWaitMs: 8 * MIN,
+  });
+  assert.deepEqual(f.scheduler.queueInfo("lab", "g"), {
+    position: 2,
+    ahead: ["d"],
+    estimatedWaitMs: 28 * MIN,
+  });
+  // the exporter goes to d, never to g for a moment before d preempts it
+  const released = await f.scheduler.releaseLease("lab", "holder");
+  assert.deepEqual(names(released.changed), ["holder", "d"]);
+  assert.equal(f.lease("d").exporter, "e1");
+  assert.equal(cond(f.lease("g"), "Pending"), "True/NotAvailable");
+});

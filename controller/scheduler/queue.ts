@@ -1,17 +1,16 @@
 /**
  * Queue position and wait estimate of a pending lease.
  *
- * Position: 1 + the number of due pending leases ahead of it in queue order (higher access-policy
- * priority, then created earlier) whose candidate sets intersect this lease's (those are served
- * first on any exporter both could use).
+ * Position: 1 + the number of due pending leases ahead of it in queue order (`queueOrder`:
+ * non-spot before spot-only, higher access-policy priority, then created earlier) whose candidate
+ * sets intersect this lease's (those are served first on any exporter both could use).
  *
  * Estimate: replays the scheduler forward in time, assuming every lease runs to its end and
  * nothing else changes: each exporter is free from now (available), from the end of its active
  * lease (leased), or never (offline, not ready); at each instant an exporter frees up or a
  * scheduled lease comes due, due leases in queue order take a free candidate with the same
  * choice rule as the scheduler (or preempt a spot lease as it does), occupying it for their own
- * duration. The estimate is when this
- * lease gets its exporter. For leases ahead with the same candidates, this is the k-th soonest
+ * duration. The estimate is when this lease gets its exporter. For leases ahead with the same candidates, this is the k-th soonest
  * end among the active leases on them (k = position) when those ends come before any lease
  * ahead finishes; it also accounts for leases ahead that finish first and hand the exporter on,
  * and for scheduled begins. Undefined when the lease would never get an exporter that way (only
@@ -27,6 +26,7 @@ import {
   pickApproval,
   type PolicyView,
   queueOrder,
+  type Rank,
 } from "./policy.ts";
 
 export interface QueueInfo {
@@ -41,7 +41,7 @@ export interface QueueInfo {
 interface SimLease {
   lease: LeaseRecord;
   approvals: Approval[];
-  priority: number;
+  rank: Rank;
   dueAt: number;
   expiresAt: number;
 }
@@ -107,7 +107,7 @@ export function queueInfo(
     sims.push({
       lease,
       approvals: result.approvals,
-      priority: result.priority,
+      rank: result.rank,
       dueAt: Math.max(now, lease.beginTime ?? now),
       expiresAt: requestedEnd(lease) ?? Infinity,
     });
