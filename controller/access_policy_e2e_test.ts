@@ -15,11 +15,12 @@ import {
   waitForLease,
 } from "@jumpstarter/lib/client";
 import { eventually } from "@jumpstarter/lib/testing";
-import { assertExit, jmp, spawnJmp, tempDir } from "../tests/_helpers.ts";
+import { spawnJmp, tempDir } from "../tests/_helpers.ts";
 import { DENO_CONFIG, run } from "../tests/_process.ts";
 import {
   CONTROLLER_MAIN,
   exporterStatus,
+  makeClient,
   makeExporter,
   readCredentials,
   startController,
@@ -53,23 +54,7 @@ async function teamClient(
   name: string,
   team: string,
 ): Promise<{ path: string; connection: ControllerConnection }> {
-  const path = `${dir}/${name}.yaml`;
-  assertExit(
-    await jmp([
-      "admin",
-      "create",
-      "client",
-      name,
-      "--admin-config",
-      adminConfig,
-      "-l",
-      `team=${team}`,
-      "--unsafe",
-      "--out",
-      path,
-    ]),
-    0,
-  );
+  const path = await makeClient(adminConfig, dir, name, [`team=${team}`]);
   const c = await readCredentials(path);
   const connection = await connectController({
     endpoint: c.endpoint,

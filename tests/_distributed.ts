@@ -166,8 +166,13 @@ export async function makeExporter(
   return path;
 }
 
-/** Creates client NAME (allowed every driver client) and writes its config. */
-export async function makeClient(adminConfig: string, dir: string, name: string): Promise<string> {
+/** Creates client NAME (allowed every driver client) with `k=v` labels and writes its config. */
+export async function makeClient(
+  adminConfig: string,
+  dir: string,
+  name: string,
+  labels: string[] = [],
+): Promise<string> {
   const path = `${dir}/${name}.yaml`;
   assertExit(
     await jmp([
@@ -177,6 +182,7 @@ export async function makeClient(adminConfig: string, dir: string, name: string)
       name,
       "--admin-config",
       adminConfig,
+      ...labels.flatMap((l) => ["-l", l]),
       "--unsafe",
       "--out",
       path,
