@@ -7,13 +7,22 @@
  * lease whose best rule is spot is refused, and a non-spot one waits behind a spot holder); its
  * TODO asks for it, and our scheduler does it.
  */
-import type { LeaseRecord } from "../model.ts";
+import type { ExporterRecord, LeaseRecord } from "../model.ts";
 import type { Availability } from "./candidates.ts";
 import { setCondition } from "./conditions.ts";
 import type { Approval } from "./policy.ts";
 
 export const PREEMPTED_MESSAGE =
   "The lease was preempted: its exporter was given to a lease without spot access";
+
+/**
+ * An unleased exporter on its way to Available (hooks running, the last lease's status not yet
+ * cleared): worth waiting for rather than preempting. A failed hook is not on its way.
+ */
+export function cleaningUp(exporter: ExporterRecord): boolean {
+  return exporter.status === "AfterLeaseHook" || exporter.status === "BeforeLeaseHook" ||
+    exporter.status === "LeaseReady";
+}
 
 /** Ends a spot lease now in favour of a non-spot one. */
 export function markPreempted(lease: LeaseRecord, now: number): void {
@@ -29,7 +38,7 @@ export function markPreempted(lease: LeaseRecord, now: number): void {
 
 /**
  * For a waiting lease with these approvals (and their availability): when none is free or about
- * to be (an exporter still cleaning up after a lease is already on its way), ends the spot lease
+ * to be (`cleaningUp`: already on its way), ends the spot lease
  * on one of its non-spot approvals (the lowest-priority holder, then the exporter's name) and
  * returns it; undefined when there is nothing to preempt.
  */
@@ -39,7 +48,9 @@ export function preemptSpotLease(
   holders: ReadonlyMap<string, LeaseRecord>,
   now: number,
 ): LeaseRecord | undefined {
-  if (states.some((s) => s === "available" || s === "notReady")) return undefined;
+  const coming = (a: Approval, i: number) =>
+    states[i] === "available" || (states[i] === "notReady" && cleaningUp(a.exporter));
+  if (approvals.some(coming)) return undefined;
   let victim: LeaseRecord | undefined;
   for (const [i, approval] of approvals.entries()) {
     if (approval.spot || states[i] !== "leased") continue;

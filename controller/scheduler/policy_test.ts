@@ -303,3 +303,13 @@ spec:
   assert.equal(f.lease("d").exporter, "e1");
   assert.equal(cond(f.lease("g"), "Pending"), "True/NotAvailable");
 });
+
+Deno.test("policy: an exporter whose hook failed is not waited for: the spot lease is preempted", async () => {
+  const f = await policyFixture({ g: "guest", ci: "ci" });
+  await f.addExporter("e1");
+  await f.addExporter("e2", { board: "rpi4" }, { status: "AfterLeaseHookFailed" });
+  await f.create("g");
+  const ci = await f.create("ci");
+  assert.equal(ci.exporter, "e1");
+  assert.equal(cond(f.lease("g"), "Ready"), "False/Preempted");
+});

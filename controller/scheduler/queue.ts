@@ -19,6 +19,7 @@
 import type { ExporterRecord, LeaseRecord } from "../model.ts";
 import { acceptsLeases, type OnlinePredicate, pickExporter } from "./candidates.ts";
 import { endWhenBegun, isActive, isPending, requestedEnd } from "./lease_time.ts";
+import { cleaningUp } from "./policy_spot.ts";
 import {
   type Approval,
   approvedCandidates,
@@ -50,7 +51,7 @@ interface SimLease {
 interface SimExporters {
   free: Map<string, number>;
   spotHolders: Map<string, number>;
-  /** Online, unleased and not ready (cleaning up): the scheduler waits for these, never preempts. */
+  /** Online, unleased and `cleaningUp`: the scheduler waits for these rather than preempt. */
   cleaning: Set<string>;
 }
 
@@ -75,7 +76,7 @@ function simExporters(
     else if (acceptsLeases(e)) free.set(e.name, now);
     else {
       free.set(e.name, Infinity);
-      cleaning.add(e.name);
+      if (cleaningUp(e)) cleaning.add(e.name);
     }
   }
   const online = [...spotHolders].filter(([name]) => free.get(name)! < Infinity);
