@@ -131,15 +131,12 @@ function scheduleNamespace(
       continue;
     }
     const result = approvedCandidates(lease, exporters, ctx.policy);
-    if (result.kind === "ok") {
-      waiting.push({ lease, approvals: result.approvals, rank: result.rank });
-    } else {endWith(
-        lease,
-        result.kind === "invalid" ? "Invalid" : "Unsatisfiable",
-        result.reason,
-        result.message,
-        now,
-      );}
+    if (result.kind !== "ok") {
+      const type = result.kind === "invalid" ? "Invalid" : "Unsatisfiable";
+      endWith(lease, type, result.reason, result.message, now);
+      continue;
+    }
+    waiting.push({ lease, approvals: result.approvals, rank: result.rank });
   }
   waiting.sort(queueOrder);
   // How many waiting leases could use each exporter (for pickExporter's tie-break).
@@ -174,7 +171,7 @@ function scheduleNamespace(
   }
 }
 
-/** Assigns exporters to due pending leases, FIFO per namespace. */
+/** Assigns exporters to due pending leases, in queue order per namespace. */
 export function scheduleLeases(book: LeaseBook, ctx: PassContext): void {
   const byNamespace = new Map<string, LeaseRecord[]>();
   for (const lease of book.all()) {
