@@ -4,8 +4,12 @@
  */
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type { ControllerCore, LeaseEngine } from "./core.ts";
-import { Scheduler, SchedulerError, type SchedulerErrorCode } from "./scheduler/mod.ts";
-import type { AccessPolicy } from "./scheduler/policy.ts";
+import {
+  type AccessPolicy,
+  Scheduler,
+  SchedulerError,
+  type SchedulerErrorCode,
+} from "./scheduler/mod.ts";
 
 const CODES: Record<SchedulerErrorCode, Code> = {
   InvalidArgument: Code.INVALID_ARGUMENT,

@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
-import { PolicyFile } from "./scheduler/policy_file.ts";
+import { PolicyFile } from "./scheduler/mod.ts";
 
 function defaultStateDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;

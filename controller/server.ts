@@ -24,7 +24,7 @@ import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
 import { FileStore } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
-import type { AccessPolicy } from "./scheduler/policy.ts";
+import type { AccessPolicy } from "./scheduler/mod.ts";
 
 /** Options of {@linkcode startController}. */
 export interface ControllerOptions {
