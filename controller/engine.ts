@@ -4,7 +4,12 @@
  */
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type { ControllerCore, LeaseEngine } from "./core.ts";
-import { Scheduler, SchedulerError, type SchedulerErrorCode } from "./scheduler/mod.ts";
+import {
+  type AccessPolicy,
+  Scheduler,
+  SchedulerError,
+  type SchedulerErrorCode,
+} from "./scheduler/mod.ts";
 
 const CODES: Record<SchedulerErrorCode, Code> = {
   InvalidArgument: Code.INVALID_ARGUMENT,
@@ -26,11 +31,15 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Builds the default engine for a controller core. */
-export function schedulerEngine(core: ControllerCore): LeaseEngine {
+/** Builds the default engine for a controller core, under `policies` if given. */
+export function schedulerEngine(
+  core: ControllerCore,
+  policies?: () => readonly AccessPolicy[],
+): LeaseEngine {
   const scheduler = new Scheduler(core.store, {
     clock: { now: () => core.now() },
     isOnline: (exporter) => core.isOnline(exporter),
+    ...(policies ? { policies } : {}),
   });
   return {
     create: (spec) => mapped(() => scheduler.createLease(spec)),

@@ -8,6 +8,7 @@ import { parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
 import { loadAuthConfig } from "./oidc_config.ts";
+import { PolicyFile } from "./scheduler/mod.ts";
 
 function defaultStateDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
@@ -24,6 +25,7 @@ interface Flags {
   tlsKey?: string;
   tlsHost: string[];
   insecurePlaintext?: boolean;
+  accessPolicy?: string;
   metricsAddress?: string;
   authConfig?: string;
 }
@@ -69,8 +71,10 @@ export function controllerProgram(): Command {
       "--auth-config <file>",
       "trust external OIDC issuers: upstream's AuthenticationConfiguration (jwt: issuer, audiences, claimMappings)",
     )
+    .option("--access-policy <file>", "ExporterAccessPolicy YAML (upstream's CRD); SIGHUP reloads")
     .action(async (flags: Flags) => {
       const authConfig = flags.authConfig ? await loadAuthConfig(flags.authConfig) : undefined;
+      const policy = flags.accessPolicy ? await PolicyFile.open(flags.accessPolicy) : undefined;
       const controller = await startController({
         ...(authConfig ? { authConfig } : {}),
         stateDir: flags.stateDir,
@@ -81,7 +85,12 @@ export function controllerProgram(): Command {
         tlsHosts: flags.tlsHost,
         ...(flags.insecurePlaintext ? { plaintext: true } : {}),
         ...(flags.metricsAddress ? { metricsAddress: flags.metricsAddress } : {}),
+        ...(policy ? { accessPolicies: () => policy.policies } : {}),
       });
+      if (policy) {
+        policy.onReload = () => void controller.core.reconcile();
+        console.error(`jmp-controller access policy ${policy.path}: ${policy.summary()}`);
+      }
       const adminPath = `${flags.stateDir}/admin.yaml`;
       await writeAdminConfig(
         adminPath,

@@ -105,4 +105,8 @@ export interface LeaseRecord {
   createdAt: number;
   /** Monotonic creation order, the FIFO key of the queue. */
   sequence: number;
+  /** Priority of the access-policy rule it was granted under (upstream `status.priority`). */
+  priority?: number;
+  /** Granted under a spot-access rule: a non-spot lease may preempt it (`status.spotAccess`). */
+  spotAccess?: boolean;
 }

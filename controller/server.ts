@@ -26,6 +26,7 @@ import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 import { OidcVerifier } from "./oidc.ts";
 import type { AuthConfig } from "./oidc_config.ts";
+import type { AccessPolicy } from "./scheduler/mod.ts";
 
 /** Options of {@linkcode startController}. */
 export interface ControllerOptions {
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   metricsAddress?: string;
   /** External OIDC issuers to trust (`--auth-config`); default: only the controller's tokens. */
   authConfig?: AuthConfig;
+  /** The ExporterAccessPolicies in force, read at every scheduling pass; default: none. */
+  accessPolicies?: () => readonly AccessPolicy[];
 }
 
 /** A running controller. */
@@ -132,7 +135,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     activeSessions: () => router.active + (router.splice?.active ?? 0),
     bytesRouted: () => router.bytesRouted + (router.splice?.bytesRouted ?? 0),
   });
-  const makeEngine = options.engine ?? schedulerEngine;
+  const makeEngine = options.engine ??
+    ((core: ControllerCore) => schedulerEngine(core, options.accessPolicies));
   const core = new ControllerCore({
     store,
     authority,

@@ -49,6 +49,8 @@ export interface ControllerStartOptions {
   metricsAddress?: string;
   /** `--auth-config FILE`: external OIDC issuers to trust. */
   authConfig?: string;
+  /** Further flags, e.g. `["--access-policy", FILE]`. */
+  extraArgs?: string[];
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -71,6 +73,7 @@ export async function startController(
       ...(options.advertise ? ["--advertise", options.advertise] : []),
       ...(options.metricsAddress ? ["--metrics-address", options.metricsAddress] : []),
       ...(options.authConfig ? ["--auth-config", options.authConfig] : []),
+      ...(options.extraArgs ?? []),
     ],
     stdin: "null",
     stdout: "piped",
@@ -166,8 +169,13 @@ export async function makeExporter(
   return path;
 }
 
-/** Creates client NAME (allowed every driver client) and writes its config. */
-export async function makeClient(adminConfig: string, dir: string, name: string): Promise<string> {
+/** Creates client NAME (allowed every driver client) with `k=v` labels and writes its config. */
+export async function makeClient(
+  adminConfig: string,
+  dir: string,
+  name: string,
+  labels: string[] = [],
+): Promise<string> {
   const path = `${dir}/${name}.yaml`;
   assertExit(
     await jmp([
@@ -177,6 +185,7 @@ export async function makeClient(adminConfig: string, dir: string, name: string)
       name,
       "--admin-config",
       adminConfig,
+      ...labels.flatMap((l) => ["-l", l]),
       "--unsafe",
       "--out",
       path,

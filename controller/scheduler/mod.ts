@@ -38,3 +38,6 @@ export {
   type SchedulerOptions,
   type UpdateLeaseRequest,
 } from "./scheduler.ts";
+export type { AccessPolicy, PolicyRule } from "./policy.ts";
+export { loadAccessPolicies, parseAccessPolicies } from "./policy_load.ts";
+export { PolicyFile, type PolicyFileOptions } from "./policy_file.ts";

@@ -1,24 +1,31 @@
 /**
  * One reconciliation pass over a LeaseBook at one instant: end what must end (released,
- * expired), then hand free exporters to waiting leases in FIFO order (`sequence`).
+ * expired), then hand free exporters to waiting leases in queue order (non-spot before spot,
+ * higher access-policy priority first, FIFO within a priority), ending spot leases a non-spot
+ * lease needs.
  */
 import type { ExporterRecord, LeaseRecord } from "../model.ts";
-import {
-  availability,
-  leaseCandidates,
-  type OnlinePredicate,
-  pendingReason,
-  pickExporter,
-} from "./candidates.ts";
+import { availability, type OnlinePredicate, pendingReason } from "./candidates.ts";
 import { setCondition } from "./conditions.ts";
 import type { LeaseBook } from "./lease_book.ts";
 import { endWhenBegun, isActive, isPending, requestedEnd } from "./lease_time.ts";
+import {
+  type Approval,
+  approvedCandidates,
+  pickApproval,
+  type PolicyView,
+  queueOrder,
+  type Rank,
+} from "./policy.ts";
+import { preemptSpotLease } from "./policy_spot.ts";
 
 export interface PassContext {
   now: number;
   /** Exporters of every namespace. */
   exporters: readonly ExporterRecord[];
   isOnline: OnlinePredicate;
+  /** Access policies and client labels (none: every candidate approved, as upstream). */
+  policy: PolicyView;
 }
 
 export const READY_MESSAGE = "An exporter has been acquired for the client";
@@ -77,8 +84,10 @@ function endWith(
   lease.effectiveEndTime = now;
 }
 
-function assign(lease: LeaseRecord, exporter: string, now: number): void {
-  lease.exporter = exporter;
+function assign(lease: LeaseRecord, approval: Approval, now: number): void {
+  lease.exporter = approval.exporter.name;
+  if (approval.priority !== 0) lease.priority = approval.priority;
+  if (approval.spot) lease.spotAccess = true;
   lease.effectiveBeginTime = now;
   lease.effectiveEndTime = endWhenBegun(lease, now);
   // Pending (if any) is left as it was, as upstream does: Ready decides.
@@ -92,7 +101,8 @@ function assign(lease: LeaseRecord, exporter: string, now: number): void {
 
 interface Waiting {
   lease: LeaseRecord;
-  candidates: ExporterRecord[];
+  approvals: Approval[];
+  rank: Rank;
 }
 
 function count(wanted: Map<string, number>, names: Iterable<string>, delta: number): void {
@@ -105,7 +115,8 @@ function scheduleNamespace(
   ctx: PassContext,
 ): void {
   const { now } = ctx;
-  const leased = new Set(leases.filter(isActive).map((l) => l.exporter!));
+  const holders = new Map(leases.filter(isActive).map((l) => [l.exporter!, l]));
+  const leased = new Set(holders.keys());
   const online = new Map(exporters.map((e) => [e.name, ctx.isOnline(e, now)]));
   const waiting: Waiting[] = [];
   for (const lease of leases) {
@@ -119,40 +130,48 @@ function scheduleNamespace(
       }, now);
       continue;
     }
-    const result = leaseCandidates(lease, exporters);
-    if (result.kind === "ok") waiting.push({ lease, candidates: result.exporters });
-    else {endWith(
-        lease,
-        result.kind === "invalid" ? "Invalid" : "Unsatisfiable",
-        result.reason,
-        result.message,
-        now,
-      );}
+    const result = approvedCandidates(lease, exporters, ctx.policy);
+    if (result.kind !== "ok") {
+      const type = result.kind === "invalid" ? "Invalid" : "Unsatisfiable";
+      endWith(lease, type, result.reason, result.message, now);
+      continue;
+    }
+    waiting.push({ lease, approvals: result.approvals, rank: result.rank });
   }
+  waiting.sort(queueOrder);
   // How many waiting leases could use each exporter (for pickExporter's tie-break).
   const wanted = new Map<string, number>();
-  for (const w of waiting) count(wanted, w.candidates.map((e) => e.name), 1);
-  for (const { lease, candidates } of waiting) {
-    const names = candidates.map((e) => e.name);
-    count(wanted, names, -1);
-    const states = candidates.map((e) => availability(e, leased, online.get(e.name) === true));
-    const free = candidates.filter((_, i) => states[i] === "available");
+  const namesOf = (w: Waiting) => w.approvals.map((a) => a.exporter.name);
+  for (const w of waiting) count(wanted, namesOf(w), 1);
+  const stateOf = (e: ExporterRecord) => availability(e, leased, online.get(e.name) === true);
+  for (const w of waiting) {
+    const { lease, approvals } = w;
+    count(wanted, namesOf(w), -1);
+    let states = approvals.map((a) => stateOf(a.exporter));
+    const preempted = preemptSpotLease(approvals, states, holders, now);
+    if (preempted !== undefined) {
+      leased.delete(preempted.exporter!);
+      holders.delete(preempted.exporter!);
+      states = approvals.map((a) => stateOf(a.exporter));
+    }
+    const free = approvals.filter((_, i) => states[i] === "available");
     if (free.length > 0) {
-      const chosen = pickExporter(free, wanted);
-      assign(lease, chosen.name, now);
-      leased.add(chosen.name);
+      const chosen = pickApproval(free, wanted);
+      assign(lease, chosen, now);
+      leased.add(chosen.exporter.name);
+      holders.set(chosen.exporter.name, lease);
     } else {
-      count(wanted, names, 1);
+      count(wanted, namesOf(w), 1);
       setCondition(lease.conditions, {
         type: "Pending",
         status: "True",
-        ...pendingReason(candidates, states),
+        ...pendingReason(approvals.map((a) => a.exporter), states),
       }, now);
     }
   }
 }
 
-/** Assigns exporters to due pending leases, FIFO per namespace. */
+/** Assigns exporters to due pending leases, in queue order per namespace. */
 export function scheduleLeases(book: LeaseBook, ctx: PassContext): void {
   const byNamespace = new Map<string, LeaseRecord[]>();
   for (const lease of book.all()) {

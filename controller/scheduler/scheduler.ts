@@ -13,6 +13,7 @@ import { leaseLabels } from "./labels.ts";
 import { LeaseBook } from "./lease_book.ts";
 import { isActive, isPending, requestedEnd } from "./lease_time.ts";
 import { endLeases, markReleased, type PassContext, runPass } from "./pass.ts";
+import type { AccessPolicy, PolicyView } from "./policy.ts";
 import { type QueueInfo, queueInfo } from "./queue.ts";
 import { matches } from "./selector.ts";
 import { uuidv7 } from "./uuid.ts";
@@ -27,6 +28,8 @@ export interface SchedulerOptions {
   maxTags?: number;
   /** Name for a lease created without one (default: UUIDv7 at the given time). */
   newName?: (now: number) => string;
+  /** The ExporterAccessPolicies in force, read at every pass (so a reload takes effect). */
+  policies?: () => readonly AccessPolicy[];
 }
 
 export interface CreateLeaseRequest {
@@ -93,6 +96,7 @@ export class Scheduler {
   #isOnline: OnlinePredicate;
   #maxTags: number;
   #newName: (now: number) => string;
+  #policies: () => readonly AccessPolicy[];
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store, options: SchedulerOptions = {}) {
@@ -101,6 +105,7 @@ export class Scheduler {
     this.#isOnline = options.isOnline ?? lastSeenWithin(60_000);
     this.#maxTags = options.maxTags ?? 10;
     this.#newName = options.newName ?? ((now) => uuidv7(now));
+    this.#policies = options.policies ?? (() => []);
   }
 
   /** Runs `fn` after every earlier mutating call has finished. */
@@ -110,8 +115,20 @@ export class Scheduler {
     return run;
   }
 
+  #policyView(): PolicyView {
+    return {
+      policies: this.#policies(),
+      clientLabels: (namespace, client) => this.#store.clients.get(namespace, client)?.labels ?? {},
+    };
+  }
+
   #context(now: number): PassContext {
-    return { now, exporters: this.#store.exporters.list(), isOnline: this.#isOnline };
+    return {
+      now,
+      exporters: this.#store.exporters.list(),
+      isOnline: this.#isOnline,
+      policy: this.#policyView(),
+    };
   }
 
   async #commit(book: LeaseBook): Promise<LeaseRecord[]> {
@@ -295,6 +312,7 @@ export class Scheduler {
       this.#store.exporters.list(namespace),
       this.#clock.now(),
       this.#isOnline,
+      this.#policyView(),
     );
   }
 
