@@ -9,3 +9,5 @@ export {
   JOURNAL_FILE,
   SNAPSHOT_FILE,
 } from "./file_store.ts";
+export { EtcdStore, type EtcdStoreOptions } from "./etcd_store.ts";
+export { type EtcdLocation, isEtcdUrl, parseEtcdUrl } from "./etcd_keys.ts";

@@ -1,0 +1,328 @@
+/**
+ * The store on an etcd cluster (`jmp-controller --store etcd://...`), shared by controller
+ * replicas. Every record is one key (see etcd_keys.ts). Opening loads the prefix at one revision
+ * and watches it from the next, so reads stay synchronous from an in-memory cache that other
+ * replicas' writes reach within a watch round trip. Writes are queued in call order and sent as
+ * transactions (consecutive writes to distinct keys share one); a write's promise resolves once
+ * etcd committed it (durable on a quorum), and the cache already shows it then. Each cached key
+ * remembers the revision it was last changed at, so a watch event older than what the cache holds
+ * (this replica's own write coming back) is ignored. `nextSequence` is a compare-and-swap on the
+ * counter key.
+ */
+import { Buffer } from "node:buffer";
+import { Etcd3, type IKeyValue, type IRequestOp } from "etcd3";
+import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";
+import { StateCollection } from "./collection.ts";
+import { EtcdKeys, type EtcdLocation } from "./etcd_keys.ts";
+import { StoreState } from "./state.ts";
+import { type Store, StoreCorruptError, StoreError, type StoreOp } from "./types.ts";
+
+export interface EtcdStoreOptions extends EtcdLocation {
+  /** How long opening may take to reach etcd before failing (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+interface Pending {
+  op: StoreOp;
+  resolve: (result: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most writes in one transaction (etcd's default limit is 128 operations). */
+const MAX_BATCH = 100;
+
+/** The first key after every key that starts with `prefix`. */
+export function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1]! += 1;
+  return end;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreError(`${what} (no answer in ${ms} ms)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** An error's message on one line, without grpc-js's empty "Resolution note:" tail. */
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, " ").replace(/ Resolution note: ?$/, "").trim();
+}
+
+export class EtcdStore implements Store {
+  readonly clients: StateCollection<ClientRecord>;
+  readonly exporters: StateCollection<ExporterRecord>;
+  readonly leases: StateCollection<LeaseRecord>;
+  readonly waiters: StateCollection<WaiterRecord>;
+  readonly client: Etcd3;
+  readonly keys: EtcdKeys;
+  readonly endpoints: string[];
+
+  #state = new StoreState();
+  /** Record key -> revision of the change the cache holds (deletes kept until the watch passes). */
+  #revisions = new Map<string, number>();
+  #tombstones = new Map<string, number>();
+  #sequenceModRevision = 0;
+  /** The last revision the watch (or the initial load) delivered. */
+  #revision = 0;
+  #revisionWaiters: { revision: number; wake: () => void }[] = [];
+  /** The revision of this store's last committed write. */
+  #lastWrite = 0;
+  #queue: Pending[] = [];
+  #draining: Promise<void> | undefined;
+  #closed = false;
+  #watcher: { cancel(): Promise<void> } | undefined;
+
+  private constructor(client: Etcd3, options: EtcdStoreOptions) {
+    this.client = client;
+    this.keys = new EtcdKeys(options.prefix);
+    this.endpoints = options.endpoints;
+    const commit = (op: StoreOp) => this.#enqueue(op);
+    this.clients = new StateCollection("clients", this.#state, commit);
+    this.exporters = new StateCollection("exporters", this.#state, commit);
+    this.leases = new StateCollection("leases", this.#state, commit);
+    this.waiters = new StateCollection("waiters", this.#state, commit);
+  }
+
+  /** Connects, loads the prefix and starts watching it; unreachable etcd fails in one line. */
+  static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
+    const timeoutMs = options.connectTimeoutMs ?? 5000;
+    const client = new Etcd3({ hosts: options.endpoints, dialTimeout: timeoutMs });
+    const store = new EtcdStore(client, options);
+    try {
+      await withTimeout(
+        store.#load(),
+        timeoutMs,
+        `etcd at ${options.endpoints.join(",")} is unreachable`,
+      );
+    } catch (error) {
+      client.close();
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(
+        `etcd at ${options.endpoints.join(",")} is unreachable: ${reason(error)}`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  async #load(): Promise<void> {
+    const response = await this.client.kv.range({
+      key: Buffer.from(this.keys.prefix),
+      range_end: prefixEnd(this.keys.prefix),
+    });
+    for (const kv of response.kvs) this.#applyPut(kv, true);
+    this.#revision = Number(response.header.revision);
+    const watcher = await this.client.watch().prefix(this.keys.prefix)
+      .startRevision(String(this.#revision + 1)).create();
+    watcher.on("data", (res) => {
+      for (const event of res.events) {
+        if (event.type === "Put") this.#applyPut(event.kv, false);
+        else this.#applyDelete(event.kv);
+      }
+      this.#advance(Number(res.header.revision));
+    });
+    this.#watcher = watcher;
+  }
+
+  #applyPut(kv: IKeyValue, loading: boolean): void {
+    const key = kv.key.toString();
+    const revision = Number(kv.mod_revision);
+    if (key === this.keys.sequence) {
+      this.#sequenceModRevision = Math.max(this.#sequenceModRevision, revision);
+      const value = Number(kv.value.toString());
+      if (Number.isSafeInteger(value)) this.#state.apply({ op: "sequence", value });
+      return;
+    }
+    const at = this.keys.parseRecord(key);
+    if (at === undefined || revision <= (this.#revisions.get(key) ?? 0)) return;
+    let record: unknown;
+    try {
+      record = JSON.parse(kv.value.toString());
+    } catch (error) {
+      if (loading) throw new StoreCorruptError(`etcd key ${key}`, 0, reason(error));
+      console.error(`etcd store: ignoring unparseable ${key}: ${reason(error)}`);
+      return;
+    }
+    this.#revisions.set(key, revision);
+    this.#tombstones.delete(key);
+    this.#state.apply({ op: "put", collection: at.collection, record: record as never });
+  }
+
+  #applyDelete(kv: IKeyValue): void {
+    const key = kv.key.toString();
+    const revision = Number(kv.mod_revision);
+    const at = this.keys.parseRecord(key);
+    if (at === undefined || revision <= (this.#revisions.get(key) ?? 0)) return;
+    this.#revisions.set(key, revision);
+    this.#tombstones.set(key, revision);
+    this.#state.apply({ op: "delete", ...at });
+  }
+
+  #advance(revision: number): void {
+    if (revision <= this.#revision) return;
+    this.#revision = revision;
+    for (const [key, at] of this.#tombstones) {
+      if (at <= revision) {
+        this.#tombstones.delete(key);
+        this.#revisions.delete(key);
+      }
+    }
+    const due = this.#revisionWaiters.filter((w) => w.revision <= revision);
+    this.#revisionWaiters = this.#revisionWaiters.filter((w) => w.revision > revision);
+    for (const waiter of due) waiter.wake();
+  }
+
+  /** The last revision the cache reflects. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** The revision this store's last write committed at (another store can wait for it). */
+  get lastWriteRevision(): number {
+    return this.#lastWrite;
+  }
+
+  /** Resolves once the cache reflects `revision` (the watch delivered it). */
+  waitForRevision(revision: number): Promise<void> {
+    if (revision <= this.#revision) return Promise.resolve();
+    return new Promise((wake) => this.#revisionWaiters.push({ revision, wake }));
+  }
+
+  nextSequence(): Promise<number> {
+    const op: StoreOp & { op: "sequence" } = { op: "sequence", value: 0 };
+    return this.#enqueue(op).then(() => op.value);
+  }
+
+  #enqueue(op: StoreOp): Promise<boolean> {
+    if (this.#closed) return Promise.reject(new StoreError("etcd store is closed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ op, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  #keyOf(op: StoreOp): string {
+    if (op.op === "put") {
+      return this.keys.record(op.collection, op.record.namespace, op.record.name);
+    }
+    if (op.op === "delete") return this.keys.record(op.collection, op.namespace, op.name);
+    return this.keys.sequence;
+  }
+
+  /** Takes the next batch: consecutive writes to distinct keys. */
+  #nextBatch(): Pending[] {
+    const first = this.#queue[0]!;
+    if (first.op.op === "sequence") return this.#queue.splice(0, 1);
+    const seen = new Set<string>();
+    let n = 0;
+    for (const p of this.#queue) {
+      const key = this.#keyOf(p.op);
+      if (
+        n === MAX_BATCH || p.op.op === "sequence" || seen.has(key)
+      ) break;
+      seen.add(key);
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#nextBatch();
+        try {
+          const first = batch[0]!;
+          if (first.op.op === "sequence") {
+            first.op.value = await this.#incrementSequence();
+            first.resolve(true);
+          } else {
+            const results = await this.#write(batch);
+            batch.forEach((p, i) => p.resolve(results[i]!));
+          }
+        } catch (error) {
+          const failure = error instanceof StoreError ? error : new StoreError(
+            `etcd write failed (${this.endpoints.join(",")}): ${reason(error)}`,
+            { cause: error },
+          );
+          for (const p of batch) p.reject(failure);
+        }
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #write(batch: Pending[]): Promise<boolean[]> {
+    const success: IRequestOp[] = batch.map(({ op }) =>
+      op.op === "put"
+        ? {
+          request_put: {
+            key: Buffer.from(this.#keyOf(op)),
+            value: Buffer.from(JSON.stringify(op.record)),
+          },
+        }
+        : { request_delete_range: { key: Buffer.from(this.#keyOf(op)) } }
+    );
+    const response = await this.client.kv.txn({ compare: [], success });
+    const revision = Number(response.header.revision);
+    this.#lastWrite = revision;
+    return batch.map(({ op }, i) => {
+      const key = this.#keyOf(op);
+      if (op.op === "put") {
+        this.#revisions.set(key, revision);
+        this.#tombstones.delete(key);
+        return this.#state.apply(op);
+      }
+      const deleted = Number(response.responses[i]!.response_delete_range.deleted) > 0;
+      if (deleted) {
+        this.#revisions.set(key, revision);
+        this.#tombstones.set(key, revision);
+      }
+      this.#state.apply(op);
+      return deleted;
+    });
+  }
+
+  /** Compare-and-swap of the counter; on a race, learns the current value and tries again. */
+  async #incrementSequence(): Promise<number> {
+    const key = Buffer.from(this.keys.sequence);
+    for (;;) {
+      const next = this.#state.sequence + 1;
+      const response = await this.client.kv.txn({
+        compare: [
+          { key, target: "Mod", result: "Equal", mod_revision: this.#sequenceModRevision },
+        ],
+        success: [{ request_put: { key, value: Buffer.from(String(next)) } }],
+        failure: [{ request_range: { key } }],
+      });
+      if (response.succeeded) {
+        this.#sequenceModRevision = Number(response.header.revision);
+        this.#lastWrite = this.#sequenceModRevision;
+        this.#state.apply({ op: "sequence", value: next });
+        return next;
+      }
+      const current = response.responses[0]!.response_range.kvs[0];
+      if (current) this.#applyPut(current, false);
+    }
+  }
+
+  /** Removes every key under the prefix (import into a fresh prefix, tests). */
+  async clear(): Promise<void> {
+    await this.client.kv.deleteRange({
+      key: Buffer.from(this.keys.data),
+      range_end: prefixEnd(this.keys.data),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#draining !== undefined) await this.#draining;
+    await this.#watcher?.cancel().catch(() => {});
+    this.client.close();
+  }
+}
