@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
+import { parseEtcdUrl } from "./store/mod.ts";
 
 function defaultStateDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
@@ -17,6 +18,7 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
 interface Flags {
   stateDir: string;
+  store?: string;
   listen: string;
   advertise?: string;
   tlsCert?: string;
@@ -43,12 +45,27 @@ function hostPortFlag(value: string): string {
   }
 }
 
+/** Checks `--store` at parse time: a bad URL is a usage error naming the flag and the part. */
+function storeFlag(value: string): string {
+  try {
+    parseEtcdUrl(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 export function controllerProgram(): Command {
   return new Command("jmp-controller")
     .description(
       "Jumpstarter controller: leases, exporters, clients and the router, in one process",
     )
     .option("--state-dir <dir>", "keys, certificate and store", defaultStateDir())
+    .option(
+      "--store <etcd://host:port,...>",
+      "keep the store on etcd (several endpoints, optional /prefix); default: a file journal in the state dir",
+      storeFlag,
+    )
     .option("--listen <host:port>", "address to serve on", hostPortFlag, "0.0.0.0:8082")
     .option("--advertise <host:port>", "endpoint given to clients and exporters", hostPortFlag)
     .option("--tls-cert <pem>", "certificate (default: self-signed, kept in the state dir)")
@@ -66,6 +83,7 @@ export function controllerProgram(): Command {
     .action(async (flags: Flags) => {
       const controller = await startController({
         stateDir: flags.stateDir,
+        ...(flags.store ? { store: flags.store } : {}),
         listen: flags.listen,
         ...(flags.advertise ? { advertise: flags.advertise } : {}),
         ...(flags.tlsCert ? { tlsCertFile: flags.tlsCert } : {}),

@@ -21,7 +21,7 @@ import { adminHandlers } from "./services/admin_service.ts";
 import { clientHandlers } from "./services/client_service.ts";
 import { controllerHandlers } from "./services/controller_service.ts";
 import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
-import { FileStore } from "./store/mod.ts";
+import { openStore } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 
@@ -29,6 +29,8 @@ import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.t
 export interface ControllerOptions {
   /** Where keys, the certificate and the store live. */
   stateDir: string;
+  /** `etcd://host:port,...[/prefix]` keeps the store on etcd; default: a file journal in stateDir. */
+  store?: string;
   /** Address to listen on, `host:port` (port 0 picks one). */
   listen: string;
   /** Endpoint handed to clients and exporters; default: the listen address (0.0.0.0 -> localhost). */
@@ -80,7 +82,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const listen = splitHostPort(options.listen);
   const material = await loadKeyMaterial(options.stateDir, "jmp-controller");
   const authority = await Authority.create(material);
-  const store = await FileStore.open(`${options.stateDir}/store`);
+  const store = await openStore(options.store, options.stateDir);
   // a name, not an IP: Deno's TLS client refuses an IP address as the server name
   const advertisedHost = options.advertise
     ? splitHostPort(options.advertise).host

@@ -47,6 +47,8 @@ export interface ControllerStartOptions {
   advertise?: string;
   /** `--metrics-address host:port`: serve Prometheus `/metrics` there. */
   metricsAddress?: string;
+  /** `--store etcd://...`: keep the store on etcd. */
+  store?: string;
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -68,6 +70,7 @@ export async function startController(
       options.listen ?? "127.0.0.1:0",
       ...(options.advertise ? ["--advertise", options.advertise] : []),
       ...(options.metricsAddress ? ["--metrics-address", options.metricsAddress] : []),
+      ...(options.store ? ["--store", options.store] : []),
     ],
     stdin: "null",
     stdout: "piped",

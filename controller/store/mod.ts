@@ -11,3 +11,4 @@ export {
 } from "./file_store.ts";
 export { EtcdStore, type EtcdStoreOptions } from "./etcd_store.ts";
 export { type EtcdLocation, isEtcdUrl, parseEtcdUrl } from "./etcd_keys.ts";
+export { fileStoreDir, openStore } from "./open.ts";
