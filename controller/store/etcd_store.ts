@@ -24,6 +24,8 @@ export interface EtcdStoreOptions extends EtcdLocation {
 
 interface Pending {
   op: StoreOp;
+  /** For a counter change: the new value from the current one. */
+  next?: (current: number) => number;
   resolve: (result: boolean) => void;
   reject: (error: unknown) => void;
 }
@@ -192,15 +194,29 @@ export class EtcdStore implements Store {
     return new Promise((wake) => this.#revisionWaiters.push({ revision, wake }));
   }
 
-  nextSequence(): Promise<number> {
-    const op: StoreOp & { op: "sequence" } = { op: "sequence", value: 0 };
-    return this.#enqueue(op).then(() => op.value);
+  /** The counter's current value (the last one handed out). */
+  get sequence(): number {
+    return this.#state.sequence;
   }
 
-  #enqueue(op: StoreOp): Promise<boolean> {
+  nextSequence(): Promise<number> {
+    return this.#enqueueSequence((current) => current + 1);
+  }
+
+  /** Raises the counter to at least `value` (an import); never lowers it. */
+  async raiseSequence(value: number): Promise<void> {
+    await this.#enqueueSequence((current) => Math.max(current, value));
+  }
+
+  #enqueueSequence(next: (current: number) => number): Promise<number> {
+    const op: StoreOp & { op: "sequence" } = { op: "sequence", value: 0 };
+    return this.#enqueue(op, next).then(() => op.value);
+  }
+
+  #enqueue(op: StoreOp, next?: (current: number) => number): Promise<boolean> {
     if (this.#closed) return Promise.reject(new StoreError("etcd store is closed"));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ op, resolve, reject });
+      this.#queue.push({ op, resolve, reject, ...(next ? { next } : {}) });
       this.#draining ??= this.#drain();
     });
   }
@@ -221,9 +237,7 @@ export class EtcdStore implements Store {
     let n = 0;
     for (const p of this.#queue) {
       const key = this.#keyOf(p.op);
-      if (
-        n === MAX_BATCH || p.op.op === "sequence" || seen.has(key)
-      ) break;
+      if (n === MAX_BATCH || p.op.op === "sequence" || seen.has(key)) break;
       seen.add(key);
       n++;
     }
@@ -237,7 +251,7 @@ export class EtcdStore implements Store {
         try {
           const first = batch[0]!;
           if (first.op.op === "sequence") {
-            first.op.value = await this.#incrementSequence();
+            first.op.value = await this.#writeSequence(first.next!);
             first.resolve(true);
           } else {
             const results = await this.#write(batch);
@@ -288,10 +302,11 @@ export class EtcdStore implements Store {
   }
 
   /** Compare-and-swap of the counter; on a race, learns the current value and tries again. */
-  async #incrementSequence(): Promise<number> {
+  async #writeSequence(compute: (current: number) => number): Promise<number> {
     const key = Buffer.from(this.keys.sequence);
     for (;;) {
-      const next = this.#state.sequence + 1;
+      const next = compute(this.#state.sequence);
+      if (next === this.#state.sequence) return next;
       const response = await this.client.kv.txn({
         compare: [
           { key, target: "Mod", result: "Equal", mod_revision: this.#sequenceModRevision },
@@ -307,15 +322,8 @@ export class EtcdStore implements Store {
       }
       const current = response.responses[0]!.response_range.kvs[0];
       if (current) this.#applyPut(current, false);
+      else this.#sequenceModRevision = 0; // removed behind our back: start it again
     }
-  }
-
-  /** Removes every key under the prefix (import into a fresh prefix, tests). */
-  async clear(): Promise<void> {
-    await this.client.kv.deleteRange({
-      key: Buffer.from(this.keys.data),
-      range_end: prefixEnd(this.keys.data),
-    });
   }
 
   async close(): Promise<void> {

@@ -12,3 +12,12 @@ export {
 export { EtcdStore, type EtcdStoreOptions } from "./etcd_store.ts";
 export { type EtcdLocation, isEtcdUrl, parseEtcdUrl } from "./etcd_keys.ts";
 export { fileStoreDir, openStore } from "./open.ts";
+export {
+  EXPORT_FORMAT,
+  type ExportDocument,
+  exportState,
+  type ImportCounts,
+  importState,
+  type MigratableStore,
+  parseExport,
+} from "./migrate.ts";
