@@ -5,6 +5,8 @@
  * dirs.
  */
 
+import { Etcd3 } from "etcd3";
+
 /** One member's process and addresses. */
 export interface EtcdMember {
   readonly name: string;
@@ -122,6 +124,26 @@ export class EtcdCluster implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The index of the member the running members agree leads the cluster. */
+  async leader(): Promise<number> {
+    const running = this.members.flatMap((m, i) => m.process ? [i] : []);
+    const views = await Promise.all(running.map(async (i) => {
+      const client = new Etcd3({ hosts: this.members[i]!.clientUrl, dialTimeout: 5000 });
+      try {
+        const status = await client.maintenance.status();
+        return { i, id: status.header.member_id, leader: status.leader };
+      } finally {
+        client.close();
+      }
+    }));
+    const leaders = new Set(views.map((v) => v.leader));
+    const leader = views.find((v) => v.id === views[0]?.leader);
+    if (leaders.size !== 1 || leader === undefined) {
+      throw new Error(`etcd members disagree on the leader: ${JSON.stringify(views)}`);
+    }
+    return leader.i;
   }
 
   /** SIGKILLs member `i` and waits for it to exit. */
