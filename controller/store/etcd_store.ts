@@ -7,15 +7,24 @@
  * etcd committed it (durable on a quorum), and the cache already shows it then. Each cached key
  * remembers the revision it was last changed at, so a watch event older than what the cache holds
  * (this replica's own write coming back) is ignored. `nextSequence` is a compare-and-swap on the
- * counter key.
+ * counter key. A watch etcd cancels (its revision was compacted away while this store was cut
+ * off) is replaced by reading the whole prefix again and watching from there.
  */
 import { Buffer } from "node:buffer";
-import { Etcd3, type IKeyValue, type IRequestOp } from "etcd3";
+import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from "etcd3";
 import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";
 import { StateCollection } from "./collection.ts";
 import { EtcdKeys, type EtcdLocation } from "./etcd_keys.ts";
+import { oneLine, prefixEnd, withTimeout } from "./etcd_util.ts";
 import { StoreState } from "./state.ts";
-import { type Store, StoreCorruptError, StoreError, type StoreOp } from "./types.ts";
+import {
+  assertKeyed,
+  COLLECTION_NAMES,
+  type Store,
+  StoreCorruptError,
+  StoreError,
+  type StoreOp,
+} from "./types.ts";
 
 export interface EtcdStoreOptions extends EtcdLocation {
   /** How long opening may take to reach etcd before failing (default 5000 ms). */
@@ -32,27 +41,6 @@ interface Pending {
 
 /** Most writes in one transaction (etcd's default limit is 128 operations). */
 const MAX_BATCH = 100;
-
-/** The first key after every key that starts with `prefix`. */
-export function prefixEnd(prefix: string): Buffer {
-  const end = Buffer.from(prefix);
-  end[end.length - 1]! += 1;
-  return end;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreError(`${what} (no answer in ${ms} ms)`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** An error's message on one line, without grpc-js's empty "Resolution note:" tail. */
-function reason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, " ").replace(/ Resolution note: ?$/, "").trim();
-}
 
 export class EtcdStore implements Store {
   readonly clients: StateCollection<ClientRecord>;
@@ -76,7 +64,10 @@ export class EtcdStore implements Store {
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #closed = false;
-  #watcher: { cancel(): Promise<void> } | undefined;
+  #watcher: Watcher | undefined;
+  #reloading = false;
+  /** How many times the watch was lost (cancelled by etcd) and the prefix reloaded. */
+  reloads = 0;
 
   private constructor(client: Etcd3, options: EtcdStoreOptions) {
     this.client = client;
@@ -104,22 +95,24 @@ export class EtcdStore implements Store {
       client.close();
       if (error instanceof StoreError) throw error;
       throw new StoreError(
-        `etcd at ${options.endpoints.join(",")} is unreachable: ${reason(error)}`,
+        `etcd at ${options.endpoints.join(",")} is unreachable: ${oneLine(error)}`,
         { cause: error },
       );
     }
     return store;
   }
 
+  /** Reads the prefix at one revision into the cache, then watches it from the next. */
   async #load(): Promise<void> {
     const response = await this.client.kv.range({
       key: Buffer.from(this.keys.prefix),
       range_end: prefixEnd(this.keys.prefix),
     });
-    for (const kv of response.kvs) this.#applyPut(kv, true);
-    this.#revision = Number(response.header.revision);
+    const revision = Number(response.header.revision);
+    this.#forgetMissing(new Set(response.kvs.map((kv) => kv.key.toString())), revision);
+    for (const kv of response.kvs) this.#applyPut(kv, this.#revision === 0);
     const watcher = await this.client.watch().prefix(this.keys.prefix)
-      .startRevision(String(this.#revision + 1)).create();
+      .startRevision(String(revision + 1)).create();
     watcher.on("data", (res) => {
       for (const event of res.events) {
         if (event.type === "Put") this.#applyPut(event.kv, false);
@@ -127,7 +120,46 @@ export class EtcdStore implements Store {
       }
       this.#advance(Number(res.header.revision));
     });
+    // etcd cancels a watch it cannot continue (its start revision was compacted away)
+    watcher.on("error", (error) => void this.#reload(error));
     this.#watcher = watcher;
+    this.#advance(revision);
+  }
+
+  /** On a reload: drops cached records etcd no longer holds (unless written after `revision`). */
+  #forgetMissing(present: Set<string>, revision: number): void {
+    for (const collection of COLLECTION_NAMES) {
+      for (const { namespace, name } of this.#state.list(collection)) {
+        const key = this.keys.record(collection, namespace, name);
+        if (present.has(key) || (this.#revisions.get(key) ?? 0) > revision) continue;
+        this.#revisions.delete(key);
+        this.#state.apply({ op: "delete", collection, namespace, name });
+      }
+    }
+  }
+
+  /** The watch was lost: reads the whole prefix again (retrying each second) and re-watches. */
+  async #reload(why: unknown): Promise<void> {
+    if (this.#closed || this.#reloading) return;
+    this.#reloading = true;
+    console.error(`etcd store: watch on ${this.keys.prefix} lost (${oneLine(why)}); reloading`);
+    try {
+      // etcd already ended this watch: cancelling it again would wait for an answer forever
+      this.#watcher?.removeAllListeners();
+      this.#watcher = undefined;
+      while (!this.#closed) {
+        try {
+          await this.#load();
+          this.reloads++;
+          return;
+        } catch (error) {
+          console.error(`etcd store: reloading ${this.keys.prefix} failed: ${oneLine(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
+    } finally {
+      this.#reloading = false;
+    }
   }
 
   #applyPut(kv: IKeyValue, loading: boolean): void {
@@ -144,9 +176,10 @@ export class EtcdStore implements Store {
     let record: unknown;
     try {
       record = JSON.parse(kv.value.toString());
+      assertKeyed(record, key);
     } catch (error) {
-      if (loading) throw new StoreCorruptError(`etcd key ${key}`, 0, reason(error));
-      console.error(`etcd store: ignoring unparseable ${key}: ${reason(error)}`);
+      if (loading) throw new StoreCorruptError(`etcd key ${key}`, 0, oneLine(error));
+      console.error(`etcd store: ignoring unparseable ${key}: ${oneLine(error)}`);
       return;
     }
     this.#revisions.set(key, revision);
@@ -259,7 +292,7 @@ export class EtcdStore implements Store {
           }
         } catch (error) {
           const failure = error instanceof StoreError ? error : new StoreError(
-            `etcd write failed (${this.endpoints.join(",")}): ${reason(error)}`,
+            `etcd write failed (${this.endpoints.join(",")}): ${oneLine(error)}`,
             { cause: error },
           );
           for (const p of batch) p.reject(failure);
@@ -330,7 +363,8 @@ export class EtcdStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#draining !== undefined) await this.#draining;
-    await this.#watcher?.cancel().catch(() => {});
+    // cancelling waits for etcd's answer: bounded, so a controller stops while etcd is down
+    if (this.#watcher) await withTimeout(this.#watcher.cancel(), 1000, "").catch(() => {});
     this.client.close();
   }
 }

@@ -123,3 +123,27 @@ Deno.test("parseEtcdUrl: endpoints, prefix and one-line errors", () => {
     });
   }
 });
+
+Deno.test("EtcdStore: a watch etcd cancels (compacted away) reloads the prefix", async () => {
+  await using cluster = await EtcdCluster.start(3);
+  // a talks to member 0 only; b to the other two
+  const a = await EtcdStore.open({ endpoints: [cluster.endpoints[0]!], prefix: "/c/" });
+  const b = await EtcdStore.open({ endpoints: cluster.endpoints.slice(1), prefix: "/c/" });
+  try {
+    await b.exporters.put(exporter("stays"));
+    await b.exporters.put(exporter("goes"));
+    await seen(a, b.lastWriteRevision);
+    await cluster.kill(0);
+    // while a cannot watch: changes, then a compaction past them
+    await b.exporters.put(exporter("new"));
+    assert.equal(await b.exporters.delete("default", "goes"), true);
+    await b.client.kv.compact({ revision: String(b.lastWriteRevision), physical: true });
+    await cluster.startMember(0);
+    await seen(a, b.lastWriteRevision);
+    assert.deepEqual(a.exporters.list().map((e) => e.name), ["new", "stays"]);
+    assert.equal(a.reloads, 1, "the watch was not cancelled: this test did not test the reload");
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
