@@ -138,3 +138,34 @@ Deno.test("etcd: a controller killed -9 and restarted keeps clients, exporters a
     await controller.stop();
   }
 });
+
+Deno.test("etcd: with its etcd gone, a write fails in one line and the controller still stops", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  await using dir = await tempDir();
+  const controller = await startController(`${dir.path}/controller`, {
+    store: cluster.storeUrl,
+  });
+  try {
+    await cluster.kill(0);
+    const created = await jmp([
+      "admin",
+      "create",
+      "client",
+      "alice",
+      "--admin-config",
+      controller.adminConfig,
+      "--unsafe",
+      "--out",
+      `${dir.path}/alice.yaml`,
+    ], { timeoutMs: 60_000 });
+    assert.notEqual(created.code, 0, "created a client with etcd gone");
+    assert.equal(created.timedOut, false, "jmp admin create client hung with etcd gone");
+    assertNoStackTrace(created);
+    assertOutput(created, "stderr", "etcd write failed (http://127.0.0.1:");
+    assert.equal(created.stderr.trim().split("\n").length, 1, `one line, got:\n${created.stderr}`);
+    const status = await controller.stop("SIGTERM");
+    assert.equal(status.code, 143, `not stopped by SIGTERM:\n${controller.stderr()}`);
+  } finally {
+    await controller.stop("SIGKILL");
+  }
+});

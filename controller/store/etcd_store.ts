@@ -1,6 +1,6 @@
 /**
- * The store on an etcd cluster (`jmp-controller --store etcd://...`), shared by controller
- * replicas. Every record is one key (see etcd_keys.ts). Opening loads the prefix at one revision
+ * The store on an etcd cluster (`jmp-controller --store etcd://...`). Several stores may share
+ * a prefix (controller replicas will also need leader election, not built yet). Every record is one key (see etcd_keys.ts). Opening loads the prefix at one revision
  * and watches it from the next, so reads stay synchronous from an in-memory cache that other
  * replicas' writes reach within a watch round trip. Writes are queued in call order and sent as
  * transactions (consecutive writes to distinct keys share one); a write's promise resolves once
