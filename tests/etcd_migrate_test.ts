@@ -1,7 +1,8 @@
 /**
  * `jmp-controller export` / `import` through the CLI: a file journal exported, imported into a
  * real etcd, exported from there and imported into a fresh file journal comes back identical;
- * a non-empty target, a bad export and a missing store are refused in one line.
+ * a non-empty target, a bad export and a missing store are refused in one line; a live lab moved
+ * from its file journal to etcd keeps its active lease.
  */
 import assert from "node:assert/strict";
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
@@ -12,13 +13,24 @@ import {
   assertNoStackTrace,
   assertOutput,
   DENO_CONFIG,
+  jmp,
   run,
   type RunResult,
   tempDir,
 } from "./_helpers.ts";
-import { CONTROLLER_MAIN, STARTUP_MS } from "./_distributed.ts";
+import {
+  CONTROLLER_MAIN,
+  freePort,
+  getLeases,
+  readyState,
+  startController,
+  STARTUP_MS,
+  until,
+  untilExporter,
+} from "./_distributed.ts";
+import { faultLab, holdLease, stopQuietly } from "./_faults.ts";
 
-function controller(args: string[]): Promise<RunResult> {
+function controllerCli(args: string[]): Promise<RunResult> {
   return run(
     Deno.execPath(),
     ["run", "-A", "--quiet", "--config", DENO_CONFIG, CONTROLLER_MAIN, ...args],
@@ -27,7 +39,7 @@ function controller(args: string[]): Promise<RunResult> {
 }
 
 async function refusedInOneLine(args: string[], why: string): Promise<void> {
-  const result = await controller(args);
+  const result = await controllerCli(args);
   assertExit(result, 1);
   assertNoStackTrace(result);
   assert.equal(result.stderr.trim().split("\n").length, 1, `one line, got:\n${result.stderr}`);
@@ -55,9 +67,9 @@ Deno.test("etcd: export and import move a store file journal -> etcd -> file jou
   const etcd = `${cluster.storeUrl}/migrated`;
   await fill(`${a}/store`);
 
-  const fromFile = await controller(["export", "--state-dir", a, "-o", `${dir.path}/1.json`]);
+  const fromFile = await controllerCli(["export", "--state-dir", a, "-o", `${dir.path}/1.json`]);
   assertExit(fromFile, 0);
-  const imported = await controller(["import", `${dir.path}/1.json`, "--store", etcd]);
+  const imported = await controllerCli(["import", `${dir.path}/1.json`, "--store", etcd]);
   assertExit(imported, 0);
   assertOutput(
     imported,
@@ -68,9 +80,12 @@ Deno.test("etcd: export and import move a store file journal -> etcd -> file jou
     ["import", `${dir.path}/1.json`, "--store", etcd],
     `${etcd} already holds 5 records: import into an empty store, or pass --replace`,
   );
-  assertExit(await controller(["import", `${dir.path}/1.json`, "--store", etcd, "--replace"]), 0);
+  assertExit(
+    await controllerCli(["import", `${dir.path}/1.json`, "--store", etcd, "--replace"]),
+    0,
+  );
 
-  const fromEtcd = await controller(["export", "--store", etcd]);
+  const fromEtcd = await controllerCli(["export", "--store", etcd]);
   assertExit(fromEtcd, 0);
   const first = JSON.parse(await Deno.readTextFile(`${dir.path}/1.json`));
   assert.deepEqual(JSON.parse(fromEtcd.stdout), first);
@@ -78,7 +93,7 @@ Deno.test("etcd: export and import move a store file journal -> etcd -> file jou
   assert.equal(first.leases[0].exporter, "e1");
 
   await Deno.writeTextFile(`${dir.path}/2.json`, fromEtcd.stdout);
-  assertExit(await controller(["import", `${dir.path}/2.json`, "--state-dir", b]), 0);
+  assertExit(await controllerCli(["import", `${dir.path}/2.json`, "--state-dir", b]), 0);
   const back = await FileStore.open(`${b}/store`);
   try {
     assert.deepEqual(back.clients.list().map((c) => `${c.namespace}/${c.name}`), [
@@ -111,4 +126,50 @@ Deno.test("etcd: export and import refuse bad input in one line", async () => {
     ["import", bad, "--store", "etcd://x"],
     `bad etcd store URL "etcd://x"`,
   );
+});
+
+Deno.test("etcd: a live lab moved from the file journal to etcd keeps its lease", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  await using dir = await tempDir();
+  const listen = `127.0.0.1:${freePort()}`;
+  const { controller, alice, startExporter } = await faultLab(dir.path, { listen });
+  const stateDir = controller.stateDir;
+  let moved: Awaited<ReturnType<typeof startController>> | undefined;
+  await using exporter = startExporter();
+  try {
+    await untilExporter(alice, "bench1");
+    const lease = await holdLease(alice);
+    await untilExporter(alice, "bench1", "LEASE_READY");
+    assert.equal((await controller.stop("SIGTERM")).code, 143, controller.stderr());
+
+    const exported = await controllerCli([
+      "export",
+      "--state-dir",
+      stateDir,
+      "-o",
+      `${dir.path}/s.json`,
+    ]);
+    assertExit(exported, 0);
+    assertExit(
+      await controllerCli(["import", `${dir.path}/s.json`, "--store", cluster.storeUrl]),
+      0,
+    );
+    moved = await startController(stateDir, { listen, store: cluster.storeUrl });
+
+    const leases = await getLeases(alice);
+    assert.deepEqual(leases.map((l) => [l.name, l.exporter, readyState(l)]), [
+      [lease, "bench1", "True/Ready"],
+    ]);
+    await until("the lease to be usable through the controller on etcd", async () => {
+      const result = await jmp(
+        ["shell", "--client-config", alice, "--lease", lease, "--", "j", "power", "on"],
+        { timeoutMs: 60_000 },
+      );
+      return result.code === 0;
+    }, 45_000);
+  } finally {
+    await exporter.stop("SIGKILL");
+    await stopQuietly(moved);
+    await stopQuietly(controller);
+  }
 });
