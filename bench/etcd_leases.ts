@@ -1,6 +1,6 @@
 /**
  * The etcd store next to the file journal, in the same run: one in-process lab each (controller,
- * exporter, client: `lease_bench.ts`'s), the etcd one on a single-member etcd started here.
+ * exporter, client: `lease_bench.ts`'s), on a 1-member and a 3-member etcd started here.
  *
  * - **lease to first call**: `CreateLease` until the first `power.on()` through the router
  *   returns, p50 / p99 over `--leases` sequential leases.
@@ -87,35 +87,52 @@ async function measurePuts(options: Options, store: Store) {
   return { putMs: latencySummary(latencies), putsPerSecond: options.puts / seconds };
 }
 
+/** Where each backend's store lives: a `--store` URL per round (none: the file journal). */
+interface Target {
+  name: string;
+  url: (round: number) => string | undefined;
+  open: (dir: string) => Promise<Store>;
+}
+
 async function run(options: Options): Promise<Backend[]> {
-  await using cluster = await EtcdCluster.start(1);
+  await using one = await EtcdCluster.start(1);
+  await using three = await EtcdCluster.start(3);
   const dir = await Deno.makeTempDir({ prefix: "jmp-etcd-bench-" });
+  const onEtcd = (name: string, cluster: EtcdCluster): Target => ({
+    name,
+    // each lab registers its client and exporter afresh: a prefix of its own per round
+    url: (round) => `${cluster.storeUrl}/bench${round}`,
+    open: () => EtcdStore.open({ endpoints: cluster.endpoints, prefix: "/bench-puts/" }),
+  });
+  const targets: Target[] = [
+    { name: "file journal", url: () => undefined, open: (dir) => FileStore.open(`${dir}/store`) },
+    onEtcd("etcd, 1 member", one),
+    onEtcd("etcd, 3 members", three),
+  ];
   try {
-    const file = await FileStore.open(`${dir}/store`);
-    const filePuts = await measurePuts(options, file).finally(() => file.close());
-    const etcd = await EtcdStore.open({ endpoints: cluster.endpoints, prefix: "/bench-puts/" });
-    const etcdPuts = await measurePuts(options, etcd).finally(() => etcd.close());
-    // two rounds in alternating order, so neither store always runs on a warmer process
-    // (each lab registers its client and exporter afresh: a prefix of its own per round)
-    const stores = (round: number) => [undefined, `${cluster.storeUrl}/bench${round}`];
-    const runs = [0, 1].map(() => ({ totals: [] as number[], seconds: 0 }));
+    const puts: Awaited<ReturnType<typeof measurePuts>>[] = [];
+    for (const target of targets) {
+      const store = await target.open(dir);
+      puts.push(await measurePuts(options, store).finally(() => store.close()));
+    }
+    // two rounds, the second in reverse order, so no store always runs on a warmer process
+    const runs = targets.map(() => ({ totals: [] as number[], seconds: 0 }));
     for (const round of [0, 1]) {
-      const half = round === 0 ? Math.ceil(options.leases / 2) : Math.floor(options.leases / 2);
-      for (const i of round === 0 ? [0, 1] : [1, 0]) {
-        if (half === 0) continue;
-        const { totals, seconds } = await measureLeases(half, stores(round)[i]);
+      const count = round === 0 ? Math.ceil(options.leases / 2) : Math.floor(options.leases / 2);
+      if (count === 0) continue;
+      const order = targets.map((_, i) => i);
+      for (const i of round === 0 ? order : order.toReversed()) {
+        const { totals, seconds } = await measureLeases(count, targets[i]!.url(round));
         runs[i]!.totals.push(...totals);
         runs[i]!.seconds += seconds;
       }
     }
-    const leases = (i: number) => ({
+    return targets.map((target, i) => ({
+      store: target.name,
       leaseToFirstCallMs: latencySummary(runs[i]!.totals),
       leasesPerSecond: runs[i]!.totals.length / runs[i]!.seconds,
-    });
-    return [
-      { store: "file journal", ...leases(0), ...filePuts },
-      { store: "etcd (1 member)", ...leases(1), ...etcdPuts },
-    ];
+      ...puts[i]!,
+    }));
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -125,7 +142,7 @@ function printTable(options: Options, backends: Backend[]): void {
   const cell = (x: number, digits = 2) => x.toFixed(digits).padStart(14);
   console.log(
     `Leases on one controller replica: ${options.leases} sequential leases (2 rounds, ` +
-      `alternating order); store puts: 200 ` +
+      `reverse order in the second); store puts: 200 ` +
       `awaited one at a time, then ${options.puts} at once`,
   );
   console.log(
