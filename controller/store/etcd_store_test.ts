@@ -1,7 +1,8 @@
 /**
  * What the etcd store adds to the shared contract (store_contract_test.ts): the state survives a
  * reopen, a second store on the same prefix sees the first one's writes through its watch, the
- * counter stays unique across stores, and a bad URL or an unreachable etcd is one clear line.
+ * counter stays unique across stores, a bad URL or an unreachable etcd is one clear line, a lost
+ * watch reloads, and one of three members down does not stop opening or writing.
  */
 import assert from "node:assert/strict";
 import { waitingFor } from "../../lib/testing/deadline.ts";
@@ -145,5 +146,18 @@ Deno.test("EtcdStore: a watch etcd cancels (compacted away) reloads the prefix",
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+Deno.test("EtcdStore: opens and writes with one of three members down", async () => {
+  await using cluster = await EtcdCluster.start(3);
+  await cluster.kill(0); // the first endpoint listed
+  const store = await EtcdStore.open({ endpoints: cluster.endpoints, prefix: "/down/" });
+  try {
+    for (let i = 0; i < 10; i++) await store.clients.put(client(`c${i}`));
+    assert.equal(await store.nextSequence(), 1);
+    assert.equal(store.clients.list().length, 10);
+  } finally {
+    await store.close();
   }
 });
