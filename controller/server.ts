@@ -21,7 +21,7 @@ import { adminHandlers } from "./services/admin_service.ts";
 import { clientHandlers } from "./services/client_service.ts";
 import { controllerHandlers } from "./services/controller_service.ts";
 import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
-import { openStore } from "./store/mod.ts";
+import { openStoreAndKeys } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 
@@ -80,9 +80,12 @@ function splitHostPort(address: string): { host: string; port: number } {
 /** Starts the controller. */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const listen = splitHostPort(options.listen);
-  const material = await loadKeyMaterial(options.stateDir, "jmp-controller");
-  const authority = await Authority.create(material);
-  const store = await openStore(options.store, options.stateDir);
+  const { store, keys } = await openStoreAndKeys(
+    options.store,
+    options.stateDir,
+    () => loadKeyMaterial(options.stateDir, "jmp-controller"),
+  );
+  const authority = await Authority.create(keys);
   // a name, not an IP: Deno's TLS client refuses an IP address as the server name
   const advertisedHost = options.advertise
     ? splitHostPort(options.advertise).host

@@ -1,7 +1,8 @@
 /**
  * `jmp-controller --store etcd://...` end to end: a bad URL and an unreachable etcd are refused in
  * one line, and a controller on a real etcd (started by the test) killed with SIGKILL and started
- * again keeps its clients, exporters and active leases, none of which touched the file journal.
+ * again keeps its clients, exporters and active leases, none of which touched the file journal;
+ * a state directory without keys over an etcd holding state is refused.
  */
 import assert from "node:assert/strict";
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
@@ -28,8 +29,8 @@ import {
   untilExporter,
 } from "./_distributed.ts";
 
-/** Runs jmp-controller with `--store STORE`, which must refuse to start. */
-async function refused(store: string) {
+/** Runs jmp-controller with `--store STORE` (on a new state dir), which must refuse to start. */
+async function refused(store: string, stateDir?: string) {
   await using dir = await tempDir();
   const result = await run(Deno.execPath(), [
     "run",
@@ -39,7 +40,7 @@ async function refused(store: string) {
     DENO_CONFIG,
     CONTROLLER_MAIN,
     "--state-dir",
-    dir.path,
+    stateDir ?? dir.path,
     "--listen",
     "127.0.0.1:0",
     "--store",
@@ -168,4 +169,26 @@ Deno.test("etcd: with its etcd gone, a write fails in one line and the controlle
   } finally {
     await controller.stop("SIGKILL");
   }
+});
+
+Deno.test("etcd: a state dir without keys over an etcd holding state is refused, keys not made", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  await using dir = await tempDir();
+  const first = await startController(`${dir.path}/first`, { store: cluster.storeUrl });
+  try {
+    await makeClient(first.adminConfig, dir.path, "alice");
+  } finally {
+    await first.stop();
+  }
+  const refusal = await refused(cluster.storeUrl, `${dir.path}/second`);
+  assertOutput(
+    refusal,
+    "stderr",
+    `${cluster.storeUrl} holds state but ${dir.path}/second/keys.json is missing`,
+  );
+  assert.equal(
+    await Deno.stat(`${dir.path}/second/keys.json`).then(() => true, () => false),
+    false,
+    "new keys were made anyway (a second start would then pass)",
+  );
 });

@@ -11,7 +11,7 @@ export {
 } from "./file_store.ts";
 export { EtcdStore, type EtcdStoreOptions } from "./etcd_store.ts";
 export { type EtcdLocation, isEtcdUrl, parseEtcdUrl } from "./etcd_keys.ts";
-export { fileStoreDir, openStore } from "./open.ts";
+export { fileStoreDir, openStore, openStoreAndKeys } from "./open.ts";
 export {
   EXPORT_FORMAT,
   type ExportDocument,
