@@ -125,17 +125,21 @@ function withRate(samplesUs: number[]): Stats & { callsPerSecond: number } {
 }
 
 /** A controller, one exporter registered with it and a client connection, all in-process. */
-interface Lab extends AsyncDisposable {
+export interface Lab extends AsyncDisposable {
   controller: RunningController;
   client: ControllerConnection;
   /** Resolves once the exporter reports Available (ready for the next lease). */
   exporterAvailable(timeoutMs?: number): Promise<void>;
 }
 
-async function startLab(options: Options): Promise<Lab> {
+/** Starts a lab; `store` is `jmp-controller --store` (default: the file journal). */
+export async function startLab(
+  options: Pick<Options, "plaintext"> & { store?: string },
+): Promise<Lab> {
   const stateDir = await Deno.makeTempDir({ prefix: "jmp-lease-bench-" });
   const controller = await startController({
     stateDir,
+    ...(options.store ? { store: options.store } : {}),
     listen: "127.0.0.1:0",
     ...(options.plaintext ? { plaintext: true } : {}),
   });
@@ -222,7 +226,7 @@ async function startLab(options: Options): Promise<Lab> {
 }
 
 /** One lease from creation to the first `power.on()`; returns the phase times in ms. */
-async function leaseOnce(lab: Lab, dir: string, index: number, pollMs: number) {
+export async function leaseOnce(lab: Lab, dir: string, index: number, pollMs: number) {
   const t0 = performance.now();
   const lease = await createLease(lab.client, { selector: "board=virt", durationMs: 600_000 });
   const name = bareName(lease.name);

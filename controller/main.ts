@@ -9,6 +9,15 @@ import { stringify } from "yaml";
 import { startController } from "./server.ts";
 import { loadAuthConfig } from "./oidc_config.ts";
 import { PolicyFile } from "./scheduler/mod.ts";
+import {
+  exportState,
+  fileStoreDir,
+  importState,
+  openStore,
+  parseEtcdUrl,
+  parseExport,
+  StoreError,
+} from "./store/mod.ts";
 
 function defaultStateDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
@@ -19,6 +28,7 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
 interface Flags {
   stateDir: string;
+  store?: string;
   listen: string;
   advertise?: string;
   tlsCert?: string;
@@ -47,12 +57,90 @@ function hostPortFlag(value: string): string {
   }
 }
 
+/** Checks `--store` at parse time: a bad URL is a usage error naming the flag and the part. */
+function storeFlag(value: string): string {
+  try {
+    parseEtcdUrl(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+interface StoreFlags {
+  stateDir: string;
+  store?: string;
+}
+
+const STATE_DIR_HELP = "the state directory whose file journal to use (unless --store)";
+const STORE_HELP = "the etcd store instead (etcd://host:port,...[/prefix])";
+
+/** Opens the store a migration names; a state dir without a store is refused, not created. */
+async function openExisting(flags: StoreFlags) {
+  const dir = fileStoreDir(flags.stateDir);
+  if (flags.store === undefined) {
+    const found = await Deno.stat(`${dir}/journal.jsonl`).then(() => true, () => false);
+    if (!found) throw new StoreError(`no controller store in ${dir} (wrong --state-dir?)`);
+  }
+  return { store: await openStore(flags.store, flags.stateDir), name: flags.store ?? dir };
+}
+
+function exportCommand(): Command {
+  return new Command("export")
+    .description("write the whole store (clients, exporters, leases) as JSON, for `import`")
+    .option("--state-dir <dir>", STATE_DIR_HELP, defaultStateDir())
+    .option("--store <etcd://host:port,...>", STORE_HELP, storeFlag)
+    .option("-o, --output <file>", "write it there (default: stdout)")
+    .action(async (flags: StoreFlags & { output?: string }) => {
+      const { store, name } = await openExisting(flags);
+      try {
+        const text = JSON.stringify(exportState(store), null, 2) + "\n";
+        if (flags.output) await Deno.writeTextFile(flags.output, text, { mode: 0o600 });
+        else await Deno.stdout.write(new TextEncoder().encode(text));
+        console.error(`exported ${name} (sequence ${store.sequence})`);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+function importCommand(): Command {
+  return new Command("import")
+    .description(
+      "load an `export` into a store (stop its controllers first; keep the state dir's keys.json)",
+    )
+    .argument("<file>", "what `jmp-controller export` wrote")
+    .option("--state-dir <dir>", STATE_DIR_HELP, defaultStateDir())
+    .option("--store <etcd://host:port,...>", STORE_HELP, storeFlag)
+    .option("--replace", "overwrite a store that already holds records")
+    .action(async (file: string, flags: StoreFlags & { replace?: boolean }) => {
+      const data = parseExport(await Deno.readTextFile(file), file);
+      const store = await openStore(flags.store, flags.stateDir);
+      const target = flags.store ?? fileStoreDir(flags.stateDir);
+      try {
+        const n = await importState(store, data, { replace: flags.replace === true, target });
+        console.error(
+          `imported ${n.clients} clients, ${n.exporters} exporters, ${n.leases} leases, ` +
+            `${n.waiters} waiters (sequence ${n.sequence}) into ${target}`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}
+
 export function controllerProgram(): Command {
   return new Command("jmp-controller")
+    .enablePositionalOptions()
     .description(
       "Jumpstarter controller: leases, exporters, clients and the router, in one process",
     )
     .option("--state-dir <dir>", "keys, certificate and store", defaultStateDir())
+    .option(
+      "--store <etcd://host:port,...>",
+      "keep the store on etcd (several endpoints, optional /prefix); default: a file journal in the state dir",
+      storeFlag,
+    )
     .option("--listen <host:port>", "address to serve on", hostPortFlag, "0.0.0.0:8082")
     .option("--advertise <host:port>", "endpoint given to clients and exporters", hostPortFlag)
     .option("--tls-cert <pem>", "certificate (default: self-signed, kept in the state dir)")
@@ -72,12 +160,15 @@ export function controllerProgram(): Command {
       "trust external OIDC issuers: upstream's AuthenticationConfiguration (jwt: issuer, audiences, claimMappings)",
     )
     .option("--access-policy <file>", "ExporterAccessPolicy YAML (upstream's CRD); SIGHUP reloads")
+    .addCommand(exportCommand())
+    .addCommand(importCommand())
     .action(async (flags: Flags) => {
       const authConfig = flags.authConfig ? await loadAuthConfig(flags.authConfig) : undefined;
       const policy = flags.accessPolicy ? await PolicyFile.open(flags.accessPolicy) : undefined;
       const controller = await startController({
         ...(authConfig ? { authConfig } : {}),
         stateDir: flags.stateDir,
+        ...(flags.store ? { store: flags.store } : {}),
         listen: flags.listen,
         ...(flags.advertise ? { advertise: flags.advertise } : {}),
         ...(flags.tlsCert ? { tlsCertFile: flags.tlsCert } : {}),

@@ -21,7 +21,7 @@ import { adminHandlers } from "./services/admin_service.ts";
 import { clientHandlers } from "./services/client_service.ts";
 import { controllerHandlers } from "./services/controller_service.ts";
 import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
-import { FileStore } from "./store/mod.ts";
+import { openStoreAndKeys } from "./store/mod.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 import { OidcVerifier } from "./oidc.ts";
@@ -32,6 +32,8 @@ import type { AccessPolicy } from "./scheduler/mod.ts";
 export interface ControllerOptions {
   /** Where keys, the certificate and the store live. */
   stateDir: string;
+  /** `etcd://host:port,...[/prefix]` keeps the store on etcd; default: a file journal in stateDir. */
+  store?: string;
   /** Address to listen on, `host:port` (port 0 picks one). */
   listen: string;
   /** Endpoint handed to clients and exporters; default: the listen address (0.0.0.0 -> localhost). */
@@ -85,10 +87,13 @@ function splitHostPort(address: string): { host: string; port: number } {
 /** Starts the controller. */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const listen = splitHostPort(options.listen);
-  const material = await loadKeyMaterial(options.stateDir, "jmp-controller");
-  const authority = await Authority.create(material);
+  const { store, keys } = await openStoreAndKeys(
+    options.store,
+    options.stateDir,
+    () => loadKeyMaterial(options.stateDir, "jmp-controller"),
+  );
+  const authority = await Authority.create(keys);
   if (options.authConfig?.jwt.length) authority.oidc = new OidcVerifier(options.authConfig);
-  const store = await FileStore.open(`${options.stateDir}/store`);
   // a name, not an IP: Deno's TLS client refuses an IP address as the server name
   const advertisedHost = options.advertise
     ? splitHostPort(options.advertise).host

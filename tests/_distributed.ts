@@ -51,6 +51,8 @@ export interface ControllerStartOptions {
   authConfig?: string;
   /** Further flags, e.g. `["--access-policy", FILE]`. */
   extraArgs?: string[];
+  /** `--store etcd://...`: keep the store on etcd. */
+  store?: string;
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -74,6 +76,7 @@ export async function startController(
       ...(options.metricsAddress ? ["--metrics-address", options.metricsAddress] : []),
       ...(options.authConfig ? ["--auth-config", options.authConfig] : []),
       ...(options.extraArgs ?? []),
+      ...(options.store ? ["--store", options.store] : []),
     ],
     stdin: "null",
     stdout: "piped",

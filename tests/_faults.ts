@@ -7,6 +7,7 @@ import { assertExit, DENO_CONFIG, jmp, spawnJmp, withTimeout } from "./_helpers.
 import {
   CONTROLLER_MAIN,
   type ControllerProcess,
+  type ControllerStartOptions,
   makeClient,
   makeExporter,
   startController,
@@ -14,7 +15,7 @@ import {
 } from "./_distributed.ts";
 
 /** One controller, exporter bench1 (board=virt) to run under `jmp run`, clients alice and bob. */
-export async function faultLab(dir: string, options: { listen?: string } = {}) {
+export async function faultLab(dir: string, options: ControllerStartOptions = {}) {
   const controller = await startController(`${dir}/controller`, options);
   const exporterConfig = await makeExporter(controller.adminConfig, dir, "bench1", [
     "board=virt",

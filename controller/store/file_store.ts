@@ -217,9 +217,21 @@ export class FileStore implements Store {
     };
   }
 
+  /** The counter's current value (the last one handed out). */
+  get sequence(): number {
+    return this.#state.sequence;
+  }
+
   nextSequence(): Promise<number> {
     const value = ++this.#issued;
     return this.#enqueue({ op: "sequence", value }).then(() => value);
+  }
+
+  /** Raises the counter to at least `value` (an import); never lowers it. */
+  async raiseSequence(value: number): Promise<void> {
+    if (value <= this.#issued) return;
+    this.#issued = value;
+    await this.#enqueue({ op: "sequence", value });
   }
 
   /** Whether a queued or in-flight change touches this record. */

@@ -1,5 +1,10 @@
-/** The behaviour every Store implementation shares, run against MemoryStore and FileStore. */
+/**
+ * The behaviour every Store implementation shares, run against MemoryStore, FileStore and
+ * EtcdStore (a real single-member etcd per test).
+ */
 import assert from "node:assert/strict";
+import { EtcdCluster } from "./_testing/etcd_cluster.ts";
+import { EtcdStore } from "./etcd_store.ts";
 import { FileStore } from "./file_store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { client, exporter, lease } from "./testing.ts";
@@ -20,6 +25,22 @@ const implementations: [string, () => Promise<{ store: Store; cleanup: () => Pro
         await Deno.remove(dir, { recursive: true });
       },
     };
+  }],
+  ["EtcdStore", async () => {
+    const cluster = await EtcdCluster.start(1);
+    try {
+      const store = await EtcdStore.open({ endpoints: cluster.endpoints, prefix: "/contract/" });
+      return {
+        store,
+        cleanup: async () => {
+          await store.close();
+          await cluster.close();
+        },
+      };
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
   }],
 ];
 
