@@ -16,9 +16,9 @@ import {
 } from "@jumpstarter/lib/client";
 import { eventually } from "@jumpstarter/lib/testing";
 import { spawnJmp, tempDir } from "../tests/_helpers.ts";
-import { DENO_CONFIG, run } from "../tests/_process.ts";
+import { run } from "../tests/_process.ts";
 import {
-  CONTROLLER_MAIN,
+  controllerArgs,
   exporterStatus,
   makeClient,
   makeExporter,
@@ -206,20 +206,18 @@ Deno.test("jmp-controller refuses a bad access policy file in one line naming fi
     path,
     `${HEAD}metadata: { name: a }\nspec:\n  policies:\n    - maximumDuration: 1 day\n`,
   );
-  const result = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    DENO_CONFIG,
-    CONTROLLER_MAIN,
-    "--state-dir",
-    `${dir.path}/state`,
-    "--listen",
-    "127.0.0.1:0",
-    "--access-policy",
-    path,
-  ], { timeoutMs: 30_000 });
+  const result = await run(
+    Deno.execPath(),
+    controllerArgs([
+      "--state-dir",
+      `${dir.path}/state`,
+      "--listen",
+      "127.0.0.1:0",
+      "--access-policy",
+      path,
+    ]),
+    { timeoutMs: 30_000 },
+  );
   assert.equal(result.code, 1, result.stderr);
   assert.equal(
     result.stderr,

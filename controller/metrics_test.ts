@@ -15,8 +15,8 @@ import {
 } from "@jumpstarter/lib/client";
 import { Exporter } from "@jumpstarter/lib/exporter";
 import { eventually } from "@jumpstarter/lib/testing";
-import { DENO_CONFIG, run } from "../tests/_process.ts";
-import { CONTROLLER_MAIN, freePort, startController } from "../tests/_distributed.ts";
+import { run } from "../tests/_process.ts";
+import { controllerArgs, freePort, startController } from "../tests/_distributed.ts";
 import { spawnProgram } from "../tests/_background.ts";
 import { startLab, testRegistry } from "./test_lab.ts";
 
@@ -224,19 +224,17 @@ Deno.test("jmp-controller --metrics-address serves /metrics there and nothing el
 });
 
 function runController(stateDir: string, ...args: string[]) {
-  return run(Deno.execPath(), [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    DENO_CONFIG,
-    CONTROLLER_MAIN,
-    "--state-dir",
-    stateDir,
-    "--listen",
-    "127.0.0.1:0",
-    ...args,
-  ], { timeoutMs: 30_000 });
+  return run(
+    Deno.execPath(),
+    controllerArgs([
+      "--state-dir",
+      stateDir,
+      "--listen",
+      "127.0.0.1:0",
+      ...args,
+    ]),
+    { timeoutMs: 30_000 },
+  );
 }
 
 Deno.test("jmp-controller --metrics-address on a port in use: one line naming the address, exit 1", async () => {

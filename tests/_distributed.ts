@@ -19,9 +19,14 @@ import { channelCredentials } from "@jumpstarter/lib/tunnel";
 import { eventually } from "@jumpstarter/lib/testing";
 import { assertExit, DENO_CONFIG, jmp, VIRTUAL_LAB, withTimeout } from "./_helpers.ts";
 
-export const CONTROLLER_MAIN: string = fileURLToPath(
+const CONTROLLER_MAIN: string = fileURLToPath(
   new URL("../controller/main.ts", import.meta.url),
 );
+
+/** Arguments that run `jmp-controller ARGS...` from source under this Deno (as `jmpArgs` for jmp). */
+export function controllerArgs(args: string[]): string[] {
+  return ["run", "-A", "--quiet", "--config", DENO_CONFIG, CONTROLLER_MAIN, ...args];
+}
 /** How long a controller or exporter subprocess may take to start. */
 export const STARTUP_MS = 30_000;
 
@@ -61,13 +66,7 @@ export async function startController(
   options: ControllerStartOptions = {},
 ): Promise<ControllerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      DENO_CONFIG,
-      CONTROLLER_MAIN,
+    args: controllerArgs([
       "--state-dir",
       stateDir,
       "--listen",
@@ -77,7 +76,7 @@ export async function startController(
       ...(options.authConfig ? ["--auth-config", options.authConfig] : []),
       ...(options.extraArgs ?? []),
       ...(options.store ? ["--store", options.store] : []),
-    ],
+    ]),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -3,9 +3,9 @@
  * exporter under `jmp run`, two clients), a stopwatch that prints the time to each clear error,
  * and a controller start that is expected to be refused.
  */
-import { assertExit, DENO_CONFIG, jmp, spawnJmp, withTimeout } from "./_helpers.ts";
+import { assertExit, jmp, spawnJmp, withTimeout } from "./_helpers.ts";
 import {
-  CONTROLLER_MAIN,
+  controllerArgs,
   type ControllerProcess,
   type ControllerStartOptions,
   makeClient,
@@ -70,18 +70,12 @@ export interface RefusedStart {
 export async function refusedStart(stateDir: string): Promise<RefusedStart> {
   const watch = stopwatch();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      DENO_CONFIG,
-      CONTROLLER_MAIN,
+    args: controllerArgs([
       "--state-dir",
       stateDir,
       "--listen",
       "127.0.0.1:0",
-    ],
+    ]),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -10,14 +10,13 @@ import {
   assertExit,
   assertNoStackTrace,
   assertOutput,
-  DENO_CONFIG,
   jmp,
   run,
   spawnJmp,
   tempDir,
 } from "./_helpers.ts";
 import {
-  CONTROLLER_MAIN,
+  controllerArgs,
   freePort,
   getLeases,
   makeClient,
@@ -32,20 +31,18 @@ import {
 /** Runs jmp-controller with `--store STORE` (on a new state dir), which must refuse to start. */
 async function refused(store: string, stateDir?: string) {
   await using dir = await tempDir();
-  const result = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    DENO_CONFIG,
-    CONTROLLER_MAIN,
-    "--state-dir",
-    stateDir ?? dir.path,
-    "--listen",
-    "127.0.0.1:0",
-    "--store",
-    store,
-  ], { timeoutMs: STARTUP_MS });
+  const result = await run(
+    Deno.execPath(),
+    controllerArgs([
+      "--state-dir",
+      stateDir ?? dir.path,
+      "--listen",
+      "127.0.0.1:0",
+      "--store",
+      store,
+    ]),
+    { timeoutMs: STARTUP_MS },
+  );
   assertExit(result, 1);
   assertNoStackTrace(result);
   assert.equal(result.stderr.trim().split("\n").length, 1, `one line, got:\n${result.stderr}`);

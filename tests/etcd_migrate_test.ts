@@ -12,14 +12,13 @@ import {
   assertExit,
   assertNoStackTrace,
   assertOutput,
-  DENO_CONFIG,
   jmp,
   run,
   type RunResult,
   tempDir,
 } from "./_helpers.ts";
 import {
-  CONTROLLER_MAIN,
+  controllerArgs,
   freePort,
   getLeases,
   readyState,
@@ -33,7 +32,7 @@ import { faultLab, holdLease, stopQuietly } from "./_faults.ts";
 function controllerCli(args: string[]): Promise<RunResult> {
   return run(
     Deno.execPath(),
-    ["run", "-A", "--quiet", "--config", DENO_CONFIG, CONTROLLER_MAIN, ...args],
+    controllerArgs([...args]),
     { timeoutMs: STARTUP_MS },
   );
 }
