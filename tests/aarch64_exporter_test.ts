@@ -6,11 +6,11 @@
  * Skipped, saying why, only where `tools/aarch64_sysroot.sh` has not prepared the emulated deno.
  */
 import assert from "node:assert/strict";
-import { fileDeadline } from "@jumpstarter/lib/testing";
+import { fileDeadline, randomBytes, sha256Hex } from "@jumpstarter/lib/testing";
 import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { NetworkClient } from "@jumpstarter/driver-network";
 import { DRIVER_PACKAGES } from "../cli/driver_packages.ts";
-import { randomBytes } from "../drivers/network/_testing/peers.ts";
+
 import { freePort } from "./_distributed.ts";
 import {
   assertExit,
@@ -51,11 +51,6 @@ function labConfig(disk: string): string {
     `    config: {path: '${disk}'}`,
     "",
   ].join("\n");
-}
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function echoed(address: string, payload: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
@@ -136,7 +131,7 @@ Deno.test({
     const back = await echoed(address, payload);
     const seconds = (performance.now() - echoStarted) / 1000;
     assert.equal(back.length, payload.length, "echoed byte count");
-    assert.equal(await sha256(back), await sha256(payload), "echoed bytes");
+    assert.equal(await sha256Hex(back), await sha256Hex(payload), "echoed bytes");
     console.log(`aarch64 echo: ${ECHO_BYTES >> 20} MiB in ${seconds.toFixed(1)} s`);
 
     const raw = randomBytes(1 << 20);
@@ -146,6 +141,6 @@ Deno.test({
     assert.ok(xz.success, new TextDecoder().decode(xz.stderr));
     const flash = await shell(["j", "storage", "flash", `${image}.xz`]);
     assertExit(flash, 0);
-    assert.equal(await sha256(await Deno.readFile(disk)), await sha256(raw), "flashed disk");
+    assert.equal(await sha256Hex(await Deno.readFile(disk)), await sha256Hex(raw), "flashed disk");
   },
 });

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve, sha256Hex } from "@jumpstarter/lib/testing";
 import type { Progress } from "@jumpstarter/lib/streams";
 import { HttpServer } from "./driver.ts";
 import { HttpServerClient } from "./client.ts";
 import { httpCli } from "./cli.ts";
-import { curl, randomBytes, sha256 } from "./_testing/curl.ts";
+import { curl } from "./_testing/curl.ts";
 
 /** Runs `fn` with console.log captured. */
 async function captured(fn: () => Promise<unknown>): Promise<string[]> {
@@ -53,7 +53,7 @@ Deno.test("httpCli() starts, uploads with progress, lists, prints URLs, deletes 
     assert.equal(reports[0]?.total, data.byteLength);
     assert.equal(reports[0]?.last?.done, true);
     assert.equal(reports[0]?.last?.transferred, data.byteLength);
-    assert.equal(await sha256((await curl(`${url}/boot/vmlinuz`)).body), await sha256(data));
+    assert.equal(await sha256Hex((await curl(`${url}/boot/vmlinuz`)).body), await sha256Hex(data));
 
     assert.deepEqual(await run("list"), ["boot/vmlinuz", "kernel.bin"]);
     await run("delete", "kernel.bin");

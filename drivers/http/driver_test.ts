@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { eventually, serve } from "@jumpstarter/lib/testing";
+import { eventually, randomBytes, serve, sha256Hex } from "@jumpstarter/lib/testing";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { HttpServer, httpServerConfigSchema } from "./driver.ts";
 import { HttpServerClient } from "./client.ts";
-import { curl, randomBytes, sha256 } from "./_testing/curl.ts";
+import { curl } from "./_testing/curl.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);
@@ -35,7 +35,7 @@ Deno.test("a file put through the client is served byte-exact to curl, with HEAD
     const got = await curl(put.url);
     assert.equal(got.status, 200);
     assert.equal(got.headers.get("content-length"), String(data.byteLength));
-    assert.equal(await sha256(got.body), await sha256(data));
+    assert.equal(await sha256Hex(got.body), await sha256Hex(data));
 
     const head = await curl(put.url, "--head");
     assert.equal(head.status, 200);
@@ -128,11 +128,11 @@ Deno.test("20 concurrent curls each get the whole file", async () => {
     await using _ = served;
     const data = randomBytes(1024 * 1024);
     const { url } = await client.putFile("blob.bin", data);
-    const expected = await sha256(data);
+    const expected = await sha256Hex(data);
     const results = await Promise.all(Array.from({ length: 20 }, () => curl(url)));
     for (const result of results) {
       assert.equal(result.status, 200);
-      assert.equal(await sha256(result.body), expected);
+      assert.equal(await sha256Hex(result.body), expected);
     }
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve, sha256Hex } from "@jumpstarter/lib/testing";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { TcpNetwork, UnixNetwork } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
-import { curl, exchange, freePort, randomBytes, sha256, startSocat } from "./_testing/peers.ts";
+import { curl, exchange, freePort, startSocat } from "./_testing/peers.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -14,7 +14,7 @@ function httpServer(blob = new Uint8Array()) {
     if (url.pathname === "/blob") return new Response(blob);
     if (url.pathname === "/upload") {
       const body = new Uint8Array(await request.arrayBuffer());
-      return new Response(`${body.byteLength} ${await sha256(body)}`);
+      return new Response(`${body.byteLength} ${await sha256Hex(body)}`);
     }
     return new Response(`you asked for ${url.pathname}`);
   });
@@ -56,7 +56,7 @@ Deno.test("forwardTcp: 50 concurrent connections each get their own bytes back",
 
 Deno.test("forwardTcp: 64 MiB each way keep their SHA-256", async () => {
   const blob = randomBytes(64 * 1024 * 1024);
-  const expected = await sha256(blob);
+  const expected = await sha256Hex(blob);
   await using server = httpServer(blob);
   await using served = await serve(
     new TcpNetwork({ host: "127.0.0.1", port: server.addr.port }),
@@ -67,7 +67,7 @@ Deno.test("forwardTcp: 64 MiB each way keep their SHA-256", async () => {
   const download = await curl([`${base}/blob`]);
   assert.equal(download.code, 0, download.stderr);
   assert.equal(download.stdout.byteLength, blob.byteLength);
-  assert.equal(await sha256(download.stdout as Uint8Array<ArrayBuffer>), expected);
+  assert.equal(await sha256Hex(download.stdout as Uint8Array<ArrayBuffer>), expected);
   const upload = await curl(["--data-binary", "@-", `${base}/upload`], blob);
   assert.equal(upload.code, 0, upload.stderr);
   assert.equal(text(upload.stdout), `${blob.byteLength} ${expected}`);

@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { ClientRegistry, type ClientResource, type ResourceOptions } from "@jumpstarter/lib/client";
 import type { Progress, ResourceHandle } from "@jumpstarter/lib/streams";
-import { eventually, serve } from "@jumpstarter/lib/testing";
+import { eventually, randomBytes, serve } from "@jumpstarter/lib/testing";
 import { DriverError, DriverTimeoutError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Digest, digestingSink } from "./digest.ts";
 import { MockStorageMux, MockStorageMuxFlasher } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
 import { storageMuxFlasherInterface } from "./storage_mux_interface.ts";
 import { compressWith, fileDigest, imageSet, writeImage } from "./_testing/images.ts";
-import {
-  endlessStream,
-  partialFiles,
-  randomBytes,
-  stagingWritten,
-  tempDir,
-} from "./_testing/fs.ts";
+import { endlessStream, partialFiles, stagingWritten, tempDir } from "./_testing/fs.ts";
 
 /** A flasher client that records the resource handles the exporter gave it. */
 class RecordingClient extends StorageMuxFlasherClient {

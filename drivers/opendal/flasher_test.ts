@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 import type { Command } from "commander";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve } from "@jumpstarter/lib/testing";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { DriverError } from "@jumpstarter/lib/wire";
 import { MockFlasher } from "./flasher_driver.ts";
 import { FlasherClient } from "./flasher_client.ts";
 import { flasherCli, targetMap } from "./flasher_cli.ts";
 import { compressWith, fileDigest, writeImage } from "./_testing/images.ts";
-import { randomBytes, tempDir } from "./_testing/fs.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 async function serveFlasher() {
   const driver = new MockFlasher();

@@ -4,9 +4,9 @@
  * the results checked on disk.
  */
 import assert from "node:assert/strict";
-import { withDeadline } from "@jumpstarter/lib/testing";
+import { randomBytes, withDeadline } from "@jumpstarter/lib/testing";
 import { jmp } from "../../tests/_process.ts";
-import { randomBytes, tempDir } from "./_testing/fs.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 /** Runs `jmp shell --exporter-config CONFIG -- sh -c SCRIPT` in `dir` (with `$DIR` set to it). */
 function jmpShell(config: string, script: string, dir: string, timeoutMs = 225_000) {

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve } from "@jumpstarter/lib/testing";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { Opendal, type OpendalConfig } from "./opendal_driver.ts";
 import { OpendalClient } from "./opendal_client.ts";
-import { randomBytes, tempDir } from "./_testing/fs.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
 const bytes = (value: string) => new TextEncoder().encode(value);

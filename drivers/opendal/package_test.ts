@@ -8,7 +8,7 @@ import { cliBuilderOf, driverRegistryOf } from "@jumpstarter/lib/driver";
 import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve } from "@jumpstarter/lib/testing";
 import { driverPackage } from "./package.ts";
 import type { MockStorageMux } from "./driver.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
@@ -17,7 +17,7 @@ import { OpendalClient } from "./opendal_client.ts";
 import { opendalCli } from "./opendal_cli.ts";
 import { FlasherClient } from "./flasher_client.ts";
 import { flasherCli } from "./flasher_cli.ts";
-import { randomBytes, tempDir } from "./_testing/fs.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 Deno.test("driverPackage serves both storage mux mocks with their clients and CLIs", async () => {
   await using dir = await tempDir();

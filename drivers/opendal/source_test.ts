@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve } from "@jumpstarter/lib/testing";
 import { ConnectionError } from "@jumpstarter/lib/wire";
 import { MockStorageMuxFlasher } from "./driver.ts";
 import { StorageMuxFlasherClient } from "./storage_mux_client.ts";
@@ -7,7 +7,7 @@ import { isHttpUrl, openImageSource } from "./source.ts";
 import { peek } from "./peek.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { compressWith, fileDigest, writeImage } from "./_testing/images.ts";
-import { randomBytes, tempDir } from "./_testing/fs.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 

@@ -11,7 +11,7 @@ import { clientRegistryOf } from "@jumpstarter/lib/client";
 import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { buildDriverTree } from "@jumpstarter/lib/exporter";
-import { serve } from "@jumpstarter/lib/testing";
+import { randomBytes, serve } from "@jumpstarter/lib/testing";
 import { driverPackage as tftpPackage } from "@jumpstarter/driver-tftp/package";
 import { driverPackage as httpPackage } from "@jumpstarter/driver-http/package";
 import { TftpClient } from "@jumpstarter/driver-tftp";
@@ -20,7 +20,7 @@ import { tftpHpaGet } from "../tftp/_testing/tftp.ts";
 import { upstreamPeer } from "../../tests/upstream/_peer.ts";
 import { driverPackage } from "./package.ts";
 import { OpendalClient } from "./opendal_client.ts";
-import { randomBytes, tempDir } from "./_testing/fs.ts";
+import { tempDir } from "./_testing/fs.ts";
 
 const PACKAGES = [driverPackage, tftpPackage, httpPackage];
 

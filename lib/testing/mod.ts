@@ -12,6 +12,7 @@ export {
   type JumpstarterTestOptions,
 } from "./jumpstarter_test.ts";
 export { eventually, type EventuallyOptions } from "./eventually.ts";
+export { randomBytes, sha256Hex } from "./bytes.ts";
 export {
   DeadlineError,
   deadlineSignal,

@@ -51,18 +51,3 @@ export async function curl(url: string, ...args: string[]): Promise<CurlResult> 
     await Deno.remove(dir, { recursive: true });
   }
 }
-
-/** Hex SHA-256 of `bytes`. */
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** `size` random bytes (getRandomValues gives at most 64 KiB per call). */
-export function randomBytes(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let offset = 0; offset < size; offset += 65536) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(size, offset + 65536)));
-  }
-  return bytes;
-}

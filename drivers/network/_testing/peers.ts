@@ -46,12 +46,6 @@ export async function curl(
   };
 }
 
-/** Hex SHA-256 of `bytes`. */
-export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Everything a readable yields, concatenated. */
 export async function collect(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(readable).arrayBuffer());
@@ -79,13 +73,4 @@ export async function exchange(conn: Deno.Conn, data: Uint8Array): Promise<Uint8
     conn.close();
   }
   return await collect(ReadableStream.from(chunks));
-}
-
-/** Random bytes (crypto.getRandomValues fills at most 64 KiB per call). */
-export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let offset = 0; offset < length; offset += 65536) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(offset + 65536, length)));
-  }
-  return bytes;
 }

@@ -32,15 +32,6 @@ export async function stagingWritten(watcher: Deno.FsWatcher): Promise<void> {
   }
 }
 
-/** `count` pseudo-random bytes. */
-export function randomBytes(count: number): Uint8Array {
-  const bytes = new Uint8Array(count);
-  for (let offset = 0; offset < count; offset += 65536) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(count, offset + 65536)));
-  }
-  return bytes;
-}
-
 /** An endless stream of 1 MiB chunks, pulled on demand. */
 export function endlessStream(): ReadableStream<Uint8Array> {
   const chunk = new Uint8Array(1024 * 1024).fill(0xa5);
