@@ -17,7 +17,7 @@ import type { ControllerCore } from "./core.ts";
 import type { LeaseRecord } from "./model.ts";
 import { type LiveEvents, LiveRegistry } from "./replica_live.ts";
 import type { EtcdStore } from "./store/etcd_store.ts";
-import { oneLine } from "./store/etcd_util.ts";
+import { oneLine, withTimeout } from "./store/etcd_util.ts";
 import { StoreError } from "./store/types.ts";
 
 /** Default TTL (seconds) of a replica's etcd leases: how long a dead leader keeps leading. */
@@ -127,8 +127,9 @@ export class Replica {
     this.#closed = true;
     this.#leader = false;
     for (const listener of this.#onClose) listener();
-    // resigning hands the leadership over at once rather than after the TTL
-    await this.#campaign?.resign().catch(() => {});
+    // resigning hands the leadership over at once rather than after the TTL; bounded, so a
+    // controller cut off from etcd still stops (the others then wait for the TTL)
+    await withTimeout(this.#campaign?.resign() ?? Promise.resolve(), 1000, "").catch(() => {});
     await this.live.close();
   }
 }

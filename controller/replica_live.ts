@@ -12,7 +12,7 @@
 import { Buffer } from "node:buffer";
 import type { Etcd3, IKeyValue, Lease, Watcher } from "etcd3";
 import type { Ticket } from "./hub.ts";
-import { oneLine, prefixEnd } from "./store/etcd_util.ts";
+import { oneLine, prefixEnd, withTimeout } from "./store/etcd_util.ts";
 
 const enc = encodeURIComponent;
 
@@ -222,10 +222,11 @@ export class LiveRegistry {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#watcher?.cancel().catch(() => {});
     this.#exporters.clear();
     this.#listeners.clear();
-    // drops every key this replica wrote at once (the others see it go now, not after the TTL)
-    await this.#lease.revoke().catch(() => {});
+    // drops every key this replica wrote at once (the others see it go now, not after the TTL);
+    // each step bounded, so a controller cut off from etcd still stops
+    await withTimeout(this.#lease.revoke(), 1000, "").catch(() => {});
+    if (this.#watcher) await withTimeout(this.#watcher.cancel(), 1000, "").catch(() => {});
   }
 }

@@ -4,20 +4,32 @@
  * other (lease granted across replicas, Dial ticket carried through etcd); then the leader is
  * killed with SIGKILL in the middle of an active lease with another client queued behind it, and
  * the survivor takes over leadership (time printed), expires the lease and grants the queued one,
- * which works; no exporter is ever held by two leases at once (checked on etcd's records).
+ * which works; no exporter is ever held by two leases at once (checked on etcd's records). A
+ * replica whose keys.json differs from the others' (tokens would not verify) is refused.
  */
 import assert from "node:assert/strict";
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
 import { EtcdStore } from "../controller/store/etcd_store.ts";
 import type { LeaseRecord } from "../controller/model.ts";
-import { assertExit, jmp, spawnJmp, tempDir } from "./_helpers.ts";
 import {
+  assertExit,
+  assertNoStackTrace,
+  assertOutput,
+  DENO_CONFIG,
+  jmp,
+  run,
+  spawnJmp,
+  tempDir,
+} from "./_helpers.ts";
+import {
+  CONTROLLER_MAIN,
   type ControllerProcess,
   getLeases,
   makeClient,
   makeExporter,
   readyState,
   startController,
+  STARTUP_MS,
   until,
   untilExporter,
 } from "./_distributed.ts";
@@ -143,5 +155,40 @@ Deno.test("etcd replicas: a shell across replicas, and the leader killed -9 mid-
   } finally {
     await exporter?.stop("SIGKILL");
     for (const controller of stopped) await controller.stop();
+  }
+});
+
+Deno.test("etcd replicas: a replica with other keys than the first one's is refused in one line", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  await using dir = await tempDir();
+  const store = `${cluster.storeUrl}/keys`;
+  const first = await startController(`${dir.path}/first`, { store });
+  try {
+    // no records yet, so the state-dir check lets new keys be made: the replica check must not
+    const other = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      DENO_CONFIG,
+      CONTROLLER_MAIN,
+      "--state-dir",
+      `${dir.path}/other`,
+      "--listen",
+      "127.0.0.1:0",
+      "--store",
+      store,
+    ], { timeoutMs: STARTUP_MS });
+    assertExit(other, 1);
+    assertNoStackTrace(other);
+    assertOutput(
+      other,
+      "stderr",
+      "the keys.json of this controller differ from those of the replicas",
+    );
+    assert.equal(other.stderr.trim().split("\n").length, 1, `one line, got:\n${other.stderr}`);
+    assert.equal(other.stdout, "", "it printed an endpoint: it served");
+  } finally {
+    await first.stop();
   }
 });
