@@ -52,6 +52,8 @@ export function schedulerEngine(
   const scheduler = new Scheduler(core.store, {
     clock: { now: () => core.now() },
     isOnline: (exporter) => core.isOnline(exporter),
+    // among controller replicas, only the leader assigns and expires (see replica.ts)
+    decides: () => core.peers?.isLeader ?? true,
     ...(policies ? { policies } : {}),
   });
   return {

@@ -1,7 +1,8 @@
 /**
  * Two `jmp-controller --store etcd://` replicas on one etcd (all started by the test) act as one
- * controller: an exporter connected to one replica serves a `jmp shell` whose client talks to the
- * other (lease granted across replicas, Dial ticket carried through etcd); then the leader is
+ * controller: an exporter connected to the follower serves a `jmp shell` whose client talks to
+ * the leader (Dial ticket carried through etcd) and one whose client talks to the follower (lease
+ * created there, granted by the leader through the watch); then the leader is
  * killed with SIGKILL in the middle of an active lease with another client queued behind it, and
  * the survivor takes over leadership (time printed), expires the lease and grants the queued one,
  * which works; no exporter is ever held by two leases at once (checked on etcd's records). A
@@ -92,6 +93,12 @@ Deno.test("etcd replicas: a shell across replicas, and the leader killed -9 mid-
       { timeoutMs: 60_000 },
     );
     assertExit(shell, 0);
+    // and a lease created on the follower, which leaves granting it to the leader
+    const followerShell = await jmp(
+      ["shell", "--client-config", bob, "-l", "board=virt", "--", "j", "power", "on"],
+      { timeoutMs: 60_000 },
+    );
+    assertExit(followerShell, 0);
 
     // alice holds the board (short lease), bob queues behind her on the other replica
     const create = async (client: string, duration: string) => {
