@@ -82,6 +82,10 @@ export class LiveRegistry {
   /** Loads what the other replicas hold and watches it from there. */
   async start(): Promise<void> {
     await this.#lease.grant();
+    await this.#load();
+  }
+
+  async #load(): Promise<void> {
     const response = await this.#client.kv.range({
       key: Buffer.from(this.#root),
       range_end: prefixEnd(this.#root),
@@ -91,8 +95,26 @@ export class LiveRegistry {
       .startRevision(String(Number(response.header.revision) + 1)).create();
     watcher.on("put", (kv) => this.#apply(kv, true));
     watcher.on("delete", (kv) => this.#apply(kv, false));
-    watcher.on("error", (error) => console.error(`replica: live watch failed: ${oneLine(error)}`));
+    // etcd cancels a watch it cannot continue (its revision compacted away): read all again
+    watcher.on("error", (error) => void this.#reload(error));
     this.#watcher = watcher;
+  }
+
+  async #reload(why: unknown): Promise<void> {
+    console.error(`replica: watch on ${this.#root} lost (${oneLine(why)}); reloading`);
+    this.#watcher?.removeAllListeners();
+    this.#watcher = undefined;
+    while (!this.#closed) {
+      try {
+        this.#exporters.clear();
+        this.#listeners.clear();
+        await this.#load();
+        return;
+      } catch (error) {
+        console.error(`replica: reloading ${this.#root} failed: ${oneLine(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 
   #grant(): Lease {
