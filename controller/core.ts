@@ -60,8 +60,10 @@ export interface Peers {
   readonly isLeader: boolean;
   /** Whether another replica holds a Status stream of the exporter. */
   connectedElsewhere(namespace: string, name: string): boolean;
-  /** Tells the others this replica gained (or lost its last) Status stream of the exporter. */
-  exporterConnected(namespace: string, name: string, connected: boolean): void;
+  /** The exporter processes with Status streams on other replicas (see hub.instances). */
+  instancesElsewhere(namespace: string, name: string): (string | undefined)[];
+  /** Tells the others the processes holding Status streams of the exporter here (none: []). */
+  exporterConnected(namespace: string, name: string, instances: (string | undefined)[]): void;
 }
 
 /** What a new lease asks for. */
@@ -154,7 +156,7 @@ export class ControllerCore {
     // an exporter (re)connecting may be what a queued lease waits for
     this.hub = new ExporterHub(this.now, (namespace, name) => {
       this.#dropClaimOfGoneStream(namespace, name);
-      this.peers?.exporterConnected(namespace, name, this.hub.connected(namespace, name));
+      this.peers?.exporterConnected(namespace, name, this.hub.instances(namespace, name));
       void this.reconcile();
     });
     this.engine = options.makeEngine(this);
@@ -196,7 +198,11 @@ export class ControllerCore {
     const claim = this.#claims.get(key);
     const claimedByOther = claim !== undefined && claim.instance !== instance &&
       claim.until > this.now();
-    const streamsOfOthers = this.hub.instances(namespace, name).some((other) => other !== instance);
+    const streams = [
+      ...this.hub.instances(namespace, name),
+      ...this.peers?.instancesElsewhere(namespace, name) ?? [],
+    ];
+    const streamsOfOthers = streams.some((other) => other !== instance);
     if (!claimedByOther && !streamsOfOthers) {
       this.#claims.set(key, { instance, until: this.now() + STALE_STREAM_MS });
       return;

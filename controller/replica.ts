@@ -172,8 +172,10 @@ export async function connectReplica(
       return replica.isLeader;
     },
     connectedElsewhere: (namespace, name) => replica.live.connectedElsewhere(namespace, name),
-    exporterConnected: (namespace, name, connected) =>
-      void replica.live.exporterConnected(namespace, name, connected),
+    instancesElsewhere: (namespace, name) =>
+      replica.live.instancesElsewhere(namespace, name).map((i) => i ?? undefined),
+    exporterConnected: (namespace, name, instances) =>
+      void replica.live.exporterConnected(namespace, name, instances.map((i) => i ?? null)),
   };
   core.hub.remote = replica.live;
   const unsubscribe = store.onRemoteChange((change) => {

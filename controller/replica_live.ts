@@ -20,22 +20,27 @@ function pairKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-/** Which replicas hold something for each `namespace/name`. */
+/** Which replicas hold something for each `namespace/name`, and what each wrote about it. */
 class Holders {
-  readonly #map = new Map<string, Set<string>>();
+  readonly #map = new Map<string, Map<string, string>>();
 
-  set(pair: string, replica: string, present: boolean): void {
-    let set = this.#map.get(pair);
-    if (present) {
-      if (!set) this.#map.set(pair, set = new Set());
-      set.add(replica);
-    } else if (set?.delete(replica) && set.size === 0) {
+  set(pair: string, replica: string, value: string | undefined): void {
+    let byReplica = this.#map.get(pair);
+    if (value !== undefined) {
+      if (!byReplica) this.#map.set(pair, byReplica = new Map());
+      byReplica.set(replica, value);
+    } else if (byReplica?.delete(replica) && byReplica.size === 0) {
       this.#map.delete(pair);
     }
   }
 
   replicas(pair: string): string[] {
-    return [...this.#map.get(pair) ?? []];
+    return [...this.#map.get(pair)?.keys() ?? []];
+  }
+
+  /** What the replicas other than `self` wrote. */
+  valuesOfOthers(pair: string, self: string): string[] {
+    return [...this.#map.get(pair) ?? []].filter(([r]) => r !== self).map(([, value]) => value);
   }
 
   heldByOther(pair: string, self: string): boolean {
@@ -142,11 +147,11 @@ export class LiveRegistry {
     );
   }
 
-  #setOwn(key: string, present: boolean): Promise<void> {
+  #setOwn(key: string, value: string | undefined): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    if (present) {
-      this.#own.set(key, "");
-      return this.#put(key, "");
+    if (value !== undefined) {
+      this.#own.set(key, value);
+      return this.#put(key, value);
     }
     this.#own.delete(key);
     return this.#delete(key);
@@ -156,10 +161,10 @@ export class LiveRegistry {
     const parts = kv.key.toString().slice(this.#root.length).split("/").map(decodeURIComponent);
     const [kind, a, b, c] = parts;
     if (kind === "exporters" && parts.length === 4 && c !== this.#self) {
-      this.#exporters.set(pairKey(a!, b!), c!, present);
+      this.#exporters.set(pairKey(a!, b!), c!, present ? kv.value.toString() : undefined);
       this.#events.exporterChanged(a!, b!);
     } else if (kind === "listeners" && parts.length === 4) {
-      this.#listeners.set(pairKey(a!, b!), c!, present);
+      this.#listeners.set(pairKey(a!, b!), c!, present ? "" : undefined);
     } else if (kind === "tickets" && parts.length === 5) {
       const key = kv.key.toString();
       if (!present) {
@@ -180,11 +185,14 @@ export class LiveRegistry {
     void this.#delete(key);
   }
 
-  /** This replica now has (or no longer has) a Status stream of the exporter. */
-  exporterConnected(namespace: string, name: string, connected: boolean): Promise<void> {
+  /**
+   * This replica now has Status streams of the exporter from these processes (`instances`, null
+   * for one that did not say), or none (empty).
+   */
+  exporterConnected(namespace: string, name: string, instances: (string | null)[]): Promise<void> {
     return this.#setOwn(
       `${this.#root}exporters/${enc(namespace)}/${enc(name)}/${enc(this.#self)}`,
-      connected,
+      instances.length > 0 ? JSON.stringify(instances) : undefined,
     );
   }
 
@@ -193,11 +201,23 @@ export class LiveRegistry {
     return this.#exporters.heldByOther(pairKey(namespace, name), this.#self);
   }
 
+  /** The exporter processes with Status streams on other replicas (null: one that did not say). */
+  instancesElsewhere(namespace: string, name: string): (string | null)[] {
+    return this.#exporters.valuesOfOthers(pairKey(namespace, name), this.#self).flatMap((value) => {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        return Array.isArray(parsed) ? parsed.map((i) => typeof i === "string" ? i : null) : [];
+      } catch {
+        return [null]; // written by a replica that did not record processes
+      }
+    });
+  }
+
   /** This replica now has (or no longer has) the Listen stream of the lease. */
   listening(namespace: string, lease: string, present: boolean): Promise<void> {
     return this.#setOwn(
       `${this.#root}listeners/${enc(namespace)}/${enc(lease)}/${enc(this.#self)}`,
-      present,
+      present ? "" : undefined,
     );
   }
 

@@ -40,10 +40,12 @@ Deno.test("LiveRegistry: presence, listeners and tickets cross replicas through 
   const b = side(clientB, "b", () => true);
   try {
     await Promise.all([a.live.start(), b.live.start()]);
-    await a.live.exporterConnected("lab", "bench1", true);
+    await a.live.exporterConnected("lab", "bench1", ["process-1"]);
     await eventually("b to see bench1 on a", () => b.live.connectedElsewhere("lab", "bench1"));
     assert.equal(a.live.connectedElsewhere("lab", "bench1"), false, "a counts itself as another");
     assert.deepEqual(b.changes, ["lab/bench1"]);
+    assert.deepEqual(b.live.instancesElsewhere("lab", "bench1"), ["process-1"]);
+    assert.deepEqual(a.live.instancesElsewhere("lab", "bench1"), []);
 
     await a.live.listening("lab", "lease1", true);
     await eventually("b to see lease1's listener", () => b.live.listenerElsewhere("lab", "lease1"));

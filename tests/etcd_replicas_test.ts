@@ -100,6 +100,22 @@ Deno.test("etcd replicas: a shell across replicas, and the leader killed -9 mid-
     );
     assertExit(followerShell, 0);
 
+    // the same exporter credentials run again against the other replica are refused there
+    const config = await Deno.readTextFile(exporterConfig);
+    const onLeader = `${dir.path}/bench1-on-leader.yaml`;
+    await Deno.writeTextFile(
+      onLeader,
+      config.replace(follower.endpoint, leader.endpoint),
+    );
+    assert.notEqual(config, await Deno.readTextFile(onLeader), "endpoint not found in config");
+    await using second = spawnJmp(["run", "--exporter-config", onLeader]);
+    const refused = await second.wait(30_000);
+    assertExit(refused, 1);
+    assert.match(
+      refused.stderr,
+      /exporter default\/bench1 is already connected from another process/,
+    );
+
     // alice holds the board (short lease), bob queues behind her on the other replica
     const create = async (client: string, duration: string) => {
       const result = await jmp([
