@@ -54,6 +54,18 @@ export function callWaiterPatience(metadata: grpc.Metadata): number | undefined 
   return Math.min(Math.max(seconds * 1000, WAITER_PATIENCE_MS.min), WAITER_PATIENCE_MS.max);
 }
 
+/** The other controller replicas on the same etcd, as the core sees them (replica.ts). */
+export interface Peers {
+  /** Whether this replica runs the timers and passes that expire and assign leases. */
+  readonly isLeader: boolean;
+  /** Whether another replica holds a Status stream of the exporter. */
+  connectedElsewhere(namespace: string, name: string): boolean;
+  /** The exporter processes with Status streams on other replicas (see hub.instances). */
+  instancesElsewhere(namespace: string, name: string): (string | undefined)[];
+  /** Tells the others the processes holding Status streams of the exporter here (none: []). */
+  exporterConnected(namespace: string, name: string, instances: (string | undefined)[]): void;
+}
+
 /** What a new lease asks for. */
 export interface LeaseSpec {
   namespace: string;
@@ -128,6 +140,12 @@ export class ControllerCore {
   readonly #claims = new Map<string, { instance: string; until: number }>();
   #closed = false;
   #reconciling: Promise<void> = Promise.resolve();
+  /** A reconcile queued behind the running one (more requests meanwhile share it). */
+  #queuedReconcile: Promise<void> | undefined;
+  /** Set when the controller is one of several replicas; undefined when it is alone. */
+  peers: Peers | undefined;
+  /** When an exporter's last Status stream on another replica went away. */
+  readonly #goneElsewhere = new Map<string, number>();
 
   constructor(options: CoreOptions) {
     this.store = options.store;
@@ -138,6 +156,7 @@ export class ControllerCore {
     // an exporter (re)connecting may be what a queued lease waits for
     this.hub = new ExporterHub(this.now, (namespace, name) => {
       this.#dropClaimOfGoneStream(namespace, name);
+      this.peers?.exporterConnected(namespace, name, this.hub.instances(namespace, name));
       void this.reconcile();
     });
     this.engine = options.makeEngine(this);
@@ -155,8 +174,12 @@ export class ControllerCore {
   isOnline(exporter: ExporterRecord): boolean {
     const { namespace, name } = exporter;
     if (this.hub.connected(namespace, name)) return true;
-    const gone = this.hub.disconnectedAt(namespace, name);
-    if (gone !== undefined) return this.now() - gone < RECONNECT_GRACE_MS;
+    if (this.peers?.connectedElsewhere(namespace, name)) return true;
+    const goneHere = this.hub.disconnectedAt(namespace, name);
+    const goneThere = this.#goneElsewhere.get(`${namespace}/${name}`);
+    if (goneHere !== undefined || goneThere !== undefined) {
+      return this.now() - Math.max(goneHere ?? 0, goneThere ?? 0) < RECONNECT_GRACE_MS;
+    }
     return this.now() - exporter.lastSeen < ONLINE_WINDOW_MS;
   }
 
@@ -175,7 +198,11 @@ export class ControllerCore {
     const claim = this.#claims.get(key);
     const claimedByOther = claim !== undefined && claim.instance !== instance &&
       claim.until > this.now();
-    const streamsOfOthers = this.hub.instances(namespace, name).some((other) => other !== instance);
+    const streams = [
+      ...this.hub.instances(namespace, name),
+      ...this.peers?.instancesElsewhere(namespace, name) ?? [],
+    ];
+    const streamsOfOthers = streams.some((other) => other !== instance);
     if (!claimedByOther && !streamsOfOthers) {
       this.#claims.set(key, { instance, until: this.now() + STALE_STREAM_MS });
       return;
@@ -238,17 +265,30 @@ export class ControllerCore {
       : { leased: false };
   }
 
-  /** Runs the engine's reconcile (serialised) and publishes what changed. */
+  /** Another replica's Status streams of the exporter appeared or went: it may matter. */
+  peerExporterChanged(namespace: string, name: string): void {
+    if (!this.peers?.connectedElsewhere(namespace, name)) {
+      this.#goneElsewhere.set(`${namespace}/${name}`, this.now());
+    }
+    void this.reconcile();
+  }
+
+  /**
+   * Runs the engine's reconcile (serialised) and publishes what changed; only on the leader
+   * when there are replicas. Calls while one waits to run share it.
+   */
   reconcile(): Promise<void> {
-    this.#reconciling = this.#reconciling.then(async () => {
+    if (this.peers && !this.peers.isLeader) return Promise.resolve();
+    this.#queuedReconcile ??= this.#reconciling = this.#reconciling.then(async () => {
+      this.#queuedReconcile = undefined;
       if (this.#closed) return;
       this.publish(await this.engine.reconcile());
     }).catch(() => {});
-    return this.#reconciling;
+    return this.#queuedReconcile;
   }
 
   #schedule(): void {
-    if (this.#closed) return;
+    if (this.#closed || (this.peers && !this.peers.isLeader)) return;
     clearTimeout(this.#timer);
     const next = this.engine.nextWakeup();
     if (next === undefined) return;
@@ -341,7 +381,8 @@ export class ControllerCore {
 
   async start(): Promise<void> {
     await this.reconcile();
-    await this.#restoreWaiters();
+    // a replica hears the polls of its own clients only: it would release the others' leases
+    if (!this.peers) await this.#restoreWaiters();
   }
 
   close(): void {

@@ -4,6 +4,9 @@
  */
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type { ControllerCore, LeaseEngine } from "./core.ts";
+import { StoreConflictError } from "./store/etcd_guard.ts";
+import { EtcdStore } from "./store/etcd_store.ts";
+import type { Store } from "./store/types.ts";
 import {
   type AccessPolicy,
   Scheduler,
@@ -20,14 +23,24 @@ const CODES: Record<SchedulerErrorCode, Code> = {
   PermissionDenied: Code.UNKNOWN,
 };
 
-async function mapped<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof SchedulerError) {
-      throw new JumpstarterError(error.message, { code: CODES[error.code], cause: error });
+/** How many times a call decided on a stale cache is decided again (replicas on etcd). */
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Runs `work`, mapping scheduler errors to gRPC ones. A lease write another replica beat
+ * (StoreConflictError) is decided again once this replica's cache caught up with that write.
+ */
+async function mapped<T>(store: Store, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof SchedulerError) {
+        throw new JumpstarterError(error.message, { code: CODES[error.code], cause: error });
+      }
+      if (!(error instanceof StoreConflictError) || attempt === CONFLICT_RETRIES) throw error;
+      if (store instanceof EtcdStore) await store.waitForRevision(error.revision);
     }
-    throw error;
   }
 }
 
@@ -39,20 +52,23 @@ export function schedulerEngine(
   const scheduler = new Scheduler(core.store, {
     clock: { now: () => core.now() },
     isOnline: (exporter) => core.isOnline(exporter),
+    // among controller replicas, only the leader assigns and expires (see replica.ts)
+    decides: () => core.peers?.isLeader ?? true,
     ...(policies ? { policies } : {}),
   });
   return {
-    create: (spec) => mapped(() => scheduler.createLease(spec)),
+    create: (spec) => mapped(core.store, () => scheduler.createLease(spec)),
     update: (namespace, name, changes) =>
-      mapped(() => scheduler.updateLease(namespace, name, changes)),
+      mapped(core.store, () => scheduler.updateLease(namespace, name, changes)),
     release: (namespace, name, reason) =>
-      mapped(async () =>
-        (await scheduler.releaseLease(namespace, name, { message: reason })).changed
+      mapped(
+        core.store,
+        async () => (await scheduler.releaseLease(namespace, name, { message: reason })).changed,
       ),
     releaseFor: (namespace, name, who) =>
-      mapped(async () => (await scheduler.releaseLease(namespace, name, who)).changed),
-    exporterUpdated: (record) => mapped(() => scheduler.exporterUpdated(record)),
-    reconcile: () => mapped(() => scheduler.reconcile()),
+      mapped(core.store, async () => (await scheduler.releaseLease(namespace, name, who)).changed),
+    exporterUpdated: (record) => mapped(core.store, () => scheduler.exporterUpdated(record)),
+    reconcile: () => mapped(core.store, () => scheduler.reconcile()),
     queueInfo: (namespace, name) => scheduler.queueInfo(namespace, name),
     nextWakeup: () => scheduler.nextWakeup(),
     activeLease: (namespace, exporter) => scheduler.activeLease(namespace, exporter),

@@ -3,7 +3,8 @@
  * are pushed) and their Listen streams (where Dial tickets are queued, one stream per lease).
  * It remembers when an exporter's last Status stream closed (a process killed, a host gone), so
  * the controller can call it offline within seconds, and which exporter process (instance)
- * holds each stream, so a second process with the same credentials can be told apart.
+ * holds each stream, so a second process with the same credentials can be told apart. With
+ * controller replicas, a ticket for a Listen stream held by another replica goes through `remote`.
  */
 
 /** What an exporter's Status stream is told. */
@@ -20,6 +21,15 @@ export interface Ticket {
 }
 
 type Push<T> = (value: T) => void;
+
+/** The Listen streams other controller replicas hold (replica_live.ts). */
+export interface RemoteListeners {
+  /** Tells the others this replica holds (or no longer holds) the lease's Listen stream. */
+  listening(namespace: string, lease: string, present: boolean): void;
+  listenerElsewhere(namespace: string, lease: string): boolean;
+  /** Hands the ticket to the replica holding the stream; false if none took it in time. */
+  deliver(namespace: string, lease: string, ticket: Ticket, timeoutMs: number): Promise<boolean>;
+}
 
 /** How often a waiting delivery re-checks that it is still wanted. */
 const RECHECK_MS = 250;
@@ -41,6 +51,7 @@ export class ExporterHub {
   readonly #listenerWaiters = new Map<string, Set<() => void>>();
   readonly #now: () => number;
   readonly #onConnectionChange: (namespace: string, name: string) => void;
+  remote: RemoteListeners | undefined;
 
   constructor(
     now: () => number = Date.now,
@@ -100,11 +111,21 @@ export class ExporterHub {
   listen(namespace: string, lease: string, push: Push<Ticket>): () => void {
     const k = key(namespace, lease);
     this.#listeners.set(k, push);
+    this.remote?.listening(namespace, lease, true);
     for (const wake of this.#listenerWaiters.get(k) ?? []) wake();
     this.#listenerWaiters.delete(k);
     return () => {
-      if (this.#listeners.get(k) === push) this.#listeners.delete(k);
+      if (this.#listeners.get(k) !== push) return;
+      this.#listeners.delete(k);
+      this.remote?.listening(namespace, lease, false);
     };
+  }
+
+  /** A ticket another replica sent for a Listen stream here; false if it is not here. */
+  handOver(namespace: string, lease: string, ticket: Ticket): boolean {
+    const push = this.#listeners.get(key(namespace, lease));
+    push?.(ticket);
+    return push !== undefined;
   }
 
   /**
@@ -125,6 +146,9 @@ export class ExporterHub {
     while (!this.#listeners.has(k)) {
       const left = deadline - Date.now();
       if (left <= 0 || !stillWanted()) return false;
+      if (this.remote?.listenerElsewhere(namespace, lease)) {
+        return this.remote.deliver(namespace, lease, ticket, left);
+      }
       await new Promise<void>((resolve) => {
         let waiters = this.#listenerWaiters.get(k);
         if (!waiters) this.#listenerWaiters.set(k, waiters = new Set());

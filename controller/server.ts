@@ -22,6 +22,8 @@ import { clientHandlers } from "./services/client_service.ts";
 import { controllerHandlers } from "./services/controller_service.ts";
 import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
 import { openStoreAndKeys } from "./store/mod.ts";
+import { EtcdStore } from "./store/etcd_store.ts";
+import { connectReplica, fingerprint, type Replica } from "./replica.ts";
 import { schedulerEngine } from "./engine.ts";
 import { ControllerMetrics, type MetricsServer, serveMetrics } from "./metrics.ts";
 import { OidcVerifier } from "./oidc.ts";
@@ -53,6 +55,8 @@ export interface ControllerOptions {
   authConfig?: AuthConfig;
   /** The ExporterAccessPolicies in force, read at every scheduling pass; default: none. */
   accessPolicies?: () => readonly AccessPolicy[];
+  /** On etcd: seconds a dead replica keeps leading and its exporters online (default 5). */
+  replicaTtlSeconds?: number;
 }
 
 /** A running controller. */
@@ -62,6 +66,8 @@ export interface RunningController extends AsyncDisposable {
   readonly core: ControllerCore;
   readonly router: Router;
   readonly metrics: ControllerMetrics;
+  /** On etcd: this controller as one of the replicas sharing the prefix. */
+  readonly replica?: Replica;
   /** The `/metrics` port, when `metricsAddress` was given. */
   readonly metricsPort?: number;
   /** A fresh admin token (valid a year). */
@@ -150,6 +156,20 @@ export async function startController(options: ControllerOptions): Promise<Runni
     ...(options.now ? { now: options.now } : {}),
     makeEngine: (core) => metrics.watch(makeEngine(core)),
   });
+  let replica: Replica | undefined;
+  if (store instanceof EtcdStore) {
+    try {
+      replica = await connectReplica(core, store, {
+        keysFingerprint: await fingerprint(keys),
+        ...(options.replicaTtlSeconds ? { ttlSeconds: options.replicaTtlSeconds } : {}),
+      });
+    } catch (error) {
+      await front?.close();
+      server.forceShutdown();
+      await store.close();
+      throw error;
+    }
+  }
   const router = new Router(authority);
   // the fast path's splice port beside the gRPC one, TLS when it is (our peers only)
   const splice = await SpliceRouter.listen(authority, { hostname: listen.host, ...identity });
@@ -174,6 +194,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const close = () =>
     closing ??= (async () => {
       core.close();
+      await replica?.close();
       await metricsServer?.close();
       await splice?.close();
       await front?.close();
@@ -194,6 +215,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     core,
     router,
     metrics,
+    ...(replica ? { replica } : {}),
     ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
     adminToken: () => authority.issue({ kind: "Admin", name: "admin" }),
     close,

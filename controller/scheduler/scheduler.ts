@@ -30,6 +30,12 @@ export interface SchedulerOptions {
   newName?: (now: number) => string;
   /** The ExporterAccessPolicies in force, read at every pass (so a reload takes effect). */
   policies?: () => readonly AccessPolicy[];
+  /**
+   * Whether this scheduler assigns exporters and ends leases (default: always). A controller
+   * replica that is not the leader stores what it is asked (a new lease stays pending, a release
+   * ends its lease) and leaves every pass to the leader, which sees the change through etcd.
+   */
+  decides?: () => boolean;
 }
 
 export interface CreateLeaseRequest {
@@ -97,6 +103,7 @@ export class Scheduler {
   #maxTags: number;
   #newName: (now: number) => string;
   #policies: () => readonly AccessPolicy[];
+  #decides: () => boolean;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store, options: SchedulerOptions = {}) {
@@ -106,6 +113,7 @@ export class Scheduler {
     this.#maxTags = options.maxTags ?? 10;
     this.#newName = options.newName ?? ((now) => uuidv7(now));
     this.#policies = options.policies ?? (() => []);
+    this.#decides = options.decides ?? (() => true);
   }
 
   /** Runs `fn` after every earlier mutating call has finished. */
@@ -182,7 +190,7 @@ export class Scheduler {
       }
       const book = new LeaseBook(this.#store.leases.list());
       book.add(lease);
-      runPass(book, this.#context(now));
+      if (this.#decides()) runPass(book, this.#context(now));
       const changed = await this.#commit(book);
       return { lease: this.#find(book, namespace, name), changed };
     });
@@ -220,7 +228,7 @@ export class Scheduler {
         throw new SchedulerError("FailedPrecondition", `lease ${namespace}/${name} has ended`);
       }
       applyUpdate(lease, update, now);
-      runPass(book, this.#context(now));
+      if (this.#decides()) runPass(book, this.#context(now));
       const changed = await this.#commit(book);
       return { lease: lease, changed };
     });
@@ -253,7 +261,7 @@ export class Scheduler {
         );
       }
       if (!lease.ended) markReleased(lease, now, options.message);
-      runPass(book, this.#context(now));
+      if (this.#decides()) runPass(book, this.#context(now));
       const changed = await this.#commit(book);
       return { lease, changed };
     });
@@ -295,6 +303,7 @@ export class Scheduler {
   }
 
   #pass(now: number): Promise<LeaseRecord[]> {
+    if (!this.#decides()) return Promise.resolve([]);
     const book = new LeaseBook(this.#store.leases.list());
     runPass(book, this.#context(now));
     return this.#commit(book);

@@ -2,7 +2,10 @@
  * Where the etcd store keeps things, and the `--store etcd://host:port,host:port[/prefix]` URL.
  *
  * Under the prefix (default `/jumpstarter/`): `data/<collection>/<namespace>/<name>` holds one
- * record as JSON (namespace and name URI-encoded), and `sequence` the counter.
+ * record as JSON (namespace and name URI-encoded), and `sequence` the counter. `holders/<namespace>/
+ * <exporter>` names the lease an exporter is given to (etcd_guard.ts); `live/` holds what lives
+ * only as long as the controller replica that wrote it (replica.ts), as do the leader
+ * election's, etcd3's keys under `election/`).
  */
 import { COLLECTION_NAMES, type CollectionName, StoreError } from "./types.ts";
 
@@ -46,11 +49,20 @@ export class EtcdKeys {
   readonly prefix: string;
   readonly data: string;
   readonly sequence: string;
+  readonly holders: string;
+  readonly live: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
     this.data = `${prefix}data/`;
     this.sequence = `${prefix}sequence`;
+    this.holders = `${prefix}holders/`;
+    this.live = `${prefix}live/`;
+  }
+
+  /** The key naming the lease exporter `name` is given to. */
+  holder(namespace: string, name: string): string {
+    return `${this.holders}${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
   }
 
   record(collection: CollectionName, namespace: string, name: string): string {

@@ -1,25 +1,29 @@
 /**
- * The store on an etcd cluster (`jmp-controller --store etcd://...`). Several stores may share
- * a prefix (controller replicas will also need leader election, not built yet). Every record is one key (see etcd_keys.ts). Opening loads the prefix at one revision
- * and watches it from the next, so reads stay synchronous from an in-memory cache that other
- * replicas' writes reach within a watch round trip. Writes are queued in call order and sent as
- * transactions (consecutive writes to distinct keys share one); a write's promise resolves once
- * etcd committed it (durable on a quorum), and the cache already shows it then. Each cached key
- * remembers the revision it was last changed at, so a watch event older than what the cache holds
- * (this replica's own write coming back) is ignored. `nextSequence` is a compare-and-swap on the
- * counter key. A watch etcd cancels (its revision was compacted away while this store was cut
- * off) is replaced by reading the whole prefix again and watching from there.
+ * The store on an etcd cluster (`jmp-controller --store etcd://...`), which controller replicas
+ * may share: lease writes are guarded against each other's (etcd_guard.ts) and `onRemoteChange`
+ * tells of the others' changes. Every record is one key (see etcd_keys.ts). Opening loads the
+ * prefix at one revision and watches it from the next, so reads stay synchronous from an
+ * in-memory cache that other replicas' writes reach within a watch round trip. Writes are queued
+ * in call order and sent as transactions (several writes may share one); a write's promise
+ * resolves once etcd committed it (durable on a quorum), and the cache already shows it then.
+ * Each cached key remembers the revision it was last changed at, so a watch event older than what
+ * the cache holds (this replica's own write coming back) is ignored. `nextSequence` is a
+ * compare-and-swap on the counter key. A watch etcd cancels (its revision was compacted away
+ * while this store was cut off) is replaced by reading the whole prefix again.
  */
 import { Buffer } from "node:buffer";
 import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from "etcd3";
 import type { ClientRecord, ExporterRecord, LeaseRecord, WaiterRecord } from "../model.ts";
 import { StateCollection } from "./collection.ts";
+import { ChangeFeed, type RemoteChange } from "./etcd_changes.ts";
+import { batchLength, HolderBook, StoreConflictError } from "./etcd_guard.ts";
 import { EtcdKeys, type EtcdLocation } from "./etcd_keys.ts";
 import { oneLine, prefixEnd, withTimeout } from "./etcd_util.ts";
 import { StoreState } from "./state.ts";
 import {
   assertKeyed,
   COLLECTION_NAMES,
+  type Keyed,
   type Store,
   StoreCorruptError,
   StoreError,
@@ -38,9 +42,6 @@ interface Pending {
   resolve: (result: boolean) => void;
   reject: (error: unknown) => void;
 }
-
-/** Most writes in one transaction (etcd's default limit is 128 operations). */
-const MAX_BATCH = 100;
 
 export class EtcdStore implements Store {
   readonly clients: StateCollection<ClientRecord>;
@@ -66,6 +67,8 @@ export class EtcdStore implements Store {
   #closed = false;
   #watcher: Watcher | undefined;
   #reloading = false;
+  readonly #holders: HolderBook;
+  readonly #changes = new ChangeFeed();
   /** How many times the watch was lost (cancelled by etcd) and the prefix reloaded. */
   reloads = 0;
 
@@ -73,6 +76,7 @@ export class EtcdStore implements Store {
     this.client = client;
     this.keys = new EtcdKeys(options.prefix);
     this.endpoints = options.endpoints;
+    this.#holders = new HolderBook(this.keys);
     const commit = (op: StoreOp) => this.#enqueue(op);
     this.clients = new StateCollection("clients", this.#state, commit);
     this.exporters = new StateCollection("exporters", this.#state, commit);
@@ -109,7 +113,9 @@ export class EtcdStore implements Store {
       range_end: prefixEnd(this.keys.prefix),
     });
     const revision = Number(response.header.revision);
-    this.#forgetMissing(new Set(response.kvs.map((kv) => kv.key.toString())), revision);
+    const present = new Set(response.kvs.map((kv) => kv.key.toString()));
+    this.#forgetMissing(present, revision);
+    this.#holders.keepOnly(present);
     for (const kv of response.kvs) this.#applyPut(kv, this.#revision === 0);
     const watcher = await this.client.watch().prefix(this.keys.prefix)
       .startRevision(String(revision + 1)).create();
@@ -171,6 +177,7 @@ export class EtcdStore implements Store {
       if (Number.isSafeInteger(value)) this.#state.apply({ op: "sequence", value });
       return;
     }
+    if (this.#holders.owns(key)) return this.#holders.put(key, kv.value.toString(), revision);
     const at = this.keys.parseRecord(key);
     if (at === undefined || revision <= (this.#revisions.get(key) ?? 0)) return;
     let record: unknown;
@@ -184,17 +191,27 @@ export class EtcdStore implements Store {
     }
     this.#revisions.set(key, revision);
     this.#tombstones.delete(key);
+    const before = this.#state.get(at.collection, at.namespace, at.name);
     this.#state.apply({ op: "put", collection: at.collection, record: record as never });
+    if (!loading) this.#changes.tell({ ...at, before, after: record as Keyed });
   }
 
   #applyDelete(kv: IKeyValue): void {
     const key = kv.key.toString();
     const revision = Number(kv.mod_revision);
+    if (this.#holders.owns(key)) return this.#holders.delete(key, revision);
     const at = this.keys.parseRecord(key);
     if (at === undefined || revision <= (this.#revisions.get(key) ?? 0)) return;
     this.#revisions.set(key, revision);
     this.#tombstones.set(key, revision);
+    const before = this.#state.get(at.collection, at.namespace, at.name);
     this.#state.apply({ op: "delete", ...at });
+    if (before) this.#changes.tell({ ...at, before, after: undefined });
+  }
+
+  /** Calls `listener` for each record another store changed; returns the unsubscribe. */
+  onRemoteChange(listener: (change: RemoteChange) => void): () => void {
+    return this.#changes.subscribe(listener);
   }
 
   #advance(revision: number): void {
@@ -262,19 +279,11 @@ export class EtcdStore implements Store {
     return this.keys.sequence;
   }
 
-  /** Takes the next batch: consecutive writes to distinct keys. */
   #nextBatch(): Pending[] {
-    const first = this.#queue[0]!;
-    if (first.op.op === "sequence") return this.#queue.splice(0, 1);
-    const seen = new Set<string>();
-    let n = 0;
-    for (const p of this.#queue) {
-      const key = this.#keyOf(p.op);
-      if (n === MAX_BATCH || p.op.op === "sequence" || seen.has(key)) break;
-      seen.add(key);
-      n++;
-    }
-    return this.#queue.splice(0, n);
+    return this.#queue.splice(
+      0,
+      batchLength(this.#queue.map((p) => p.op), (op) => this.#keyOf(op)),
+    );
   }
 
   async #drain(): Promise<void> {
@@ -314,8 +323,25 @@ export class EtcdStore implements Store {
         }
         : { request_delete_range: { key: Buffer.from(this.#keyOf(op)) } }
     );
-    const response = await this.client.kv.txn({ compare: [], success });
+    const ops = batch.map((p) => p.op);
+    const guard = this.#holders.guard(
+      ops,
+      (namespace, name) => this.#state.get("leases", namespace, name) as LeaseRecord | undefined,
+      // etcd compares a missing key's revision as 0
+      (key) => this.#tombstones.has(key) ? 0 : this.#revisions.get(key) ?? 0,
+    );
+    const response = await this.client.kv.txn({
+      compare: guard.compare,
+      success: [...success, ...guard.writes],
+    });
     const revision = Number(response.header.revision);
+    if (!response.succeeded) {
+      throw new StoreConflictError(
+        `another controller replica changed a lease first (etcd revision ${revision})`,
+        revision,
+      );
+    }
+    this.#holders.committed(guard.holders, revision);
     this.#lastWrite = revision;
     return batch.map(({ op }, i) => {
       const key = this.#keyOf(op);

@@ -1,0 +1,80 @@
+/**
+ * LiveRegistry on a real etcd: what one replica holds (an exporter's Status stream, a lease's
+ * Listen stream) is seen by the other, a ticket sent to the holder of a Listen stream is handed
+ * over and acknowledged, one with no taker is withdrawn, and a replica's keys go when it closes.
+ */
+import assert from "node:assert/strict";
+import { Etcd3 } from "etcd3";
+import { waitingFor } from "../lib/testing/deadline.ts";
+import { eventually } from "../lib/testing/eventually.ts";
+import type { Ticket } from "./hub.ts";
+import { type LiveEvents, LiveRegistry } from "./replica_live.ts";
+import { EtcdCluster } from "./store/_testing/etcd_cluster.ts";
+
+interface Side {
+  live: LiveRegistry;
+  tickets: Ticket[];
+  changes: string[];
+}
+
+function side(client: Etcd3, id: string, takes: () => boolean): Side {
+  const tickets: Ticket[] = [];
+  const changes: string[] = [];
+  const events: LiveEvents = {
+    exporterChanged: (namespace, name) => void changes.push(`${namespace}/${name}`),
+    ticket: (_namespace, _lease, ticket) => {
+      if (!takes()) return false;
+      tickets.push(ticket);
+      return true;
+    },
+  };
+  return { live: new LiveRegistry(client, "/live-test/", id, 5, events), tickets, changes };
+}
+
+Deno.test("LiveRegistry: presence, listeners and tickets cross replicas through etcd", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  const clientA = new Etcd3({ hosts: cluster.endpoints });
+  const clientB = new Etcd3({ hosts: cluster.endpoints });
+  let takes = true;
+  const a = side(clientA, "a", () => takes);
+  const b = side(clientB, "b", () => true);
+  try {
+    await Promise.all([a.live.start(), b.live.start()]);
+    await a.live.exporterConnected("lab", "bench1", ["process-1"]);
+    await eventually("b to see bench1 on a", () => b.live.connectedElsewhere("lab", "bench1"));
+    assert.equal(a.live.connectedElsewhere("lab", "bench1"), false, "a counts itself as another");
+    assert.deepEqual(b.changes, ["lab/bench1"]);
+    assert.deepEqual(b.live.instancesElsewhere("lab", "bench1"), ["process-1"]);
+    assert.deepEqual(a.live.instancesElsewhere("lab", "bench1"), []);
+
+    await a.live.listening("lab", "lease1", true);
+    await eventually("b to see lease1's listener", () => b.live.listenerElsewhere("lab", "lease1"));
+    const ticket = { routerEndpoint: "b:1", routerToken: "t1" };
+    assert.equal(await b.live.deliver("lab", "lease1", ticket, 10_000), true);
+    assert.deepEqual(a.tickets, [ticket]);
+
+    takes = false; // the stream went away on a just as the ticket came
+    const started = Date.now();
+    assert.equal(await b.live.deliver("lab", "lease1", ticket, 500), false);
+    assert.ok(Date.now() - started >= 500, "gave up before its time");
+    assert.equal(await b.live.deliver("lab", "nobody", ticket, 10_000), false);
+
+    await a.live.close();
+    await eventually(
+      "a's keys to go with it",
+      () =>
+        !b.live.connectedElsewhere("lab", "bench1") && !b.live.listenerElsewhere("lab", "lease1"),
+    );
+    const left = await waitingFor(
+      "reading what is left under live/",
+      clientB.getAll().prefix("/live-test/live/").keys(),
+      () => "no answer",
+    );
+    assert.deepEqual(left, []);
+  } finally {
+    await a.live.close();
+    await b.live.close();
+    clientA.close();
+    clientB.close();
+  }
+});
