@@ -1,6 +1,6 @@
 /**
  * The etcd store next to the file journal, in the same run: one in-process lab each (controller,
- * exporter, client: `lease_bench.ts`'s), on a 1-member and a 3-member etcd started here.
+ * exporter, client: `_lease_lab.ts`), on a 1-member and a 3-member etcd started here.
  *
  * - **lease to first call**: `CreateLease` until the first `power.on()` through the router
  *   returns, p50 / p99 over `--leases` sequential leases.
@@ -19,7 +19,7 @@ import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
 import { client } from "../controller/store/testing.ts";
 import { EtcdStore, FileStore, type Store } from "../controller/store/mod.ts";
 import { latencySummary, positiveInt } from "./_measure.ts";
-import { leaseOnce, startLab } from "./lease_bench.ts";
+import { leaseOnce, startLab } from "./_lease_lab.ts";
 
 interface Options {
   leases: number;

@@ -22,14 +22,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
-import { adminV1, createClient } from "@jumpstarter/protos";
 import {
   bareName,
-  connectController,
-  controllerChannel,
-  type ControllerConnection,
-  type ControllerIdentity,
   createLease,
   openExporter,
   openLeaseSocket,
@@ -37,18 +31,13 @@ import {
   UNSAFE_POLICY,
   waitForLease,
 } from "@jumpstarter/lib/client";
-import { parseExporterConfig } from "@jumpstarter/lib/config";
-import { Exporter } from "@jumpstarter/lib/exporter";
 import { serve } from "@jumpstarter/lib/testing";
 // importing the packages registers MockPower (exporter side) and PowerClient (client side)
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { PowerClient } from "@jumpstarter/driver-power";
-import { type RunningController, startController } from "../controller/server.ts";
-import { clientRegistry, driverRegistry } from "../cli/driver_packages.ts";
+import { clientRegistry } from "../cli/driver_packages.ts";
 import { callsInRound, latencySummary, positiveInt } from "./_measure.ts";
-
-const NAMESPACE = "bench";
-const EXPORTER = "bench1";
+import { type Lab, leaseOnce, startLab } from "./_lease_lab.ts";
 
 interface Options {
   leases: number;
@@ -122,130 +111,6 @@ function summarize(samples: number[]): Stats {
 function withRate(samplesUs: number[]): Stats & { callsPerSecond: number } {
   const stats = summarize(samplesUs);
   return { ...stats, callsPerSecond: 1e6 / stats.mean };
-}
-
-/** A controller, one exporter registered with it and a client connection, all in-process. */
-export interface Lab extends AsyncDisposable {
-  controller: RunningController;
-  client: ControllerConnection;
-  /** Resolves once the exporter reports Available (ready for the next lease). */
-  exporterAvailable(timeoutMs?: number): Promise<void>;
-}
-
-/** Starts a lab; `store` is `jmp-controller --store` (default: the file journal). */
-export async function startLab(
-  options: Pick<Options, "plaintext"> & { store?: string },
-): Promise<Lab> {
-  const stateDir = await Deno.makeTempDir({ prefix: "jmp-lease-bench-" });
-  const controller = await startController({
-    stateDir,
-    ...(options.store ? { store: options.store } : {}),
-    listen: "127.0.0.1:0",
-    ...(options.plaintext ? { plaintext: true } : {}),
-  });
-  const plaintext = options.plaintext ? { plaintext: true } : {};
-  const adminChannel = await controllerChannel({
-    endpoint: controller.endpoint,
-    token: await controller.adminToken(),
-    namespace: "",
-    name: "admin",
-    kind: "Admin",
-    tls: { ca: controller.core.caBase64 },
-    ...plaintext,
-  });
-  const admin = createClient(adminV1.AdminService, adminChannel);
-  const clientCredential = await admin.createClient({ namespace: NAMESPACE, name: "alice" });
-  const exporterCredential = await admin.createExporter({
-    namespace: NAMESPACE,
-    name: EXPORTER,
-    labels: { board: "virt" },
-  });
-  adminChannel.close();
-
-  const config = parseExporterConfig(
-    stringify({
-      apiVersion: "jumpstarter.dev/v1alpha1",
-      kind: "ExporterConfig",
-      metadata: { namespace: NAMESPACE, name: EXPORTER },
-      endpoint: exporterCredential.endpoint,
-      token: exporterCredential.token,
-      tls: { ca: exporterCredential.ca, insecure: false },
-      export: { power: { type: "MockPower" } },
-    }),
-    "bench1.yaml",
-  );
-  const abort = new AbortController();
-  const exporterLog: string[] = [];
-  const exporter = new Exporter(config, {
-    registry: driverRegistry,
-    log: (message) => exporterLog.push(message),
-    ...plaintext,
-  });
-  const running = exporter.run(abort.signal).catch((error) => {
-    throw new Error(`the exporter stopped: ${error}\n${exporterLog.join("\n")}`);
-  });
-  running.catch(() => {}); // surfaced by exporterAvailable
-
-  const identity: ControllerIdentity = {
-    endpoint: clientCredential.endpoint,
-    token: clientCredential.token,
-    namespace: NAMESPACE,
-    name: "alice",
-    kind: "Client",
-    tls: { ca: clientCredential.ca },
-    ...plaintext,
-  };
-  const client = await connectController(identity);
-
-  const exporterAvailable = async (timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const record = controller.core.store.exporters.get(NAMESPACE, EXPORTER);
-      if (
-        record && record.status === "Available" &&
-        controller.core.hub.connected(NAMESPACE, EXPORTER)
-      ) return;
-      if (Date.now() > deadline) {
-        await Promise.race([running, Promise.resolve()]);
-        throw new Error(
-          `the exporter is not available (status ${record?.status}):\n${exporterLog.join("\n")}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  };
-
-  const close = async () => {
-    client.close();
-    abort.abort();
-    await running.catch(() => {});
-    await controller.close();
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-  };
-  return { controller, client, exporterAvailable, [Symbol.asyncDispose]: close };
-}
-
-/** One lease from creation to the first `power.on()`; returns the phase times in ms. */
-export async function leaseOnce(lab: Lab, dir: string, index: number, pollMs: number) {
-  const t0 = performance.now();
-  const lease = await createLease(lab.client, { selector: "board=virt", durationMs: 600_000 });
-  const name = bareName(lease.name);
-  try {
-    await waitForLease(lab.client, name, { pollMs, timeoutMs: 30_000 });
-    const t1 = performance.now();
-    await using socket = openLeaseSocket(lab.client, name, { path: `${dir}/lease-${index}.sock` });
-    await using handle = await openExporter(socket.path, {
-      policy: UNSAFE_POLICY,
-      registry: clientRegistry,
-    });
-    const t2 = performance.now();
-    const power = handle.root.children.get("power") as PowerClient;
-    await power.on();
-    const t3 = performance.now();
-    return { total: t3 - t0, createToReady: t1 - t0, readyToSession: t2 - t1, firstCall: t3 - t2 };
-  } finally {
-    await releaseLease(lab.client, name);
-  }
 }
 
 async function measureLeases(lab: Lab, options: Options, dir: string) {

@@ -16,14 +16,13 @@ import {
   assertExit,
   assertNoStackTrace,
   assertOutput,
-  DENO_CONFIG,
   jmp,
   run,
   spawnJmp,
   tempDir,
 } from "./_helpers.ts";
 import {
-  CONTROLLER_MAIN,
+  controllerArgs,
   type ControllerProcess,
   getLeases,
   makeClient,
@@ -188,20 +187,18 @@ Deno.test("etcd replicas: a replica with other keys than the first one's is refu
   const first = await startController(`${dir.path}/first`, { store });
   try {
     // no records yet, so the state-dir check lets new keys be made: the replica check must not
-    const other = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      DENO_CONFIG,
-      CONTROLLER_MAIN,
-      "--state-dir",
-      `${dir.path}/other`,
-      "--listen",
-      "127.0.0.1:0",
-      "--store",
-      store,
-    ], { timeoutMs: STARTUP_MS });
+    const other = await run(
+      Deno.execPath(),
+      controllerArgs([
+        "--state-dir",
+        `${dir.path}/other`,
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store,
+      ]),
+      { timeoutMs: STARTUP_MS },
+    );
     assertExit(other, 1);
     assertNoStackTrace(other);
     assertOutput(
