@@ -11,7 +11,7 @@ own share of a call.
 
 `--serve-floor SOCKET` serves a bare grpcio DriverCall responder instead, and `--stub-only SOCKET`
 times only the bare stub against any such responder: the floors a DriverCall cannot beat on each
-gRPC stack.
+gRPC stack (or, with `--stub-uuid`, against a real exporter's driver).
 
 With `--exporter-pid`, the exporter's CPU time (all its threads, from /proc) is read around each
 phase: CPU per DriverCall and per GiB moved. Other load on the machine skews these far less than
@@ -150,12 +150,13 @@ def main():
     parser.add_argument("--exporter-pid", type=int, default=0)
     parser.add_argument("--serve-floor", metavar="SOCKET", help="serve a bare DriverCall responder")
     parser.add_argument("--stub-only", metavar="SOCKET", help="only time stub DriverCalls to it")
+    parser.add_argument("--stub-uuid", default="", help="the driver --stub-only calls (a floor: any)")
     args = parser.parse_args()
     if args.serve_floor:
         serve_floor(args.serve_floor)
         return
     if args.stub_only:
-        print(json.dumps({"stubCall": stub_calls("", args.stub_calls, args.stub_only)}), flush=True)
+        print(json.dumps({"stubCall": stub_calls(args.stub_uuid, args.stub_calls, args.stub_only)}), flush=True)
         return
     chunk = args.chunk_kib * 1024
     result = {}

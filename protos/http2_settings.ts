@@ -10,6 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Socket } from "node:net";
 import { installGrpcCopyCuts } from "./grpc_copies.ts";
 import { coalesceWrites } from "./socket_writes.ts";
+import { type LeanServerInternals, serveLean } from "./grpc_lean_unary.ts";
 
 /**
  * HTTP/2 flow-control window (connection and each stream) of every gRPC server and channel we
@@ -40,9 +41,15 @@ export function channelWindowOptions(bytes: number): grpc.ChannelOptions {
 }
 
 /** What grpc-js keeps private but the window setup needs (grpc-js 1.14). */
-interface ServerInternals {
+interface ServerInternals extends LeanServerInternals {
   commonServerOptions?: { settings?: Record<string, unknown> };
   _setupHandlers?: (http2Server: Http2ServerLike | null, ...rest: unknown[]) => void;
+  _streamHandler?: (
+    this: ServerInternals,
+    extraInterceptors: unknown[],
+    stream: Parameters<typeof serveLean>[2],
+    headers: Parameters<typeof serveLean>[3],
+  ) => void;
 }
 
 interface Http2ServerLike {
@@ -57,7 +64,8 @@ interface Http2ServerLike {
  * Creates a grpc-js server whose HTTP/2 connection and stream windows (and largest accepted
  * frame) are raised. grpc-js has no option for it; the stream window and frame size go into the
  * HTTP/2 server settings, and the connection window is set on each new session (under Deno a
- * server session never emits `localSettings`, the usual place to do it).
+ * server session never emits `localSettings`, the usual place to do it). Unary methods marked with
+ * `leanUnary` skip grpc-js's call machinery (`grpc_lean_unary.ts`).
  */
 export function createServer(
   options: grpc.ServerOptions = {},
@@ -69,6 +77,14 @@ export function createServer(
   const common = internals.commonServerOptions;
   const setup = internals._setupHandlers;
   if (!common || typeof setup !== "function") return server;
+  const handleStream = internals._streamHandler;
+  if (typeof handleStream === "function") {
+    // read when grpc-js binds its stream listener, so it must be in place before any bind
+    internals._streamHandler = function (extraInterceptors, stream, headers) {
+      if (serveLean(this, extraInterceptors, stream, headers)) return;
+      handleStream.call(this, extraInterceptors, stream, headers);
+    };
+  }
   common.settings = {
     ...common.settings,
     initialWindowSize: windowBytes,

@@ -32,4 +32,5 @@ export {
   HTTP2_MAX_FRAME_BYTES,
   HTTP2_WINDOW_BYTES,
 } from "./http2_settings.ts";
+export { leanUnary } from "./grpc_lean_unary.ts";
 export * as adminV1 from "./gen/jumpstarter/admin/v1/admin_pb.ts";

@@ -11,6 +11,7 @@ import {
   ExporterStatus,
   type GetReportResponse,
   implement,
+  leanUnary,
   LogSource,
   RouterService,
   type ServiceHandlers,
@@ -243,7 +244,8 @@ export class Session implements AsyncDisposable {
         });
       },
     };
-    return implement(ExporterService, handlers, { toStatus: errorToStatus });
+    // the unary handlers read nothing from the call but its request
+    return leanUnary(implement(ExporterService, handlers, { toStatus: errorToStatus }));
   }
 
   /**
