@@ -6,12 +6,12 @@
  * @module
  */
 import {
-  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
   type Grants,
   netAddress,
+  servedRoot,
 } from "@jumpstarter/lib/driver";
 import type { TftpConfig } from "./config.ts";
 import { defaultHostAddress } from "./host.ts";
@@ -31,9 +31,8 @@ export const driverPackage: DriverPackage = definePackage({
 /** The root (served, and written by clients) and the UDP address served on. */
 function tftpGrants(config: TftpConfig): Grants {
   const root = {
-    read: [config.root_dir],
-    write: [config.root_dir],
-    all: CONFINED_ROOT_NEEDS_ALL,
+    read: servedRoot(config.root_dir),
+    write: servedRoot(config.root_dir),
   };
   if (config.host !== "") return { ...root, net: [netAddress(config.host, config.port)] };
   // no host: the driver looks up the default-route interface's address, as here
@@ -43,6 +42,5 @@ function tftpGrants(config: TftpConfig): Grants {
     write: root.write,
     net: [netAddress(host, config.port)],
     sys: ["networkInterfaces"],
-    all: root.all,
   };
 }

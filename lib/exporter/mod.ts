@@ -24,3 +24,11 @@ export {
 export { closeOnExecAll } from "./close_on_exec.ts";
 export { type HookLog, type HookResult, type HookRunOptions, runHook } from "./hooks.ts";
 export { type ConfigGrants, configGrants, type DriverGrants } from "./permissions.ts";
+export {
+  type Confinement,
+  confinementOf,
+  runConfined,
+  type RunConfinedOptions,
+  shouldConfine,
+} from "./confined_exec.ts";
+export { CONFINED_VARIABLE, type ServeMode, SOCKET_DIR_VARIABLE } from "./confined_grants.ts";

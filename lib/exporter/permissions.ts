@@ -16,7 +16,9 @@ import {
   type DriverInstance,
   type ExporterConfig,
   formatField,
+  type HookInstance,
 } from "@jumpstarter/lib/config";
+import { interpreter } from "./hooks.ts";
 
 /** One driver entry's grants. */
 export interface DriverGrants {
@@ -93,11 +95,22 @@ export function configGrants(
   };
   visit(config.export);
   const own: Grants = { read: [config.path] };
+  const hooks = [config.hooks.beforeLease, config.hooks.afterLease].filter((hook) => hook !== null);
   return {
     drivers,
-    grants: mergeGrants([own, ...drivers.flatMap((driver) => driver.grants ?? [])]),
+    grants: mergeGrants([
+      own,
+      ...hooks.map(hookGrants),
+      ...drivers.flatMap((driver) => driver.grants ?? []),
+    ]),
     undeclared: drivers.some((driver) => driver.grants === undefined),
   };
+}
+
+/** A hook's interpreter, and its script when that is a file (what the script does is its own). */
+function hookGrants(hook: HookInstance): Grants {
+  const { program, args } = interpreter(hook);
+  return args[0] === "-c" ? { run: [program] } : { run: [program], read: [args[0]!] };
 }
 
 function errorAt(

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import {
+  clientRegistryOf,
+  type DriverClient,
+  openExporter,
+  UNSAFE_POLICY,
+} from "@jumpstarter/lib/client";
+import { spawnProgram } from "../../tests/_background.ts";
+import { DENO_CONFIG } from "../../tests/_process.ts";
+
+const REACHING_EXPORTER = fileURLToPath(
+  new URL("./testdata/reaching_exporter.ts", import.meta.url),
+);
+const TIMEOUT_MS = 30_000;
+
+/** The refusal `call` ends with (its message), failing when it succeeds. */
+async function refusal(call: Promise<unknown>): Promise<string> {
+  const outcome = await call.then((value) => ({ value }), (error: Error) => ({ error }));
+  if ("value" in outcome) assert.fail(`expected a refusal, got ${JSON.stringify(outcome.value)}`);
+  return outcome.error.message;
+}
+
+Deno.test("a confined exporter refuses a driver reaching outside its grants, naming both, and serves on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-" });
+  const outside = await Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const config = `${dir}/lab.yaml`;
+    const secret = `${dir}/secret.txt`;
+    await Deno.writeTextFile(secret, "not yours");
+    await Deno.writeTextFile(
+      config,
+      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+        "  power:\n    type: MockPower\n  reach:\n    type: Reacher\n",
+    );
+    // started with -A: it must start itself again under the config's grants
+    await using exporter = spawnProgram(
+      Deno.execPath(),
+      [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        DENO_CONFIG,
+        REACHING_EXPORTER,
+        "--exporter-config",
+        config,
+      ],
+      { timeoutMs: TIMEOUT_MS },
+    );
+    const socket = await exporter.firstLine;
+    await using session = await openExporter(socket, {
+      registry: clientRegistryOf([]),
+      policy: UNSAFE_POLICY,
+    });
+    const child = (name: string) => session.root.children.get(name) as DriverClient;
+    const reach = child("reach");
+    const port = (outside.addr as Deno.NetAddr).port;
+    const refused: [string, string][] = [
+      [await refusal(reach.call("readFile", secret)), `read access to "${secret}"`],
+      [
+        await refusal(reach.call("connect", "127.0.0.1", port)),
+        `net access to "127.0.0.1:${port}"`,
+      ],
+      [await refusal(reach.call("runCommand", "true")), `run access to "true"`],
+    ];
+    for (const [message, permission] of refused) {
+      assert.ok(
+        message.includes(`Driver "reach" (Reacher) was refused ${permission}: outside`),
+        `expected the refusal to name the driver and ${permission}, got: ${message}`,
+      );
+      assert.ok(!message.includes("\n"), `expected one line, got: ${message}`);
+    }
+    // still serving, its other drivers too
+    await child("power").call("on");
+    assert.equal(await reach.call("readFile", secret).catch(() => "refused"), "refused");
+    await exporter.stop("SIGTERM");
+  } finally {
+    outside.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,68 @@
+/**
+ * An exporter program whose `Reacher` driver declares no grants yet reads files, opens hosts and
+ * runs commands on request: for testing that a confined exporter refuses it and keeps serving.
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  defineDriverType,
+  defineInterface,
+  definePackage,
+  Driver,
+  type ExportedMethod,
+  exportMethods,
+  unary,
+} from "@jumpstarter/lib/driver";
+import { runCommand } from "../run.ts";
+import { DRIVER_PACKAGES } from "../../driver_packages.ts";
+import { exitCodeFor } from "../../errors.ts";
+
+const reacherInterface = defineInterface({
+  client: "tests.ReacherClient",
+  methods: {
+    readFile: unary([z.string()]),
+    connect: unary([z.string(), z.number().int()]),
+    runCommand: unary([z.string()]),
+  },
+});
+
+class Reacher extends Driver {
+  readonly interface = reacherInterface;
+
+  protected exportedMethods(): Map<string, ExportedMethod> {
+    return exportMethods(reacherInterface, {
+      readFile: (path) => Deno.readTextFile(path),
+      connect: async (hostname, port) => {
+        (await Deno.connect({ hostname, port })).close();
+        return "connected";
+      },
+      runCommand: async (command) => (await new Deno.Command(command).output()).code,
+    });
+  }
+}
+
+const reacherPackage = definePackage({
+  name: "@tests/driver-reacher",
+  driverTypes: [
+    defineDriverType({
+      name: "Reacher",
+      aliases: [],
+      config: z.object({}).strict(),
+      create: (_config, options) => new Reacher(options),
+    }),
+  ],
+  clients: [],
+  grants: { Reacher: () => ({}) },
+});
+
+if (import.meta.main) {
+  let code = 0;
+  try {
+    await runCommand([...DRIVER_PACKAGES, reacherPackage]).exitOverride()
+      .parseAsync(Deno.args, { from: "user" });
+  } catch (error) {
+    code = exitCodeFor(error, { usageExitCode: 2 });
+  }
+  Deno.exit(code);
+}
