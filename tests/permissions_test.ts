@@ -3,36 +3,10 @@
  * (no `-A`) answers a driver call that uses its grant.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { DENO_CONFIG, jmp, run } from "./_process.ts";
-import { spawnProgram } from "./_background.ts";
+import { EXPORTER_MAIN, printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
 
-const EXPORTER_MAIN = fileURLToPath(new URL("../exporter/main.ts", import.meta.url));
 const TIMEOUT_MS = 30_000;
-
-/** `jmp-exporter permissions CONFIG ARGS -o json`: the flags and environment it prints. */
-export async function printedPermissions(
-  config: string,
-  args: string[] = [],
-): Promise<{ flags: string[]; env: Record<string, string> }> {
-  const printed = await run(
-    Deno.execPath(),
-    [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      DENO_CONFIG,
-      EXPORTER_MAIN,
-      "permissions",
-      config,
-      ...args,
-    ],
-    { timeoutMs: TIMEOUT_MS },
-  );
-  assert.equal(printed.code, 0, `permissions failed: ${printed.stderr}`);
-  return JSON.parse(printed.stdout);
-}
 
 Deno.test("an exporter run with exactly the printed grants, not -A, serves Shell and power", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-permissions-" });
@@ -46,22 +20,11 @@ Deno.test("an exporter run with exactly the printed grants, not -A, serves Shell
         "  sh:\n    type: Shell\n    config:\n      methods: { hello: 'echo hi from $0' }\n" +
         "  echo:\n    type: EchoNetwork\n",
     );
-    const { flags, env: printedEnv } = await printedPermissions(config, [
-      "-o",
-      "json",
-      "--socket-dir",
-      socketDir,
-    ]);
-    assert.ok(!flags.some((flag) => flag === "-A" || flag === "--allow-all"), flags.join(" "));
+    const printed = await printedPermissions(config, ["--socket-dir", socketDir]);
+    const { flags } = printed;
     assert.ok(flags.includes(`--allow-write=${socketDir}`), flags.join(" "));
     assert.ok(flags.includes("--allow-run=bash"), flags.join(" "));
-
-    const args = ["run", "--quiet", "--config", DENO_CONFIG, ...flags, EXPORTER_MAIN];
-    await using exporter = spawnProgram(
-      Deno.execPath(),
-      [...args, "--exporter-config", config],
-      { timeoutMs: TIMEOUT_MS, env: printedEnv },
-    );
+    await using exporter = spawnUnderPrinted(config, printed);
     const socket = await exporter.firstLine;
     const env = { JUMPSTARTER_HOST: socket, JMP_DRIVERS_ALLOW: "UNSAFE" };
     const call = async (args: string[]) => {

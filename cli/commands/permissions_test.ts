@@ -90,7 +90,8 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   assert.deepEqual(grantFlags(result.grants), [
     `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
     `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
-    "--allow-net=192.168.7.1:6969,pdu.lab:161,10.0.0.2:22,127.0.0.1:2222",
+    // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here
+    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,10.0.0.2:22,127.0.0.1:2222",
     "--allow-run=stty,qemu-system-aarch64,qemu-img",
     "--allow-ffi",
   ]);
@@ -98,7 +99,7 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   assert.ok(!flagsOf(printed).includes("-A"));
   assert.match(
     formatPermissions(printed),
-    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +read=\/srv\/tftp write=\/srv\/tftp net=192\.168\.7\.1:6969$/m,
+    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +read=\/srv\/tftp write=\/srv\/tftp net=192\.168\.7\.1,0\.0\.0\.0\/0$/m,
   );
 });
 
