@@ -14,6 +14,50 @@ const REACHING_EXPORTER = fileURLToPath(
 );
 const TIMEOUT_MS = 30_000;
 
+/** `lab.yaml` in `dir`: a MockPower and a Reacher. */
+async function writeConfig(dir: string): Promise<string> {
+  const config = `${dir}/lab.yaml`;
+  await Deno.writeTextFile(
+    config,
+    "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+      "  power:\n    type: MockPower\n  reach:\n    type: Reacher\n",
+  );
+  return config;
+}
+
+/** The reaching exporter started with -A and `args`; the client tree of its session. */
+async function startReaching(config: string, args: string[] = []) {
+  const exporter = spawnProgram(
+    Deno.execPath(),
+    [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      DENO_CONFIG,
+      REACHING_EXPORTER,
+      "--exporter-config",
+      config,
+      ...args,
+    ],
+    { timeoutMs: TIMEOUT_MS, env: { SECRET_TOKEN: "s3cret" } },
+  );
+  const session = await openExporter(await exporter.firstLine, {
+    registry: clientRegistryOf([]),
+    policy: UNSAFE_POLICY,
+  });
+  const child = (name: string) => session.root.children.get(name) as DriverClient;
+  return {
+    exporter,
+    reach: child("reach"),
+    power: child("power"),
+    async [Symbol.asyncDispose]() {
+      session.close();
+      await exporter[Symbol.asyncDispose]();
+    },
+  };
+}
+
 /** The refusal `call` ends with (its message), failing when it succeeds. */
 async function refusal(call: Promise<unknown>): Promise<string> {
   const outcome = await call.then((value) => ({ value }), (error: Error) => ({ error }));
@@ -25,36 +69,11 @@ Deno.test("a confined exporter refuses a driver reaching outside its grants, nam
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-" });
   const outside = await Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const config = `${dir}/lab.yaml`;
     const secret = `${dir}/secret.txt`;
     await Deno.writeTextFile(secret, "not yours");
-    await Deno.writeTextFile(
-      config,
-      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
-        "  power:\n    type: MockPower\n  reach:\n    type: Reacher\n",
-    );
     // started with -A: it must start itself again under the config's grants
-    await using exporter = spawnProgram(
-      Deno.execPath(),
-      [
-        "run",
-        "-A",
-        "--quiet",
-        "--config",
-        DENO_CONFIG,
-        REACHING_EXPORTER,
-        "--exporter-config",
-        config,
-      ],
-      { timeoutMs: TIMEOUT_MS },
-    );
-    const socket = await exporter.firstLine;
-    await using session = await openExporter(socket, {
-      registry: clientRegistryOf([]),
-      policy: UNSAFE_POLICY,
-    });
-    const child = (name: string) => session.root.children.get(name) as DriverClient;
-    const reach = child("reach");
+    await using lab = await startReaching(await writeConfig(dir));
+    const { reach } = lab;
     const port = (outside.addr as Deno.NetAddr).port;
     const refused: [string, string][] = [
       [await refusal(reach.call("readFile", secret)), `read access to "${secret}"`],
@@ -71,12 +90,28 @@ Deno.test("a confined exporter refuses a driver reaching outside its grants, nam
       );
       assert.ok(!message.includes("\n"), `expected one line, got: ${message}`);
     }
+    // the shell's other variables did not come along
+    assert.equal(await reach.call("variable", "SECRET_TOKEN"), null);
     // still serving, its other drivers too
-    await child("power").call("on");
+    await lab.power.call("on");
     assert.equal(await reach.call("readFile", secret).catch(() => "refused"), "refused");
-    await exporter.stop("SIGTERM");
+    await lab.exporter.stop("SIGTERM");
   } finally {
     outside.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--unconfined serves with the permissions it was started with", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-unconfined-" });
+  try {
+    const secret = `${dir}/secret.txt`;
+    await Deno.writeTextFile(secret, "yours after all");
+    await using lab = await startReaching(await writeConfig(dir), ["--unconfined"]);
+    assert.equal(await lab.reach.call("readFile", secret), "yours after all");
+    assert.equal(await lab.reach.call("variable", "SECRET_TOKEN"), "s3cret");
+    await lab.exporter.stop("SIGTERM");
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

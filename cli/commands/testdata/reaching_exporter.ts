@@ -1,6 +1,6 @@
 /**
- * An exporter program whose `Reacher` driver declares no grants yet reads files, opens hosts and
- * runs commands on request: for testing that a confined exporter refuses it and keeps serving.
+ * An exporter program whose `Reacher` driver declares no grants yet reads files, opens hosts,
+ * runs commands and reads variables on request: for testing that a confined exporter refuses it and keeps serving.
  *
  * @module
  */
@@ -24,6 +24,7 @@ const reacherInterface = defineInterface({
     readFile: unary([z.string()]),
     connect: unary([z.string(), z.number().int()]),
     runCommand: unary([z.string()]),
+    variable: unary([z.string()]),
   },
 });
 
@@ -38,6 +39,7 @@ class Reacher extends Driver {
         return "connected";
       },
       runCommand: async (command) => (await new Deno.Command(command).output()).code,
+      variable: (name) => Deno.env.get(name) ?? null,
     });
   }
 }
