@@ -10,6 +10,7 @@ import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
 import { ptyPair, waitFor } from "../drivers/serial/_testing/pty.ts";
 import { TtyPort } from "../drivers/serial/tty_port.ts";
 import { curlGet, sameFile } from "../drivers/tftp/_testing/tftp.ts";
+import { Snmpd } from "../drivers/snmp/_testing/snmpd.ts";
 
 const TIMEOUT_MS = 30_000;
 
@@ -83,6 +84,29 @@ Deno.test("serial and TFTP serve under exactly the printed grants", async () => 
     const listed = await jmp(["j", "tftp", "list"], { timeoutMs: TIMEOUT_MS, env });
     assert.equal(listed.code, 0, `j tftp list: ${listed.stderr}`);
     assert.match(listed.stdout, /uploaded\.img/);
+    await exporter.stop("SIGTERM");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SNMP power serves under exactly the printed grants", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-pdu-" });
+  try {
+    await using pdu = await Snmpd.start({ communities: ["private"] });
+    const config = `${dir}/pdu.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+        "  pdu:\n    type: SNMPServer\n    config:\n" +
+        `      { host: 127.0.0.1, port: ${pdu.port}, plug: 3, version: 2c, community: private }\n`,
+    );
+    const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
+    await using exporter = spawnUnderPrinted(config, printed);
+    const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
+    const on = await jmp(["j", "pdu", "on"], { timeoutMs: TIMEOUT_MS, env });
+    assert.equal(on.code, 0, `j pdu on: ${on.stderr}\nexporter: ${exporter.printed().stderr}`);
+    assert.deepEqual(await pdu.sets(), ["3 1"]);
     await exporter.stop("SIGTERM");
   } finally {
     await Deno.remove(dir, { recursive: true });

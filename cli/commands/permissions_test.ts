@@ -90,8 +90,9 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   assert.deepEqual(grantFlags(result.grants), [
     `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
     `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
-    // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here
-    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,10.0.0.2:22,127.0.0.1:2222",
+    // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here;
+    // SNMP binds its own socket on any port
+    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22,127.0.0.1:2222",
     "--allow-run=stty,qemu-system-aarch64,qemu-img",
     "--allow-ffi",
   ]);

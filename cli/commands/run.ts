@@ -16,6 +16,7 @@ import {
   Session,
   startLocalExporter,
   startStandaloneLease,
+  surviveRefusals,
 } from "@jumpstarter/lib/exporter";
 import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
@@ -26,7 +27,7 @@ import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { DRIVER_PACKAGES, driverRegistry } from "../driver_packages.ts";
 import { type DriverPackage, type DriverRegistry, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { serveConfined, shouldConfine } from "./run_confined.ts";
+import { isConfined, serveConfined, shouldConfine } from "./run_confined.ts";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 type StopSignal = keyof typeof SIGNAL_NUMBERS;
@@ -70,6 +71,7 @@ export function runCommand(packages: readonly DriverPackage[] = DRIVER_PACKAGES)
         const code = await serveConfined(path, flags, packages);
         if (code !== undefined) throw new ExitCode(code);
       }
+      if (isConfined(Deno.env.toObject())) surviveRefusals((message) => log("WARNING", message));
       const signal = waitForSignal();
       if (flags.tlsGrpcListener) await runDirect(path, flags, signal.promise, registry);
       else {

@@ -16,7 +16,7 @@ import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import type { DriverPackage } from "@jumpstarter/lib/driver";
 import { UsageError } from "../errors.ts";
 
-export { shouldConfine } from "@jumpstarter/lib/exporter";
+export { isConfined, shouldConfine } from "@jumpstarter/lib/exporter";
 
 /** The run flags that decide how the exporter serves. */
 export interface ServeFlags {

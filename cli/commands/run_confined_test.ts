@@ -8,6 +8,7 @@ import {
 } from "@jumpstarter/lib/client";
 import { spawnProgram } from "../../tests/_background.ts";
 import { DENO_CONFIG } from "../../tests/_process.ts";
+import { eventually } from "@jumpstarter/lib/testing";
 
 const REACHING_EXPORTER = fileURLToPath(
   new URL("./testdata/reaching_exporter.ts", import.meta.url),
@@ -92,6 +93,16 @@ Deno.test("a confined exporter refuses a driver reaching outside its grants, nam
     }
     // the shell's other variables did not come along
     assert.equal(await reach.call("variable", "SECRET_TOKEN"), null);
+    // a refusal after the call returned is logged, not the end of the exporter
+    assert.equal(await reach.call("sendLater", port), "queued");
+    await eventually(
+      "the exporter to log the refusal outside a call",
+      () =>
+        /Refused net access to "0\.0\.0\.0:0" outside a driver call/.test(
+          lab.exporter.printed().stderr,
+        ) || undefined,
+      { timeoutMs: TIMEOUT_MS, describe: () => lab.exporter.printed().stderr },
+    );
     // still serving, its other drivers too
     await lab.power.call("on");
     assert.equal(await reach.call("readFile", secret).catch(() => "refused"), "refused");

@@ -46,3 +46,31 @@ export function refusalOf(
     { cause: error, code: Code.PERMISSION_DENIED },
   );
 }
+
+/**
+ * Keeps a confined exporter serving when Deno refuses something outside any driver call (a
+ * socket a library binds in a callback, a background task): the refusal is logged instead of
+ * ending the process. Other uncaught errors are left alone. Returns what removes the handlers.
+ */
+export function surviveRefusals(log: (message: string) => void): () => void {
+  const refused = (error: unknown) => {
+    if (!(error instanceof Deno.errors.NotCapable)) return false;
+    log(
+      `Refused ${refusedPermission(error.message)} outside a driver call: outside the ` +
+        "exporter's grants (see `jmp-exporter permissions CONFIG`)",
+    );
+    return true;
+  };
+  const onError = (event: ErrorEvent) => {
+    if (refused(event.error)) event.preventDefault();
+  };
+  const onRejection = (event: PromiseRejectionEvent) => {
+    if (refused(event.reason)) event.preventDefault();
+  };
+  globalThis.addEventListener("error", onError);
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  return () => {
+    globalThis.removeEventListener("error", onError);
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+  };
+}

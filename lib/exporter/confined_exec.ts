@@ -53,12 +53,17 @@ export function confinementOf(
   };
 }
 
+/** Whether this process is a confined exporter (started by {@linkcode runConfined}, or by hand). */
+export function isConfined(env: Record<string, string>): boolean {
+  return env[CONFINED_VARIABLE] !== undefined;
+}
+
 /**
  * Whether this process should start itself again confined: from source, not confined yet, and
  * allowed to start Deno (a process already run under narrower flags serves as it is).
  */
 export function shouldConfine(env: Record<string, string>): boolean {
-  if (Deno.build.standalone || env[CONFINED_VARIABLE] !== undefined) return false;
+  if (Deno.build.standalone || isConfined(env)) return false;
   return Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state === "granted";
 }
 

@@ -27,8 +27,10 @@ export { type ConfigGrants, configGrants, type DriverGrants } from "./permission
 export {
   type Confinement,
   confinementOf,
+  isConfined,
   runConfined,
   type RunConfinedOptions,
   shouldConfine,
 } from "./confined_exec.ts";
 export { CONFINED_VARIABLE, type ServeMode, SOCKET_DIR_VARIABLE } from "./confined_grants.ts";
+export { surviveRefusals } from "./confined_denial.ts";
