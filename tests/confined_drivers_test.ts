@@ -1,7 +1,8 @@
 /**
- * A serial console on a real pty and a TFTP server, served by an exporter running under exactly
- * the grants `jmp-exporter permissions` prints: the console's bytes reach `j serial pipe`, and a
- * real TFTP client (curl) downloads what is there and what `j tftp put` uploaded.
+ * Drivers served by an exporter running under exactly the grants `jmp-exporter permissions`
+ * prints, against real peers: a serial console on a pty (its bytes reach `j serial pipe`), a TFTP
+ * server (curl downloads what is there and what `j tftp put` uploaded), SNMP power (a real
+ * snmpd records the SET) and an HTTP file server (fetch gets what is served and what was put).
  */
 import assert from "node:assert/strict";
 import { jmp } from "./_process.ts";
@@ -112,3 +113,54 @@ Deno.test("SNMP power serves under exactly the printed grants", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("HttpServer serves and stores under exactly the printed grants", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-http-" });
+  try {
+    const root = `${dir}/www`;
+    await Deno.mkdir(root);
+    await Deno.writeTextFile(`${root}/index.txt`, "served confined\n");
+    const port = freeTcpPort();
+    const config = `${dir}/http.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+        `  http:\n    type: HttpServer\n    config: { root_dir: ${root}, host: 127.0.0.1, port: ${port} }\n`,
+    );
+    const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
+    await using exporter = spawnUnderPrinted(config, printed);
+    const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
+    const j = async (args: string[]) => {
+      const result = await jmp(["j", "http", ...args], { timeoutMs: TIMEOUT_MS, env });
+      assert.equal(
+        result.code,
+        0,
+        `j http ${args.join(" ")}: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
+      );
+      return result.stdout;
+    };
+    await j(["start"]);
+    await Deno.writeTextFile(`${dir}/upload.txt`, "stored confined\n");
+    await j(["put", `${dir}/upload.txt`]);
+    for (
+      const [name, text] of [["index.txt", "served confined\n"], [
+        "upload.txt",
+        "stored confined\n",
+      ]]
+    ) {
+      const response = await fetch(`http://127.0.0.1:${port}/${name}`);
+      assert.equal(await response.text(), text);
+    }
+    await exporter.stop("SIGTERM");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
