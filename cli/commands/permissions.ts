@@ -60,6 +60,9 @@ export function formatPermissions(permissions: Permissions): string {
     driver.type,
     driver.grants ? describeGrants(driver.grants) : UNDECLARED,
   ]);
+  for (const hook of drivers.hooks) {
+    rows.push([`(${hook.name})`, "hook", describeGrants(hook.grants)]);
+  }
   if (program) rows.push([PROGRAM_ROW, "", describeGrants(program)]);
   const table = formatTable(["driver", "type", "grants"], rows, {
     emptyMessage: "No drivers found.",
@@ -115,6 +118,7 @@ export function permissionsCommand(packages: readonly DriverPackage[] = DRIVER_P
           type: driver.type,
           grants: driver.grants ?? null,
         })),
+        hooks: drivers.hooks,
         program: program ?? null,
       }, flags.output);
     });

@@ -152,3 +152,21 @@ Deno.test("permissions: an unknown driver config key is pointed at itself", () =
     (error) => error instanceof ConfigError && /^typo\.yaml:7:7: .*"root"/.test(error.message),
   );
 });
+
+Deno.test("permissions: hooks need their interpreter, and their script when it is a file", () => {
+  const config = parseExporterConfig(
+    HEADER + "  power:\n    type: MockPower\n" +
+      "hooks:\n  beforeLease:\n    script: /opt/lab/prepare.sh\n" +
+      "  afterLease:\n    script: |\n      echo done\n      sync\n    exec: /bin/bash\n",
+    "hooks.yaml",
+  );
+  const result = permissionsOf(config);
+  assert.deepEqual(result.drivers.hooks, [
+    { name: "beforeLease", grants: { run: ["/bin/sh"], read: ["/opt/lab/prepare.sh"] } },
+    { name: "afterLease", grants: { run: ["/bin/bash"] } },
+  ]);
+  const printed = formatPermissions(result);
+  assert.match(printed, /^\(beforeLease\) +hook +read=\/opt\/lab\/prepare\.sh run=\/bin\/sh$/m);
+  assert.match(printed, /^\(afterLease\) +hook +run=\/bin\/bash$/m);
+  assert.ok(flagsOf(result).includes("--allow-run=/bin/sh,/bin/bash"), flagsOf(result).join(" "));
+});

@@ -34,7 +34,9 @@ export interface DriverGrants {
 export interface ConfigGrants {
   /** One row per driver entry, in file order (proxies and plain Composites left out). */
   readonly drivers: readonly DriverGrants[];
-  /** The union of every driver's grants and reading the config file itself. */
+  /** The grants of each configured hook (`beforeLease`, `afterLease`). */
+  readonly hooks: readonly { readonly name: string; readonly grants: Grants }[];
+  /** The union of every driver's and hook's grants and reading the config file itself. */
   readonly grants: Grants;
   /** Whether some driver's type declares no grants, so the exporter needs `-A`. */
   readonly undeclared: boolean;
@@ -95,12 +97,15 @@ export function configGrants(
   };
   visit(config.export);
   const own: Grants = { read: [config.path] };
-  const hooks = [config.hooks.beforeLease, config.hooks.afterLease].filter((hook) => hook !== null);
+  const hooks = Object.entries(config.hooks).flatMap(([name, hook]) =>
+    hook === null ? [] : [{ name, grants: hookGrants(hook) }]
+  );
   return {
     drivers,
+    hooks,
     grants: mergeGrants([
       own,
-      ...hooks.map(hookGrants),
+      ...hooks.map((hook) => hook.grants),
       ...drivers.flatMap((driver) => driver.grants ?? []),
     ]),
     undeclared: drivers.some((driver) => driver.grants === undefined),
