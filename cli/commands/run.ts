@@ -9,11 +9,14 @@ import { ExporterStatus } from "@jumpstarter/protos";
 import { formatHostPort, loadExporterConfig, parseHostPort } from "@jumpstarter/lib/config";
 import {
   buildDriverTree,
+  exitWithParent,
   Exporter,
+  isConfined,
   privateSocketPath,
   serveSession,
   serveSessionTcp,
   Session,
+  shouldConfine,
   startLocalExporter,
   startStandaloneLease,
   surviveRefusals,
@@ -27,7 +30,7 @@ import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { DRIVER_PACKAGES, driverRegistry } from "../driver_packages.ts";
 import { type DriverPackage, type DriverRegistry, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { isConfined, serveConfined, shouldConfine } from "./run_confined.ts";
+import { serveConfined } from "./run_confined.ts";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 type StopSignal = keyof typeof SIGNAL_NUMBERS;
@@ -71,7 +74,10 @@ export function runCommand(packages: readonly DriverPackage[] = DRIVER_PACKAGES)
         const code = await serveConfined(path, flags, packages);
         if (code !== undefined) throw new ExitCode(code);
       }
-      if (isConfined(Deno.env.toObject())) surviveRefusals((message) => log("WARNING", message));
+      if (isConfined(Deno.env.toObject())) {
+        surviveRefusals((message) => log("WARNING", message));
+        exitWithParent(Deno.env.toObject());
+      }
       const signal = waitForSignal();
       if (flags.tlsGrpcListener) await runDirect(path, flags, signal.promise, registry);
       else {

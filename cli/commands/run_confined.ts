@@ -16,8 +16,6 @@ import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import type { DriverPackage } from "@jumpstarter/lib/driver";
 import { UsageError } from "../errors.ts";
 
-export { isConfined, shouldConfine } from "@jumpstarter/lib/exporter";
-
 /** The run flags that decide how the exporter serves. */
 export interface ServeFlags {
   tlsGrpcListener?: string;

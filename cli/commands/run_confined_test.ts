@@ -126,3 +126,63 @@ Deno.test("--unconfined serves with the permissions it was started with", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a confined exporter ends soon after the process that started it is killed with SIGKILL", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-orphan-" });
+  // not in a process group of its own: the test harness kills a whole group, this is one process
+  const parent = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      DENO_CONFIG,
+      REACHING_EXPORTER,
+      "--exporter-config",
+      await writeConfig(dir),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  }).spawn();
+  let child: number | undefined;
+  try {
+    const lines = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const { value: first } = await lines.read();
+    lines.releaseLock();
+    const socket = first!.split("\n")[0]!;
+    {
+      using session = await openExporter(socket, {
+        registry: clientRegistryOf([]),
+        policy: UNSAFE_POLICY,
+      });
+      child = Number(await (session.root.children.get("reach") as DriverClient).call("pid"));
+    }
+    assert.notEqual(child, parent.pid, "expected a confined child process");
+    parent.kill("SIGKILL");
+    await parent.status;
+    await eventually(
+      "the confined exporter to exit and remove its socket directory",
+      async () => {
+        const gone = await Deno.stat(socket).then(() => false, () => true);
+        return (gone && !(await isAlive(child!))) || undefined;
+      },
+      {
+        timeoutMs: TIMEOUT_MS,
+        describe: async () => `child ${child} alive: ${await isAlive(child!)}`,
+      },
+    );
+  } finally {
+    if (child !== undefined && await isAlive(child)) Deno.kill(child, "SIGKILL");
+    await parent.stdout.cancel().catch(() => {});
+    await parent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Whether process `pid` still runs (not a zombie). */
+async function isAlive(pid: number): Promise<boolean> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  return status !== "" && !/^State:\s+Z/m.test(status);
+}

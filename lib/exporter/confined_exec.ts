@@ -85,6 +85,33 @@ function makeSocketDir(env: Record<string, string>): Promise<string> {
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+/** The variable giving a confined exporter the process id of the one that started it. */
+const PARENT_VARIABLE = "JMP_EXPORTER_PARENT";
+
+/** How often a confined exporter checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 250;
+
+/**
+ * Ends this confined exporter soon after the process that started it is gone (killed with
+ * SIGKILL, which it cannot pass on): its socket directory removed, exit 137 as if killed too.
+ * Does nothing in a process not started by {@linkcode runConfined}.
+ */
+export function exitWithParent(env: Record<string, string>): void {
+  const parent = Number(env[PARENT_VARIABLE]);
+  if (!parent) return;
+  const timer = setInterval(() => {
+    if (Deno.ppid === parent) return;
+    const dir = env[SOCKET_DIR_VARIABLE];
+    if (dir) {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch { /* gone already */ }
+    }
+    Deno.exit(137);
+  }, PARENT_CHECK_MS);
+  Deno.unrefTimer(timer);
+}
+
 /**
  * Runs this program again under `options.flags` with the same arguments; resolves to its exit
  * code (128+N when signal N ended it). Signals this process gets are passed on to it.
@@ -105,7 +132,12 @@ export async function runConfined(options: RunConfinedOptions): Promise<number> 
       Deno.mainModule,
       ...Deno.args,
     ],
-    env: { ...env, [CONFINED_VARIABLE]: "1", [SOCKET_DIR_VARIABLE]: socketDir },
+    env: {
+      ...env,
+      [CONFINED_VARIABLE]: "1",
+      [SOCKET_DIR_VARIABLE]: socketDir,
+      [PARENT_VARIABLE]: String(Deno.pid),
+    },
     clearEnv: true,
     stdin: "inherit",
     stdout: "inherit",

@@ -27,6 +27,7 @@ export { type ConfigGrants, configGrants, type DriverGrants } from "./permission
 export {
   type Confinement,
   confinementOf,
+  exitWithParent,
   isConfined,
   runConfined,
   type RunConfinedOptions,

@@ -27,6 +27,7 @@ const reacherInterface = defineInterface({
     runCommand: unary([z.string()]),
     variable: unary([z.string()]),
     sendLater: unary([z.number().int()]),
+    pid: unary([]),
   },
 });
 
@@ -42,6 +43,8 @@ class Reacher extends Driver {
       },
       runCommand: async (command) => (await new Deno.Command(command).output()).code,
       variable: (name) => Deno.env.get(name) ?? null,
+      // this process's id (the confined child's, when confined)
+      pid: () => Deno.pid,
       // the socket binds after the call returned: a refusal there is nobody's call's error
       sendLater: (port) => {
         createSocket("udp4").send(new Uint8Array([1]), port, "127.0.0.1");
