@@ -6,7 +6,7 @@
  */
 import { Command } from "commander";
 import { ExporterStatus } from "@jumpstarter/protos";
-import { formatHostPort, loadExporterConfig, parseHostPort } from "@jumpstarter/lib/config";
+import { formatHostPort, loadExporterConfig } from "@jumpstarter/lib/config";
 import {
   buildDriverTree,
   exitWithParent,
@@ -30,7 +30,7 @@ import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
 import { DRIVER_PACKAGES, driverRegistry } from "../driver_packages.ts";
 import { type DriverPackage, type DriverRegistry, driverRegistryOf } from "@jumpstarter/lib/driver";
-import { serveConfined } from "./run_confined.ts";
+import { parseListenFlag, serveConfined } from "./run_confined.ts";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 type StopSignal = keyof typeof SIGNAL_NUMBERS;
@@ -152,7 +152,7 @@ async function runDirect(
   registry: DriverRegistry,
 ): Promise<void> {
   const listener = flags.tlsGrpcListener!;
-  const listen = parseListenFlag("--tls-grpc-listener", listener);
+  const listen = parseListenFlag(listener);
   const hostPort = formatHostPort(listen);
   if (!flags.tlsGrpcInsecure && !(flags.tlsCert && flags.tlsKey)) {
     throw new UsageError("direct mode needs --tls-grpc-insecure or both --tls-cert and --tls-key");
@@ -202,14 +202,6 @@ async function runDirect(
   } finally {
     await lease.close();
     await session.close();
-  }
-}
-
-function parseListenFlag(flag: string, value: string) {
-  try {
-    return parseHostPort(value, "0.0.0.0");
-  } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
 }
 

@@ -28,7 +28,7 @@ export interface ServeFlags {
 /** How an exporter with `config` and `flags` serves (direct, registered or local). */
 export function serveModeOf(config: ExporterConfig, flags: ServeFlags): ServeMode {
   if (flags.tlsGrpcListener) {
-    const listen = parseListen(flags.tlsGrpcListener);
+    const listen = parseListenFlag(flags.tlsGrpcListener);
     const files = flags.tlsGrpcInsecure ? [] : [flags.tlsCert, flags.tlsKey];
     return {
       kind: "direct",
@@ -40,7 +40,8 @@ export function serveModeOf(config: ExporterConfig, flags: ServeFlags): ServeMod
   return config.endpoint && config.token ? { kind: "registered" } : { kind: "local" };
 }
 
-function parseListen(value: string) {
+/** `--tls-grpc-listener`'s `[host:]port` (host 0.0.0.0 when left out). */
+export function parseListenFlag(value: string): { host: string; port: number } {
   try {
     return parseHostPort(value, "0.0.0.0");
   } catch (error) {

@@ -4,7 +4,7 @@
  * a private socket directory, its signals passed on and its exit code returned.
  *
  * Only when running from source: a `deno compile`d binary carries the permissions it was compiled
- * with and cannot give itself narrower ones by flags (see the exporter README).
+ * with and cannot give itself narrower ones by flags (see the README's "Least privilege").
  *
  * @module
  */
@@ -113,7 +113,7 @@ export function exitWithParent(env: Record<string, string>): void {
 }
 
 /**
- * Runs this program again under `options.flags` with the same arguments; resolves to its exit
+ * Runs this program again under the confinement's grants with the same arguments; resolves to its exit
  * code (128+N when signal N ended it). Signals this process gets are passed on to it.
  */
 export async function runConfined(options: RunConfinedOptions): Promise<number> {
