@@ -11,7 +11,12 @@ import {
   loadExporterConfig,
   parseHostPort,
 } from "@jumpstarter/lib/config";
-import { confinementOf, runConfined, type ServeMode } from "@jumpstarter/lib/exporter";
+import {
+  CannotConfineError,
+  confinementOf,
+  runConfined,
+  type ServeMode,
+} from "@jumpstarter/lib/exporter";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import type { DriverPackage } from "@jumpstarter/lib/driver";
 import { UsageError } from "../errors.ts";
@@ -54,7 +59,8 @@ const DENO_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
 /**
  * Serves `path` in a child started under its grants; resolves to the child's exit code. A config
- * with a driver type that declares no grants is served unconfined, with a warning saying which.
+ * with a driver type that declares no grants, or a Deno that cannot be started again (run under
+ * user-mode emulation, say), is served unconfined (undefined), with a warning saying why.
  */
 export async function serveConfined(
   path: string,
@@ -71,5 +77,11 @@ export async function serveConfined(
     );
     return undefined;
   }
-  return await runConfined({ confinement, denoConfig: DENO_CONFIG });
+  try {
+    return await runConfined({ confinement, denoConfig: DENO_CONFIG });
+  } catch (error) {
+    if (!(error instanceof CannotConfineError)) throw error;
+    console.error(`Warning: serving "${path}" unconfined: ${error.message}`);
+    return undefined;
+  }
 }

@@ -85,6 +85,14 @@ function makeSocketDir(env: Record<string, string>): Promise<string> {
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+/** This program could not be started again to serve confined (e.g. Deno run under emulation). */
+export class CannotConfineError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CannotConfineError";
+  }
+}
+
 /** The variable giving a confined exporter the process id of the one that started it. */
 const PARENT_VARIABLE = "JMP_EXPORTER_PARENT";
 
@@ -115,13 +123,65 @@ export function exitWithParent(env: Record<string, string>): void {
 /**
  * Runs this program again under the confinement's grants with the same arguments; resolves to its exit
  * code (128+N when signal N ended it). Signals this process gets are passed on to it.
+ *
+ * @throws {CannotConfineError} when the child cannot be started at all.
  */
 export async function runConfined(options: RunConfinedOptions): Promise<number> {
   const parentEnv = Deno.env.toObject();
   const socketDir = await makeSocketDir(parentEnv);
   const grants = options.confinement.grants(socketDir);
   const env = confinedEnvironment(parentEnv, options.confinement.driverVariables);
-  const child = new Deno.Command(Deno.execPath(), {
+  let child: Deno.ChildProcess;
+  try {
+    await checkRunnable();
+    child = spawnConfined(options, grants, env, socketDir);
+  } catch (error) {
+    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    throw new CannotConfineError(
+      `cannot start ${Deno.execPath()} again: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const forward = SIGNALS.map((name) => {
+    const listener = () => {
+      try {
+        child.kill(name);
+      } catch { /* already gone */ }
+    };
+    Deno.addSignalListener(name, listener);
+    return [name, listener] as const;
+  });
+  try {
+    const status = await child.status;
+    return status.signal ? 128 + signalNumber(status.signal) : status.code;
+  } finally {
+    for (const [name, listener] of forward) Deno.removeSignalListener(name, listener);
+    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Fails unless this Deno can be started as a process of its own: under user-mode emulation
+ * (`qemu-aarch64-static deno ...`) it cannot, and a failed exec only shows as exit code 127.
+ */
+async function checkRunnable(): Promise<void> {
+  const { success, code } = await new Deno.Command(Deno.execPath(), {
+    args: ["--version"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!success) throw new Error(`\`${Deno.execPath()} --version\` exited ${code}`);
+}
+
+/** The child: this program under `grants`, with `env` and the confinement's own variables. */
+function spawnConfined(
+  options: RunConfinedOptions,
+  grants: Grants,
+  env: Record<string, string>,
+  socketDir: string,
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
@@ -143,22 +203,6 @@ export async function runConfined(options: RunConfinedOptions): Promise<number> 
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  const forward = SIGNALS.map((name) => {
-    const listener = () => {
-      try {
-        child.kill(name);
-      } catch { /* already gone */ }
-    };
-    Deno.addSignalListener(name, listener);
-    return [name, listener] as const;
-  });
-  try {
-    const status = await child.status;
-    return status.signal ? 128 + signalNumber(status.signal) : status.code;
-  } finally {
-    for (const [name, listener] of forward) Deno.removeSignalListener(name, listener);
-    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
-  }
 }
 
 function signalNumber(signal: Deno.Signal): number {

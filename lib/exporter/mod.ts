@@ -25,6 +25,7 @@ export { closeOnExecAll } from "./close_on_exec.ts";
 export { type HookLog, type HookResult, type HookRunOptions, runHook } from "./hooks.ts";
 export { type ConfigGrants, configGrants, type DriverGrants } from "./permissions.ts";
 export {
+  CannotConfineError,
   type Confinement,
   confinementOf,
   exitWithParent,
