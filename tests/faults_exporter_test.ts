@@ -27,6 +27,7 @@ import {
   untilExporter,
 } from "./_distributed.ts";
 import { faultLab, report, stopQuietly, stopwatch } from "./_faults.ts";
+import { killGroup } from "./_process.ts";
 import { RECONNECT_GRACE_MS, STALE_STREAM_MS } from "../controller/core.ts";
 
 /** Resolves once `path` exists (a filesystem event in its directory, not a poll). */
@@ -100,8 +101,9 @@ Deno.test("faults: an exporter host that vanished shows Offline, and a new proce
   const first = lab.startExporter();
   try {
     await untilExporter(lab.alice, "bench1");
-    // SIGSTOP: the connection stays open but nobody answers, as with a host that lost power
-    first.process.kill("SIGSTOP");
+    // SIGSTOP: the connection stays open but nobody answers, as with a host that lost power; the
+    // whole process group, as `jmp run` serves from a confined child process
+    killGroup(first.process, "SIGSTOP");
     const since = stopwatch();
     await until(
       "bench1 to show OFFLINE after its host vanished",

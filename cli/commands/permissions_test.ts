@@ -1,24 +1,63 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadExporterConfig, parseExporterConfig } from "@jumpstarter/lib/config";
-import { configGrants } from "@jumpstarter/lib/exporter";
+import { configGrants, confinementOf, type ServeMode } from "@jumpstarter/lib/exporter";
 import { Composite, defineDriverType, definePackage, grantFlags } from "@jumpstarter/lib/driver";
+import type { DriverPackage } from "@jumpstarter/lib/driver";
+import type { ExporterConfig } from "@jumpstarter/lib/config";
 import { z } from "zod";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
-import { flagsOf, formatPermissions, UNDECLARED } from "./permissions.ts";
+import { flagsOf, formatPermissions, type Permissions, UNDECLARED } from "./permissions.ts";
 
 const TMP = Deno.env.get("TMPDIR") || "/tmp";
 const HEADER = "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n";
+const SOCKETS = "/run/jmp";
+const ENV = { HOME: "/home/lab" };
+const NPM_CACHE = "/home/lab/.cache/deno/npm";
 
-Deno.test("permissions: the virtual lab needs only to read its config", async () => {
+/** What `permissions` prints for `config` served locally, its sockets in {@linkcode SOCKETS}. */
+function permissionsOf(
+  config: ExporterConfig,
+  packages: readonly DriverPackage[] = DRIVER_PACKAGES,
+  mode: ServeMode = { kind: "local" },
+): Permissions {
+  const program = confinementOf(config, packages, mode, ENV)?.program(SOCKETS);
+  return {
+    drivers: configGrants(config, packages),
+    socketDir: SOCKETS,
+    ...(program ? { program } : {}),
+  };
+}
+
+/** The `unix:` grants of the socket slots. */
+const SLOTS = Array.from({ length: 8 }, (_, slot) => `unix:${SOCKETS}/${slot}/socket`)
+  .flatMap((path) => [path, `${path}.fast`]).join(",");
+
+Deno.test("permissions: the virtual lab needs its config and the program's own needs", async () => {
   const path = new URL("../../examples/virtual-lab.yaml", import.meta.url).pathname;
-  const result = configGrants(await loadExporterConfig(path), DRIVER_PACKAGES);
-  assert.deepEqual(flagsOf(result), [`--allow-read=${path}`]);
-  assert.deepEqual(result.drivers.map((driver) => [driver.path, driver.grants]), [
+  const result = permissionsOf(await loadExporterConfig(path));
+  assert.deepEqual(flagsOf(result), [
+    `--allow-read=${SOCKETS},${path}`,
+    `--allow-write=${SOCKETS}`,
+    `--allow-net=${SLOTS}`,
+    "--allow-env",
+    `--allow-ffi=${NPM_CACHE}`,
+    "--allow-sys=cpus,hostname,networkInterfaces",
+  ]);
+  assert.deepEqual(result.drivers.drivers.map((driver) => [driver.path, driver.grants]), [
     ["power", {}],
     ["board", {}],
     ["board.power", {}],
   ]);
-  assert.match(formatPermissions(result), /^board\.power +MockPower +none$/m);
+  const printed = formatPermissions(result);
+  assert.match(printed, /^board\.power +MockPower +none$/m);
+  assert.match(
+    printed,
+    new RegExp(`^with JMP_EXPORTER_SOCKET_DIR=${SOCKETS} JMP_EXPORTER_CONFINED=1$`, "m"),
+  );
+  assert.match(
+    printed,
+    new RegExp(`^\\(exporter\\) +read=${SOCKETS} write=${SOCKETS} net=`, "m"),
+  );
 });
 
 Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what they open", () => {
@@ -48,20 +87,20 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   );
   const result = configGrants(config, DRIVER_PACKAGES);
   assert.deepEqual(result.undeclared, false);
-  // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
-  assert.deepEqual(flagsOf(result), ["-A"]);
-  const { all: _all, ...scoped } = result.grants;
-  assert.deepEqual(grantFlags(scoped), [
+  assert.deepEqual(grantFlags(result.grants), [
     `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
     `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
-    "--allow-net=192.168.7.1:6969,pdu.lab:161,10.0.0.2:22,127.0.0.1:2222",
+    // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here;
+    // SNMP binds its own socket on any port
+    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22,127.0.0.1:2222",
     "--allow-run=stty,qemu-system-aarch64,qemu-img",
     "--allow-ffi",
   ]);
-  const table = formatPermissions(result);
+  const printed = permissionsOf(config);
+  assert.ok(!flagsOf(printed).includes("-A"));
   assert.match(
-    table,
-    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +needs -A: .*\/proc\/self\/fd.*$/m,
+    formatPermissions(printed),
+    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +read=\/srv\/tftp write=\/srv\/tftp net=192\.168\.7\.1,0\.0\.0\.0\/0$/m,
   );
 });
 
@@ -84,7 +123,7 @@ Deno.test("permissions: a type that declares nothing asks for -A and says why", 
     HEADER + "  vm:\n    type: Shelf\n",
     "vm.yaml",
   );
-  const result = configGrants(config, [...DRIVER_PACKAGES, shelfPackage]);
+  const result = permissionsOf(config, [...DRIVER_PACKAGES, shelfPackage]);
   assert.deepEqual(flagsOf(result), ["-A"]);
   assert.match(formatPermissions(result), new RegExp(`^vm .* ${UNDECLARED}$`, "m"));
 });
@@ -112,4 +151,22 @@ Deno.test("permissions: an unknown driver config key is pointed at itself", () =
     () => configGrants(config, DRIVER_PACKAGES),
     (error) => error instanceof ConfigError && /^typo\.yaml:7:7: .*"root"/.test(error.message),
   );
+});
+
+Deno.test("permissions: hooks need their interpreter, and their script when it is a file", () => {
+  const config = parseExporterConfig(
+    HEADER + "  power:\n    type: MockPower\n" +
+      "hooks:\n  beforeLease:\n    script: /opt/lab/prepare.sh\n" +
+      "  afterLease:\n    script: |\n      echo done\n      sync\n    exec: /bin/bash\n",
+    "hooks.yaml",
+  );
+  const result = permissionsOf(config);
+  assert.deepEqual(result.drivers.hooks, [
+    { name: "beforeLease", grants: { run: ["/bin/sh"], read: ["/opt/lab/prepare.sh"] } },
+    { name: "afterLease", grants: { run: ["/bin/bash"] } },
+  ]);
+  const printed = formatPermissions(result);
+  assert.match(printed, /^\(beforeLease\) +hook +read=\/opt\/lab\/prepare\.sh run=\/bin\/sh$/m);
+  assert.match(printed, /^\(afterLease\) +hook +run=\/bin\/bash$/m);
+  assert.ok(flagsOf(result).includes("--allow-run=/bin/sh,/bin/bash"), flagsOf(result).join(" "));
 });

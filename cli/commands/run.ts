@@ -6,16 +6,20 @@
  */
 import { Command } from "commander";
 import { ExporterStatus } from "@jumpstarter/protos";
-import { formatHostPort, loadExporterConfig, parseHostPort } from "@jumpstarter/lib/config";
+import { formatHostPort, loadExporterConfig } from "@jumpstarter/lib/config";
 import {
   buildDriverTree,
+  exitWithParent,
   Exporter,
+  isConfined,
   privateSocketPath,
   serveSession,
   serveSessionTcp,
   Session,
+  shouldConfine,
   startLocalExporter,
   startStandaloneLease,
+  surviveRefusals,
 } from "@jumpstarter/lib/exporter";
 import { readServerIdentity, serveTlsFront } from "@jumpstarter/lib/tunnel";
 import { ExitCode, UsageError } from "../errors.ts";
@@ -24,7 +28,9 @@ import { RapidFailureGuard } from "../rapid_failures.ts";
 import { isTransient } from "@jumpstarter/lib/client";
 import { resolvePassphrase } from "../passphrase.ts";
 import { type ExporterSelector, selectedExporterConfig } from "../exporter_selector.ts";
-import { driverRegistry } from "../driver_packages.ts";
+import { DRIVER_PACKAGES, driverRegistry } from "../driver_packages.ts";
+import { type DriverPackage, type DriverRegistry, driverRegistryOf } from "@jumpstarter/lib/driver";
+import { parseListenFlag, serveConfined } from "./run_confined.ts";
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 type StopSignal = keyof typeof SIGNAL_NUMBERS;
@@ -37,9 +43,12 @@ interface RunFlags extends ExporterSelector {
   passphrase?: string;
   passphraseFile?: string;
   exitOnLeaseEnd?: boolean;
+  unconfined?: boolean;
 }
 
-export function runCommand(): Command {
+/** The `run` command, serving the given driver packages (default: the shipped ones). */
+export function runCommand(packages: readonly DriverPackage[] = DRIVER_PACKAGES): Command {
+  const registry = packages === DRIVER_PACKAGES ? driverRegistry : driverRegistryOf(packages);
   return new Command("run")
     .description("Run an exporter in the foreground")
     .option("--exporter-config <path>", "exporter config file")
@@ -54,24 +63,40 @@ export function runCommand(): Command {
       "direct mode: read the passphrase from this file (or set JMP_GRPC_PASSPHRASE)",
     )
     .option("--exit-on-lease-end", "exit once a lease has ended (also exitOnLeaseEnd: true)")
+    .option(
+      "--unconfined",
+      "serve with this process's permissions, not only those the config implies",
+    )
     .action(async (flags: RunFlags) => {
       const path = await selectedExporterConfig(flags);
       if (!path) throw new UsageError("one of --exporter, --exporter-config should be specified");
+      if (!flags.unconfined && shouldConfine(Deno.env.toObject())) {
+        const code = await serveConfined(path, flags, packages);
+        if (code !== undefined) throw new ExitCode(code);
+      }
+      if (isConfined(Deno.env.toObject())) {
+        surviveRefusals((message) => log("WARNING", message));
+        exitWithParent(Deno.env.toObject());
+      }
       const signal = waitForSignal();
-      if (flags.tlsGrpcListener) await runDirect(path, flags, signal.promise);
+      if (flags.tlsGrpcListener) await runDirect(path, flags, signal.promise, registry);
       else {
         const config = await loadExporterConfig(path);
         if (config.endpoint && config.token) {
-          await runRegistered(path, signal, flags.exitOnLeaseEnd ?? false);
-        } else await runLocal(path, signal.promise);
+          await runRegistered(path, signal, flags.exitOnLeaseEnd ?? false, registry);
+        } else await runLocal(path, signal.promise, registry);
       }
       const received = await signal.promise;
       throw new ExitCode(128 + SIGNAL_NUMBERS[received]);
     });
 }
 
-async function runLocal(path: string, stop: Promise<StopSignal>): Promise<void> {
-  await using exporter = await startLocalExporter(path, { registry: driverRegistry });
+async function runLocal(
+  path: string,
+  stop: Promise<StopSignal>,
+  registry: DriverRegistry,
+): Promise<void> {
+  await using exporter = await startLocalExporter(path, { registry });
   console.log(exporter.address);
   console.error(
     `Serving "${path}" on ${exporter.address}; use JUMPSTARTER_HOST=${exporter.address} JMP_DRIVERS_ALLOW=UNSAFE j ...`,
@@ -84,6 +109,7 @@ async function runRegistered(
   path: string,
   signal: { promise: Promise<StopSignal> },
   exitOnLeaseEnd: boolean,
+  registry: DriverRegistry,
 ) {
   const loaded = await loadExporterConfig(path);
   const config = exitOnLeaseEnd ? { ...loaded, exitOnLeaseEnd } : loaded;
@@ -97,7 +123,7 @@ async function runRegistered(
   while (true) {
     const started = Date.now();
     exporter = new Exporter(config, {
-      registry: driverRegistry,
+      registry,
       log: (message) => log("INFO", message),
     });
     try {
@@ -119,9 +145,14 @@ async function runRegistered(
   if (!abort.signal.aborted) throw new ExitCode(0);
 }
 
-async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal>): Promise<void> {
+async function runDirect(
+  path: string,
+  flags: RunFlags,
+  stop: Promise<StopSignal>,
+  registry: DriverRegistry,
+): Promise<void> {
   const listener = flags.tlsGrpcListener!;
-  const listen = parseListenFlag("--tls-grpc-listener", listener);
+  const listen = parseListenFlag(listener);
   const hostPort = formatHostPort(listen);
   if (!flags.tlsGrpcInsecure && !(flags.tlsCert && flags.tlsKey)) {
     throw new UsageError("direct mode needs --tls-grpc-insecure or both --tls-cert and --tls-key");
@@ -135,7 +166,7 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
     console.error("Warning: the passphrase travels in plaintext without TLS");
   }
   const config = await loadExporterConfig(path);
-  const session = new Session(await buildDriverTree(config, { registry: driverRegistry }), {
+  const session = new Session(await buildDriverTree(config, { registry }), {
     status: ExporterStatus.LEASE_READY,
     ...(config.motd === null ? {} : { motd: config.motd }),
   });
@@ -171,14 +202,6 @@ async function runDirect(path: string, flags: RunFlags, stop: Promise<StopSignal
   } finally {
     await lease.close();
     await session.close();
-  }
-}
-
-function parseListenFlag(flag: string, value: string) {
-  try {
-    return parseHostPort(value, "0.0.0.0");
-  } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
 }
 

@@ -6,12 +6,12 @@
  * @module
  */
 import {
-  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
   type Grants,
   netAddress,
+  servedRoot,
 } from "@jumpstarter/lib/driver";
 import { defaultHost } from "./host.ts";
 import { httpCli } from "./cli.ts";
@@ -32,10 +32,9 @@ function httpServerGrants(config: { root_dir: string; host: string | null; port:
   // no host: the server picks the first non-loopback address, as it will when it starts
   const host = config.host ?? defaultHost() ?? "0.0.0.0";
   return {
-    read: [config.root_dir],
-    write: [config.root_dir],
+    read: servedRoot(config.root_dir),
+    write: servedRoot(config.root_dir),
     net: [netAddress(host, config.port)],
-    all: CONFINED_ROOT_NEEDS_ALL,
     ...(config.host === null ? { sys: ["networkInterfaces"] } : {}),
   };
 }

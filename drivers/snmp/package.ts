@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage, netAddress } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  type DriverPackage,
+  type Grants,
+  netAddress,
+} from "@jumpstarter/lib/driver";
 import type { SnmpConfig } from "./config.ts";
 import { snmpServerType } from "./driver.ts";
 import { SNMPServerClient } from "./client.ts";
@@ -17,5 +22,13 @@ export const driverPackage: DriverPackage = definePackage({
   driverTypes: [snmpServerType],
   clients: [{ classPaths: [snmpInterface.client], client: SNMPServerClient, cli: snmpCli }],
   // the PDU's agent, over UDP
-  grants: { SNMPServer: (config: SnmpConfig) => ({ net: [netAddress(config.host, config.port)] }) },
+  grants: { SNMPServer: snmpGrants },
 });
+
+/**
+ * The agent's address, and binding its own UDP socket on any local port (net-snmp binds
+ * `0.0.0.0:0` when it first sends, which Deno checks as a net grant).
+ */
+function snmpGrants(config: SnmpConfig): Grants {
+  return { net: [netAddress(config.host, config.port), netAddress("0.0.0.0", 0)] };
+}

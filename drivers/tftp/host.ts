@@ -25,3 +25,21 @@ export function defaultHostAddress(): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The addresses a server on `host` answers, as a Deno net grant: each transfer replies from a new
+ * port to whichever client asked, so the clients are named by range. Loopback: 127.0.0.0/8; an
+ * interface's address: its subnet (PXE clients share the server's LAN); otherwise any IPv4 host.
+ */
+export function clientRange(host: string): string {
+  if (host.startsWith("127.")) return "127.0.0.0/8";
+  try {
+    const found = Deno.networkInterfaces().find((entry) =>
+      entry.family === "IPv4" && entry.address === host
+    );
+    if (found) return found.cidr;
+  } catch {
+    // no --allow-sys: any client
+  }
+  return "0.0.0.0/0";
+}

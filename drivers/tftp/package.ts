@@ -6,15 +6,15 @@
  * @module
  */
 import {
-  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
   type Grants,
   netAddress,
+  servedRoot,
 } from "@jumpstarter/lib/driver";
 import type { TftpConfig } from "./config.ts";
-import { defaultHostAddress } from "./host.ts";
+import { clientRange, defaultHostAddress } from "./host.ts";
 import { tftpCli } from "./cli.ts";
 import { TftpClient } from "./client.ts";
 import { tftpType } from "./driver.ts";
@@ -28,21 +28,21 @@ export const driverPackage: DriverPackage = definePackage({
   grants: { Tftp: tftpGrants },
 });
 
-/** The root (served, and written by clients) and the UDP address served on. */
+/**
+ * The root (served, and written by clients), the UDP host served on (any port: each transfer
+ * binds a new one) and the clients it may answer ({@linkcode clientRange}).
+ */
 function tftpGrants(config: TftpConfig): Grants {
-  const root = {
-    read: [config.root_dir],
-    write: [config.root_dir],
-    all: CONFINED_ROOT_NEEDS_ALL,
-  };
-  if (config.host !== "") return { ...root, net: [netAddress(config.host, config.port)] };
+  const read = servedRoot(config.root_dir);
+  const write = servedRoot(config.root_dir);
+  const served = (host: string) => [netAddress(host, 0), clientRange(host)];
+  if (config.host !== "") return { read, write, net: served(config.host) };
   // no host: the driver looks up the default-route interface's address, as here
   const host = defaultHostAddress() ?? "0.0.0.0";
   return {
-    read: [...root.read, "/proc/net/route"],
-    write: root.write,
-    net: [netAddress(host, config.port)],
+    read: [...read, "/proc/net/route"],
+    write,
+    net: served(host),
     sys: ["networkInterfaces"],
-    all: root.all,
   };
 }

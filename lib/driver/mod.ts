@@ -46,7 +46,6 @@ export {
   driverRegistryOf,
 } from "./package.ts";
 export {
-  CONFINED_ROOT_NEEDS_ALL,
   describeGrants,
   grantFlags,
   type Grants,
@@ -55,4 +54,5 @@ export {
   netAddress,
   PERMISSION_NAMES,
   type PermissionName,
+  servedRoot,
 } from "./permissions.ts";

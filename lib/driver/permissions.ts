@@ -90,8 +90,14 @@ export function netAddress(host: string | null | undefined, port: number): strin
 }
 
 /**
- * Why a driver serving a root through `@jumpstarter/lib/fs`'s confined paths needs `-A`: it opens
- * files through its directories' descriptors, and Deno opens `/proc/self/fd/N` only with `-A`.
+ * The paths granting a served root: as configured and, when it is reached through a symlink, its
+ * real path too (`@jumpstarter/lib/fs` opens files by their real paths).
  */
-export const CONFINED_ROOT_NEEDS_ALL =
-  "its root's files are opened through /proc/self/fd, which Deno allows only with -A";
+export function servedRoot(path: string): string[] {
+  try {
+    const real = Deno.realPathSync(path);
+    return real === path.replace(/\/+$/, "") ? [path] : [path, real];
+  } catch {
+    return [path]; // not there yet: the driver creates it, as a plain directory
+  }
+}

@@ -42,7 +42,8 @@ const TERMINATE_GRACE_MS = 5000;
 /** How long output is still read after the hook ended. */
 const OUTPUT_DRAIN_MS = 500;
 
-function interpreter(hook: HookInstance): { program: string; args: string[] } {
+/** The program a hook runs and its arguments (the script's path, or `-c SCRIPT`). */
+export function interpreter(hook: HookInstance): { program: string; args: string[] } {
   const exec = hook.exec ?? "/bin/sh";
   const isFile = !hook.script.includes("\n") && /^[\w./~-]+$/.test(hook.script);
   return isFile

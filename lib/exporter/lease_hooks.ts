@@ -3,6 +3,7 @@
  * them (spec/protocol.md 7.3): what runs, what the client sees through GetStatus, and when the
  * exporter asks the controller to end the lease.
  */
+import { SOCKET_DIR_VARIABLE } from "./confined_grants.ts";
 import { ExporterStatus } from "@jumpstarter/protos";
 import type { HookInstance } from "@jumpstarter/lib/config";
 import type { LogRecord, Severity } from "@jumpstarter/lib/driver";
@@ -95,7 +96,9 @@ export async function runBeforeLease(lease: LeaseContext, act: LeasePhaseActions
       return;
     }
     await act.report(ExporterStatus.BEFORE_LEASE_HOOK, "Running beforeLease hook");
-    const motdFile = await Deno.makeTempFile({ prefix: "jmp-motd-" });
+    // a confined exporter may write only in its socket directory
+    const dir = Deno.env.get(SOCKET_DIR_VARIABLE);
+    const motdFile = await Deno.makeTempFile({ prefix: "jmp-motd-", ...(dir ? { dir } : {}) });
     let result: HookResult;
     try {
       result = await execute(lease, hook, "beforeLease", { JMP_MOTD_FILE: motdFile });

@@ -24,3 +24,15 @@ export {
 export { closeOnExecAll } from "./close_on_exec.ts";
 export { type HookLog, type HookResult, type HookRunOptions, runHook } from "./hooks.ts";
 export { type ConfigGrants, configGrants, type DriverGrants } from "./permissions.ts";
+export {
+  CannotConfineError,
+  type Confinement,
+  confinementOf,
+  exitWithParent,
+  isConfined,
+  runConfined,
+  type RunConfinedOptions,
+  shouldConfine,
+} from "./confined_exec.ts";
+export { CONFINED_VARIABLE, type ServeMode, SOCKET_DIR_VARIABLE } from "./confined_grants.ts";
+export { surviveRefusals } from "./confined_denial.ts";

@@ -16,7 +16,9 @@ import {
   type DriverInstance,
   type ExporterConfig,
   formatField,
+  type HookInstance,
 } from "@jumpstarter/lib/config";
+import { interpreter } from "./hooks.ts";
 
 /** One driver entry's grants. */
 export interface DriverGrants {
@@ -32,7 +34,9 @@ export interface DriverGrants {
 export interface ConfigGrants {
   /** One row per driver entry, in file order (proxies and plain Composites left out). */
   readonly drivers: readonly DriverGrants[];
-  /** The union of every driver's grants and reading the config file itself. */
+  /** The grants of each configured hook (`beforeLease`, `afterLease`). */
+  readonly hooks: readonly { readonly name: string; readonly grants: Grants }[];
+  /** The union of every driver's and hook's grants and reading the config file itself. */
   readonly grants: Grants;
   /** Whether some driver's type declares no grants, so the exporter needs `-A`. */
   readonly undeclared: boolean;
@@ -93,11 +97,25 @@ export function configGrants(
   };
   visit(config.export);
   const own: Grants = { read: [config.path] };
+  const hooks = Object.entries(config.hooks).flatMap(([name, hook]) =>
+    hook === null ? [] : [{ name, grants: hookGrants(hook) }]
+  );
   return {
     drivers,
-    grants: mergeGrants([own, ...drivers.flatMap((driver) => driver.grants ?? [])]),
+    hooks,
+    grants: mergeGrants([
+      own,
+      ...hooks.map((hook) => hook.grants),
+      ...drivers.flatMap((driver) => driver.grants ?? []),
+    ]),
     undeclared: drivers.some((driver) => driver.grants === undefined),
   };
+}
+
+/** A hook's interpreter, and its script when that is a file (what the script does is its own). */
+function hookGrants(hook: HookInstance): Grants {
+  const { program, args } = interpreter(hook);
+  return args[0] === "-c" ? { run: [program] } : { run: [program], read: [args[0]!] };
 }
 
 function errorAt(

@@ -12,6 +12,8 @@ import { AuthFailureThrottle, PASSPHRASE_METADATA_KEY, peerHost } from "@jumpsta
 import { FastPathListener, type FastPathTcpOptions } from "@jumpstarter/lib/streams";
 import { closeOnExecAll } from "./close_on_exec.ts";
 import type { Session } from "./session.ts";
+import { claimSocketSlot } from "./confined_sockets.ts";
+import { SOCKET_DIR_VARIABLE } from "./confined_grants.ts";
 
 /** A running session server. */
 export interface SessionServer extends AsyncDisposable {
@@ -190,6 +192,8 @@ function shutdown(server: grpc.Server, gracePeriodMs: number): Promise<void> {
 
 /** Creates a private directory for a session socket, `$XDG_RUNTIME_DIR/jumpstarter-*` or tmp. */
 export async function privateSocketPath(): Promise<{ path: string; dir: string }> {
+  const confined = Deno.env.get(SOCKET_DIR_VARIABLE);
+  if (confined) return await claimSocketSlot(confined);
   const runtime = Deno.env.get("XDG_RUNTIME_DIR");
   const dir = await Deno.makeTempDir({
     prefix: "jumpstarter-",

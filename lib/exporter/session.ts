@@ -55,6 +55,7 @@ import {
   toValue,
 } from "@jumpstarter/lib/wire";
 import { LogBroker } from "./log_broker.ts";
+import { driverNames, refusalOf } from "./confined_denial.ts";
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -80,6 +81,7 @@ export class Session implements AsyncDisposable {
   readonly root: Driver;
   readonly logs: LogBroker = new LogBroker();
   readonly #drivers = new Map<string, Driver>();
+  readonly #names: Map<Driver, string>;
   readonly #options: SessionOptions;
   #status: ExporterStatus;
   #statusMessage = "";
@@ -93,6 +95,7 @@ export class Session implements AsyncDisposable {
     this.#options = options;
     this.#status = options.status ?? ExporterStatus.LEASE_READY;
     this.#motd = options.motd ?? "";
+    this.#names = driverNames(root);
     for (const driver of uniqueDrivers(root)) {
       this.#drivers.set(driver.uuid, driver);
       driver.logger.setSink((record) => this.log(record));
@@ -177,7 +180,8 @@ export class Session implements AsyncDisposable {
     return method;
   }
 
-  #failed(method: string, error: unknown): never {
+  #failed(method: string, error: unknown, uuid: string): never {
+    error = refusalOf(error, this.#drivers.get(uuid.toLowerCase()), this.#names);
     const record: LogRecord = {
       severity: "ERROR",
       message: `Driver call "${method}" failed: ${errorToStatus(error).details}`,
@@ -196,7 +200,7 @@ export class Session implements AsyncDisposable {
     try {
       result = await method.call(...parsed);
     } catch (error) {
-      this.#failed(name, error);
+      this.#failed(name, error, uuid);
     }
     return encodeResult(name, result);
   }
@@ -209,7 +213,7 @@ export class Session implements AsyncDisposable {
     try {
       for await (const item of items) yield encodeResult(name, item);
     } catch (error) {
-      this.#failed(name, error);
+      this.#failed(name, error, uuid);
     }
   }
 
@@ -284,7 +288,7 @@ export class Session implements AsyncDisposable {
         (late) => Promise.allSettled([late.writable.abort(error), late.readable.cancel(error)]),
         () => {},
       );
-      this.#failed(request.method, error);
+      this.#failed(request.method, error, request.uuid);
     }
     // upstream clients wait for the headers before they use the stream
     const headers = new grpc.Metadata();

@@ -1,0 +1,2 @@
+/** Nothing here breaks in a compiled binary. */
+export const GREETING = "hello";
