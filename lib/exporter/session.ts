@@ -171,11 +171,8 @@ export class Session implements AsyncDisposable {
     const method = driver.method(name);
     if (!method) throw new MethodNotFoundError(`method ${name} not found on driver`);
     if (method.descriptor.kind !== kind) {
-      throw new MethodNotFoundError(
-        `method ${name} is a ${KIND_NAMES[method.descriptor.kind]} method, not a ${
-          KIND_NAMES[kind]
-        } method`,
-      );
+      const [actual, wanted] = [KIND_NAMES[method.descriptor.kind], KIND_NAMES[kind]];
+      throw new MethodNotFoundError(`method ${name} is a ${actual} method, not a ${wanted} method`);
     }
     return method;
   }
