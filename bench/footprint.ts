@@ -7,8 +7,11 @@
  * - streaming: `--mib` MiB echoed through an EchoNetwork (`--arm-mib` under emulation, which is
  *   slower), with the throughput, the exporter's CPU seconds per GiB and its peak RSS.
  *
- * Under emulation the process is qemu's, so its RSS includes the emulator and its translation
- * cache: the aarch64 figures bound what a real arm64 board shows from above, they do not predict it.
+ * Memory and CPU are summed over the process tree: on x86 `jmp run` serves from a child it starts
+ * under the config's grants, and the parent waiting for it counts too (what a board pays). Under
+ * emulation the process is qemu's (there `jmp run` serves unconfined, in one process), so its RSS
+ * includes the emulator and its translation cache: the aarch64 figures bound what a real arm64
+ * board shows from above, they do not predict it.
  * Prints a table and aarch64/x86 ratios; with no emulated deno it measures x86 alone and says why.
  *
  * Usage: `deno run -A bench/footprint.ts [--mib 256] [--arm-mib 32] [--json]`
@@ -37,18 +40,39 @@ interface Footprint {
   peakRssMib: number;
 }
 
-function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kib = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1];
-  if (kib === undefined) throw new Error(`/proc/${pid}/status has no ${field}`);
-  return Number(kib) / 1024;
+/** `pid` and its descendants (`jmp run` serves from a confined child it starts). */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const task of Deno.readDirSync(`/proc/${tree[i]}/task`)) {
+      const children = Deno.readTextFileSync(`/proc/${tree[i]}/task/${task.name}/children`);
+      tree.push(...children.split(" ").filter(Boolean).map(Number));
+    }
+  }
+  return tree;
 }
 
-/** utime + stime of `pid`, in seconds (the kernel counts in USER_HZ = 100 on Linux). */
+/** A `/proc/PID/status` memory figure, in MiB, summed over `pid`'s process tree. */
+function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
+  let kib = 0;
+  for (const member of processTree(pid)) {
+    const status = Deno.readTextFileSync(`/proc/${member}/status`);
+    const value = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1];
+    if (value === undefined) throw new Error(`/proc/${member}/status has no ${field}`);
+    kib += Number(value);
+  }
+  return kib / 1024;
+}
+
+/** utime + stime of `pid`'s process tree, in seconds (USER_HZ is 100 on Linux). */
 function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    const stat = Deno.readTextFileSync(`/proc/${member}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
 }
 
 function labConfig(path: string): void {

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
@@ -35,6 +36,7 @@ function httpServerGrants(config: { root_dir: string; host: string | null; port:
     read: servedRoot(config.root_dir),
     write: servedRoot(config.root_dir),
     net: [netAddress(host, config.port)],
+    all: CONFINED_ROOT_NEEDS_ALL,
     ...(config.host === null ? { sys: ["networkInterfaces"] } : {}),
   };
 }

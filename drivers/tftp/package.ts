@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
@@ -36,7 +37,8 @@ function tftpGrants(config: TftpConfig): Grants {
   const read = servedRoot(config.root_dir);
   const write = servedRoot(config.root_dir);
   const served = (host: string) => [netAddress(host, 0), clientRange(host)];
-  if (config.host !== "") return { read, write, net: served(config.host) };
+  const all = CONFINED_ROOT_NEEDS_ALL;
+  if (config.host !== "") return { read, write, net: served(config.host), all };
   // no host: the driver looks up the default-route interface's address, as here
   const host = defaultHostAddress() ?? "0.0.0.0";
   return {
@@ -44,5 +46,6 @@ function tftpGrants(config: TftpConfig): Grants {
     write,
     net: served(host),
     sys: ["networkInterfaces"],
+    all,
   };
 }

@@ -46,6 +46,7 @@ export {
   driverRegistryOf,
 } from "./package.ts";
 export {
+  CONFINED_ROOT_NEEDS_ALL,
   describeGrants,
   grantFlags,
   type Grants,

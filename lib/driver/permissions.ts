@@ -90,6 +90,14 @@ export function netAddress(host: string | null | undefined, port: number): strin
 }
 
 /**
+ * Why a driver serving a root through `@jumpstarter/lib/fs`'s confined paths needs `-A`: it checks
+ * where each opened descriptor really is (`/proc/self/fd/N`, the kernel's answer, which a racing
+ * symlink swap cannot fool), and Deno reads `/proc/self/fd` only with `-A` (measured in 2.9.6).
+ */
+export const CONFINED_ROOT_NEEDS_ALL =
+  "its root's files are checked through /proc/self/fd, which Deno allows only with -A";
+
+/**
  * The paths granting a served root: as configured and, when it is reached through a symlink, its
  * real path too (`@jumpstarter/lib/fs` opens files by their real paths).
  */

@@ -1,12 +1,10 @@
 /**
- * Opening files and directories below a root so that nothing outside it is touched, symlinks
- * that stay inside included. Deno refuses `/proc/self/fd/N` (and `openat`) to anything short of
- * `-A`, so objects are reached by real paths that Deno's permission checker can match: every
- * name is resolved (`Deno.realPath`) and checked to be inside the root, the object is opened
- * by that real path without following a final symlink, and then checked once more to be the
- * very inode the real path names. A symlink swapped in at any component before the check
- * is refused; one swapped in after the check and out again before the recheck (a window of
- * two system calls) is the limit of what path-based checks can see. Linux only.
+ * Opening files and directories below a root so that nothing outside it is ever touched, even
+ * while someone swaps path components for symlinks. Checking a path and then opening it is two
+ * steps an attacker can race; instead the object is opened first and then the kernel is asked
+ * where it really is (`/proc/self/fd/N`). Directories are then used through their descriptor
+ * (`/proc/self/fd/N/name`), so later steps cannot be redirected either. Symlinks that stay
+ * inside the root keep working. Linux only (the exporter's platform).
  */
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
@@ -32,11 +30,20 @@ export function isWithin(root: string, path: string): boolean {
   return path === root || path.startsWith(root === "/" ? "/" : `${root}/`);
 }
 
-/** A directory below the root, held open while it is used. */
+function descriptorPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+/** Where the kernel says descriptor `fd` points, " (deleted)" suffix dropped. */
+async function openedPath(fd: number): Promise<string> {
+  return (await Deno.readLink(descriptorPath(fd))).replace(/ \(deleted\)$/, "");
+}
+
+/** A directory below the root, held open; `path` reaches it through its descriptor. */
 export interface ConfinedDirectory {
-  /** Its real path, checked inside the root: join names to it to act inside it. */
+  /** `/proc/self/fd/N`: join names to it to act inside this very directory. */
   readonly path: string;
-  /** Where the directory really is (for messages); the same as `path`. */
+  /** Where the directory really is (for messages). */
   readonly realPath: string;
   close(): Promise<void>;
 }
@@ -57,39 +64,19 @@ function asDenoError(error: unknown): unknown {
   return kind ? new kind((error as Error).message) : error;
 }
 
-function joined(root: string, segments: readonly string[]): string {
-  return segments.length === 0 ? root : `${root === "/" ? "" : root}/${segments.join("/")}`;
-}
-
-/** The real path of `path`, refused unless it is inside `root`. */
-async function realPathIn(root: string, path: string, shown: string): Promise<string> {
-  const real = await Deno.realPath(path);
-  if (!isWithin(root, real)) throw new OutsideRootError(`"${shown}" leads out of ${root}`);
-  return real;
-}
-
-/**
- * Opens `real` (a real path inside the root) without following a final symlink, then checks
- * that it is still where it was resolved: its real path unchanged and naming this inode.
- */
-async function openChecked(
-  real: string,
+async function checkedOpen(
+  path: string,
   flags: number,
+  root: string,
   shown: string,
-): Promise<{ handle: FileHandle; info: Awaited<ReturnType<FileHandle["stat"]>> }> {
-  const handle = await open(real, flags | constants.O_NOFOLLOW).catch((error) => {
-    throw (error as { code?: unknown })?.code === "ELOOP"
-      ? new OutsideRootError(`"${shown}" changed while it was opened`)
-      : asDenoError(error);
+): Promise<{ handle: FileHandle; real: string }> {
+  const handle = await open(path, flags).catch((error) => {
+    throw asDenoError(error);
   });
   try {
-    const info = await handle.stat();
-    const again = await Deno.realPath(real).catch(() => undefined);
-    const named = again === real ? await Deno.stat(real).catch(() => undefined) : undefined;
-    if (named?.ino !== info.ino || named?.dev !== info.dev) {
-      throw new OutsideRootError(`"${shown}" changed while it was opened`);
-    }
-    return { handle, info };
+    const real = await openedPath(handle.fd);
+    if (!isWithin(root, real)) throw new OutsideRootError(`"${shown}" leads out of ${root}`);
+    return { handle, real };
   } catch (error) {
     await handle.close();
     throw error;
@@ -98,8 +85,8 @@ async function openChecked(
 
 /**
  * Opens the directory `segments` below `root` one component at a time, each checked to be
- * inside `root`; with `create`, missing components are made (inside, never through a link that
- * leads out).
+ * inside `root` once opened; with `create`, missing components are made (inside, never through
+ * a link that leads out).
  *
  * @param root the root's real path (see {@linkcode Deno.realPath}).
  * @throws {OutsideRootError} when a component leads out of the root.
@@ -111,23 +98,26 @@ export async function openDirectoryIn(
   options: { create?: boolean } = {},
 ): Promise<ConfinedDirectory> {
   const flags = constants.O_RDONLY | constants.O_DIRECTORY;
-  let current = root;
-  for (let depth = 0; depth < segments.length; depth++) {
-    const next = `${current === "/" ? "" : current}/${segments[depth]}`;
-    if (options.create) {
-      // mkdir never follows a final symlink; an existing link is resolved and checked below
-      await Deno.mkdir(next).catch((error) => {
-        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      });
+  let current = await checkedOpen(root, flags, root, root);
+  try {
+    for (let depth = 0; depth < segments.length; depth++) {
+      const next = `${descriptorPath(current.handle.fd)}/${segments[depth]}`;
+      if (options.create) {
+        await Deno.mkdir(next).catch((error) => {
+          if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        });
+      }
+      const shown = segments.slice(0, depth + 1).join("/");
+      const opened = await checkedOpen(next, flags, root, shown);
+      await current.handle.close();
+      current = opened;
     }
-    current = await realPathIn(root, next, segments.slice(0, depth + 1).join("/"));
+  } catch (error) {
+    await current.handle.close();
+    throw error;
   }
-  const { handle, info } = await openChecked(current, flags, segments.join("/") || root);
-  if (!info.isDirectory()) {
-    await handle.close();
-    throw new Deno.errors.NotADirectory(`"${segments.join("/")}" is not a directory`);
-  }
-  return { path: current, realPath: current, close: () => handle.close() };
+  const { handle, real } = current;
+  return { path: descriptorPath(handle.fd), realPath: real, close: () => handle.close() };
 }
 
 /** A regular file below the root, opened for reading. */
@@ -147,18 +137,20 @@ export interface ConfinedFile {
  * @throws {NotRegularFileError} when it is a directory or another non-regular file.
  */
 export async function openFileIn(root: string, segments: readonly string[]): Promise<ConfinedFile> {
-  const shown = segments.join("/");
-  const real = await realPathIn(root, joined(root, segments), shown);
+  const path = `${root === "/" ? "" : root}/${segments.join("/")}`;
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
-  const { handle, info: opened } = await openChecked(real, flags, shown);
+  const { handle, real } = await checkedOpen(path, flags, root, segments.join("/"));
   try {
-    if (!opened.isFile()) throw new NotRegularFileError(`"${shown}" is not a regular file`);
-    // a Deno file for the inode checked (held open, so its number cannot be reused meanwhile)
-    const file = await Deno.open(real, { read: true });
+    const opened = await handle.stat();
+    if (!opened.isFile()) {
+      throw new NotRegularFileError(`"${segments.join("/")}" is not a regular file`);
+    }
+    // a Deno file for the very inode checked: the descriptor link cannot be redirected
+    const file = await Deno.open(descriptorPath(handle.fd), { read: true });
     const info = await file.stat();
     if (info.ino !== opened.ino || info.dev !== opened.dev) {
       file.close();
-      throw new OutsideRootError(`"${shown}" changed while it was opened`);
+      throw new OutsideRootError(`"${segments.join("/")}" changed while it was opened`);
     }
     return { file, info, realPath: real };
   } finally {

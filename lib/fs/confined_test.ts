@@ -57,7 +57,7 @@ Deno.test("openDirectoryIn() creates missing directories only inside the root", 
     const made = await openDirectoryIn(root, ["a", "b"], { create: true });
     try {
       assert.equal(made.realPath, `${root}/a/b`);
-      // names joined to its (real, checked) path land in that very directory
+      // names joined to the descriptor path land in that very directory
       await Deno.writeTextFile(`${made.path}/file`, "x");
       assert.equal(await Deno.readTextFile(`${root}/a/b/file`), "x");
     } finally {
