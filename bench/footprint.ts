@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { freePort } from "@jumpstarter/lib/testing";
 import { parseArgs } from "node:util";
 import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
 import { PowerClient } from "@jumpstarter/driver-power";
@@ -88,13 +89,6 @@ function labConfig(path: string): void {
       "",
     ].join("\n"),
   );
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function echo(stream: Awaited<ReturnType<NetworkClient["connect"]>>, bytes: number) {

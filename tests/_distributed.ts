@@ -4,7 +4,7 @@
  * metadata, forged tokens) is in `_raw_controller.ts`, re-exported here.
  */
 import { fileURLToPath } from "node:url";
-import { eventually } from "@jumpstarter/lib/testing";
+import { eventually, freePort } from "@jumpstarter/lib/testing";
 import { assertExit, DENO_CONFIG, jmp, VIRTUAL_LAB, withTimeout } from "./_helpers.ts";
 
 const CONTROLLER_MAIN: string = fileURLToPath(
@@ -122,14 +122,6 @@ export async function startController(
       })();
     },
   };
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Creates exporter NAME with labels and writes its config with the virtual lab's drivers. */
@@ -250,3 +242,5 @@ export function untilExporter(
 }
 
 export * from "./_raw_controller.ts";
+
+export { freePort };

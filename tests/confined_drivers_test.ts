@@ -12,17 +12,10 @@ import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
 import { ptyPair, waitFor } from "../drivers/serial/_testing/pty.ts";
 import { TtyPort } from "../drivers/serial/tty_port.ts";
 import { CONFINED_ROOT_NEEDS_ALL } from "@jumpstarter/lib/driver";
+import { freePort, freeUdpPort } from "@jumpstarter/lib/testing";
 import { Snmpd } from "../drivers/snmp/_testing/snmpd.ts";
 
 const TIMEOUT_MS = 30_000;
-
-/** A UDP port on 127.0.0.1 that was free a moment ago. */
-function freeUdpPort(): number {
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const { port } = socket.addr as Deno.NetAddr;
-  socket.close();
-  return port;
-}
 
 Deno.test("serial serves under exactly the printed grants", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-lab-" });
@@ -96,7 +89,7 @@ Deno.test("TFTP and HttpServer ask for -A, saying why: their roots are checked t
     await Deno.writeTextFile(
       config,
       "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
-        `  http:\n    type: HttpServer\n    config: { root_dir: ${dir}, host: 127.0.0.1, port: ${freeTcpPort()} }\n` +
+        `  http:\n    type: HttpServer\n    config: { root_dir: ${dir}, host: 127.0.0.1, port: ${freePort()} }\n` +
         `  tftp:\n    type: Tftp\n    config: { root_dir: ${dir}, host: 127.0.0.1, port: ${freeUdpPort()} }\n`,
     );
     const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
@@ -112,11 +105,3 @@ Deno.test("TFTP and HttpServer ask for -A, saying why: their roots are checked t
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freeTcpPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}

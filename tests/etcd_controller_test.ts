@@ -27,6 +27,7 @@ import {
   until,
   untilExporter,
 } from "./_distributed.ts";
+import { holdLease } from "./_faults.ts";
 
 /** Runs jmp-controller with `--store STORE` (on a new state dir), which must refuse to start. */
 async function refused(store: string, stateDir?: string) {
@@ -75,21 +76,7 @@ Deno.test("etcd: a controller killed -9 and restarted keeps clients, exporters a
   await using exporter = spawnJmp(["run", "--exporter-config", exporterConfig]);
   try {
     await untilExporter(alice, "bench1");
-    const created = await jmp([
-      "create",
-      "lease",
-      "--client-config",
-      alice,
-      "-l",
-      "board=virt",
-      "--duration",
-      "5m",
-      "-o",
-      "json",
-    ]);
-    assertExit(created, 0);
-    const [lease] = JSON.parse(created.stdout) as { name: string }[];
-    assert.ok(lease);
+    const leaseName = await holdLease(alice, "5m");
     await until(
       "alice's lease to be ready",
       async () => (await getLeases(alice)).some((l) => readyState(l) === "True/Ready"),
@@ -106,11 +93,11 @@ Deno.test("etcd: a controller killed -9 and restarted keeps clients, exporters a
 
     const leases = await getLeases(alice);
     assert.deepEqual(leases.map((l) => [l.name, l.exporter, readyState(l)]), [
-      [lease.name, "bench1", "True/Ready"],
+      [leaseName, "bench1", "True/Ready"],
     ]);
     await until("the lease to be usable through the restarted controller", async () => {
       const result = await jmp(
-        ["shell", "--client-config", alice, "--lease", lease.name, "--", "j", "power", "on"],
+        ["shell", "--client-config", alice, "--lease", leaseName, "--", "j", "power", "on"],
         { timeoutMs: 60_000 },
       );
       return result.code === 0;
@@ -129,7 +116,7 @@ Deno.test("etcd: a controller killed -9 and restarted keeps clients, exporters a
       (JSON.parse(registered.stdout) as { name: string }[]).map((e) => e.name),
       ["bench1"],
     );
-    assertExit(await jmp(["delete", "leases", "--client-config", alice, lease.name]), 0);
+    assertExit(await jmp(["delete", "leases", "--client-config", alice, leaseName]), 0);
   } finally {
     await exporter.stop("SIGKILL");
     await restarted?.stop();

@@ -33,6 +33,7 @@ import {
   until,
   untilExporter,
 } from "./_distributed.ts";
+import { holdLease } from "./_faults.ts";
 
 const LEADER_LINE = /controller replica \S+ is the leader/;
 
@@ -116,28 +117,12 @@ Deno.test("etcd replicas: a shell across replicas, and the leader killed -9 mid-
     );
 
     // alice holds the board (short lease), bob queues behind her on the other replica
-    const create = async (client: string, duration: string) => {
-      const result = await jmp([
-        "create",
-        "lease",
-        "--client-config",
-        client,
-        "-l",
-        "board=virt",
-        "--duration",
-        duration,
-        "-o",
-        "json",
-      ]);
-      assertExit(result, 0);
-      return (JSON.parse(result.stdout) as { name: string }[])[0]!.name;
-    };
-    const aliceLease = await create(alice, "20s");
+    const aliceLease = await holdLease(alice, "20s");
     await until(
       "alice's lease to be ready",
       async () => (await getLeases(alice)).some((l) => readyState(l) === "True/Ready"),
     );
-    const bobLease = await create(bob, "5m");
+    const bobLease = await holdLease(bob, "5m");
     const bobState = async () =>
       readyState((await getLeases(bob)).find((l) => l.name === bobLease)!);
     assert.notEqual(await bobState(), "True/Ready", "bob was given the board alice holds");

@@ -8,6 +8,7 @@ import {
   withDeadline,
 } from "./deadline.ts";
 import { eventually } from "./eventually.ts";
+import { DEADLINE_PRELOAD, denoTestArgs } from "../../tools/_test_files.ts";
 
 /** A promise that settles only when `signal` aborts (rejecting with its reason). */
 function untilAborted(signal: AbortSignal): Promise<never> {
@@ -86,7 +87,10 @@ Deno.test(
 Deno.test("every test in the suite gets a deadline: deno task test preloads them", async () => {
   const root = new URL("../../", import.meta.url);
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  assert.match(config.tasks.test, /--preload[= ]lib\/testing\/deadline_preload\.ts/);
+  assert.match(config.tasks.test, /tools\/run_tests\.ts/);
+  const args = denoTestArgs("./x_test.ts");
+  assert.equal(args[args.indexOf("--preload") + 1], "lib/testing/deadline_preload.ts");
+  await Deno.stat(new URL(DEADLINE_PRELOAD, root));
   const ci = await Deno.readTextFile(new URL(".ci/run", root));
   assert.match(ci, /deno@[\d.]+ task test/, "CI runs the suite through the task");
 });

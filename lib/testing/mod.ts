@@ -13,6 +13,7 @@ export {
 } from "./jumpstarter_test.ts";
 export { eventually, type EventuallyOptions } from "./eventually.ts";
 export { randomBytes, sha256Hex } from "./bytes.ts";
+export { freePort, freeUdpPort } from "./ports.ts";
 export {
   DeadlineError,
   deadlineSignal,

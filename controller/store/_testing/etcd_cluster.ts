@@ -5,6 +5,7 @@
  * dirs.
  */
 
+import { freePort } from "@jumpstarter/lib/testing";
 import { Etcd3 } from "etcd3";
 
 /** One member's process and addresses. */
@@ -16,13 +17,6 @@ export interface EtcdMember {
   process: Deno.ChildProcess | undefined;
   /** The member's log so far (stderr), for failure messages. */
   log: string;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 // etcd 3.4 logs this once its client listener serves (after the member joined the cluster)
