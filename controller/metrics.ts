@@ -94,10 +94,13 @@ export class ControllerMetrics {
         continue;
       }
       if (lease.exporter) {
+        // an ended lease this replica never saw granted was granted by another replica (or
+        // before a restart) and counted there: counting it here would count it twice
+        if (lease.ended) continue;
         this.#acquisitions.inc({ result: "success" });
         const granted = lease.effectiveBeginTime ?? lease.createdAt;
         this.#wait.observe(Math.max(0, granted - lease.createdAt) / 1000);
-        if (!lease.ended) this.#counted.add(key);
+        this.#counted.add(key);
       } else if (lease.ended) {
         this.#acquisitions.inc({ result: "failure" });
       }

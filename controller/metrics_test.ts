@@ -17,8 +17,10 @@ import { Exporter } from "@jumpstarter/lib/exporter";
 import { eventually } from "@jumpstarter/lib/testing";
 import { run } from "../tests/_process.ts";
 import { controllerArgs, freePort, startController } from "../tests/_distributed.ts";
-import { spawnProgram } from "../tests/_background.ts";
+import { startPrometheus } from "../tests/_prometheus.ts";
 import { startLab, testRegistry } from "./test_lab.ts";
+import { ControllerMetrics } from "./metrics.ts";
+import type { LeaseRecord } from "./model.ts";
 
 const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
 
@@ -134,62 +136,22 @@ Deno.test("metrics: a real prometheus scrapes the controller (target up, the lea
   const exporter = await lab.exporter("lab", "bench", { board: "scraped" });
   const running = new Exporter(exporter, { registry: testRegistry }).run(abort.signal);
   const target = `127.0.0.1:${lab.controller.metricsPort}`;
-  const dir = await Deno.makeTempDir({ prefix: "prometheus-" });
-  const config = `${dir}/prometheus.yml`;
-  await Deno.writeTextFile(
-    config,
-    [
-      "global: { scrape_interval: 1s, scrape_timeout: 1s }",
-      "scrape_configs:",
-      "  - job_name: jumpstarter",
-      `    static_configs: [{ targets: ["${target}"] }]`,
-      "",
-    ].join("\n"),
-  );
-  const webPort = freePort();
-  const api = `http://127.0.0.1:${webPort}/api/v1`;
-  await using prometheus = spawnProgram("prometheus", [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${dir}/data`,
-    `--web.listen-address=127.0.0.1:${webPort}`,
-  ], { timeoutMs: 60_000 });
-  const describe = () => prometheus.printed().stderr.split("\n").slice(-10).join("\n");
   try {
-    const health = await eventually("prometheus to report our target up", async () => {
-      const reply = await fetch(`${api}/targets`).catch(() => undefined);
-      if (!reply?.ok) return await reply?.body?.cancel(), false;
-      const body = await reply.json();
-      const ours = body.data.activeTargets.find((t: { scrapeUrl: string }) =>
-        t.scrapeUrl === `http://${target}/metrics`
-      );
-      return ours?.health === "up" ? ours : false;
-    }, { timeoutMs: 30_000, intervalMs: 200, describe });
-    assert.equal(health.lastError, "");
-    const query = async (expr: string) => {
-      const reply = await fetch(`${api}/query?query=${encodeURIComponent(expr)}`);
-      const body = await reply.json();
-      return body.data?.result?.[0]?.value?.[1] as string | undefined;
-    };
-    assert.equal(await query(`up{instance="${target}"}`), "1");
-    const activeLeases = (count: string) =>
-      eventually(
-        `prometheus to read jumpstarter_leases_active ${count} from us`,
-        async () => (await query(`jumpstarter_leases_active{instance="${target}"}`)) === count,
-        { timeoutMs: 30_000, intervalMs: 200, describe },
-      );
-    await activeLeases("0");
+    await using prometheus = await startPrometheus([target]);
+    await prometheus.targetsUp();
+    assert.equal(await prometheus.query(`up{instance="${target}"}`), "1");
+    const active = `jumpstarter_leases_active{instance="${target}"}`;
+    await prometheus.until("the active leases", active, "0");
     const lease = (await createLease(alice, { selector: "board=scraped", durationMs: 60_000 }))
       .name.split("/").pop()!;
     await waitForLease(alice, lease, { pollMs: 50, timeoutMs: 20_000 });
-    await activeLeases("1");
+    await prometheus.until("the active leases", active, "1");
     await releaseLease(alice, lease);
-    await activeLeases("0");
+    await prometheus.until("the active leases", active, "0");
   } finally {
     alice.close();
     abort.abort();
     await running.catch(() => {});
-    await prometheus.stop("SIGTERM", 10_000);
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -261,4 +223,37 @@ Deno.test("jmp-controller --metrics-address with a bad address is a one-line usa
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
+});
+
+Deno.test("metrics: a grant is counted once, by the replica that saw it granted", async () => {
+  const lease = (changes: Partial<LeaseRecord>): LeaseRecord => ({
+    namespace: "lab",
+    name: "l1",
+    client: "alice",
+    selector: "board=x",
+    conditions: [],
+    release: false,
+    ended: false,
+    tags: {},
+    createdAt: 1_000,
+    sequence: 1,
+    ...changes,
+  });
+  const successes = async (metrics: ControllerMetrics) =>
+    (await metrics.registry.getSingleMetric("jumpstarter_lease_acquisitions_total")!.get())
+      .values.find((value) => value.labels.result === "success")!.value;
+  const sources = { leases: () => [], activeSessions: () => 0, bytesRouted: () => 0 };
+
+  const granting = new ControllerMetrics(sources);
+  granting.observe([lease({})]);
+  granting.observe([lease({ exporter: "e1", effectiveBeginTime: 1_500 })]);
+  granting.observe([lease({ exporter: "e1", effectiveBeginTime: 1_500 })]);
+  granting.observe([lease({ exporter: "e1", effectiveBeginTime: 1_500, ended: true })]);
+  assert.equal(await successes(granting), 1);
+
+  // another replica releases that lease: it never saw it granted, so it does not count it
+  const releasing = new ControllerMetrics(sources);
+  releasing.observe([lease({})]);
+  releasing.observe([lease({ exporter: "e1", effectiveBeginTime: 1_500, ended: true })]);
+  assert.equal(await successes(releasing), 0);
 });

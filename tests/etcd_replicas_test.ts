@@ -34,18 +34,7 @@ import {
   untilExporter,
 } from "./_distributed.ts";
 import { holdLease } from "./_faults.ts";
-
-const LEADER_LINE = /controller replica \S+ is the leader/;
-
-/** Copies a replica's state directory (keys, certificate) for another replica to start from. */
-async function copyStateDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(`${to}/store`, { recursive: true });
-  for (const file of ["keys.json", "tls.json", "store/journal.jsonl"]) {
-    await Deno.copyFile(`${from}/${file}`, `${to}/${file}`).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-  }
-}
+import { copyStateDir, LEADER_LINE } from "./_replicas.ts";
 
 /** Fails if two leases ever held one exporter over overlapping times. */
 function assertNoDoubleGrant(leases: LeaseRecord[]): void {
