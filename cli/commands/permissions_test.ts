@@ -171,3 +171,21 @@ Deno.test("permissions: hooks need their interpreter, and their script when it i
   assert.match(printed, /^\(afterLease\) +hook +run=\/bin\/bash$/m);
   assert.ok(flagsOf(result).includes("--allow-run=/bin/sh,/bin/bash"), flagsOf(result).join(" "));
 });
+
+Deno.test("permissions: HTTP power switches get the hosts their URLs name, default ports filled in", () => {
+  const config = parseExporterConfig(
+    HEADER +
+      "  pdu:\n    type: HttpPower\n    config:\n" +
+      "      on: { url: 'https://pdu.lab/on' }\n      off: { url: 'https://pdu.lab:8443/off' }\n" +
+      "      read: { url: 'http://[fd00::7]/status', parse: { voltage: v, current: c } }\n" +
+      "  strip:\n    type: EnerGenie\n    config: { host: strip.lab, slot: 2 }\n" +
+      "  strip2:\n    type: EnerGenie\n    config: { host: '10.0.0.9:8080', slot: 1 }\n",
+    "power.yaml",
+  );
+  const grants = Object.fromEntries(
+    configGrants(config, DRIVER_PACKAGES).drivers.map((entry) => [entry.path, entry.grants]),
+  );
+  assert.deepEqual(grants["pdu"], { net: ["pdu.lab:443", "pdu.lab:8443", "[fd00::7]:80"] });
+  assert.deepEqual(grants["strip"], { net: ["strip.lab:80"] });
+  assert.deepEqual(grants["strip2"], { net: ["10.0.0.9:8080"] });
+});

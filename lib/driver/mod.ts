@@ -56,4 +56,5 @@ export {
   PERMISSION_NAMES,
   type PermissionName,
   servedRoot,
+  urlNetAddress,
 } from "./permissions.ts";

@@ -89,6 +89,13 @@ export function netAddress(host: string | null | undefined, port: number): strin
   return port === 0 ? name : `${name}:${port}`;
 }
 
+/** The net grant of an http(s) URL's host and port (80 or 443 when the URL names none). */
+export function urlNetAddress(url: string): string {
+  const parsed = new URL(url);
+  const port = parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
+  return netAddress(parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port);
+}
+
 /**
  * Why a driver serving a root through `@jumpstarter/lib/fs`'s confined paths needs `-A`: it checks
  * where each opened descriptor really is (`/proc/self/fd/N`, the kernel's answer, which a racing

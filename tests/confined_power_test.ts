@@ -1,0 +1,78 @@
+/**
+ * HTTP power switches served by an exporter running under exactly the grants
+ * `jmp-exporter permissions` prints: the net grant names the device's host and port and nothing
+ * more, and `j` switches the device through it. HttpPower drives the fake PDU and EnerGenie the
+ * EG-PMS2-LAN emulator, both served here (no device is available).
+ */
+import assert from "node:assert/strict";
+import { jmp } from "./_process.ts";
+import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
+import { FakePdu } from "../drivers/http-power/_testing/fake_pdu.ts";
+import { EnerGenieEmulator } from "../drivers/energenie/_testing/energenie_emulator.ts";
+
+const TIMEOUT_MS = 30_000;
+// base64("admin:s3cret!"), written out so the test does not share the driver's encoding
+const BASIC_HEADER = "Basic YWRtaW46czNjcmV0IQ==";
+
+/** Writes `entry` as the one driver of an exporter config, serves it confined, runs `j ARGS`. */
+async function switchConfined(
+  dir: string,
+  entry: string,
+  args: string[],
+): Promise<{ netGrant: string[] }> {
+  const config = `${dir}/lab.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entry}`,
+  );
+  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
+  const net = printed.flags.find((flag) => flag.startsWith("--allow-net="));
+  await using exporter = spawnUnderPrinted(config, printed);
+  const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
+  const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
+  assert.equal(
+    result.code,
+    0,
+    `j ${args.join(" ")}: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
+  );
+  await exporter.stop("SIGTERM");
+  // the exporter's own socket slots (`unix:...`) aside, the hosts the driver may reach
+  const hosts = net?.slice("--allow-net=".length).split(",") ?? [];
+  return { netGrant: hosts.filter((host) => !host.startsWith("unix:")) };
+}
+
+Deno.test("HttpPower serves under exactly the printed grants: net to the PDU only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-http-power-" });
+  try {
+    await using pdu = new FakePdu(BASIC_HEADER);
+    const form = "{ Content-Type: application/x-www-form-urlencoded }";
+    const { netGrant } = await switchConfined(
+      dir,
+      "  pdu:\n    type: HttpPower\n    config:\n" +
+        `      on: { url: "${pdu.url}/outlets/3/power", body: state=on, headers: ${form} }\n` +
+        `      off: { url: "${pdu.url}/outlets/3/power", body: state=off, headers: ${form} }\n` +
+        "      auth: { type: basic, username: admin, password: s3cret! }\n",
+      ["pdu", "on"],
+    );
+    assert.equal(pdu.state, "on");
+    assert.deepEqual(netGrant, [new URL(pdu.url).host]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("EnerGenie serves under exactly the printed grants: net to the strip only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-energenie-" });
+  try {
+    await using strip = new EnerGenieEmulator("1");
+    const { netGrant } = await switchConfined(
+      dir,
+      `  strip:\n    type: EnerGenie\n    config: { host: "${strip.host}", password: "1", slot: 3 }\n`,
+      ["strip", "on"],
+    );
+    assert.deepEqual(strip.sockets, [0, 0, 1, 0]);
+    assert.deepEqual(netGrant, [strip.host]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
