@@ -2,31 +2,42 @@
  * HTTP power switches served by an exporter running under exactly the grants
  * `jmp-exporter permissions` prints: the net grant names the device's host and port and nothing
  * more, and `j` switches the device through it. HttpPower drives the fake PDU and EnerGenie the
- * EG-PMS2-LAN emulator, both served here (no device is available).
+ * EG-PMS2-LAN emulator, both served here (no device is available); TasmotaPower reaches an
+ * emulated plug through a real mosquitto over TLS, its CA read from `ca_file`.
  */
 import assert from "node:assert/strict";
 import { jmp } from "./_process.ts";
 import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
 import { FakePdu } from "../drivers/http-power/_testing/fake_pdu.ts";
 import { EnerGenieEmulator } from "../drivers/energenie/_testing/energenie_emulator.ts";
+import { Mosquitto } from "../drivers/tasmota/_testing/mosquitto.ts";
+import { PlugEmulator } from "../drivers/tasmota/_testing/plug_emulator.ts";
+import { makeCertificates } from "../drivers/tasmota/_testing/certs.ts";
+import { freePort } from "@jumpstarter/lib/testing";
 
 const TIMEOUT_MS = 30_000;
 // base64("admin:s3cret!"), written out so the test does not share the driver's encoding
 const BASIC_HEADER = "Basic YWRtaW46czNjcmV0IQ==";
 
-/** Writes `entry` as the one driver of an exporter config, serves it confined, runs `j ARGS`. */
+/**
+ * Writes `entry` as the one driver of an exporter config, serves it confined, runs `j ARGS`, then
+ * `check` (while the exporter still serves: some drivers switch off when their session ends).
+ */
 async function switchConfined(
   dir: string,
   entry: string,
   args: string[],
-): Promise<{ netGrant: string[] }> {
+  check: () => void,
+): Promise<{ netGrant: string[]; readGrant: string[] }> {
   const config = `${dir}/lab.yaml`;
   await Deno.writeTextFile(
     config,
     `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entry}`,
   );
   const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
-  const net = printed.flags.find((flag) => flag.startsWith("--allow-net="));
+  const granted = (name: string) =>
+    printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]?.split(",") ??
+      [];
   await using exporter = spawnUnderPrinted(config, printed);
   const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
   const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
@@ -35,10 +46,11 @@ async function switchConfined(
     0,
     `j ${args.join(" ")}: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
   );
+  check();
   await exporter.stop("SIGTERM");
   // the exporter's own socket slots (`unix:...`) aside, the hosts the driver may reach
-  const hosts = net?.slice("--allow-net=".length).split(",") ?? [];
-  return { netGrant: hosts.filter((host) => !host.startsWith("unix:")) };
+  const netGrant = granted("net").filter((host) => !host.startsWith("unix:"));
+  return { netGrant, readGrant: granted("read") };
 }
 
 Deno.test("HttpPower serves under exactly the printed grants: net to the PDU only", async () => {
@@ -53,8 +65,8 @@ Deno.test("HttpPower serves under exactly the printed grants: net to the PDU onl
         `      off: { url: "${pdu.url}/outlets/3/power", body: state=off, headers: ${form} }\n` +
         "      auth: { type: basic, username: admin, password: s3cret! }\n",
       ["pdu", "on"],
+      () => assert.equal(pdu.state, "on"),
     );
-    assert.equal(pdu.state, "on");
     assert.deepEqual(netGrant, [new URL(pdu.url).host]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -69,9 +81,44 @@ Deno.test("EnerGenie serves under exactly the printed grants: net to the strip o
       dir,
       `  strip:\n    type: EnerGenie\n    config: { host: "${strip.host}", password: "1", slot: 3 }\n`,
       ["strip", "on"],
+      () => assert.deepEqual(strip.sockets, [0, 0, 1, 0]),
     );
-    assert.deepEqual(strip.sockets, [0, 0, 1, 0]);
     assert.deepEqual(netGrant, [strip.host]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TasmotaPower serves under exactly the printed grants: the TLS broker and its ca_file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-tasmota-" });
+  try {
+    const tlsPort = freePort();
+    await using broker = await Mosquitto.start(async ({ port, dir }) => {
+      const certs = await makeCertificates(dir);
+      return [
+        `listener ${port} 127.0.0.1`,
+        "allow_anonymous true",
+        `listener ${tlsPort} 127.0.0.1`,
+        `cafile ${certs.caCert}`,
+        `certfile ${certs.serverCert}`,
+        `keyfile ${certs.serverKey}`,
+      ].join("\n");
+    });
+    const device = "tasmota_C0FFEE";
+    await using plug = await PlugEmulator.start({
+      url: `mqtt://127.0.0.1:${broker.port}`,
+      device,
+    });
+    const { netGrant, readGrant } = await switchConfined(
+      dir,
+      "  plug:\n    type: TasmotaPower\n    config:\n" +
+        `      { host: 127.0.0.1, port: ${tlsPort}, tls: true, ca_file: ${broker.dir}/ca.crt,\n` +
+        `        cmnd_topic: cmnd/${device}/POWER, stat_topic: stat/${device}/POWER }\n`,
+      ["plug", "on"],
+      () => assert.equal(plug.state, "ON"),
+    );
+    assert.deepEqual(netGrant, [`127.0.0.1:${tlsPort}`]);
+    assert.ok(readGrant.includes(`${broker.dir}/ca.crt`), readGrant.join(","));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

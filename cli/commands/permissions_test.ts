@@ -189,3 +189,24 @@ Deno.test("permissions: HTTP power switches get the hosts their URLs name, defau
   assert.deepEqual(grants["strip"], { net: ["strip.lab:80"] });
   assert.deepEqual(grants["strip2"], { net: ["10.0.0.9:8080"] });
 });
+
+const TOPICS = "cmnd_topic: cmnd/plug/POWER, stat_topic: stat/plug/POWER";
+
+Deno.test("permissions: TasmotaPower gets its broker and ca_file, or the broker's socket path", () => {
+  const config = parseExporterConfig(
+    HEADER +
+      "  plug:\n    type: TasmotaPower\n    config:\n" +
+      `      { host: mqtt.lab, port: 8883, ca_file: /etc/lab/ca.crt, ${TOPICS} }\n` +
+      "  local:\n    type: TasmotaPower\n    config:\n" +
+      `      { host: /run/mosquitto.sock, transport: unix, tls: false, ${TOPICS} }\n`,
+    "plugs.yaml",
+  );
+  const grants = Object.fromEntries(
+    configGrants(config, DRIVER_PACKAGES).drivers.map((entry) => [entry.path, entry.grants]),
+  );
+  assert.deepEqual(grants["plug"], { net: ["mqtt.lab:8883"], read: ["/etc/lab/ca.crt"] });
+  assert.deepEqual(grants["local"], {
+    read: ["/run/mosquitto.sock"],
+    write: ["/run/mosquitto.sock"],
+  });
+});
