@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { DENO_CONFIG, run } from "./_process.ts";
+import { DENO_CONFIG, jmp, run } from "./_process.ts";
 import { type BackgroundJmp, spawnProgram } from "./_background.ts";
 
 export const EXPORTER_MAIN: string = fileURLToPath(
@@ -62,4 +62,38 @@ export function spawnUnderPrinted(config: string, printed: Printed): BackgroundJ
     ],
     { timeoutMs: TIMEOUT_MS, env: printed.env },
   );
+}
+
+/**
+ * Writes `entry` as the one driver of an exporter config, serves it confined, runs `j ARGS`, then
+ * `check` (while the exporter still serves: some drivers switch off when their session ends).
+ */
+export async function runConfined(
+  dir: string,
+  entry: string,
+  args: string[],
+  check: () => void | Promise<void>,
+): Promise<{ netGrant: string[]; readGrant: string[] }> {
+  const config = `${dir}/lab.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entry}`,
+  );
+  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
+  const granted = (name: string) =>
+    printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]?.split(",") ??
+      [];
+  await using exporter = spawnUnderPrinted(config, printed);
+  const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
+  const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
+  assert.equal(
+    result.code,
+    0,
+    `j ${args.join(" ")}: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
+  );
+  await check();
+  await exporter.stop("SIGTERM");
+  // the exporter's own socket slots (`unix:...`) aside, the hosts the driver may reach
+  const netGrant = granted("net").filter((host) => !host.startsWith("unix:"));
+  return { netGrant, readGrant: granted("read") };
 }

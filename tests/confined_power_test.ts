@@ -6,8 +6,7 @@
  * emulated plug through a real mosquitto over TLS, its CA read from `ca_file`.
  */
 import assert from "node:assert/strict";
-import { jmp } from "./_process.ts";
-import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
+import { runConfined } from "./_permissions.ts";
 import { FakePdu } from "../drivers/http-power/_testing/fake_pdu.ts";
 import { EnerGenieEmulator } from "../drivers/energenie/_testing/energenie_emulator.ts";
 import { Mosquitto } from "../drivers/tasmota/_testing/mosquitto.ts";
@@ -15,50 +14,15 @@ import { PlugEmulator } from "../drivers/tasmota/_testing/plug_emulator.ts";
 import { makeCertificates } from "../drivers/tasmota/_testing/certs.ts";
 import { freePort } from "@jumpstarter/lib/testing";
 
-const TIMEOUT_MS = 30_000;
 // base64("admin:s3cret!"), written out so the test does not share the driver's encoding
 const BASIC_HEADER = "Basic YWRtaW46czNjcmV0IQ==";
-
-/**
- * Writes `entry` as the one driver of an exporter config, serves it confined, runs `j ARGS`, then
- * `check` (while the exporter still serves: some drivers switch off when their session ends).
- */
-async function switchConfined(
-  dir: string,
-  entry: string,
-  args: string[],
-  check: () => void,
-): Promise<{ netGrant: string[]; readGrant: string[] }> {
-  const config = `${dir}/lab.yaml`;
-  await Deno.writeTextFile(
-    config,
-    `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entry}`,
-  );
-  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
-  const granted = (name: string) =>
-    printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]?.split(",") ??
-      [];
-  await using exporter = spawnUnderPrinted(config, printed);
-  const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
-  const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
-  assert.equal(
-    result.code,
-    0,
-    `j ${args.join(" ")}: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
-  );
-  check();
-  await exporter.stop("SIGTERM");
-  // the exporter's own socket slots (`unix:...`) aside, the hosts the driver may reach
-  const netGrant = granted("net").filter((host) => !host.startsWith("unix:"));
-  return { netGrant, readGrant: granted("read") };
-}
 
 Deno.test("HttpPower serves under exactly the printed grants: net to the PDU only", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-http-power-" });
   try {
     await using pdu = new FakePdu(BASIC_HEADER);
     const form = "{ Content-Type: application/x-www-form-urlencoded }";
-    const { netGrant } = await switchConfined(
+    const { netGrant } = await runConfined(
       dir,
       "  pdu:\n    type: HttpPower\n    config:\n" +
         `      on: { url: "${pdu.url}/outlets/3/power", body: state=on, headers: ${form} }\n` +
@@ -77,7 +41,7 @@ Deno.test("EnerGenie serves under exactly the printed grants: net to the strip o
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-energenie-" });
   try {
     await using strip = new EnerGenieEmulator("1");
-    const { netGrant } = await switchConfined(
+    const { netGrant } = await runConfined(
       dir,
       `  strip:\n    type: EnerGenie\n    config: { host: "${strip.host}", password: "1", slot: 3 }\n`,
       ["strip", "on"],
@@ -109,7 +73,7 @@ Deno.test("TasmotaPower serves under exactly the printed grants: the TLS broker 
       url: `mqtt://127.0.0.1:${broker.port}`,
       device,
     });
-    const { netGrant, readGrant } = await switchConfined(
+    const { netGrant, readGrant } = await runConfined(
       dir,
       "  plug:\n    type: TasmotaPower\n    config:\n" +
         `      { host: 127.0.0.1, port: ${tlsPort}, tls: true, ca_file: ${broker.dir}/ca.crt,\n` +
