@@ -4,8 +4,14 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  type DriverPackage,
+  type Grants,
+  tempDirectory,
+} from "@jumpstarter/lib/driver";
 import { probeRsType } from "./driver.ts";
+import type { ProbeRsConfig } from "./config.ts";
 import { ProbeRsClient } from "./client.ts";
 import { probeRsCli } from "./cli.ts";
 import { probeRsInterface } from "./interface.ts";
@@ -15,4 +21,13 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-probe-rs",
   driverTypes: [probeRsType],
   clients: [{ classPaths: [probeRsInterface.client], client: ProbeRsClient, cli: probeRsCli }],
+  grants: { ProbeRs: probeRsGrants },
 });
+
+/**
+ * The probe-rs CLI (what it reaches, the probe's USB device included, is outside Deno's reach) and
+ * the temporary directory a download is spooled to.
+ */
+function probeRsGrants(config: ProbeRsConfig): Grants {
+  return { run: [config.probe_rs_path], read: [tempDirectory()], write: [tempDirectory()] };
+}

@@ -11,6 +11,7 @@ import {
   type DriverPackage,
   type Grants,
   netAddress,
+  tempDirectory,
 } from "@jumpstarter/lib/driver";
 import { qemuBinary } from "./command_line.ts";
 import type { QemuConfig } from "./config.ts";
@@ -37,15 +38,6 @@ export const driverPackage: DriverPackage = definePackage({
   grants: { Qemu: qemuGrants },
 });
 
-/** Where `Deno.makeTempDir` puts the VM's directory (disks, QMP and console sockets). */
-function tempDir(): string {
-  try {
-    return Deno.env.get("TMPDIR") || "/tmp";
-  } catch {
-    return "/tmp";
-  }
-}
-
 /**
  * QEMU and qemu-img, the VM's temp directory, KVM unless `accel: tcg`, the default partition
  * images it reads, and the host ends of its port forwards (its network children connect there).
@@ -56,8 +48,8 @@ function qemuGrants(config: QemuConfig): Grants {
   const kvm = config.accel === "tcg" ? [] : ["/dev/kvm"];
   const images = Object.values(config.default_partitions).filter((path) => path !== undefined);
   return {
-    read: [tempDir(), ...kvm, ...images],
-    write: [tempDir(), ...kvm],
+    read: [tempDirectory(), ...kvm, ...images],
+    write: [tempDirectory(), ...kvm],
     run: [qemuBinary(config), "qemu-img"],
     net: Object.values(config.hostfwd).map((rule) => netAddress(rule.hostaddr, rule.hostport)),
   };

@@ -56,5 +56,6 @@ export {
   PERMISSION_NAMES,
   type PermissionName,
   servedRoot,
+  tempDirectory,
   urlNetAddress,
 } from "./permissions.ts";

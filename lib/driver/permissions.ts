@@ -89,6 +89,15 @@ export function netAddress(host: string | null | undefined, port: number): strin
   return port === 0 ? name : `${name}:${port}`;
 }
 
+/** Where `Deno.makeTempDir` and `Deno.makeTempFile` put what a driver makes (`$TMPDIR` or `/tmp`). */
+export function tempDirectory(): string {
+  try {
+    return Deno.env.get("TMPDIR") || "/tmp";
+  } catch {
+    return "/tmp";
+  }
+}
+
 /** The net grant of an http(s) URL's host and port (80 or 443 when the URL names none). */
 export function urlNetAddress(url: string): string {
   const parsed = new URL(url);
