@@ -59,6 +59,8 @@ export interface LiveEvents {
   ticket(namespace: string, lease: string, ticket: Ticket): boolean;
 }
 
+const OWN_WRITE_RETRY_MS = 1000;
+
 export class LiveRegistry {
   readonly #client: Etcd3;
   readonly #root: string;
@@ -69,6 +71,8 @@ export class LiveRegistry {
   readonly #listeners = new Holders();
   /** Keys this replica wrote, rewritten under a new etcd lease if the old one is lost. */
   readonly #own = new Map<string, string>();
+  /** The write of each own key in progress (the next one waits for it). */
+  readonly #writing = new Map<string, Promise<void>>();
   /** Tickets sent and not yet taken: key -> wake. */
   readonly #sent = new Map<string, () => void>();
   #lease: Lease;
@@ -128,16 +132,9 @@ export class LiveRegistry {
       if (this.#closed) return;
       console.error(`replica: etcd lease lost (${oneLine(error)}); taking a new one`);
       this.#lease = this.#grant();
-      for (const [key, value] of this.#own) void this.#put(key, value);
+      for (const [key, value] of this.#own) void this.#setOwn(key, value);
     });
     return lease;
-  }
-
-  #put(key: string, value: string): Promise<void> {
-    return this.#lease.put(key).value(value).exec().then(
-      () => {},
-      (error) => console.error(`replica: writing ${key} failed: ${oneLine(error)}`),
-    );
   }
 
   #delete(key: string): Promise<void> {
@@ -147,14 +144,35 @@ export class LiveRegistry {
     );
   }
 
+  /**
+   * Makes `key` hold `value` (or not exist) on etcd. Writes of one key run one after the other,
+   * each writing what is wanted when it runs, so a quick disconnect and reconnect cannot land in
+   * the wrong order; a failed write is tried again each second until it lands or we close.
+   */
   #setOwn(key: string, value: string | undefined): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    if (value !== undefined) {
-      this.#own.set(key, value);
-      return this.#put(key, value);
+    if (value !== undefined) this.#own.set(key, value);
+    else this.#own.delete(key);
+    const write = (this.#writing.get(key) ?? Promise.resolve()).then(() => this.#writeOwn(key));
+    this.#writing.set(key, write);
+    void write.then(() => {
+      if (this.#writing.get(key) === write) this.#writing.delete(key);
+    });
+    return write;
+  }
+
+  async #writeOwn(key: string): Promise<void> {
+    while (!this.#closed) {
+      const value = this.#own.get(key);
+      try {
+        if (value === undefined) await this.#client.delete().key(key).exec();
+        else await this.#lease.put(key).value(value).exec();
+        return;
+      } catch (error) {
+        console.error(`replica: writing ${key} failed: ${oneLine(error)}; trying again in 1 s`);
+        await new Promise((resolve) => setTimeout(resolve, OWN_WRITE_RETRY_MS));
+      }
     }
-    this.#own.delete(key);
-    return this.#delete(key);
   }
 
   #apply(kv: IKeyValue, present: boolean): void {

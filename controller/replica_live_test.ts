@@ -78,3 +78,33 @@ Deno.test("LiveRegistry: presence, listeners and tickets cross replicas through 
     clientB.close();
   }
 });
+
+Deno.test("LiveRegistry: an exporter that drops and comes back at once ends up present", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  const clientA = new Etcd3({ hosts: cluster.endpoints });
+  const clientB = new Etcd3({ hosts: cluster.endpoints });
+  const a = side(clientA, "a", () => true);
+  const b = side(clientB, "b", () => true);
+  try {
+    await Promise.all([a.live.start(), b.live.start()]);
+    // Status streams that go and come back faster than etcd answers: each write is sent at once
+    const writes: Promise<void>[] = [];
+    for (let round = 0; round < 50; round++) {
+      writes.push(a.live.exporterConnected("lab", "bench1", [`process-${round}`]));
+      writes.push(a.live.exporterConnected("lab", "bench1", []));
+    }
+    writes.push(a.live.exporterConnected("lab", "bench1", ["process-last"]));
+    await Promise.all(writes);
+    const stored = await clientB.get(`/live-test/live/exporters/lab/bench1/a`).string();
+    assert.equal(stored, JSON.stringify(["process-last"]), "etcd holds the last write");
+    await eventually(
+      "b to see bench1 on a, from its last process",
+      () => b.live.instancesElsewhere("lab", "bench1")[0] === "process-last",
+    );
+  } finally {
+    await a.live.close();
+    await b.live.close();
+    clientA.close();
+    clientB.close();
+  }
+});
