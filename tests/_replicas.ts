@@ -1,4 +1,11 @@
 /** Helpers for tests that run several `jmp-controller --store etcd://` replicas of one controller. */
+import assert from "node:assert/strict";
+import {
+  type ControllerProcess,
+  type ControllerStartOptions,
+  startController,
+  until,
+} from "./_distributed.ts";
 
 /** What a replica prints once it leads. */
 export const LEADER_LINE = /controller replica \S+ is the leader/;
@@ -11,4 +18,28 @@ export async function copyStateDir(from: string, to: string): Promise<void> {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
   }
+}
+
+/**
+ * Starts a replica in `dirs[0]` on `store`, waits until it leads, then a second one in `dirs[1]`
+ * from a copy of its state directory, which must not lead. Each is added to `started` as soon as
+ * it runs, for the caller to stop.
+ */
+export async function startLeaderAndFollower(
+  store: string,
+  dirs: [string, string],
+  started: ControllerProcess[],
+  options: [ControllerStartOptions, ControllerStartOptions] = [{}, {}],
+): Promise<{ leader: ControllerProcess; follower: ControllerProcess }> {
+  const leader = await startController(dirs[0], { ...options[0], store });
+  started.push(leader);
+  await until(
+    "the first replica to lead",
+    () => Promise.resolve(LEADER_LINE.test(leader.stderr())),
+  );
+  await copyStateDir(leader.stateDir, dirs[1]);
+  const follower = await startController(dirs[1], { ...options[1], store });
+  started.push(follower);
+  assert.ok(!LEADER_LINE.test(follower.stderr()), `two leaders:\n${follower.stderr()}`);
+  return { leader, follower };
 }

@@ -9,9 +9,8 @@ import assert from "node:assert/strict";
 import { runConfined } from "./_permissions.ts";
 import { FakePdu } from "../drivers/http-power/_testing/fake_pdu.ts";
 import { EnerGenieEmulator } from "../drivers/energenie/_testing/energenie_emulator.ts";
-import { Mosquitto } from "../drivers/tasmota/_testing/mosquitto.ts";
+import { Mosquitto, plainAndTlsListeners } from "../drivers/tasmota/_testing/mosquitto.ts";
 import { PlugEmulator } from "../drivers/tasmota/_testing/plug_emulator.ts";
-import { makeCertificates } from "../drivers/tasmota/_testing/certs.ts";
 import { freePort } from "@jumpstarter/lib/testing";
 
 // base64("admin:s3cret!"), written out so the test does not share the driver's encoding
@@ -57,17 +56,7 @@ Deno.test("TasmotaPower serves under exactly the printed grants: the TLS broker 
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-tasmota-" });
   try {
     const tlsPort = freePort();
-    await using broker = await Mosquitto.start(async ({ port, dir }) => {
-      const certs = await makeCertificates(dir);
-      return [
-        `listener ${port} 127.0.0.1`,
-        "allow_anonymous true",
-        `listener ${tlsPort} 127.0.0.1`,
-        `cafile ${certs.caCert}`,
-        `certfile ${certs.serverCert}`,
-        `keyfile ${certs.serverKey}`,
-      ].join("\n");
-    });
+    await using broker = await Mosquitto.start((place) => plainAndTlsListeners(place, tlsPort));
     const device = "tasmota_C0FFEE";
     await using plug = await PlugEmulator.start({
       url: `mqtt://127.0.0.1:${broker.port}`,

@@ -14,13 +14,12 @@ import {
   makeClient,
   makeExporter,
   readyState,
-  startController,
   until,
   untilExporter,
 } from "./_distributed.ts";
 import { holdLease } from "./_faults.ts";
 import { startPrometheus } from "./_prometheus.ts";
-import { copyStateDir, LEADER_LINE } from "./_replicas.ts";
+import { startLeaderAndFollower } from "./_replicas.ts";
 
 Deno.test("etcd replicas: prometheus scrapes both, and their lease counts match the lab", async () => {
   await using cluster = await EtcdCluster.start(1);
@@ -31,15 +30,12 @@ Deno.test("etcd replicas: prometheus scrapes both, and their lease counts match 
   const metrics = [metricsA, metricsB];
   let exporter: ReturnType<typeof spawnJmp> | undefined;
   try {
-    const leader = await startController(`${dir.path}/a`, { store, metricsAddress: metricsA });
-    replicas.push(leader);
-    await until(
-      "the first replica to lead",
-      () => Promise.resolve(LEADER_LINE.test(leader.stderr())),
+    const { leader, follower } = await startLeaderAndFollower(
+      store,
+      [`${dir.path}/a`, `${dir.path}/b`],
+      replicas,
+      [{ metricsAddress: metricsA }, { metricsAddress: metricsB }],
     );
-    await copyStateDir(leader.stateDir, `${dir.path}/b`);
-    const follower = await startController(`${dir.path}/b`, { store, metricsAddress: metricsB });
-    replicas.push(follower);
 
     const exporterConfig = await makeExporter(leader.adminConfig, dir.path, "bench1", [
       "board=virt",
@@ -51,40 +47,32 @@ Deno.test("etcd replicas: prometheus scrapes both, and their lease counts match 
 
     await using prometheus = await startPrometheus(metrics);
     await prometheus.targetsUp();
-    const activeOn = (target: string) => `jumpstarter_leases_active{instance="${target}"}`;
     const granted = `sum(jumpstarter_lease_acquisitions_total{result="success"})`;
-    for (const target of metrics) {
-      await prometheus.until(`${target}'s active leases`, activeOn(target), "0");
-    }
+    const activeLeases = async (count: string) => {
+      for (const target of metrics) {
+        const series = `jumpstarter_leases_active{instance="${target}"}`;
+        await prometheus.until(`${target}'s active leases`, series, count);
+      }
+    };
+    await activeLeases("0");
 
-    // bob, a client of the follower, takes the board: the leader grants it
-    const lease = await holdLease(bob, "5m");
-    await until(
-      "bob's lease to be ready",
-      async () =>
-        (await getLeases(bob)).some((l) => l.name === lease && readyState(l) === "True/Ready"),
-    );
-    for (const target of metrics) {
-      await prometheus.until(`${target}'s active leases`, activeOn(target), "1");
+    // bob, a client of the follower, takes the board (the leader grants it) and gives it back;
+    // then alice, a client of the leader, takes it: a grant each, counted once over both replicas
+    const takers = [{ name: "bob", client: bob }, { name: "alice", client: alice }];
+    for (const [index, { name, client }] of takers.entries()) {
+      const lease = await holdLease(client, "5m");
+      await until(
+        `${name}'s lease to be ready`,
+        async () =>
+          (await getLeases(client)).some((l) => l.name === lease && readyState(l) === "True/Ready"),
+      );
+      await activeLeases("1");
+      await prometheus.until("the grants over both replicas", granted, String(index + 1));
+      if (index === 0) {
+        assertExit(await jmp(["delete", "leases", "--client-config", client, lease]), 0);
+        await activeLeases("0");
+      }
     }
-    await prometheus.until("the grants over both replicas", granted, "1");
-
-    assertExit(await jmp(["delete", "leases", "--client-config", bob, lease]), 0);
-    for (const target of metrics) {
-      await prometheus.until(`${target}'s active leases`, activeOn(target), "0");
-    }
-
-    // alice, a client of the leader, takes it next: two grants in all, on either replica
-    const second = await holdLease(alice, "5m");
-    await until(
-      "alice's lease to be ready",
-      async () =>
-        (await getLeases(alice)).some((l) => l.name === second && readyState(l) === "True/Ready"),
-    );
-    for (const target of metrics) {
-      await prometheus.until(`${target}'s active leases`, activeOn(target), "1");
-    }
-    await prometheus.until("the grants over both replicas", granted, "2");
     assert.equal(
       await prometheus.query(`count(up{job="jumpstarter"} == 1)`),
       "2",

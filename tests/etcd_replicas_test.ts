@@ -34,7 +34,7 @@ import {
   untilExporter,
 } from "./_distributed.ts";
 import { holdLease } from "./_faults.ts";
-import { copyStateDir, LEADER_LINE } from "./_replicas.ts";
+import { LEADER_LINE, startLeaderAndFollower } from "./_replicas.ts";
 
 /** Fails if two leases ever held one exporter over overlapping times. */
 function assertNoDoubleGrant(leases: LeaseRecord[]): void {
@@ -55,18 +55,13 @@ Deno.test("etcd replicas: a shell across replicas, and the leader killed -9 mid-
   await using dir = await tempDir();
   const store = `${cluster.storeUrl}/replicas`;
   const stopped: ControllerProcess[] = [];
-  const leader = await startController(`${dir.path}/leader`, { store });
-  stopped.push(leader);
   let exporter: ReturnType<typeof spawnJmp> | undefined;
   try {
-    await until(
-      "the first replica to lead",
-      () => Promise.resolve(LEADER_LINE.test(leader.stderr())),
+    const { leader, follower } = await startLeaderAndFollower(
+      store,
+      [`${dir.path}/leader`, `${dir.path}/follower`],
+      stopped,
     );
-    await copyStateDir(leader.stateDir, `${dir.path}/follower`);
-    const follower = await startController(`${dir.path}/follower`, { store });
-    stopped.push(follower);
-    assert.ok(!LEADER_LINE.test(follower.stderr()), `two leaders:\n${follower.stderr()}`);
 
     // the exporter on the follower; alice on the leader, bob on the follower
     const exporterConfig = await makeExporter(follower.adminConfig, dir.path, "bench1", [

@@ -9,9 +9,8 @@ import {
 import { PowerClient, type PowerReading } from "@jumpstarter/driver-power";
 import { TasmotaPower } from "./driver.ts";
 import { tasmotaConfigSchema } from "./config.ts";
-import { freePort, Mosquitto, passwordFile } from "./_testing/mosquitto.ts";
+import { freePort, Mosquitto, passwordFile, plainAndTlsListeners } from "./_testing/mosquitto.ts";
 import { PlugEmulator } from "./_testing/plug_emulator.ts";
-import { makeCertificates } from "./_testing/certs.ts";
 import { driverPackage } from "./package.ts";
 
 const driverRegistry = driverRegistryOf([driverPackage]);
@@ -257,17 +256,7 @@ Deno.test("wrong credentials are refused with a clear error", async () => {
 
 Deno.test("TLS: the broker's certificate is checked against ca_file", async () => {
   const tlsPort = freePort();
-  await using broker = await Mosquitto.start(async ({ port, dir }) => {
-    const certs = await makeCertificates(dir);
-    return [
-      `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
-      `listener ${tlsPort} 127.0.0.1`,
-      `cafile ${certs.caCert}`,
-      `certfile ${certs.serverCert}`,
-      `keyfile ${certs.serverKey}`,
-    ].join("\n");
-  });
+  await using broker = await Mosquitto.start((place) => plainAndTlsListeners(place, tlsPort));
   await using plug = await PlugEmulator.start({
     url: `mqtt://127.0.0.1:${broker.port}`,
     device: DEVICE,

@@ -2,6 +2,7 @@
  * A private Debian `mosquitto` broker for tests: its own config and temp dir, a free loopback
  * port, killed and restarted on demand.
  */
+import { makeCertificates } from "./certs.ts";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -110,6 +111,26 @@ export class Mosquitto implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.#cleanUp();
   }
+}
+
+/**
+ * A broker config with an anonymous plain listener on `port` and a TLS one on `tlsPort`, its
+ * certificate signed by a throw-away CA written to `dir` (`ca.crt`, what a client's `ca_file`
+ * names).
+ */
+export async function plainAndTlsListeners(
+  { port, dir }: BrokerPlace,
+  tlsPort: number,
+): Promise<string> {
+  const certs = await makeCertificates(dir);
+  return [
+    `listener ${port} 127.0.0.1`,
+    "allow_anonymous true",
+    `listener ${tlsPort} 127.0.0.1`,
+    `cafile ${certs.caCert}`,
+    `certfile ${certs.serverCert}`,
+    `keyfile ${certs.serverKey}`,
+  ].join("\n");
 }
 
 /** Creates a mosquitto password file holding one user. */
