@@ -73,6 +73,8 @@ export class LiveRegistry {
   readonly #own = new Map<string, string>();
   /** The write of each own key in progress (the next one waits for it). */
   readonly #writing = new Map<string, Promise<void>>();
+  /** Retries waiting out their pause, woken at once on close. */
+  readonly #pauses = new Set<() => void>();
   /** Tickets sent and not yet taken: key -> wake. */
   readonly #sent = new Map<string, () => void>();
   #lease: Lease;
@@ -170,9 +172,22 @@ export class LiveRegistry {
         return;
       } catch (error) {
         console.error(`replica: writing ${key} failed: ${oneLine(error)}; trying again in 1 s`);
-        await new Promise((resolve) => setTimeout(resolve, OWN_WRITE_RETRY_MS));
+        await this.#pause(OWN_WRITE_RETRY_MS);
       }
     }
+  }
+
+  /** Waits `ms`, or less if the registry closes meanwhile (no timer outlives it). */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#pauses.add(wake);
+    });
   }
 
   #apply(kv: IKeyValue, present: boolean): void {
@@ -282,6 +297,7 @@ export class LiveRegistry {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const wake of [...this.#pauses]) wake();
     this.#exporters.clear();
     this.#listeners.clear();
     // drops every key this replica wrote at once (the others see it go now, not after the TTL);

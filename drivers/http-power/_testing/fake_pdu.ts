@@ -10,6 +10,8 @@
  * - `GET /status` → text `state=ON V=230.1 I=0.42`
  */
 
+import { freePort } from "@jumpstarter/lib/testing";
+
 /** One request as the server saw it. */
 export interface RecordedRequest {
   method: string;
@@ -22,13 +24,7 @@ export interface RecordedRequest {
 const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
 
-/** A free loopback TCP port (nothing listens on it when this returns). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
+export { freePort };
 
 export class FakePdu implements AsyncDisposable {
   readonly requests: RecordedRequest[] = [];

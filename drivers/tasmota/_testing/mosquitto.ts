@@ -2,17 +2,12 @@
  * A private Debian `mosquitto` broker for tests: its own config and temp dir, a free loopback
  * port, killed and restarted on demand.
  */
+import { freePort } from "@jumpstarter/lib/testing";
 import { makeCertificates } from "./certs.ts";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+export { freePort };
 
 /** What the config builder gets: the main port and the broker's private directory. */
 export interface BrokerPlace {
