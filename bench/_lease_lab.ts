@@ -41,6 +41,26 @@ export interface Lab extends AsyncDisposable {
   exporterAvailable(timeoutMs?: number): Promise<void>;
 }
 
+/** An exporter serving one `MockPower` as `power`, registered with the credential's controller. */
+export function mockPowerExporter(
+  credential: { endpoint: string; token: string; ca: string; namespace: string; name: string },
+  options: { log: (message: string) => void; plaintext?: boolean },
+): Exporter {
+  const config = parseExporterConfig(
+    stringify({
+      apiVersion: "jumpstarter.dev/v1alpha1",
+      kind: "ExporterConfig",
+      metadata: { namespace: credential.namespace, name: credential.name },
+      endpoint: credential.endpoint,
+      token: credential.token,
+      tls: { ca: credential.ca, insecure: false },
+      export: { power: { type: "MockPower" } },
+    }),
+    `${credential.name}.yaml`,
+  );
+  return new Exporter(config, { registry: driverRegistry, ...options });
+}
+
 /** Options of {@linkcode startLab}. */
 export interface LabOptions {
   plaintext?: boolean;
@@ -97,25 +117,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   });
   adminChannel.close();
 
-  const config = parseExporterConfig(
-    stringify({
-      apiVersion: "jumpstarter.dev/v1alpha1",
-      kind: "ExporterConfig",
-      metadata: { namespace: NAMESPACE, name: EXPORTER },
-      endpoint: exporterCredential.endpoint,
-      token: exporterCredential.token,
-      tls: { ca: exporterCredential.ca, insecure: false },
-      export: { power: { type: "MockPower" } },
-    }),
-    "bench1.yaml",
-  );
   const abort = new AbortController();
   const exporterLog: string[] = [];
-  const exporter = new Exporter(config, {
-    registry: driverRegistry,
-    log: (message) => exporterLog.push(message),
-    ...plaintext,
-  });
+  const exporter = mockPowerExporter(
+    { ...exporterCredential, namespace: NAMESPACE, name: EXPORTER },
+    { log: (message) => exporterLog.push(message), ...plaintext },
+  );
   const running = exporter.run(abort.signal).catch((error) => {
     throw new Error(`the exporter stopped: ${error}\n${exporterLog.join("\n")}`);
   });
