@@ -22,7 +22,7 @@ function permissionsOf(
 ): Permissions {
   const program = confinementOf(config, packages, mode, ENV)?.program(SOCKETS);
   return {
-    drivers: configGrants(config, packages),
+    drivers: configGrants(config, packages, SOCKETS),
     socketDir: SOCKETS,
     ...(program ? { program } : {}),
   };
@@ -85,7 +85,7 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
 `,
     "lab.yaml",
   );
-  const result = configGrants(config, DRIVER_PACKAGES);
+  const result = configGrants(config, DRIVER_PACKAGES, SOCKETS);
   assert.deepEqual(result.undeclared, false);
   // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
   assert.deepEqual(grantFlags(result.grants), ["-A"]);
@@ -135,7 +135,7 @@ Deno.test("permissions: a bad driver config is one error naming file, line and f
     "bad.yaml",
   );
   assert.throws(
-    () => configGrants(config, DRIVER_PACKAGES),
+    () => configGrants(config, DRIVER_PACKAGES, SOCKETS),
     (error) =>
       error instanceof ConfigError &&
       /^bad\.yaml:7:\d+: .*port must be 0\.\.65535/.test(error.message) &&
@@ -149,7 +149,7 @@ Deno.test("permissions: an unknown driver config key is pointed at itself", () =
     "typo.yaml",
   );
   assert.throws(
-    () => configGrants(config, DRIVER_PACKAGES),
+    () => configGrants(config, DRIVER_PACKAGES, SOCKETS),
     (error) => error instanceof ConfigError && /^typo\.yaml:7:7: .*"root"/.test(error.message),
   );
 });
@@ -183,7 +183,9 @@ Deno.test("permissions: HTTP power switches get the hosts their URLs name, defau
     "power.yaml",
   );
   const grants = Object.fromEntries(
-    configGrants(config, DRIVER_PACKAGES).drivers.map((entry) => [entry.path, entry.grants]),
+    configGrants(config, DRIVER_PACKAGES, SOCKETS).drivers.map((
+      entry,
+    ) => [entry.path, entry.grants]),
   );
   assert.deepEqual(grants["pdu"], { net: ["pdu.lab:443", "pdu.lab:8443", "[fd00::7]:80"] });
   assert.deepEqual(grants["strip"], { net: ["strip.lab:80"] });
@@ -202,7 +204,9 @@ Deno.test("permissions: TasmotaPower gets its broker and ca_file, or the broker'
     "plugs.yaml",
   );
   const grants = Object.fromEntries(
-    configGrants(config, DRIVER_PACKAGES).drivers.map((entry) => [entry.path, entry.grants]),
+    configGrants(config, DRIVER_PACKAGES, SOCKETS).drivers.map((
+      entry,
+    ) => [entry.path, entry.grants]),
   );
   assert.deepEqual(grants["plug"], { net: ["mqtt.lab:8883"], read: ["/etc/lab/ca.crt"] });
   assert.deepEqual(grants["local"], {

@@ -50,6 +50,7 @@ export {
   describeGrants,
   grantFlags,
   type Grants,
+  type GrantsContext,
   type GrantsOf,
   mergeGrants,
   netAddress,
@@ -57,5 +58,7 @@ export {
   type PermissionName,
   servedRoot,
   tempDirectory,
+  unixSocketGrants,
   urlNetAddress,
 } from "./permissions.ts";
+export { claimRuntimeDir, type RuntimeDir } from "./runtime_dir.ts";

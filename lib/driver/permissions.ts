@@ -12,7 +12,7 @@ export interface Grants {
   readonly read?: readonly string[];
   /** Files and directories written. */
   readonly write?: readonly string[];
-  /** `host:port` (or bare host) connected to or listened on. */
+  /** `host:port` (or bare host) connected to or listened on; `unix:PATH` for a Unix socket. */
   readonly net?: readonly string[] | true;
   /** Executables started. */
   readonly run?: readonly string[];
@@ -26,9 +26,18 @@ export interface Grants {
   readonly all?: string;
 }
 
+/** What a driver's grants may depend on beside its config. */
+export interface GrantsContext {
+  /**
+   * The private directory the exporter gives the driver for its sockets and state
+   * (`DriverOptions.runtimeDir` when it serves confined), so that its grants can name them.
+   */
+  readonly runtimeDir: string;
+}
+
 /** The grants of one driver type, from its parsed (validated) `config:`. */
 // deno-lint-ignore no-explicit-any
-export type GrantsOf = (config: any) => Grants;
+export type GrantsOf = (config: any, context: GrantsContext) => Grants;
 
 /** The permission names, in the order flags are printed. */
 export const PERMISSION_NAMES = ["read", "write", "net", "run", "env", "ffi", "sys"] as const;
@@ -45,14 +54,28 @@ function mergeValue(a: Value, b: Value): Value {
   return [...new Set([...a, ...b])];
 }
 
-/** The union of `grants`: lists are joined without duplicates, a bare grant covers any list. */
+/** Permissions whose lists are paths: a path covers everything below it. */
+const PATH_PERMISSIONS: ReadonlySet<string> = new Set(["read", "write"]);
+
+/** `paths` without those below another of them (`/run/jmp/drivers/vm` below `/run/jmp`). */
+function outermost(paths: readonly string[]): string[] {
+  const below = (path: string, dir: string) =>
+    path !== dir && path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+  return paths.filter((path) => !paths.some((dir) => below(path, dir)));
+}
+
+/**
+ * The union of `grants`: lists are joined without duplicates (and without paths below another
+ * read or written path), a bare grant covers any list.
+ */
 export function mergeGrants(grants: Iterable<Grants>): Grants {
   const merged: Record<string, Value> = {};
   let all: string | undefined;
   for (const grant of grants) {
     all ??= grant.all;
     for (const name of PERMISSION_NAMES) {
-      const value = mergeValue(merged[name], grant[name]);
+      let value = mergeValue(merged[name], grant[name]);
+      if (Array.isArray(value) && PATH_PERMISSIONS.has(name)) value = outermost(value);
       if (value === undefined) delete merged[name];
       else merged[name] = value;
     }
@@ -87,6 +110,15 @@ export function describeGrants(grants: Grants): string {
 export function netAddress(host: string | null | undefined, port: number): string {
   const name = !host || host === "::" ? "0.0.0.0" : host.includes(":") ? `[${host}]` : host;
   return port === 0 ? name : `${name}:${port}`;
+}
+
+/**
+ * What connecting to the Unix socket at `path` takes: read and write of the path and net to
+ * `unix:PATH`, that exact path (in Deno 2.9.6 a directory in the net grant does not cover the
+ * sockets below it).
+ */
+export function unixSocketGrants(path: string): Grants {
+  return { read: [path], write: [path], net: [`unix:${path}`] };
 }
 
 /** Where `Deno.makeTempDir` and `Deno.makeTempFile` put what a driver makes (`$TMPDIR` or `/tmp`). */

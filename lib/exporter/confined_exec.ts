@@ -14,6 +14,7 @@ import { configGrants } from "./permissions.ts";
 import {
   CONFINED_VARIABLE,
   confinedEnvironment,
+  defaultSocketDir,
   npmCacheDir,
   programGrants,
   type ServeMode,
@@ -41,13 +42,16 @@ export function confinementOf(
   mode: ServeMode,
   env: Record<string, string>,
 ): Confinement | undefined {
-  const drivers = configGrants(config, packages);
+  // whether the drivers can be confined, and the variables they read, do not depend on where
+  // the sockets go: asked for the directory `jmp-exporter permissions` prints by default
+  const drivers = configGrants(config, packages, defaultSocketDir(env));
   if (drivers.undeclared || drivers.grants.all !== undefined) return undefined;
   const npmCache = npmCacheDir(env);
   const caFiles = systemCaFiles(env);
   const program = (socketDir: string) => programGrants({ socketDir, npmCache, caFiles, mode });
   return {
-    grants: (socketDir) => mergeGrants([program(socketDir), drivers.grants]),
+    grants: (socketDir) =>
+      mergeGrants([program(socketDir), configGrants(config, packages, socketDir).grants]),
     program,
     driverVariables: drivers.grants.env ?? [],
   };
