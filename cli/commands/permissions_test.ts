@@ -214,3 +214,15 @@ Deno.test("permissions: TasmotaPower gets its broker and ca_file, or the broker'
     write: ["/run/mosquitto.sock"],
   });
 });
+
+Deno.test("permissions: a UnixNetwork needs its socket's exact path in the net grant too", () => {
+  const config = parseExporterConfig(
+    HEADER + "  vnc:\n    type: UnixNetwork\n    config: { path: /run/lab/vnc.sock }\n",
+    "unix.yaml",
+  );
+  assert.deepEqual(configGrants(config, DRIVER_PACKAGES, SOCKETS).drivers[0]!.grants, {
+    read: ["/run/lab/vnc.sock"],
+    write: ["/run/lab/vnc.sock"],
+    net: ["unix:/run/lab/vnc.sock"],
+  });
+});
