@@ -8,7 +8,6 @@ import { z } from "zod";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import { flagsOf, formatPermissions, type Permissions, UNDECLARED } from "./permissions.ts";
 
-const TMP = Deno.env.get("TMPDIR") || "/tmp";
 const HEADER = "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n";
 const SOCKETS = "/run/jmp";
 const ENV = { HOME: "/home/lab" };
@@ -86,16 +85,18 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
     "lab.yaml",
   );
   const result = configGrants(config, DRIVER_PACKAGES, SOCKETS);
+  const VM = `${SOCKETS}/drivers/vm`;
   assert.deepEqual(result.undeclared, false);
   // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
   assert.deepEqual(grantFlags(result.grants), ["-A"]);
   const { all: _all, ...scoped } = result.grants;
   assert.deepEqual(grantFlags(scoped), [
-    `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
-    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
+    `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM},/srv/images/root.qcow2`,
+    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM}`,
     // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here;
-    // SNMP binds its own socket on any port
-    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22,127.0.0.1:2222",
+    // SNMP binds its own socket on any port; QEMU's sockets are in its runtime directory
+    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22," +
+    `unix:${VM}/qmp.sock,unix:${VM}/console.sock,unix:${VM}/vnc.sock,127.0.0.1:2222`,
     "--allow-run=stty,qemu-system-aarch64,qemu-img",
     "--allow-ffi",
   ]);
