@@ -5,6 +5,7 @@ import { Composite, defineDriverType, definePackage, grantFlags } from "@jumpsta
 import type { DriverPackage } from "@jumpstarter/lib/driver";
 import type { ExporterConfig } from "@jumpstarter/lib/config";
 import { z } from "zod";
+import { defaultLogDir } from "@jumpstarter/driver-serial/driver";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import { flagsOf, formatPermissions, type Permissions, UNDECLARED } from "./permissions.ts";
 
@@ -86,18 +87,22 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   );
   const result = configGrants(config, DRIVER_PACKAGES, SOCKETS);
   const VM = `${SOCKETS}/drivers/vm`;
+  const LOGS = defaultLogDir();
   assert.deepEqual(result.undeclared, false);
   // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
   assert.deepEqual(grantFlags(result.grants), ["-A"]);
   const { all: _all, ...scoped } = result.grants;
   assert.deepEqual(grantFlags(scoped), [
-    `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM},/srv/images/root.qcow2`,
-    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM}`,
+    "--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp," +
+    `${VM},/srv/images/root.qcow2,${LOGS}`,
+    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM},${LOGS}`,
     // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here;
     // SNMP binds its own socket on any port; QEMU's sockets are in its runtime directory
     "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22," +
     `unix:${VM}/qmp.sock,unix:${VM}/console.sock,unix:${VM}/vnc.sock,127.0.0.1:2222`,
     "--allow-run=stty,qemu-system-aarch64,qemu-img",
+    // QEMU's console log goes to the default directory, found from these
+    "--allow-env=XDG_STATE_HOME,HOME",
     "--allow-ffi",
   ]);
   assert.match(

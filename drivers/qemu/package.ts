@@ -15,6 +15,7 @@ import {
   unixSocketGrants,
 } from "@jumpstarter/lib/driver";
 import { hostPortGrants, unixGrants } from "@jumpstarter/driver-network/package";
+import { consoleLogGrants } from "@jumpstarter/driver-serial/driver";
 import { instancePaths, qemuBinary } from "./command_line.ts";
 import { forwardedEndpoint, mayUseKvm, type QemuConfig } from "./config.ts";
 import { qemuType } from "./driver.ts";
@@ -44,7 +45,8 @@ export const driverPackage: DriverPackage = definePackage({
  * QEMU and qemu-img as they are started (by name, from `PATH`); its runtime directory (QMP and
  * console sockets it connects to, flashed partitions, the cloud-init seed), read and written;
  * `/dev/kvm` when it may try KVM; the default partitions it reads (stat, copy, dump); and its
- * children's: the `vnc` socket and the host ends of the port forwards. What QEMU itself opens
+ * children's: the console's log directory (the default one: Qemu has no `log_dir`), the `vnc`
+ * socket and the host ends of the port forwards. What QEMU itself opens
  * (firmware, `extra_args` files) needs nothing: Deno's grants bind this process, not its children.
  */
 export function qemuGrants(config: QemuConfig, { runtimeDir }: GrantsContext): Grants {
@@ -59,6 +61,7 @@ export function qemuGrants(config: QemuConfig, { runtimeDir }: GrantsContext): G
     },
     unixSocketGrants(paths.qmp),
     unixSocketGrants(paths.console),
+    consoleLogGrants(),
     unixGrants({ path: paths.vnc }),
     ...Object.values(config.hostfwd).map((rule) => hostPortGrants(forwardedEndpoint(rule))),
   ]);

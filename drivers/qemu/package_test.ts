@@ -15,6 +15,7 @@ import { powerCli, VirtualPowerClient } from "@jumpstarter/driver-power";
 import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package";
 import { PySerialClient } from "@jumpstarter/driver-serial";
 import { driverPackage as serialPackage } from "@jumpstarter/driver-serial/package";
+import { defaultLogDir } from "@jumpstarter/driver-serial/driver";
 import { driverPackage as networkPackage } from "@jumpstarter/driver-network/package";
 import { driverPackage } from "./package.ts";
 import { Qemu } from "./driver.ts";
@@ -72,14 +73,16 @@ export:
   const sockets = (dir: string) =>
     ["qmp", "console", "vnc"].map((name) => `unix:/run/jmp/drivers/${dir}/${name}.sock`);
   const kvm = Deno.build.arch === "x86_64" ? ["/dev/kvm"] : [];
+  const logs = defaultLogDir(); // the console's, found from XDG_STATE_HOME or HOME
   assert.deepEqual(x86, {
-    read: ["/run/jmp/drivers/vm", ...kvm, "/srv/fw/u-boot.bin", "/srv/img/root.raw"],
-    write: ["/run/jmp/drivers/vm", ...kvm],
+    read: ["/run/jmp/drivers/vm", ...kvm, "/srv/fw/u-boot.bin", "/srv/img/root.raw", logs],
+    write: ["/run/jmp/drivers/vm", ...kvm, logs],
     run: ["qemu-system-x86_64", "qemu-img"],
     // the forward bound on every address is reached on loopback
     net: [...sockets("vm"), "127.0.0.1:2222"],
+    env: ["XDG_STATE_HOME", "HOME"],
   });
   assert.deepEqual(arm?.net, sockets("board.vm"));
-  assert.deepEqual(arm?.write, ["/run/jmp/drivers/board.vm"]);
+  assert.deepEqual(arm?.write, ["/run/jmp/drivers/board.vm", logs]);
   assert.deepEqual(arm?.run, ["qemu-system-aarch64", "qemu-img"]);
 });

@@ -5,9 +5,14 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage, type Grants } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  type DriverPackage,
+  type Grants,
+  mergeGrants,
+} from "@jumpstarter/lib/driver";
 import { parseAddress } from "./address.ts";
-import { defaultLogDir } from "./console_log.ts";
+import { consoleLogGrants } from "./console_log.ts";
 import type { PySerialConfig } from "./config.ts";
 import { pyserialType } from "./driver.ts";
 import { nvdemuxSerialType } from "./nvdemux.ts";
@@ -26,26 +31,8 @@ export const driverPackage: DriverPackage = definePackage({
 /** The port (a device through libc and `stty`, or a TCP server) and the console log directory. */
 function pyserialGrants(config: PySerialConfig): Grants {
   const address = parseAddress(config.url);
-  let logDir = config.log_dir;
-  let env: string[] = [];
-  if (logDir === undefined) {
-    env = ["XDG_STATE_HOME", "HOME"];
-    try {
-      logDir = defaultLogDir();
-    } catch {
-      // no HOME here: the driver says so when it starts
-    }
-  }
-  const log = logDir === undefined ? [] : [logDir];
-  if (address.kind === "device") {
-    return {
-      read: [address.path, ...log],
-      write: [address.path, ...log],
-      run: ["stty"],
-      ffi: true,
-      env,
-    };
-  }
-  const net = address.kind === "socket" ? [`${address.hostname}:${address.port}`] : [];
-  return { read: log, write: log, net, env };
+  const port: Grants = address.kind === "device"
+    ? { read: [address.path], write: [address.path], run: ["stty"], ffi: true }
+    : { net: address.kind === "socket" ? [`${address.hostname}:${address.port}`] : [] };
+  return mergeGrants([port, consoleLogGrants(config.log_dir)]);
 }
