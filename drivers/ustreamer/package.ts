@@ -14,6 +14,7 @@ import {
 } from "@jumpstarter/lib/driver";
 import { type UStreamerConfig, ustreamerSocket, ustreamerType } from "./driver.ts";
 import { findExecutable } from "./executable.ts";
+import { UNIX_HTTP_HOST } from "./unix_http.ts";
 import { UStreamerClient } from "./client.ts";
 import { ustreamerCli } from "./cli.ts";
 import { ustreamerInterface } from "./interface.ts";
@@ -32,7 +33,8 @@ export const driverPackage: DriverPackage = definePackage({
 
 /**
  * The executable as the driver finds it (on `PATH` when named bare), started and read (the driver
- * checks that it is an executable file), and its runtime directory with ustreamer's socket. What
+ * checks that it is an executable file), its runtime directory with ustreamer's socket, and the
+ * reserved host name its requests through that socket carry. What
  * ustreamer itself opens (the capture device) needs nothing: Deno's grants bind this process,
  * not its children.
  */
@@ -52,5 +54,7 @@ function ustreamerGrants(config: UStreamerConfig, { runtimeDir }: GrantsContext)
       ...(name.includes("/") ? {} : { env: ["PATH"] }),
     },
     unixSocketGrants(ustreamerSocket(runtimeDir)),
+    // the requests' URL, checked by fetch although they go through the socket
+    { net: [`${UNIX_HTTP_HOST}:80`] },
   ]);
 }

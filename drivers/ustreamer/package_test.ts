@@ -45,13 +45,13 @@ export:
     write: ["/run/jmp/drivers/found"],
     run: [executable],
     env: ["PATH"],
-    net: ["unix:/run/jmp/drivers/found/socket"],
+    net: ["unix:/run/jmp/drivers/found/socket", "ustreamer.invalid:80"],
   });
   // not there: started by the name it is given (and refused when the driver starts)
   assert.deepEqual(named, {
     read: ["/run/jmp/drivers/named"],
     write: ["/run/jmp/drivers/named"],
     run: ["/opt/lab/bin/ustreamer"],
-    net: ["unix:/run/jmp/drivers/named/socket"],
+    net: ["unix:/run/jmp/drivers/named/socket", "ustreamer.invalid:80"],
   });
 });
