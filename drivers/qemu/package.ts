@@ -46,10 +46,10 @@ export const driverPackage: DriverPackage = definePackage({
  * console sockets it connects to, flashed partitions, the cloud-init seed), read and written;
  * `/dev/kvm` when it may try KVM; the default partitions it reads (stat, copy, dump); and its
  * children's: the console's log directory (the default one: Qemu has no `log_dir`), the `vnc`
- * socket and the host ends of the port forwards. What QEMU itself opens
- * (firmware, `extra_args` files) needs nothing: Deno's grants bind this process, not its children.
+ * socket and the host ends of the port forwards. What QEMU itself opens (firmware, `extra_args`
+ * files) needs nothing: Deno's grants bind this process, not its children.
  */
-export function qemuGrants(config: QemuConfig, { runtimeDir }: GrantsContext): Grants {
+function qemuGrants(config: QemuConfig, { runtimeDir }: GrantsContext): Grants {
   const paths = instancePaths(runtimeDir);
   const kvm = mayUseKvm(config) ? ["/dev/kvm"] : [];
   const images = Object.values(config.default_partitions).filter((path) => path !== undefined);

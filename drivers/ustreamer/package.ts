@@ -34,9 +34,8 @@ export const driverPackage: DriverPackage = definePackage({
 /**
  * The executable as the driver finds it (on `PATH` when named bare), started and read (the driver
  * checks that it is an executable file), its runtime directory with ustreamer's socket, and the
- * reserved host name its requests through that socket carry. What
- * ustreamer itself opens (the capture device) needs nothing: Deno's grants bind this process,
- * not its children.
+ * reserved host name its requests through that socket carry. What ustreamer itself opens (the
+ * capture device) needs nothing: Deno's grants bind this process, not its children.
  */
 function ustreamerGrants(config: UStreamerConfig, { runtimeDir }: GrantsContext): Grants {
   const name = config.executable ?? "ustreamer";
