@@ -11,6 +11,7 @@
 import { type DriverPackage, grantFlags, type Grants, mergeGrants } from "@jumpstarter/lib/driver";
 import type { ExporterConfig } from "@jumpstarter/lib/config";
 import { configGrants } from "./permissions.ts";
+import { makeOwnedDir, type OwnedDir } from "./owned_dir.ts";
 import {
   CONFINED_VARIABLE,
   confinedEnvironment,
@@ -78,13 +79,12 @@ export interface RunConfinedOptions {
   denoConfig: string;
 }
 
-/** A new private directory for the socket slots, in `$XDG_RUNTIME_DIR` or the temp directory. */
-function makeSocketDir(env: Record<string, string>): Promise<string> {
-  const runtime = env.XDG_RUNTIME_DIR;
-  return Deno.makeTempDir({
-    prefix: "jumpstarter-exporter-",
-    ...(runtime ? { dir: runtime } : {}),
-  });
+/**
+ * A new private directory for the socket slots, in `$XDG_RUNTIME_DIR` or the temp directory;
+ * the ones killed exporters left there are removed.
+ */
+function makeSocketDir(env: Record<string, string>): Promise<OwnedDir> {
+  return makeOwnedDir("jumpstarter-exporter-", env.XDG_RUNTIME_DIR || undefined);
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -132,7 +132,8 @@ export function exitWithParent(env: Record<string, string>): void {
  */
 export async function runConfined(options: RunConfinedOptions): Promise<number> {
   const parentEnv = Deno.env.toObject();
-  const socketDir = await makeSocketDir(parentEnv);
+  const owned = await makeSocketDir(parentEnv);
+  const socketDir = owned.path;
   const grants = options.confinement.grants(socketDir);
   const env = confinedEnvironment(parentEnv, options.confinement.driverVariables);
   let child: Deno.ChildProcess;
@@ -140,7 +141,7 @@ export async function runConfined(options: RunConfinedOptions): Promise<number> 
     await checkRunnable();
     child = spawnConfined(options, grants, env, socketDir);
   } catch (error) {
-    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    await owned.remove();
     throw new CannotConfineError(
       `cannot start ${Deno.execPath()} again: ${(error as Error).message}`,
       { cause: error },
@@ -160,7 +161,7 @@ export async function runConfined(options: RunConfinedOptions): Promise<number> 
     return status.signal ? 128 + signalNumber(status.signal) : status.code;
   } finally {
     for (const [name, listener] of forward) Deno.removeSignalListener(name, listener);
-    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    await owned.remove();
   }
 }
 
