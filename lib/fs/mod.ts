@@ -4,4 +4,5 @@
  * @module
  */
 export * from "./confined.ts";
+export * from "./confined_tree.ts";
 export * from "./block_device.ts";

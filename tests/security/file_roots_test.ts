@@ -1,7 +1,12 @@
 /**
  * Issue 10 items 4 and 5: the HTTP and TFTP file roots cannot be left through symlinks, neither
  * by naming a path through a symlinked directory nor by swapping a served file or directory for
- * a symlink while it is being fetched (a second process races the server).
+ * a symlink while it is being fetched (a process of another user races the server).
+ *
+ * The racer is another user, as a real attacker would be: one who could write in the root but not
+ * read the secret. A racer running as the server's own user could read the secret anyway, and
+ * could win a swap of a directory above the file (the server cannot tell its swaps from the
+ * owner's changes without `openat`; `lib/fs/confined.ts` says why); so these tests need root.
  */
 import assert from "node:assert/strict";
 import { serve } from "@jumpstarter/lib/testing";
@@ -14,6 +19,9 @@ import { tempDir, withTimeout } from "../_helpers.ts";
 const SECRET = "SECRET outside the root";
 const INSIDE = "inside the root";
 const FETCHES = 3000;
+/** The racer: neither the server's user nor root. */
+const RACER_UID = 65534;
+const AS_ROOT = { ignore: Deno.uid() !== 0 };
 
 async function outsideWithSecret(dir: string): Promise<string> {
   const outside = `${dir}/outside`;
@@ -71,51 +79,80 @@ Deno.test("security item 4: no file operation follows a symlinked directory out 
 });
 
 /**
- * A separate process that keeps swapping `served` (a file) and `d` (a directory holding `f`)
- * for symlinks to the outside secret and back, until killed.
+ * The raced layout below `base`: the secret in `outside` (only root reads it), and in the root
+ * (root's) a directory `w` the racer owns, holding `served` and `d/f`.
  */
-function startSwapper(root: string, outside: string): Deno.ChildProcess {
+async function racedLayout(base: string) {
+  await Deno.chmod(base, 0o755);
+  const outside = await outsideWithSecret(base);
+  await Deno.chmod(outside, 0o700);
+  const root = `${base}/root`;
+  await Deno.mkdir(`${root}/w/d`, { recursive: true });
+  await Deno.chmod(root, 0o755);
+  await Deno.writeTextFile(`${root}/w/served`, INSIDE);
+  await Deno.writeTextFile(`${root}/w/d/f`, INSIDE);
+  for (const path of ["w", "w/served", "w/d", "w/d/f"]) {
+    await Deno.chown(`${root}/${path}`, RACER_UID, RACER_UID);
+  }
+  return { root, outside };
+}
+
+/**
+ * A process of the racer that keeps swapping `w/served` (a file) and `w/d` (a directory holding
+ * `f`) for symlinks to the outside secret and back, until killed.
+ */
+async function startSwapper(base: string, root: string, outside: string) {
+  // Deno, runnable by the racer: a link beside the test's files (ours may be below /root)
+  const deno = `${base}/deno`;
+  await Deno.link(Deno.execPath(), deno).catch(() => Deno.copyFile(Deno.execPath(), deno));
+  const home = `${base}/racer`;
+  await Deno.mkdir(home);
+  await Deno.chown(home, RACER_UID, RACER_UID);
   const code = `
-    const R = ${JSON.stringify(root)}, O = ${JSON.stringify(outside)};
-    console.log("swapping");
+    const W = ${JSON.stringify(`${root}/w`)}, O = ${JSON.stringify(outside)};
+    console.log("swapping as " + Deno.uid());
     for (;;) {
-      Deno.symlinkSync(O + "/x", R + "/.l");
-      Deno.renameSync(R + "/.l", R + "/served");
-      Deno.writeTextFileSync(R + "/.f", ${JSON.stringify(INSIDE)});
-      Deno.renameSync(R + "/.f", R + "/served");
-      Deno.renameSync(R + "/d", R + "/.d");
-      Deno.symlinkSync(O, R + "/d");
-      Deno.removeSync(R + "/d");
-      Deno.renameSync(R + "/.d", R + "/d");
+      Deno.symlinkSync(O + "/x", W + "/.l");
+      Deno.renameSync(W + "/.l", W + "/served");
+      Deno.writeTextFileSync(W + "/.f", ${JSON.stringify(INSIDE)});
+      Deno.renameSync(W + "/.f", W + "/served");
+      Deno.renameSync(W + "/d", W + "/.d");
+      Deno.symlinkSync(O, W + "/d");
+      Deno.removeSync(W + "/d");
+      Deno.renameSync(W + "/.d", W + "/d");
     }`;
-  return new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
+  const user = `${RACER_UID}`;
+  return new Deno.Command("setpriv", {
+    args: ["--reuid", user, "--regid", user, "--clear-groups", deno, "eval", code],
+    env: { DENO_DIR: home, HOME: home, DENO_NO_UPDATE_CHECK: "1" },
+    clearEnv: true,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
 }
 
-/** Runs `fetchOne` FETCHES times while the swapper runs; counts what came back. */
+type Counts = { inside: number; refused: number; escaped: number };
+
+/** Runs `fetchOne` FETCHES times, alternating names, while the racer swaps; counts outcomes. */
 async function raceFetches(
-  root: string,
-  outside: string,
+  base: string,
   fetchOne: (name: string) => Promise<string | undefined>,
-): Promise<{ inside: number; refused: number; escaped: number }> {
-  await Deno.writeTextFile(`${root}/served`, INSIDE);
-  await Deno.mkdir(`${root}/d`);
-  await Deno.writeTextFile(`${root}/d/f`, INSIDE);
-  const swapper = startSwapper(root, outside);
-  const counts = { inside: 0, refused: 0, escaped: 0 };
+): Promise<Record<string, Counts>> {
+  const { root, outside } = await racedLayout(base);
+  const swapper = await startSwapper(base, root, outside);
+  const counts: Record<string, Counts> = {};
   try {
     const reader = swapper.stdout.getReader();
-    const started = await reader.read();
-    assert.match(new TextDecoder().decode(started.value), /swapping/, "swapper did not start");
+    const started = new TextDecoder().decode((await reader.read()).value);
+    assert.equal(started.trim(), `swapping as ${RACER_UID}`, "the racer did not start");
     reader.releaseLock();
     for (let i = 0; i < FETCHES; i++) {
-      const body = await fetchOne(i % 2 ? "served" : "d/f");
-      if (body === undefined) counts.refused++;
-      else if (body === INSIDE) counts.inside++;
-      else if (body.includes("SECRET")) counts.escaped++;
+      const name = i % 2 ? "w/served" : "w/d/f";
+      const count = counts[name] ??= { inside: 0, refused: 0, escaped: 0 };
+      const body = await fetchOne(name);
+      if (body === undefined) count.refused++;
+      else if (body === INSIDE) count.inside++;
+      else if (body.includes("SECRET")) count.escaped++;
       else assert.fail(`unexpected body ${JSON.stringify(body.slice(0, 80))}`);
     }
   } finally {
@@ -126,58 +163,70 @@ async function raceFetches(
   return counts;
 }
 
-function assertNoEscape(what: string, counts: { inside: number; refused: number }) {
+function assertNoEscape(what: string, counts: Record<string, Counts>) {
   console.log(`${what}: ${JSON.stringify(counts)} over ${FETCHES} fetches`);
-  // both outcomes seen: the race really ran
-  assert.ok(counts.inside > 0 && counts.refused > 0, `the swap did not race: ${counts}`);
+  const served = counts["w/served"]!;
+  const below = counts["w/d/f"]!;
+  assert.equal(served.escaped + below.escaped, 0, `${what} served the outside file`);
+  // both outcomes seen for the swapped file: the race really ran
+  assert.ok(
+    served.inside > 0 && served.refused > 0,
+    `the swap did not race: ${JSON.stringify(served)}`,
+  );
+  // a directory the racer can swap is never walked through
+  assert.equal(below.inside, 0, `${what} served a file below the racer's directory`);
 }
 
-Deno.test("security item 5: swapping a served file for a symlink mid-fetch never serves outside (HTTP)", async () => {
-  await withTimeout(
-    (async () => {
-      await using dir = await tempDir();
-      const outside = await outsideWithSecret(dir.path);
-      const root = `${dir.path}/root`;
-      await Deno.mkdir(root);
-      const { served, url } = await servedHttp(root);
-      await using _ = served;
-      const counts = await raceFetches(root, outside, async (name) => {
-        const response = await fetch(`${url}/${name}`);
-        const body = await response.text();
-        return response.status === 200 ? body : undefined;
-      });
-      assertNoEscape("HTTP", counts);
-      assert.equal(counts.escaped, 0, `HTTP served the outside file ${counts.escaped} times`);
-    })(),
-    90_000,
-    `${FETCHES} HTTP fetches against a racing symlink swapper`,
-  );
+Deno.test({
+  name:
+    "security item 5: another user swapping a file or directory for a symlink mid-fetch never gets the outside file served (HTTP)",
+  ...AS_ROOT,
+  fn: async () => {
+    await withTimeout(
+      (async () => {
+        await using dir = await tempDir();
+        await Deno.mkdir(`${dir.path}/root`);
+        const { served, url } = await servedHttp(`${dir.path}/root`);
+        await using _ = served;
+        const counts = await raceFetches(dir.path, async (name) => {
+          const response = await fetch(`${url}/${name}`);
+          const body = await response.text();
+          return response.status === 200 ? body : undefined;
+        });
+        assertNoEscape("HTTP", counts);
+      })(),
+      90_000,
+      `${FETCHES} HTTP fetches against a racing symlink swapper`,
+    );
+  },
 });
 
-Deno.test("security item 5: swapping a served file for a symlink mid-fetch never serves outside (TFTP)", async () => {
-  await withTimeout(
-    (async () => {
-      await using dir = await tempDir();
-      const outside = await outsideWithSecret(dir.path);
-      const root = `${dir.path}/root`;
-      await Deno.mkdir(root);
-      await using server = await startServer(root);
-      const peer = { address: "127.0.0.1", port: server.address.port };
-      const counts = await raceFetches(root, outside, async (name) => {
-        // a fresh port per fetch, as real clients do (a repeat from one port is a retransmission)
-        await using client = await RawClient.open();
-        try {
-          return new TextDecoder().decode((await client.fetch(peer, name)).data);
-        } catch (error) {
-          // an ERROR packet (not found / access violation) instead of DATA
-          if (/expected DATA/.test(String(error))) return undefined;
-          throw error;
-        }
-      });
-      assertNoEscape("TFTP", counts);
-      assert.equal(counts.escaped, 0, `TFTP served the outside file ${counts.escaped} times`);
-    })(),
-    90_000,
-    `${FETCHES} TFTP fetches against a racing symlink swapper`,
-  );
+Deno.test({
+  name:
+    "security item 5: another user swapping a file or directory for a symlink mid-fetch never gets the outside file served (TFTP)",
+  ...AS_ROOT,
+  fn: async () => {
+    await withTimeout(
+      (async () => {
+        await using dir = await tempDir();
+        await Deno.mkdir(`${dir.path}/root`);
+        await using server = await startServer(`${dir.path}/root`);
+        const peer = { address: "127.0.0.1", port: server.address.port };
+        const counts = await raceFetches(dir.path, async (name) => {
+          // a fresh port per fetch, as real clients do (a repeat from one port is a retransmission)
+          await using client = await RawClient.open();
+          try {
+            return new TextDecoder().decode((await client.fetch(peer, name)).data);
+          } catch (error) {
+            // an ERROR packet (not found / access violation) instead of DATA
+            if (/expected DATA/.test(String(error))) return undefined;
+            throw error;
+          }
+        });
+        assertNoEscape("TFTP", counts);
+      })(),
+      90_000,
+      `${FETCHES} TFTP fetches against a racing symlink swapper`,
+    );
+  },
 });
