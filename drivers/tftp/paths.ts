@@ -70,13 +70,15 @@ function pathRefusal(error: unknown, name: string): PathRefusedError | undefined
   if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
     return missing(`"${name}" does not exist`);
   }
-  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
-    return denied(`"${name}" is not accessible`);
-  }
+  if (error instanceof Deno.errors.PermissionDenied) return denied(`"${name}" is not accessible`);
+  // a missing grant (Deno.errors.NotCapable) is not: the exporter reports it as such
   return undefined;
 }
 
+/** What a TFTP client is answered: every failure is a refusal with a code. */
 function refusalOf(error: unknown, name: string): PathRefusedError {
+  // a link into /dev or /proc swapped in as the file was opened: Deno refused it
+  if (error instanceof Deno.errors.NotCapable) return denied(`"${name}" is not accessible`);
   return pathRefusal(error, name) ??
     missing(`"${name}" cannot be opened: ${error instanceof Error ? error.message : error}`);
 }
@@ -125,7 +127,7 @@ export async function deleteFromRoot(root: string, name: string): Promise<void> 
   try {
     await deleteFileIn(root, segments);
   } catch (error) {
-    throw refusalOf(error, name);
+    throw pathRefusal(error, name) ?? error;
   }
 }
 

@@ -46,7 +46,6 @@ export {
   driverRegistryOf,
 } from "./package.ts";
 export {
-  CONFINED_ROOT_NEEDS_ALL,
   describeGrants,
   grantFlags,
   type Grants,
@@ -57,6 +56,7 @@ export {
   PERMISSION_NAMES,
   type PermissionName,
   servedRoot,
+  servedRootGrants,
   tempDirectory,
   unixSocketGrants,
   urlNetAddress,

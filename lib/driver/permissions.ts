@@ -138,14 +138,6 @@ export function urlNetAddress(url: string): string {
 }
 
 /**
- * Why a driver serving a root through `@jumpstarter/lib/fs`'s confined paths needs `-A`: it checks
- * where each opened descriptor really is (`/proc/self/fd/N`, the kernel's answer, which a racing
- * symlink swap cannot fool), and Deno reads `/proc/self/fd` only with `-A` (measured in 2.9.6).
- */
-export const CONFINED_ROOT_NEEDS_ALL =
-  "its root's files are checked through /proc/self/fd, which Deno allows only with -A";
-
-/**
  * The paths granting a served root: as configured and, when it is reached through a symlink, its
  * real path too (`@jumpstarter/lib/fs` opens files by their real paths).
  */
@@ -156,4 +148,15 @@ export function servedRoot(path: string): string[] {
   } catch {
     return [path]; // not there yet: the driver creates it, as a plain directory
   }
+}
+
+/**
+ * The grants of a root served through `@jumpstarter/lib/fs`: read (and, for drivers that store
+ * uploads, write) of {@linkcode servedRoot}'s paths, and `sys` `uid`: the confined operations walk
+ * only through directories that nobody but this user and root can change, told by their owner.
+ * No `-A`: nothing of `/proc/self/fd` is read.
+ */
+export function servedRootGrants(path: string, options: { write?: boolean } = {}): Grants {
+  const paths = servedRoot(path);
+  return { read: paths, ...(options.write ? { write: paths } : {}), sys: ["uid"] };
 }
