@@ -98,8 +98,9 @@ async function racedLayout(base: string) {
 }
 
 /**
- * A process of the racer that keeps swapping `w/served` (a file) and `w/d` (a directory holding
- * `f`) for symlinks to the outside secret and back, until killed.
+ * A process of the racer that keeps swapping `w/served` (a file, kept as a second link meanwhile,
+ * so the same file comes back) and `w/d` (a directory holding `f`) for symlinks to the outside
+ * secret and back, until killed.
  */
 async function startSwapper(base: string, root: string, outside: string) {
   // Deno, runnable by the racer: a link beside the test's files (ours may be below /root)
@@ -113,8 +114,8 @@ async function startSwapper(base: string, root: string, outside: string) {
     console.log("swapping as " + Deno.uid());
     for (;;) {
       Deno.symlinkSync(O + "/x", W + "/.l");
+      Deno.linkSync(W + "/served", W + "/.f");
       Deno.renameSync(W + "/.l", W + "/served");
-      Deno.writeTextFileSync(W + "/.f", ${JSON.stringify(INSIDE)});
       Deno.renameSync(W + "/.f", W + "/served");
       Deno.renameSync(W + "/d", W + "/.d");
       Deno.symlinkSync(O, W + "/d");
