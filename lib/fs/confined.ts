@@ -96,7 +96,8 @@ function unsafe(
 /**
  * Checks that `real`, a real path at or below `root`, is a directory reached from `root` only
  * through directories nobody but this user and root can change: every later walk to it then
- * reaches it, whatever others do meanwhile. `root` itself is trusted as configured.
+ * reaches it, whatever others do meanwhile. `root` itself is trusted as configured. This user is
+ * `Deno.uid()` (the `sys` `uid` grant).
  *
  * @param shown the name the caller was given, for messages.
  * @param options `entries`: also require that entries this user makes in `real` can be changed
