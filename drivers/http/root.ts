@@ -1,8 +1,9 @@
 /**
  * The served directory: resolving names inside it (symlinks included, as long as they stay
  * inside), writing uploads atomically, listing and deleting files. Every operation goes through
- * `@jumpstarter/lib/fs`, which acts only in directories found below the root and reached through
- * directories nobody else can change, so a symlink swapped in at any component cannot lead it out.
+ * `@jumpstarter/lib/fs`, which acts only in directories it found below the root (asking the kernel
+ * where they are when it may, else reached through directories nobody else can change), so a
+ * symlink swapped in at any component cannot lead it out.
  */
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
 import {

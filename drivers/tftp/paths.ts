@@ -1,8 +1,8 @@
 /**
  * Path safety: the TFTP root is the only thing that can be read, written or listed. Names with
- * `..` and absolute paths outside the root are refused by name; symlinks leading outside, and
- * names below directories others could swap for one, are refused by `@jumpstarter/lib/fs`, whose
- * checks a racing swap cannot get past.
+ * `..` and absolute paths outside the root are refused by name; symlinks leading outside (and,
+ * confined, names below directories others could swap for one) are refused by
+ * `@jumpstarter/lib/fs`, whose checks a racing swap cannot get past.
  */
 import {
   type ConfinedFile,

@@ -152,9 +152,10 @@ export function servedRoot(path: string): string[] {
 
 /**
  * The grants of a root served through `@jumpstarter/lib/fs`: read (and, for drivers that store
- * uploads, write) of {@linkcode servedRoot}'s paths, and `sys` `uid`: the confined operations walk
- * only through directories that nobody but this user and root can change, told by their owner.
- * No `-A`: nothing of `/proc/self/fd` is read.
+ * uploads, write) of {@linkcode servedRoot}'s paths, and `sys` `uid`. No `-A`: under these grants
+ * `/proc/self/fd` is refused, so `lib/fs` uses its ownership check (it walks only through
+ * directories that nobody but this user and root can change, told by their owner) instead of
+ * asking the kernel where each opened directory is, as it does with `-A`.
  */
 export function servedRootGrants(path: string, options: { write?: boolean } = {}): Grants {
   const paths = servedRoot(path);

@@ -1,156 +1,93 @@
 /**
- * Opening files below a root so that nothing outside it is ever read, even while someone swaps
- * path components for symlinks, with no more than a read grant on the root.
+ * Opening files and directories below a root so that nothing outside it is ever touched, even
+ * while someone swaps path components for symlinks. Checking a path and then opening it are two
+ * steps a swapper can race, so every operation goes through one of two checks, chosen once per
+ * process (`rootCheck()`; `root_check.ts` has both behind one interface):
  *
- * Deno has no `openat` and reads `/proc/self/fd` only with `-A`, so every operation walks a path
- * from `/`, and a walk follows whatever a directory component is at that instant. No check made by
- * other walks (`realPath`, `lstat`) can tell where the opening walk went: whoever swaps a directory
- * for a symlink to `/etc` and back can time it so the opening walk leaves the root and every
- * checking walk stays inside (measured: 2 escapes in 1500 fetches of a file in a swapped
- * directory). What can be relied on instead:
+ * - **kernel**, whenever this process can read `/proc/self/fd` (in Deno: with `-A`; so whenever
+ *   files are served unconfined, the default of `jmp shell` and of any config with a driver that
+ *   needs `-A`). The object is opened first and then the kernel is asked where it really is
+ *   (`/proc/self/fd/N`); directories are then used through their descriptor
+ *   (`/proc/self/fd/N/name`), so later steps cannot be redirected either. Race-free against
+ *   anyone, whoever owns and may write the directories.
+ * - **ownership**, otherwise (confined under scoped grants, where `/proc/self/fd` is refused).
+ *   Every operation then walks a path from `/` (Deno has no `openat`), and a walk follows whatever
+ *   a directory component is at that instant; no check made by other walks (`realPath`, `lstat`)
+ *   can tell where the opening walk went (measured: 2 escapes in 1500 fetches of a file in a
+ *   swapped directory). What holds instead (`ownership.ts`): a walk that passes only directories
+ *   nobody but this user and root can change (owned by one of them, no group or other write, or
+ *   sticky with an entry one of them owns) reaches the same place however anybody else races it.
+ *   So the directory an operation acts in must be reached through such directories only; a name
+ *   below any other (group-writable, or owned by another user: a root owned by `tftp` served by
+ *   root too) is refused with `UnsafeDirectoryError`. In that directory the final entry
+ *   may still change (others may write there: an upload directory): a file is opened, then its
+ *   entry is looked up again without following it (`lstat`) and must be the very inode opened
+ *   (device and inode number). Race-free against other users; a swapper running as this user or
+ *   root can win it, but could read the outside file anyway.
  *
- * - a walk that passes only directories nobody but this user and root can change (owned by one of
- *   them, no group or other write, or the sticky bit and an entry one of them owns) reaches the
- *   same place however anybody else races it. So the directory an operation acts in must be
- *   reached through such directories only ({@linkcode checkDirectory}); a name below a directory
- *   others can change is refused ({@linkcode UnsafeDirectoryError}).
- * - in that directory, the final entry may change under us (others may write there: an upload
- *   directory). A file is opened, then its entry is looked up again without following it
- *   (`lstat`) and must be the very inode opened (device and inode number). A symlink swapped in
- *   before the open makes the open land on its target, which is not that entry: refused.
+ * Symlinks that stay inside the root keep working under both. A hard link inside the root to an
+ * outside file is inside by definition (`fs.protected_hardlinks` keeps others from making one).
+ * Linux only (the exporter's platform).
  *
- * Symlinks inside the root keep working: a name is resolved (`Deno.realPath`), and the resolved
- * path, which must be below the root, is what is checked and opened. A hard link inside the root to
- * an outside file is inside by definition (`fs.protected_hardlinks` keeps others from making one).
- * Whoever runs as this user or root could read the outside file anyway. Linux only.
+ * @module
  */
-import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { NotRegularFileError, pathIn } from "./confined_paths.ts";
+import { asDenoError, checkInUse, type ConfinedDirectory } from "./root_check.ts";
 
-/** A name that resolves outside the root (through a symlink at some component). */
-export class OutsideRootError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "OutsideRootError";
-  }
-}
+export type { ConfinedDirectory };
 
-/** A name that exists but is not what the operation needs (a directory, a FIFO...). */
-export class NotRegularFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotRegularFileError";
-  }
+/** Directories made for uploads: only their owner writes them, whatever the umask. */
+const DIRECTORY_MODE = 0o755;
+
+/** Options of {@linkcode openDirectoryIn}. */
+export interface OpenDirectoryOptions {
+  /** Makes missing directories (inside the root, never through a link that leads out). */
+  create?: boolean;
+  /** The name the caller was given, for messages (default: the segments joined). */
+  shown?: string;
 }
 
 /**
- * A name reached through a directory that users other than this one and root can change: without
- * `openat`, nothing keeps them from swapping a component for a symlink out of the root mid-walk.
- */
-export class UnsafeDirectoryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UnsafeDirectoryError";
-  }
-}
-
-/** Whether the absolute real `path` is `root` or below it. */
-export function isWithin(root: string, path: string): boolean {
-  return path === root || path.startsWith(root === "/" ? "/" : `${root}/`);
-}
-
-/** `root` joined with `names` (`root` itself for none). */
-export function pathIn(root: string, names: readonly string[]): string {
-  return names.length === 0 ? root : `${root === "/" ? "" : root}/${names.join("/")}`;
-}
-
-const STICKY = 0o1000;
-const OTHERS_WRITE = 0o022;
-
-function trusted(uid: number | null, self: number | null): boolean {
-  return uid === 0 || (uid !== null && uid === self);
-}
-
-/** Whether only this user and root can remove or replace `entry`, an entry of `parent`. */
-function stableEntry(parent: Deno.FileInfo, entry: Deno.FileInfo, self: number | null): boolean {
-  if (!trusted(parent.uid, self)) return false;
-  const mode = parent.mode ?? 0o777;
-  if ((mode & OTHERS_WRITE) === 0) return true;
-  // in a sticky directory only an entry's owner, the directory's owner and root rename it
-  return (mode & STICKY) !== 0 && trusted(entry.uid, self);
-}
-
-function unsafe(
-  shown: string,
-  path: string,
-  info: Deno.FileInfo,
-  self: number | null,
-): UnsafeDirectoryError {
-  const mode = ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
-  return new UnsafeDirectoryError(
-    `Cannot use "${shown}" without a race: ${path} (owner uid ${info.uid}, mode ${mode}) can be ` +
-      `changed by users other than uid ${self} and root`,
-  );
-}
-
-/**
- * Checks that `real`, a real path at or below `root`, is a directory reached from `root` only
- * through directories nobody but this user and root can change: every later walk to it then
- * reaches it, whatever others do meanwhile. `root` itself is trusted as configured. This user is
- * `Deno.uid()` (the `sys` `uid` grant).
+ * Opens the directory `segments` below `root`, one component at a time, each found below `root`
+ * once opened; names joined to the result's `path` are acted on in that very directory, however
+ * others race (under the ownership check: once the walk to it was found safe). Close it after use.
  *
- * @param shown the name the caller was given, for messages.
- * @param options `entries`: also require that entries this user makes in `real` can be changed
- * by nobody else (before making a directory there that a name will be reached through).
- * @returns `real`'s `lstat`.
- * @throws {OutsideRootError} when `real` is not below `root`.
- * @throws {UnsafeDirectoryError} when others could change a directory on the way.
- * @throws {Deno.errors.NotADirectory} when a component is no longer a directory.
+ * @param root the root's real path (see {@linkcode Deno.realPath}).
+ * @throws {OutsideRootError} when a component leads out of the root.
+ * @throws {UnsafeDirectoryError} under the ownership check, when others could change a directory
+ * on the way.
+ * @throws {Deno.errors.NotFound} / `NotADirectory` as the file system reports them.
  */
-export async function checkDirectory(
+export async function openDirectoryIn(
   root: string,
-  real: string,
-  shown: string,
-  options: { entries?: boolean } = {},
-): Promise<Deno.FileInfo> {
-  if (!isWithin(root, real)) throw new OutsideRootError(`"${shown}" leads out of ${root}`);
-  const self = Deno.uid();
-  let path = root;
-  let info = await Deno.lstat(root);
-  const below = real === root ? [] : real.slice(root === "/" ? 1 : root.length + 1).split("/");
-  for (const name of below) {
-    const parent = info;
-    const parentPath = path;
-    path = pathIn(path, [name]);
-    info = await Deno.lstat(path);
-    if (!info.isDirectory) {
-      throw new Deno.errors.NotADirectory(`Cannot use "${shown}": ${path} is not a directory`);
+  segments: readonly string[],
+  options: OpenDirectoryOptions = {},
+): Promise<ConfinedDirectory> {
+  const check = checkInUse();
+  const shown = options.shown ?? segments.join("/");
+  let current = await check.enter(root, root, ".");
+  try {
+    for (let depth = 0; depth < segments.length; depth++) {
+      const named = segments.slice(0, depth + 1).join("/");
+      const next = pathIn(current.path, [segments[depth]!]);
+      const opened = await check.enter(root, next, named).catch(async (error) => {
+        if (!options.create || !(error instanceof Deno.errors.NotFound)) throw error;
+        await check.beforeMaking(root, current, shown);
+        await Deno.mkdir(next, { mode: DIRECTORY_MODE }).catch((error) => {
+          if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        });
+        return await check.enter(root, next, named);
+      });
+      await current.close();
+      current = opened;
     }
-    if (!stableEntry(parent, info, self)) throw unsafe(shown, parentPath, parent, self);
+    await check.reached(root, current, shown);
+    return current;
+  } catch (error) {
+    await current.close();
+    throw error;
   }
-  if (!info.isDirectory) {
-    throw new Deno.errors.NotADirectory(`Cannot use "${shown}": ${root} is not a directory`);
-  }
-  if (options.entries && !stableEntry(info, { ...info, uid: self }, self)) {
-    throw unsafe(shown, path, info, self);
-  }
-  return info;
-}
-
-const DENO_ERRORS: Record<string, new (message: string) => Error> = {
-  ENOENT: Deno.errors.NotFound,
-  ENOTDIR: Deno.errors.NotADirectory,
-  EACCES: Deno.errors.PermissionDenied,
-  EPERM: Deno.errors.PermissionDenied,
-  EISDIR: Deno.errors.IsADirectory,
-  ELOOP: Deno.errors.FilesystemLoop,
-};
-
-/** node:fs errors as the `Deno.errors` classes the rest of the code base tests for. */
-function asDenoError(error: unknown): unknown {
-  const code = (error as { code?: unknown })?.code;
-  const kind = typeof code === "string" ? DENO_ERRORS[code] : undefined;
-  return kind ? new kind((error as Error).message) : error;
 }
 
 /** A regular file below the root, opened for reading. */
@@ -170,7 +107,12 @@ export interface ConfinedFile {
 
 const CHUNK = 64 * 1024;
 
-function confinedFile(handle: FileHandle, size: number, mtime: Date | null, realPath: string) {
+function confinedFile(
+  handle: FileHandle,
+  size: number,
+  mtime: Date | null,
+  realPath: string,
+): ConfinedFile {
   let closing: Promise<void> | undefined;
   const close = () => closing ??= handle.close().catch(() => {});
   const read = async (buffer: Uint8Array, position: number) =>
@@ -200,49 +142,30 @@ function confinedFile(handle: FileHandle, size: number, mtime: Date | null, real
   return { size, mtime, realPath, read, readable, close };
 }
 
-/** Read-only; FIFOs and devices opened without blocking or becoming the controlling terminal. */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
-
-/** Tries when the entry was replaced between the open and the check (an upload renamed over it). */
-const OPEN_ATTEMPTS = 3;
-
 /**
  * Opens the regular file `segments` below `root` for reading, after making sure what was opened
- * is that file's entry inside the root (see the module's rule). A file replaced while it was
- * opened is opened again, up to 3 times.
+ * is inside the root (see the module doc for how). FIFOs and devices are refused without blocking.
+ * Under the ownership check a file replaced while it was opened is opened again, up to 3 times.
  *
  * @param root the root's real path (see {@linkcode Deno.realPath}).
  * @throws {OutsideRootError} when the name leads out of the root, or kept changing as it was opened.
- * @throws {UnsafeDirectoryError} when it is below a directory others can change.
+ * @throws {UnsafeDirectoryError} under the ownership check, when it is below a directory others
+ * can change.
  * @throws {NotRegularFileError} when it is a directory or another non-regular file.
  * @throws {Deno.errors.NotFound} and the like as the file system reports them.
  */
 export async function openFileIn(root: string, segments: readonly string[]): Promise<ConfinedFile> {
   const shown = segments.join("/");
-  for (let attempt = 1;; attempt++) {
-    const real = await Deno.realPath(pathIn(root, segments));
-    if (!isWithin(root, real)) throw new OutsideRootError(`"${shown}" leads out of ${root}`);
-    if (real === root) throw new NotRegularFileError(`"${shown}" is not a regular file`);
-    await checkDirectory(root, real.slice(0, real.lastIndexOf("/")) || "/", shown);
-    const handle = await open(real, OPEN_FLAGS).catch((error) => {
-      throw asDenoError(error);
-    });
-    let kept = false;
-    try {
-      const opened = await handle.stat();
-      if (!opened.isFile()) throw new NotRegularFileError(`"${shown}" is not a regular file`);
-      const entry = await Deno.lstat(real);
-      if (entry.dev === opened.dev && entry.ino === opened.ino) {
-        kept = true;
-        return confinedFile(handle, opened.size, opened.mtime ?? null, real);
-      }
-    } catch (error) {
-      throw asDenoError(error);
-    } finally {
-      if (!kept) await handle.close();
-    }
-    if (attempt === OPEN_ATTEMPTS) {
-      throw new OutsideRootError(`"${shown}" kept changing while it was opened`);
-    }
+  const { handle, real } = await checkInUse().openFile(root, pathIn(root, segments), shown);
+  let kept = false;
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw new NotRegularFileError(`"${shown}" is not a regular file`);
+    kept = true;
+    return confinedFile(handle, opened.size, opened.mtime ?? null, real);
+  } catch (error) {
+    throw asDenoError(error);
+  } finally {
+    if (!kept) await handle.close();
   }
 }

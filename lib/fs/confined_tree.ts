@@ -1,76 +1,17 @@
 /**
- * Creating, replacing, deleting and listing files below a root under the rule of `confined.ts`:
- * every operation acts on an entry of a directory that was resolved, found below the root and
- * reached only through directories nobody but this user and root can change; creating, renaming
- * and unlinking never follow the final entry. So a symlink swapped in anywhere cannot make one
- * act outside the root, and no `/proc/self/fd` (`-A`) is needed.
+ * Creating, replacing, deleting and listing files below a root: every operation acts on an entry
+ * of a directory opened with `openDirectoryIn` (so under whichever check `confined.ts` says
+ * applies), and creating, renaming and unlinking never follow the final entry. So a symlink
+ * swapped in anywhere cannot make one act outside the root.
  */
-import {
-  checkDirectory,
-  isWithin,
-  OutsideRootError,
-  pathIn,
-  UnsafeDirectoryError,
-} from "./confined.ts";
+import { type ConfinedDirectory, openDirectoryIn } from "./confined.ts";
+import { OutsideRootError, pathIn, UnsafeDirectoryError } from "./confined_paths.ts";
 
 /** Temporary upload files start with this; they are never listed (drivers do not serve them). */
 export const UPLOAD_PREFIX = ".jmp-upload-";
 
-/** Directories made for uploads: only their owner writes them, so they stay usable (see above). */
-const DIRECTORY_MODE = 0o755;
-
 function isNotFound(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound;
-}
-
-/** Options of {@linkcode directoryIn}. */
-export interface DirectoryInOptions {
-  /** Makes missing directories (inside the root, never through a link that leads out). */
-  create?: boolean;
-  /** The name the caller was given, for messages (default: the segments joined). */
-  shown?: string;
-}
-
-/**
- * Resolves the directory `segments` below `root` and checks it (`checkDirectory`): entries
- * joined to the returned path are acted on in that very directory, however others race.
- *
- * @param root the root's real path.
- * @returns the directory's real path.
- * @throws {OutsideRootError} when a component leads out of the root.
- * @throws {UnsafeDirectoryError} when others could change a directory on the way.
- * @throws {Deno.errors.NotFound} / `NotADirectory` as the file system reports them.
- */
-export async function directoryIn(
-  root: string,
-  segments: readonly string[],
-  options: DirectoryInOptions = {},
-): Promise<string> {
-  const shown = options.shown ?? segments.join("/");
-  let current = root;
-  for (let depth = 0; depth < segments.length; depth++) {
-    const next = pathIn(current, [segments[depth]!]);
-    let real: string;
-    try {
-      real = await Deno.realPath(next);
-    } catch (error) {
-      if (!options.create || !isNotFound(error)) throw error;
-      // made in `current` itself, once the walk to it is known to hold and nobody else can
-      // swap what is made there (names are reached through it)
-      await checkDirectory(root, current, shown, { entries: true });
-      await Deno.mkdir(next, { mode: DIRECTORY_MODE }).catch((error) => {
-        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      });
-      real = await Deno.realPath(next);
-    }
-    if (!isWithin(root, real)) {
-      const named = segments.slice(0, depth + 1).join("/");
-      throw new OutsideRootError(`"${named}" leads out of ${root}`);
-    }
-    current = real;
-  }
-  await checkDirectory(root, current, shown);
-  return current;
 }
 
 async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
@@ -87,7 +28,7 @@ async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
  * @param root the root's real path.
  * @returns the number of bytes written.
  * @throws {Deno.errors.IsADirectory} when the target is a directory.
- * @throws the errors of {@linkcode directoryIn}, and the source's.
+ * @throws the errors of {@linkcode openDirectoryIn}, and the source's.
  */
 export async function writeFileIn(
   root: string,
@@ -95,8 +36,22 @@ export async function writeFileIn(
   source: ReadableStream<Uint8Array>,
 ): Promise<number> {
   const shown = segments.join("/");
-  const directory = await directoryIn(root, segments.slice(0, -1), { create: true, shown });
-  const target = pathIn(directory, [segments.at(-1)!]);
+  const directory = await openDirectoryIn(root, segments.slice(0, -1), { create: true, shown });
+  try {
+    return await writeInto(directory, segments.at(-1)!, shown, source);
+  } finally {
+    await directory.close();
+  }
+}
+
+/** Writes `source` to the entry `name` of `directory` (see {@linkcode writeFileIn}). */
+async function writeInto(
+  directory: ConfinedDirectory,
+  name: string,
+  shown: string,
+  source: ReadableStream<Uint8Array>,
+): Promise<number> {
+  const target = pathIn(directory.path, [name]);
   const existing = await Deno.lstat(target).catch((error) => {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -104,7 +59,7 @@ export async function writeFileIn(
   if (existing?.isDirectory) {
     throw new Deno.errors.IsADirectory(`Cannot write "${shown}": it is a directory`);
   }
-  const temporary = pathIn(directory, [`${UPLOAD_PREFIX}${crypto.randomUUID()}`]);
+  const temporary = pathIn(directory.path, [`${UPLOAD_PREFIX}${crypto.randomUUID()}`]);
   // a new name (O_EXCL): nothing swapped in there is followed
   const file = await Deno.open(temporary, { createNew: true, write: true, mode: 0o644 });
   let open = true;
@@ -134,49 +89,65 @@ export async function writeFileIn(
  * @param root the root's real path.
  * @throws {Deno.errors.IsADirectory} when it is a directory.
  * @throws {Deno.errors.NotFound} when there is no such entry, and the errors of
- * {@linkcode directoryIn}.
+ * {@linkcode openDirectoryIn}.
  */
 export async function deleteFileIn(root: string, segments: readonly string[]): Promise<void> {
   const shown = segments.join("/");
-  const directory = await directoryIn(root, segments.slice(0, -1), { shown });
-  const target = pathIn(directory, [segments.at(-1)!]);
-  const info = await Deno.lstat(target);
-  if (info.isDirectory) {
-    throw new Deno.errors.IsADirectory(`Cannot delete "${shown}": it is a directory`);
+  const directory = await openDirectoryIn(root, segments.slice(0, -1), { shown });
+  try {
+    const target = pathIn(directory.path, [segments.at(-1)!]);
+    const info = await Deno.lstat(target);
+    if (info.isDirectory) {
+      throw new Deno.errors.IsADirectory(`Cannot delete "${shown}": it is a directory`);
+    }
+    // unlinks the entry itself, a symlink included
+    await Deno.remove(target);
+  } finally {
+    await directory.close();
   }
-  // unlinks the entry itself, a symlink included
-  await Deno.remove(target);
+}
+
+/** A directory a listing leaves out: gone, replaced, or one the ownership check refuses. */
+function skipped(error: unknown): boolean {
+  return error instanceof UnsafeDirectoryError || error instanceof OutsideRootError ||
+    isNotFound(error) || error instanceof Deno.errors.NotADirectory;
 }
 
 /**
  * Relative names of the files (and symlinks, not followed) below `root`, sorted, without uploads
- * in progress. Directories are listed once checked as {@linkcode directoryIn} checks them; those
- * below a directory others can change, whose files cannot be opened either, are left out.
+ * in progress. Each directory is opened as {@linkcode openDirectoryIn} opens it; those it refuses
+ * (under the ownership check, those below a directory others can change, whose files cannot be
+ * opened either) and those replaced meanwhile are left out.
  *
  * @param root the root's real path.
  */
 export async function listFilesIn(root: string): Promise<string[]> {
   const names: string[] = [];
-  const walk = async (directory: string, segments: string[]) => {
-    for await (const entry of Deno.readDir(directory)) {
+  const walk = async (directory: ConfinedDirectory, segments: string[]) => {
+    for await (const entry of Deno.readDir(directory.path)) {
       if (entry.name.startsWith(UPLOAD_PREFIX)) continue;
       const path = [...segments, entry.name];
       if (!entry.isDirectory) {
         names.push(path.join("/"));
         continue;
       }
-      const below = pathIn(directory, [entry.name]);
-      try {
-        await checkDirectory(root, below, path.join("/"));
-      } catch (error) {
-        if (error instanceof UnsafeDirectoryError) continue;
-        if (isNotFound(error) || error instanceof Deno.errors.NotADirectory) continue;
+      const below = await openDirectoryIn(root, path).catch((error) => {
+        if (skipped(error)) return undefined;
         throw error;
+      });
+      if (!below) continue;
+      try {
+        await walk(below, path);
+      } finally {
+        await below.close();
       }
-      await walk(below, path);
     }
   };
-  await checkDirectory(root, root, ".");
-  await walk(root, []);
+  const top = await openDirectoryIn(root, [], { shown: "." });
+  try {
+    await walk(top, []);
+  } finally {
+    await top.close();
+  }
   return names.sort();
 }
