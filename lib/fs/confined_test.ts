@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deadlineSignal, waitingFor } from "@jumpstarter/lib/testing";
 import { openFileIn } from "./confined.ts";
@@ -79,18 +80,20 @@ Deno.test("rootCheck() is the kernel check with -A, the ownership check under sc
       script,
       `import { rootCheck } from ${JSON.stringify(module)};\nconsole.log(rootCheck());\n`,
     );
-    // read of everything but /proc/self/fd: a confined exporter has much less
-    const confined = await waitingFor(
-      "a process under scoped grants to say which check it uses",
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--no-prompt", "--allow-read", script],
-        stdin: "null",
-        signal: deadlineSignal(),
-      }).output(),
-    );
-    const stderr = new TextDecoder().decode(confined.stderr);
-    assert.ok(confined.success, stderr);
-    assert.equal(new TextDecoder().decode(confined.stdout).trim(), "ownership", stderr);
+    // read of everything but /proc/self/fd, and of the module only, as a confined exporter
+    for (const grant of ["--allow-read", `--allow-read=${script},${dirname(module)}`]) {
+      const confined = await waitingFor(
+        `a process with ${grant} to say which check it uses`,
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "--no-prompt", grant, script],
+          stdin: "null",
+          signal: deadlineSignal(),
+        }).output(),
+      );
+      const stderr = new TextDecoder().decode(confined.stderr);
+      assert.ok(confined.success, stderr);
+      assert.equal(new TextDecoder().decode(confined.stdout).trim(), "ownership", grant);
+    }
   } finally {
     await Deno.remove(script);
   }

@@ -22,12 +22,17 @@ let forced: RootCheck | undefined;
 
 /** `"kernel"` when this process may read `/proc/self/fd` (Deno: only with `-A`). */
 function probe(): RootCheck {
+  // descriptor 0 is always open in Deno (on /dev/null when it was closed)
+  const fd0 = "/proc/self/fd/0";
+  // not granted: trying would prompt on a terminal (without --no-prompt)
+  if (Deno.permissions.querySync({ name: "read", path: fd0 }).state !== "granted") {
+    return "ownership";
+  }
   try {
-    // descriptor 0 is always open in Deno (on /dev/null when it was closed)
-    Deno.readLinkSync("/proc/self/fd/0");
+    Deno.readLinkSync(fd0);
     return "kernel";
   } catch {
-    // NotCapable under scoped grants; NotFound and the like where there is no /proc
+    // NotCapable with read granted but not -A; NotFound and the like where there is no /proc
     return "ownership";
   }
 }
