@@ -1,7 +1,8 @@
 /**
  * The config's `endpoint` is a gRPC target, passed as is to grpc-js (ours) and grpcio
  * (upstream's Python client), so one config reads the same in both. Several controller replicas
- * are written in gRPC's own syntax, which both implement with pick_first failover:
+ * are written in gRPC's own syntax, which both fail over on (grpc-js with pick_first, upstream
+ * with the round_robin policy it sets by default):
  *
  * - `HOST:PORT` (or `[V6]:PORT`): one name, every address it resolves to tried in turn;
  * - `dns:HOST:PORT`, `dns:///HOST:PORT`: the same, spelled out;
