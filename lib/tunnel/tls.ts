@@ -146,6 +146,38 @@ export async function channelCredentials(
   return sslCredentials(null);
 }
 
+/** The channel option naming the host a TLS certificate is checked against. */
+export const TARGET_NAME_OPTION = "grpc.ssl_target_name_override";
+
+/**
+ * The `grpcOptions` a config naming several replicas (`ipv4:IP:PORT,IP:PORT`) needs so that
+ * upstream's Python client reads it too: grpcio checks the certificate against the whole list
+ * (grpc-js against its first address), unless {@linkcode TARGET_NAME_OPTION} names the host to
+ * check. That is the first DNS name, else IP address, the certificate `caBase64` covers (the
+ * controller's self-signed one). None for one address, or without that certificate.
+ */
+export function replicaChannelOptions(endpoint: string, caBase64: string): Record<string, string> {
+  let addresses: number;
+  try {
+    const target = parseGrpcTarget(endpoint);
+    addresses = target.scheme === "dns" ? 1 : target.addresses.length;
+  } catch {
+    return {};
+  }
+  if (addresses < 2 || caBase64 === "") return {};
+  let names: string[];
+  try {
+    const pem = Buffer.from(caBase64, "base64").toString();
+    names = (new X509Certificate(pem).subjectAltName ?? "").split(", ");
+  } catch {
+    return {};
+  }
+  const dns = names.find((name) => name.startsWith("DNS:"))?.slice(4);
+  const ip = names.find((name) => name.startsWith("IP Address:"))?.slice(11);
+  const host = dns ?? ip;
+  return host ? { [TARGET_NAME_OPTION]: host } : {};
+}
+
 /** A TLS file (certificate, key or CA) that cannot be used; the message names the file. */
 export class TlsMaterialError extends JumpstarterError {
   constructor(message: string, options?: ErrorOptions) {

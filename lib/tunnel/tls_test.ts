@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import tls from "node:tls";
 import selfsigned from "selfsigned";
 import { ConnectionError } from "@jumpstarter/lib/wire";
-import { fetchCertificateChain } from "./tls.ts";
+import { fetchCertificateChain, replicaChannelOptions } from "./tls.ts";
 
 async function certificate(name: string): Promise<{ cert: string; key: string }> {
   const pems = await selfsigned.generate([{ name: "commonName", value: name }], {
@@ -42,4 +42,16 @@ Deno.test("fetchCertificateChain() of a target naming replicas pins each one ans
     await Promise.all([a.close(), b.close()]);
   }
   await assert.rejects(fetchCertificateChain(target), ConnectionError);
+});
+
+Deno.test("replicaChannelOptions() names the certificate's host for a target of several addresses", async () => {
+  const { cert } = await certificate("one");
+  const ca = btoa(cert);
+  // the test certificate covers 127.0.0.1 only; the controller's covers localhost first
+  assert.deepEqual(replicaChannelOptions("ipv4:127.0.0.1:1,127.0.0.1:2", ca), {
+    "grpc.ssl_target_name_override": "127.0.0.1",
+  });
+  assert.deepEqual(replicaChannelOptions("127.0.0.1:1", ca), {}, "one address");
+  assert.deepEqual(replicaChannelOptions("ipv4:127.0.0.1:1,127.0.0.1:2", ""), {}, "no CA");
+  assert.deepEqual(replicaChannelOptions("a:1,b:2", ca), {}, "not a target");
 });
