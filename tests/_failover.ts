@@ -8,6 +8,7 @@
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
 import { EtcdStore } from "../controller/store/etcd_store.ts";
 import type { LeaseRecord } from "../controller/model.ts";
+import { parseHostPort } from "@jumpstarter/lib/config";
 import { waitingFor } from "@jumpstarter/lib/testing";
 import { type BackgroundJmp, spawnJmp } from "./_helpers.ts";
 import {
@@ -178,7 +179,7 @@ export class EchoPump {
   }
 
   async #run(): Promise<void> {
-    const [hostname, port] = [this.address.replace(/:\d+$/, ""), Number(/\d+$/.exec(this.address))];
+    const { host: hostname, port } = parseHostPort(this.address);
     while (!this.#stopped) {
       try {
         this.#conn = await Deno.connect({ hostname, port });
