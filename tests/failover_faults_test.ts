@@ -237,6 +237,10 @@ Deno.test("failover: kill -9 the leader controller, an etcd member and a router 
       );
       report("router killed: the byte stream flows again after reconnecting", flowing - killedAt);
       console.log(`  the stream broke with: ${pump.breaks.slice(breaks).join("; ")}`);
+      // j says which connection broke and why, and goes on forwarding the next one
+      const said = /^echo: .+$/m.exec(aliceShell.printed().stderr)?.[0];
+      assert.ok(said, `j printed no error for the broken stream: ${aliceShell.printed().stderr}`);
+      console.log(`  j said: ${said}`);
       report("router killed: a new connection through the lease works", await newConnection(watch));
       assert.ok(
         await routerMetric(other, "jumpstarter_router_bytes_total") > bytesBefore,
