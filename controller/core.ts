@@ -64,6 +64,8 @@ export interface Peers {
   instancesElsewhere(namespace: string, name: string): (string | undefined)[];
   /** Tells the others the processes holding Status streams of the exporter here (none: []). */
   exporterConnected(namespace: string, name: string, instances: (string | undefined)[]): void;
+  /** A router process's endpoint for a Dial of the lease (router_pick.ts); none: our own. */
+  routerFor(namespace: string, lease: string): Promise<string | undefined>;
 }
 
 /** What a new lease asks for. */
@@ -114,6 +116,8 @@ export interface CoreOptions {
   authority: Authority;
   /** `host:port` clients and exporters use (and the router endpoint handed out by Dial). */
   endpoint: string;
+  /** The endpoint written into new configs (a gRPC target naming every replica); default `endpoint`. */
+  configEndpoint?: string;
   /** Base64 PEM of the certificate clients should trust ("" when plaintext or a public CA). */
   caBase64: string;
   now?: () => number;
@@ -124,6 +128,7 @@ export class ControllerCore {
   readonly store: Store;
   readonly authority: Authority;
   readonly endpoint: string;
+  readonly configEndpoint: string;
   readonly caBase64: string;
   readonly hub: ExporterHub;
   readonly now: () => number;
@@ -151,6 +156,7 @@ export class ControllerCore {
     this.store = options.store;
     this.authority = options.authority;
     this.endpoint = options.endpoint;
+    this.configEndpoint = options.configEndpoint ?? options.endpoint;
     this.caBase64 = options.caBase64;
     this.now = options.now ?? (() => Date.now());
     // an exporter (re)connecting may be what a queued lease waits for

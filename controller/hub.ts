@@ -27,8 +27,17 @@ export interface RemoteListeners {
   /** Tells the others this replica holds (or no longer holds) the lease's Listen stream. */
   listening(namespace: string, lease: string, present: boolean): void;
   listenerElsewhere(namespace: string, lease: string): boolean;
-  /** Hands the ticket to the replica holding the stream; false if none took it in time. */
-  deliver(namespace: string, lease: string, ticket: Ticket, timeoutMs: number): Promise<boolean>;
+  /**
+   * Hands the ticket to the replica holding the stream; false if it did not take it in time, its
+   * stream went away, or `signal` aborted.
+   */
+  deliver(
+    namespace: string,
+    lease: string,
+    ticket: Ticket,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<boolean>;
 }
 
 /** How often a waiting delivery re-checks that it is still wanted. */
@@ -147,24 +156,50 @@ export class ExporterHub {
       const left = deadline - Date.now();
       if (left <= 0 || !stillWanted()) return false;
       if (this.remote?.listenerElsewhere(namespace, lease)) {
-        return this.remote.deliver(namespace, lease, ticket, left);
+        // the exporter's Listen stream may move here meanwhile (its replica died): then the
+        // ticket is withdrawn there and handed over here
+        const movedHere = new AbortController();
+        const wake = () => movedHere.abort();
+        this.#waitForListener(k, wake);
+        const delivered = await this.remote.deliver(
+          namespace,
+          lease,
+          ticket,
+          left,
+          movedHere.signal,
+        );
+        this.#listenerWaiters.get(k)?.delete(wake);
+        if (delivered) return true;
+        if (!movedHere.signal.aborted && !this.#listeners.has(k)) {
+          // its stream went away there and has not come back here yet: wait for it a little
+          await this.#listenerOrTimeout(k, Math.min(deadline - Date.now(), RECHECK_MS));
+        }
+        continue;
       }
-      await new Promise<void>((resolve) => {
-        let waiters = this.#listenerWaiters.get(k);
-        if (!waiters) this.#listenerWaiters.set(k, waiters = new Set());
-        // wakes early to re-check stillWanted (an exporter that went away while we waited)
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          resolve();
-        }, Math.min(left, RECHECK_MS));
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        waiters.add(wake);
-      });
+      await this.#listenerOrTimeout(k, Math.min(left, RECHECK_MS));
     }
     this.#listeners.get(k)!(ticket);
     return true;
+  }
+
+  #waitForListener(k: string, wake: () => void): void {
+    let waiters = this.#listenerWaiters.get(k);
+    if (!waiters) this.#listenerWaiters.set(k, waiters = new Set());
+    waiters.add(wake);
+  }
+
+  /** Resolves when a Listen stream registers for `k`, or after `ms`. */
+  #listenerOrTimeout(k: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#listenerWaiters.get(k)?.delete(wake);
+        resolve();
+      }, Math.max(0, ms));
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waitForListener(k, wake);
+    });
   }
 }

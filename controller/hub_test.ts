@@ -55,3 +55,34 @@ Deno.test("hub: a delivery stops waiting once it is no longer wanted", async () 
   assert.deepEqual(received, ["t2"]);
   unsubscribe();
 });
+
+Deno.test("hub: a ticket sent to a replica that died goes to the Listen stream that moved here", async () => {
+  const hub = new ExporterHub();
+  let withdrawn = false;
+  const sent = Promise.withResolvers<void>();
+  hub.remote = {
+    listening: () => {},
+    // the dead replica's key outlives it: its stream still looks held there
+    listenerElsewhere: () => true,
+    deliver: (_namespace, _lease, _ticket, _timeoutMs, signal) =>
+      new Promise((resolve) => {
+        sent.resolve();
+        signal?.addEventListener("abort", () => {
+          withdrawn = true;
+          resolve(false);
+        });
+      }),
+  };
+  const delivered = hub.deliver(
+    "default",
+    "lease1",
+    { routerEndpoint: "r", routerToken: "t" },
+    30_000,
+  );
+  await sent.promise;
+  const received: string[] = [];
+  hub.listen("default", "lease1", (ticket) => received.push(ticket.routerToken));
+  assert.equal(await delivered, true);
+  assert.deepEqual(received, ["t"]);
+  assert.equal(withdrawn, true, "the ticket sent to the dead replica was withdrawn");
+});

@@ -4,9 +4,10 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { parseHostPort } from "@jumpstarter/lib/config";
+import { parseGrpcTarget, parseHostPort } from "@jumpstarter/lib/config";
 import { stringify } from "yaml";
 import { startController } from "./server.ts";
+import { startRouter } from "./router_server.ts";
 import { loadAuthConfig } from "./oidc_config.ts";
 import { PolicyFile } from "./scheduler/mod.ts";
 import {
@@ -19,24 +20,28 @@ import {
   StoreError,
 } from "./store/mod.ts";
 
-function defaultStateDir(): string {
+function defaultStateDir(what = "controller"): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${Deno.env.get("HOME") ?? "."}/.local/state`;
-  return `${base}/jumpstarter/controller`;
+  return `${base}/jumpstarter/${what}`;
 }
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
-interface Flags {
+interface ServeFlags {
   stateDir: string;
-  store?: string;
   listen: string;
   advertise?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsHost: string[];
   insecurePlaintext?: boolean;
-  accessPolicy?: string;
   metricsAddress?: string;
+}
+
+interface Flags extends ServeFlags {
+  store?: string;
+  configEndpoint?: string;
+  accessPolicy?: string;
   authConfig?: string;
 }
 
@@ -65,6 +70,90 @@ function storeFlag(value: string): string {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+/** Checks a gRPC target flag (`--config-endpoint`) at parse time. */
+function targetFlag(value: string): string {
+  try {
+    parseGrpcTarget(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** Waits for SIGINT or SIGTERM; returns its name. */
+function untilSignal(): Promise<keyof typeof SIGNALS> {
+  return new Promise((resolve) => {
+    for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
+      Deno.addSignalListener(name, () => resolve(name));
+    }
+  });
+}
+
+/** The flags of the gRPC port, the certificate and the metrics, on `command`. */
+function serveOptions(command: Command, defaultListen: string): Command {
+  return command
+    .option("--listen <host:port>", "address to serve on", hostPortFlag, defaultListen)
+    .option("--advertise <host:port>", "endpoint given to clients and exporters", hostPortFlag)
+    .option("--tls-cert <pem>", "certificate (default: self-signed, kept in the state dir)")
+    .option("--tls-key <pem>", "private key of --tls-cert")
+    .addOption(
+      new Option("--tls-host <name>", "extra name or IP for the self-signed certificate")
+        .argParser((value: string, previous: string[]) => [...previous, value]).default([]),
+    )
+    .option("--insecure-plaintext", "serve without TLS (tests, or behind a TLS proxy)")
+    .option(
+      "--metrics-address <host:port>",
+      "serve Prometheus metrics on http://host:port/metrics (default: off)",
+      hostPortFlag,
+    );
+}
+
+/** What {@linkcode serveOptions} parsed, as the options of the port. */
+function portOptions(flags: ServeFlags) {
+  return {
+    stateDir: flags.stateDir,
+    listen: flags.listen,
+    ...(flags.advertise ? { advertise: flags.advertise } : {}),
+    ...(flags.tlsCert ? { tlsCertFile: flags.tlsCert } : {}),
+    ...(flags.tlsKey ? { tlsKeyFile: flags.tlsKey } : {}),
+    tlsHosts: flags.tlsHost,
+    ...(flags.insecurePlaintext ? { plaintext: true } : {}),
+    ...(flags.metricsAddress ? { metricsAddress: flags.metricsAddress } : {}),
+  };
+}
+
+function routerCommand(): Command {
+  return serveOptions(
+    new Command("router")
+      .description(
+        "a router on its own: pairs the two ends of each tunnel the controller replicas on " +
+          "--store hand out (their Dials name the routers running)",
+      )
+      .option(
+        "--state-dir <dir>",
+        "holds keys.json, copied from a controller replica's state dir, and the certificate",
+        defaultStateDir("router"),
+      )
+      .requiredOption(
+        "--store <etcd://host:port,...>",
+        "the controller replicas' store",
+        storeFlag,
+      ),
+    "0.0.0.0:8083",
+  ).action(async (flags: ServeFlags & { store: string }) => {
+    const router = await startRouter({ ...portOptions(flags), store: flags.store });
+    console.log(router.endpoint);
+    console.error(
+      `jmp-controller router ${router.id} serving on ${router.endpoint}` +
+        (router.metricsPort === undefined ? "" : `; metrics on port ${router.metricsPort}`),
+    );
+    const signal = await untilSignal();
+    console.error(`${signal} received, shutting down`);
+    await router.close();
+    Deno.exit(128 + SIGNALS[signal]);
+  });
 }
 
 interface StoreFlags {
@@ -130,30 +219,25 @@ function importCommand(): Command {
 }
 
 export function controllerProgram(): Command {
-  return new Command("jmp-controller")
-    .enablePositionalOptions()
-    .description(
-      "Jumpstarter controller: leases, exporters, clients and the router, in one process",
-    )
-    .option("--state-dir <dir>", "keys, certificate and store", defaultStateDir())
+  return serveOptions(
+    new Command("jmp-controller")
+      .enablePositionalOptions()
+      .description(
+        "Jumpstarter controller: leases, exporters, clients and the router, in one process",
+      )
+      .option("--state-dir <dir>", "keys, certificate and store", defaultStateDir())
+      .option(
+        "--store <etcd://host:port,...>",
+        "keep the store on etcd (several endpoints, optional /prefix); default: a file journal in the state dir",
+        storeFlag,
+      ),
+    "0.0.0.0:8082",
+  )
     .option(
-      "--store <etcd://host:port,...>",
-      "keep the store on etcd (several endpoints, optional /prefix); default: a file journal in the state dir",
-      storeFlag,
-    )
-    .option("--listen <host:port>", "address to serve on", hostPortFlag, "0.0.0.0:8082")
-    .option("--advertise <host:port>", "endpoint given to clients and exporters", hostPortFlag)
-    .option("--tls-cert <pem>", "certificate (default: self-signed, kept in the state dir)")
-    .option("--tls-key <pem>", "private key of --tls-cert")
-    .addOption(
-      new Option("--tls-host <name>", "extra name or IP for the self-signed certificate")
-        .argParser((value: string, previous: string[]) => [...previous, value]).default([]),
-    )
-    .option("--insecure-plaintext", "serve without TLS (tests, or behind a TLS proxy)")
-    .option(
-      "--metrics-address <host:port>",
-      "serve Prometheus metrics on http://host:port/metrics (default: off)",
-      hostPortFlag,
+      "--config-endpoint <target>",
+      "the endpoint `jmp admin create` writes into configs, when not --advertise: a gRPC target " +
+        "naming every replica (ipv4:IP:PORT,IP:PORT, or a DNS name resolving to them all)",
+      targetFlag,
     )
     .option(
       "--auth-config <file>",
@@ -162,20 +246,15 @@ export function controllerProgram(): Command {
     .option("--access-policy <file>", "ExporterAccessPolicy YAML (upstream's CRD); SIGHUP reloads")
     .addCommand(exportCommand())
     .addCommand(importCommand())
+    .addCommand(routerCommand())
     .action(async (flags: Flags) => {
       const authConfig = flags.authConfig ? await loadAuthConfig(flags.authConfig) : undefined;
       const policy = flags.accessPolicy ? await PolicyFile.open(flags.accessPolicy) : undefined;
       const controller = await startController({
+        ...portOptions(flags),
         ...(authConfig ? { authConfig } : {}),
-        stateDir: flags.stateDir,
         ...(flags.store ? { store: flags.store } : {}),
-        listen: flags.listen,
-        ...(flags.advertise ? { advertise: flags.advertise } : {}),
-        ...(flags.tlsCert ? { tlsCertFile: flags.tlsCert } : {}),
-        ...(flags.tlsKey ? { tlsKeyFile: flags.tlsKey } : {}),
-        tlsHosts: flags.tlsHost,
-        ...(flags.insecurePlaintext ? { plaintext: true } : {}),
-        ...(flags.metricsAddress ? { metricsAddress: flags.metricsAddress } : {}),
+        ...(flags.configEndpoint ? { configEndpoint: flags.configEndpoint } : {}),
         ...(policy ? { accessPolicies: () => policy.policies } : {}),
       });
       if (policy) {
@@ -197,11 +276,7 @@ export function controllerProgram(): Command {
       if (controller.metricsPort !== undefined) {
         console.error(`jmp-controller metrics on port ${controller.metricsPort} (/metrics)`);
       }
-      const signal = await new Promise<keyof typeof SIGNALS>((resolve) => {
-        for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
-          Deno.addSignalListener(name, () => resolve(name));
-        }
-      });
+      const signal = await untilSignal();
       console.error(`${signal} received, shutting down`);
       await controller.close();
       Deno.exit(128 + SIGNALS[signal]);

@@ -11,14 +11,43 @@ import { parseHostPort } from "@jumpstarter/lib/config";
 import type { LeaseRecord } from "./model.ts";
 import type { LeaseEngine } from "./core.ts";
 
-/** What the metrics read at scrape time. */
-export interface MetricsSources {
-  /** Every lease in the store (ended ones included). */
-  leases(): readonly LeaseRecord[];
+/** What a router's metrics read at scrape time. */
+export interface RouterSources {
   /** Tunnels currently paired and copying (gRPC router and splice port). */
   activeSessions(): number;
   /** Payload bytes the router has copied since start, both directions. */
   bytesRouted(): number;
+}
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources extends RouterSources {
+  /** Every lease in the store (ended ones included). */
+  leases(): readonly LeaseRecord[];
+}
+
+/**
+ * Registers the router's metrics (a controller's own router, or a router process): tunnels being
+ * routed and the bytes they carried.
+ */
+export function registerRouterMetrics(registry: Registry, sources: RouterSources): void {
+  const registers = [registry];
+  new Gauge({
+    name: "jumpstarter_active_sessions",
+    help: "Router tunnels currently paired",
+    registers,
+    collect() {
+      this.set(sources.activeSessions());
+    },
+  });
+  new Counter({
+    name: "jumpstarter_router_bytes_total",
+    help: "Bytes the router copied between tunnel ends",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.bytesRouted());
+    },
+  });
 }
 
 /** Lease wait buckets, seconds: from an immediate grant to an hour in the queue. */
@@ -65,23 +94,7 @@ export class ControllerMetrics {
         this.set(countLeases(true));
       },
     });
-    new Gauge({
-      name: "jumpstarter_active_sessions",
-      help: "Router tunnels currently paired",
-      registers,
-      collect() {
-        this.set(sources.activeSessions());
-      },
-    });
-    new Counter({
-      name: "jumpstarter_router_bytes_total",
-      help: "Bytes the router copied between tunnel ends",
-      registers,
-      collect() {
-        this.reset();
-        this.inc(sources.bytesRouted());
-      },
-    });
+    registerRouterMetrics(this.registry, sources);
   }
 
   /** Counts grants (with their wait) and leases that ended without one. */

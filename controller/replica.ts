@@ -7,16 +7,19 @@
  * holder died), is the leader: only it wakes on timers to expire leases and hands free exporters
  * to queued leases when another replica's change makes that possible. The replicas tell each
  * other which exporters and Listen streams each holds (replica_live.ts), so a Dial reaches an
- * exporter connected to another replica. Tokens must verify on every replica: their keys.json
+ * exporter connected to another replica; and a Dial hands out a running router process's
+ * endpoint when there are any (router_pick.ts). Tokens must verify on every replica: their keys.json
  * must be the same, which the first replica records (as a hash) and the others are checked
  * against.
  */
 import { Buffer } from "node:buffer";
-import type { Campaign } from "etcd3";
+import type { Campaign, Etcd3 } from "etcd3";
 import type { ControllerCore } from "./core.ts";
 import type { LeaseRecord } from "./model.ts";
 import { type LiveEvents, LiveRegistry } from "./replica_live.ts";
+import { RouterPicker } from "./router_pick.ts";
 import type { EtcdStore } from "./store/etcd_store.ts";
+import type { EtcdLocation } from "./store/etcd_keys.ts";
 import { oneLine, withTimeout } from "./store/etcd_util.ts";
 import { StoreError } from "./store/types.ts";
 
@@ -67,7 +70,11 @@ export class Replica {
     options: ReplicaOptions,
     events: LiveEvents,
   ): Promise<Replica> {
-    await checkKeys(store, options.keysFingerprint);
+    await checkKeys(
+      store.client,
+      { endpoints: store.endpoints, prefix: store.keys.prefix },
+      options.keysFingerprint,
+    );
     const replica = new Replica(
       store,
       options.id ?? crypto.randomUUID(),
@@ -134,10 +141,18 @@ export class Replica {
   }
 }
 
-/** Records the keys' hash on the first start; refuses a replica whose keys differ from it. */
-async function checkKeys(store: EtcdStore, hash: string): Promise<void> {
-  const key = Buffer.from(`${store.keys.prefix}keys-sha256`);
-  const response = await store.client.kv.txn({
+/**
+ * Records the keys' hash on the first start; refuses a replica (or a router process: `who`) whose
+ * keys differ from it.
+ */
+export async function checkKeys(
+  client: Etcd3,
+  location: EtcdLocation,
+  hash: string,
+  who = "controller",
+): Promise<void> {
+  const key = Buffer.from(`${location.prefix}keys-sha256`);
+  const response = await client.kv.txn({
     compare: [{ key, target: "Create", result: "Equal", create_revision: 0 }],
     success: [{ request_put: { key, value: Buffer.from(hash) } }],
     failure: [{ request_range: { key } }],
@@ -146,8 +161,8 @@ async function checkKeys(store: EtcdStore, hash: string): Promise<void> {
   const recorded = response.responses[0]!.response_range.kvs[0]?.value.toString();
   if (recorded !== undefined && recorded !== hash) {
     throw new StoreError(
-      `the keys.json of this controller differ from those of the replicas already on ` +
-        `${store.endpoints.join(",")}${store.keys.prefix}: tokens would not verify across ` +
+      `the keys.json of this ${who} differ from those of the replicas already on ` +
+        `${location.endpoints.join(",")}${location.prefix}: tokens would not verify across ` +
         `replicas (copy keys.json from the state directory of a running replica)`,
     );
   }
@@ -167,6 +182,7 @@ export async function connectReplica(
     exporterChanged: (namespace, name) => core.peerExporterChanged(namespace, name),
     ticket: (namespace, lease, ticket) => core.hub.handOver(namespace, lease, ticket),
   });
+  const routers = new RouterPicker(() => replica.live.routers);
   core.peers = {
     get isLeader() {
       return replica.isLeader;
@@ -176,6 +192,7 @@ export async function connectReplica(
       replica.live.instancesElsewhere(namespace, name).map((i) => i ?? undefined),
     exporterConnected: (namespace, name, instances) =>
       void replica.live.exporterConnected(namespace, name, instances.map((i) => i ?? null)),
+    routerFor: (namespace, lease) => routers.pick(`${namespace}/${lease}`),
   };
   core.hub.remote = replica.live;
   const unsubscribe = store.onRemoteChange((change) => {

@@ -8,9 +8,13 @@
  * - `listeners/<ns>/<lease>/<replica>`: the lease's exporter has its Listen stream there;
  * - `tickets/<replica>/<ns>/<lease>/<id>`: a Dial made on another replica, for the Listen stream
  *   on `<replica>`, which hands the ticket over and deletes the key (the dialer waits for that).
+ *
+ * And, under the etcd lease of a router process (router_server.ts), `routers/<router>`: that
+ * router's endpoint, which Dial hands out (router_pick.ts).
  */
 import { Buffer } from "node:buffer";
-import type { Etcd3, IKeyValue, Lease, Watcher } from "etcd3";
+import type { Etcd3, IKeyValue, Watcher } from "etcd3";
+import { OwnKeys } from "./etcd_own_keys.ts";
 import type { Ticket } from "./hub.ts";
 import { oneLine, prefixEnd, withTimeout } from "./store/etcd_util.ts";
 
@@ -52,6 +56,17 @@ class Holders {
   }
 }
 
+/** The key under which router `id` publishes its endpoint (below the store's prefix). */
+export function routerKey(prefix: string, id: string): string {
+  return `${prefix}live/routers/${enc(id)}`;
+}
+
+/** What a router publishes about itself. */
+export interface RouterEntry {
+  /** The `host:port` clients and exporters reach it at. */
+  endpoint: string;
+}
+
 export interface LiveEvents {
   /** An exporter's presence on some other replica appeared or went. */
   exporterChanged(namespace: string, name: string): void;
@@ -59,25 +74,19 @@ export interface LiveEvents {
   ticket(namespace: string, lease: string, ticket: Ticket): boolean;
 }
 
-const OWN_WRITE_RETRY_MS = 1000;
-
 export class LiveRegistry {
   readonly #client: Etcd3;
   readonly #root: string;
   readonly #self: string;
-  readonly #ttl: number;
   readonly #events: LiveEvents;
   readonly #exporters = new Holders();
   readonly #listeners = new Holders();
-  /** Keys this replica wrote, rewritten under a new etcd lease if the old one is lost. */
-  readonly #own = new Map<string, string>();
-  /** The write of each own key in progress (the next one waits for it). */
-  readonly #writing = new Map<string, Promise<void>>();
-  /** Retries waiting out their pause, woken at once on close. */
-  readonly #pauses = new Set<() => void>();
-  /** Tickets sent and not yet taken: key -> wake. */
-  readonly #sent = new Map<string, () => void>();
-  #lease: Lease;
+  /** The routers there are: id -> endpoint. */
+  readonly #routers = new Map<string, string>();
+  /** The keys this replica writes. */
+  readonly #own: OwnKeys;
+  /** Tickets sent and not yet taken: key -> the listener they went to, and how to settle. */
+  readonly #sent = new Map<string, { listener: string; settle: (taken: boolean) => void }>();
   #watcher: Watcher | undefined;
   #closed = false;
 
@@ -85,14 +94,13 @@ export class LiveRegistry {
     this.#client = client;
     this.#root = `${prefix}live/`;
     this.#self = self;
-    this.#ttl = ttlSeconds;
     this.#events = events;
-    this.#lease = this.#grant();
+    this.#own = new OwnKeys(client, ttlSeconds, "replica");
   }
 
   /** Loads what the other replicas hold and watches it from there. */
   async start(): Promise<void> {
-    await this.#lease.grant();
+    await this.#own.start();
     await this.#load();
   }
 
@@ -119,6 +127,7 @@ export class LiveRegistry {
       try {
         this.#exporters.clear();
         this.#listeners.clear();
+        this.#routers.clear();
         await this.#load();
         return;
       } catch (error) {
@@ -126,68 +135,6 @@ export class LiveRegistry {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
-  }
-
-  #grant(): Lease {
-    const lease = this.#client.lease(this.#ttl);
-    lease.on("lost", (error) => {
-      if (this.#closed) return;
-      console.error(`replica: etcd lease lost (${oneLine(error)}); taking a new one`);
-      this.#lease = this.#grant();
-      for (const [key, value] of this.#own) void this.#setOwn(key, value);
-    });
-    return lease;
-  }
-
-  #delete(key: string): Promise<void> {
-    return this.#client.delete().key(key).exec().then(
-      () => {},
-      (error) => console.error(`replica: deleting ${key} failed: ${oneLine(error)}`),
-    );
-  }
-
-  /**
-   * Makes `key` hold `value` (or not exist) on etcd. Writes of one key run one after the other,
-   * each writing what is wanted when it runs, so a quick disconnect and reconnect cannot land in
-   * the wrong order; a failed write is tried again each second until it lands or we close.
-   */
-  #setOwn(key: string, value: string | undefined): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    if (value !== undefined) this.#own.set(key, value);
-    else this.#own.delete(key);
-    const write = (this.#writing.get(key) ?? Promise.resolve()).then(() => this.#writeOwn(key));
-    this.#writing.set(key, write);
-    void write.then(() => {
-      if (this.#writing.get(key) === write) this.#writing.delete(key);
-    });
-    return write;
-  }
-
-  async #writeOwn(key: string): Promise<void> {
-    while (!this.#closed) {
-      const value = this.#own.get(key);
-      try {
-        if (value === undefined) await this.#client.delete().key(key).exec();
-        else await this.#lease.put(key).value(value).exec();
-        return;
-      } catch (error) {
-        console.error(`replica: writing ${key} failed: ${oneLine(error)}; trying again in 1 s`);
-        await this.#pause(OWN_WRITE_RETRY_MS);
-      }
-    }
-  }
-
-  /** Waits `ms`, or less if the registry closes meanwhile (no timer outlives it). */
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#pauses.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#pauses.add(wake);
-    });
   }
 
   #apply(kv: IKeyValue, present: boolean): void {
@@ -198,10 +145,20 @@ export class LiveRegistry {
       this.#events.exporterChanged(a!, b!);
     } else if (kind === "listeners" && parts.length === 4) {
       this.#listeners.set(pairKey(a!, b!), c!, present ? "" : undefined);
+      // a Listen stream gone from its replica takes no more tickets there (its exporter
+      // reconnects elsewhere, or that replica died): the tickets sent to it come back
+      const listener = kv.key.toString();
+      for (const sent of this.#sent.values()) {
+        if (!present && sent.listener === listener) sent.settle(false);
+      }
+    } else if (kind === "routers" && parts.length === 2) {
+      const endpoint = present ? routerEndpointOf(kv.value.toString()) : undefined;
+      if (endpoint === undefined) this.#routers.delete(a!);
+      else this.#routers.set(a!, endpoint);
     } else if (kind === "tickets" && parts.length === 5) {
       const key = kv.key.toString();
       if (!present) {
-        this.#sent.get(key)?.();
+        this.#sent.get(key)?.settle(true);
       } else if (a === this.#self) {
         this.#take(key, b!, c!, kv.value.toString());
       }
@@ -215,7 +172,9 @@ export class LiveRegistry {
     } catch (error) {
       console.error(`replica: ignoring bad ticket ${key}: ${oneLine(error)}`);
     }
-    void this.#delete(key);
+    void this.#client.delete().key(key).exec().catch((error) =>
+      console.error(`replica: deleting ${key} failed: ${oneLine(error)}`)
+    );
   }
 
   /**
@@ -223,7 +182,7 @@ export class LiveRegistry {
    * for one that did not say), or none (empty).
    */
   exporterConnected(namespace: string, name: string, instances: (string | null)[]): Promise<void> {
-    return this.#setOwn(
+    return this.#own.set(
       `${this.#root}exporters/${enc(namespace)}/${enc(name)}/${enc(this.#self)}`,
       instances.length > 0 ? JSON.stringify(instances) : undefined,
     );
@@ -248,7 +207,7 @@ export class LiveRegistry {
 
   /** This replica now has (or no longer has) the Listen stream of the lease. */
   listening(namespace: string, lease: string, present: boolean): Promise<void> {
-    return this.#setOwn(
+    return this.#own.set(
       `${this.#root}listeners/${enc(namespace)}/${enc(lease)}/${enc(this.#self)}`,
       present ? "" : undefined,
     );
@@ -260,49 +219,74 @@ export class LiveRegistry {
   }
 
   /**
-   * Sends a ticket to the replica(s) holding the lease's Listen stream; resolves true once one
-   * took it, false if none did within `timeoutMs` (the ticket is then withdrawn).
+   * Sends a ticket to the replica holding the lease's Listen stream; resolves true once it took
+   * it, false if it did not within `timeoutMs`, its Listen stream went away meanwhile, or
+   * `signal` aborted (the ticket is then withdrawn).
    */
   async deliver(
     namespace: string,
     lease: string,
     ticket: Ticket,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<boolean> {
     const target = this.#listenerReplica(namespace, lease);
-    if (target === undefined) return false;
+    if (target === undefined || signal?.aborted) return false;
     const key = `${this.#root}tickets/${enc(target)}/${enc(namespace)}/${
       enc(lease)
     }/${crypto.randomUUID()}`;
+    const listener = `${this.#root}listeners/${enc(namespace)}/${enc(lease)}/${enc(target)}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let settle = (_taken: boolean) => {};
     const taken = new Promise<boolean>((resolve) => {
-      this.#sent.set(key, () => resolve(true));
+      settle = resolve;
+      this.#sent.set(key, { listener, settle });
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
+    const withdraw = () => settle(false);
+    signal?.addEventListener("abort", withdraw, { once: true });
     try {
-      await this.#lease.put(key).value(JSON.stringify(ticket)).exec();
+      await this.#own.lease.put(key).value(JSON.stringify(ticket)).exec();
       const ok = await taken;
-      if (!ok) await this.#delete(key);
+      if (!ok) await this.#client.delete().key(key).exec().catch(() => {});
       return ok;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", withdraw);
       this.#sent.delete(key);
     }
   }
 
+  /** The other replica that took the lease's Listen stream last (an older one may be dead). */
   #listenerReplica(namespace: string, lease: string): string | undefined {
-    return this.#listeners.replicas(pairKey(namespace, lease)).find((r) => r !== this.#self);
+    return this.#listeners.replicas(pairKey(namespace, lease)).filter((r) => r !== this.#self)
+      .at(-1);
+  }
+
+  /** The routers running now: id -> endpoint. */
+  get routers(): ReadonlyMap<string, string> {
+    return this.#routers;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const wake of [...this.#pauses]) wake();
     this.#exporters.clear();
     this.#listeners.clear();
+    this.#routers.clear();
     // drops every key this replica wrote at once (the others see it go now, not after the TTL);
     // each step bounded, so a controller cut off from etcd still stops
-    await withTimeout(this.#lease.revoke(), 1000, "").catch(() => {});
+    await this.#own.close();
     if (this.#watcher) await withTimeout(this.#watcher.cancel(), 1000, "").catch(() => {});
+  }
+}
+
+/** The endpoint a router's entry names; undefined when it is not one. */
+function routerEndpointOf(value: string): string | undefined {
+  try {
+    const entry = JSON.parse(value) as Partial<RouterEntry>;
+    return typeof entry.endpoint === "string" && entry.endpoint !== "" ? entry.endpoint : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,14 +1,15 @@
 /**
  * LiveRegistry on a real etcd: what one replica holds (an exporter's Status stream, a lease's
  * Listen stream) is seen by the other, a ticket sent to the holder of a Listen stream is handed
- * over and acknowledged, one with no taker is withdrawn, and a replica's keys go when it closes.
+ * over and acknowledged, one with no taker is withdrawn, one whose Listen stream goes away comes
+ * back at once, a replica's keys go when it closes, and router processes are seen come and go.
  */
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
 import { waitingFor } from "../lib/testing/deadline.ts";
 import { eventually } from "../lib/testing/eventually.ts";
 import type { Ticket } from "./hub.ts";
-import { type LiveEvents, LiveRegistry } from "./replica_live.ts";
+import { type LiveEvents, LiveRegistry, routerKey } from "./replica_live.ts";
 import { EtcdCluster } from "./store/_testing/etcd_cluster.ts";
 
 interface Side {
@@ -101,6 +102,40 @@ Deno.test("LiveRegistry: an exporter that drops and comes back at once ends up p
       "b to see bench1 on a, from its last process",
       () => b.live.instancesElsewhere("lab", "bench1")[0] === "process-last",
     );
+  } finally {
+    await a.live.close();
+    await b.live.close();
+    clientA.close();
+    clientB.close();
+  }
+});
+
+Deno.test("LiveRegistry: a ticket comes back once its Listen stream goes; routers are seen", async () => {
+  await using cluster = await EtcdCluster.start(1);
+  const clientA = new Etcd3({ hosts: cluster.endpoints });
+  const clientB = new Etcd3({ hosts: cluster.endpoints });
+  const a = side(clientA, "a", () => false); // a replica that no longer takes tickets (dying)
+  const b = side(clientB, "b", () => true);
+  try {
+    await Promise.all([a.live.start(), b.live.start()]);
+    await a.live.listening("lab", "lease1", true);
+    await eventually("b to see lease1's listener", () => b.live.listenerElsewhere("lab", "lease1"));
+    const started = performance.now();
+    const delivered = b.live.deliver(
+      "lab",
+      "lease1",
+      { routerEndpoint: "r", routerToken: "t" },
+      30_000,
+    );
+    await a.live.listening("lab", "lease1", false);
+    assert.equal(await delivered, false);
+    assert.ok(performance.now() - started < 10_000, "waited for the 30 s timeout");
+
+    const router = clientA.lease(5);
+    await router.put(routerKey("/live-test/", "r1")).value(JSON.stringify({ endpoint: "r1:8083" }));
+    await eventually("b to see router r1", () => b.live.routers.get("r1") === "r1:8083");
+    await router.revoke();
+    await eventually("router r1 to be gone", () => !b.live.routers.has("r1"));
   } finally {
     await a.live.close();
     await b.live.close();

@@ -2,25 +2,22 @@
  * jmp-controller as a library: state directory, store, token authority, lease engine and one
  * gRPC port serving ControllerService, ClientService, AdminService and the router.
  */
-import * as grpc from "@grpc/grpc-js";
 import {
   adminV1,
   clientV1,
   ControllerService,
-  createServer,
   implement,
   serviceDefinition,
 } from "@jumpstarter/protos";
 import { errorToStatus } from "@jumpstarter/lib/wire";
-import { serveTlsFront, type TlsFront } from "@jumpstarter/lib/tunnel";
 import { Authority } from "./auth.ts";
-import { ControllerCore, type LeaseEngine, STALE_STREAM_MS } from "./core.ts";
+import { ControllerCore, type LeaseEngine } from "./core.ts";
 import { Router, routerServiceDefinition } from "./router.ts";
-import { SpliceRouter } from "./router_splice.ts";
+import { type GrpcPort, serveGrpcPort, serveSplicePort } from "./grpc_port.ts";
 import { adminHandlers } from "./services/admin_service.ts";
 import { clientHandlers } from "./services/client_service.ts";
 import { controllerHandlers } from "./services/controller_service.ts";
-import { loadKeyMaterial, loadTlsMaterial } from "./state_dir.ts";
+import { loadKeyMaterial } from "./state_dir.ts";
 import { openStoreAndKeys } from "./store/mod.ts";
 import { EtcdStore } from "./store/etcd_store.ts";
 import { connectReplica, fingerprint, type Replica } from "./replica.ts";
@@ -40,6 +37,11 @@ export interface ControllerOptions {
   listen: string;
   /** Endpoint handed to clients and exporters; default: the listen address (0.0.0.0 -> localhost). */
   advertise?: string;
+  /**
+   * The endpoint written into the configs `jmp admin create` makes, when not `advertise`: a gRPC
+   * target naming every replica (`ipv4:IP:PORT,IP:PORT`, or a DNS name resolving to them all).
+   */
+  configEndpoint?: string;
   /** Serve without TLS (tests, or behind a TLS-terminating proxy). */
   plaintext?: boolean;
   tlsCertFile?: string;
@@ -75,24 +77,8 @@ export interface RunningController extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(
-      address,
-      grpc.ServerCredentials.createInsecure(),
-      (error, port) => error ? reject(error) : resolve(port),
-    )
-  );
-}
-
-function splitHostPort(address: string): { host: string; port: number } {
-  const index = address.lastIndexOf(":");
-  return { host: address.slice(0, index) || "0.0.0.0", port: Number(address.slice(index + 1)) };
-}
-
 /** Starts the controller. */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
-  const listen = splitHostPort(options.listen);
   const { store, keys } = await openStoreAndKeys(
     options.store,
     options.stateDir,
@@ -100,47 +86,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   );
   const authority = await Authority.create(keys);
   if (options.authConfig?.jwt.length) authority.oidc = new OidcVerifier(options.authConfig);
-  // a name, not an IP: Deno's TLS client refuses an IP address as the server name
-  const advertisedHost = options.advertise
-    ? splitHostPort(options.advertise).host
-    : (["0.0.0.0", "127.0.0.1", "::", "::1"].includes(listen.host) ? "localhost" : listen.host);
-  const server = createServer({
-    "grpc.keepalive_permit_without_calls": 1,
-    "grpc.http2.min_ping_interval_without_data_ms": 1000,
-    // pings every peer, so that the streams of a host that vanished (no FIN, no RST) end within
-    // STALE_STREAM_MS: its exporter shows Offline and a restarted process may connect again
-    "grpc.keepalive_time_ms": STALE_STREAM_MS / 2,
-    "grpc.keepalive_timeout_ms": STALE_STREAM_MS / 2,
-  });
-  let caBase64 = "";
-  let port: number;
-  let front: TlsFront | undefined;
-  let identity: { cert: string; key: string } | undefined;
-  const socketPath = `${options.stateDir}/grpc.sock`;
-  if (options.plaintext) {
-    port = await bind(server, `${listen.host}:${listen.port}`);
-  } else {
-    const tls = await loadTlsMaterial(
-      options.stateDir,
-      ["localhost", "127.0.0.1", advertisedHost, ...(options.tlsHosts ?? [])],
-      options.tlsCertFile && options.tlsKeyFile
-        ? { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile }
-        : undefined,
-    );
-    caBase64 = options.tlsCertFile ? "" : btoa(tls.cert);
-    identity = { cert: tls.cert, key: tls.key };
-    await Deno.remove(socketPath).catch(() => {});
-    await bind(server, `unix:${socketPath}`);
-    front = await serveTlsFront({
-      ...listen,
-      hostname: listen.host,
-      cert: tls.cert,
-      key: tls.key,
-      target: socketPath,
-    });
-    port = front.port;
+  let grpcPort: GrpcPort;
+  try {
+    grpcPort = await serveGrpcPort({ ...options, socketName: "grpc.sock" });
+  } catch (error) {
+    await store.close();
+    throw error;
   }
-  const endpoint = options.advertise ?? `${advertisedHost}:${port}`;
+  const { server, port, endpoint, caBase64 } = grpcPort;
   const metrics = new ControllerMetrics({
     leases: () => store.leases.list(),
     activeSessions: () => router.active + (router.splice?.active ?? 0),
@@ -152,6 +105,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     store,
     authority,
     endpoint,
+    ...(options.configEndpoint ? { configEndpoint: options.configEndpoint } : {}),
     caBase64,
     ...(options.now ? { now: options.now } : {}),
     makeEngine: (core) => metrics.watch(makeEngine(core)),
@@ -164,15 +118,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
         ...(options.replicaTtlSeconds ? { ttlSeconds: options.replicaTtlSeconds } : {}),
       });
     } catch (error) {
-      await front?.close();
-      server.forceShutdown();
+      await grpcPort.close();
       await store.close();
       throw error;
     }
   }
   const router = new Router(authority);
-  // the fast path's splice port beside the gRPC one, TLS when it is (our peers only)
-  const splice = await SpliceRouter.listen(authority, { hostname: listen.host, ...identity });
+  const splice = await serveSplicePort(authority, grpcPort, options.listen);
   router.splice = splice;
   const toStatus = { toStatus: errorToStatus };
   server.addService(
@@ -197,8 +149,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await replica?.close();
       await metricsServer?.close();
       await splice?.close();
-      await front?.close();
-      server.forceShutdown();
+      await grpcPort.close();
       await store.close();
     })();
   if (options.metricsAddress) {

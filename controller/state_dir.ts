@@ -83,6 +83,23 @@ export async function loadKeyMaterial(dir: string, issuer: string): Promise<KeyM
 }
 
 /**
+ * Reads the signing material a router process verifies router tokens with: the keys.json of the
+ * controller replicas, copied into its state directory (never generated: tokens signed with
+ * other keys would not verify).
+ */
+export async function readKeyMaterial(dir: string): Promise<KeyMaterial> {
+  const path = `${dir}/keys.json`;
+  const material = await readJson<KeyMaterial>(path);
+  if (!material) {
+    throw new StateDirError(
+      `${path} is missing: a router verifies the router tokens the controller replicas sign ` +
+        `(copy keys.json from the state directory of a running replica)`,
+    );
+  }
+  return material;
+}
+
+/**
  * The controller's TLS certificate: the given files, else a self-signed certificate kept in the
  * state directory, valid for `hosts` (names and IP addresses) and regenerated when they change.
  */

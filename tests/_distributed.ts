@@ -46,6 +46,8 @@ export interface ControllerStartOptions {
   extraArgs?: string[];
   /** `--store etcd://...`: keep the store on etcd. */
   store?: string;
+  /** A subcommand before the flags, e.g. `router` (a router process, which prints its endpoint). */
+  command?: string;
 }
 
 /** Starts `jmp-controller --state-dir DIR --listen ...` and waits for its endpoint line. */
@@ -55,6 +57,7 @@ export async function startController(
 ): Promise<ControllerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: controllerArgs([
+      ...(options.command ? [options.command] : []),
       "--state-dir",
       stateDir,
       "--listen",

@@ -1,5 +1,6 @@
 /** Helpers for tests that run several `jmp-controller --store etcd://` replicas of one controller. */
 import assert from "node:assert/strict";
+import type { LeaseRecord } from "../controller/model.ts";
 import {
   type ControllerProcess,
   type ControllerStartOptions,
@@ -42,4 +43,18 @@ export async function startLeaderAndFollower(
   started.push(follower);
   assert.ok(!LEADER_LINE.test(follower.stderr()), `two leaders:\n${follower.stderr()}`);
   return { leader, follower };
+}
+
+/** Fails if two leases ever held one exporter over overlapping times. */
+export function assertNoDoubleGrant(leases: LeaseRecord[]): void {
+  const held = leases.filter((l) => l.exporter && l.effectiveBeginTime !== undefined);
+  for (const a of held) {
+    for (const b of held) {
+      if (a === b || a.exporter !== b.exporter) continue;
+      const aEnd = a.ended ? a.effectiveEndTime ?? Infinity : Infinity;
+      const bEnd = b.ended ? b.effectiveEndTime ?? Infinity : Infinity;
+      const overlap = a.effectiveBeginTime! < bEnd && b.effectiveBeginTime! < aEnd;
+      assert.ok(!overlap, `${a.name} and ${b.name} both held ${a.exporter}`);
+    }
+  }
 }

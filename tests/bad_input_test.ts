@@ -123,3 +123,36 @@ Deno.test("j without the driver in its allow-list says so instead of a usage err
   assert.match(line, /not allowed by the driver allow-list .*JMP_DRIVERS_ALLOW/);
   await served.stop("SIGTERM");
 });
+
+Deno.test("a malformed endpoint list is one line naming the file, the position and the field", async () => {
+  await using tmp = await tempDir();
+  const client = `${tmp.path}/alice.yaml`;
+  await Deno.writeTextFile(
+    client,
+    "apiVersion: jumpstarter.dev/v1alpha1\nkind: ClientConfig\n" +
+      "metadata: { namespace: default, name: alice }\n" +
+      "endpoint: ctl-a.lab:8082,ctl-b.lab:8082\ntoken: t\n",
+  );
+  const exporter = `${tmp.path}/bench.yaml`;
+  await Deno.writeTextFile(
+    exporter,
+    `${HEADER}endpoint: ipv4:10.0.0.1:8082,ctl-b.lab:8082\ntoken: t\n`,
+  );
+  const get = oneLine(
+    await jmp(["get", "exporters", "--client-config", client], { timeoutMs: TIMEOUT_MS }),
+    1,
+  );
+  assert.match(
+    get,
+    new RegExp(
+      `^Error: ${client}:4:11: Expected a gRPC target \\(HOST:PORT, dns:NAME:PORT or ` +
+        `ipv4:IP:PORT,IP:PORT\\), got "ctl-a.lab:8082,ctl-b.lab:8082": several addresses are ` +
+        `written ipv4:IP:PORT,IP:PORT .* at endpoint$`,
+    ),
+  );
+  const run = oneLine(
+    await jmp(["run", "--exporter-config", exporter], { timeoutMs: TIMEOUT_MS }),
+    1,
+  );
+  assert.match(run, /:4:11: .*"ctl-b\.lab:8082" is not an IPv4 address \(IP:PORT\) at endpoint$/);
+});

@@ -11,7 +11,6 @@
 import assert from "node:assert/strict";
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
 import { EtcdStore } from "../controller/store/etcd_store.ts";
-import type { LeaseRecord } from "../controller/model.ts";
 import {
   assertExit,
   assertNoStackTrace,
@@ -34,21 +33,7 @@ import {
   untilExporter,
 } from "./_distributed.ts";
 import { holdLease } from "./_faults.ts";
-import { LEADER_LINE, startLeaderAndFollower } from "./_replicas.ts";
-
-/** Fails if two leases ever held one exporter over overlapping times. */
-function assertNoDoubleGrant(leases: LeaseRecord[]): void {
-  const held = leases.filter((l) => l.exporter && l.effectiveBeginTime !== undefined);
-  for (const a of held) {
-    for (const b of held) {
-      if (a === b || a.exporter !== b.exporter) continue;
-      const aEnd = a.ended ? a.effectiveEndTime ?? Infinity : Infinity;
-      const bEnd = b.ended ? b.effectiveEndTime ?? Infinity : Infinity;
-      const overlap = a.effectiveBeginTime! < bEnd && b.effectiveBeginTime! < aEnd;
-      assert.ok(!overlap, `${a.name} and ${b.name} both held ${a.exporter}`);
-    }
-  }
-}
+import { assertNoDoubleGrant, LEADER_LINE, startLeaderAndFollower } from "./_replicas.ts";
 
 Deno.test("etcd replicas: a shell across replicas, and the leader killed -9 mid-lease", async () => {
   await using cluster = await EtcdCluster.start(1);

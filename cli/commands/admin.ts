@@ -17,6 +17,7 @@ import {
 } from "@jumpstarter/lib/config";
 import type { adminV1 } from "@jumpstarter/protos";
 import { controllerCall } from "@jumpstarter/lib/client";
+import { replicaChannelOptions } from "@jumpstarter/lib/tunnel";
 import { connectAdmin, defaultAdminConfigPath, loadAdminConfig } from "../admin_connection.ts";
 import { UsageError } from "../errors.ts";
 import { type OutputMode, outputOption, printStructured } from "../output.ts";
@@ -57,7 +58,7 @@ function clientDocument(
     tls: { ca: credential.ca, insecure: false },
     token: credential.token,
     "refresh_token": null,
-    grpcOptions: {},
+    grpcOptions: replicaChannelOptions(credential.endpoint, credential.ca),
     drivers: { allow, unsafe },
     shell: { "use_profiles": false },
     leases: { "acquisition_timeout": 7200, "dial_timeout": 60, "retry_timeout": 300 },
@@ -140,6 +141,7 @@ function createExporterCommand(): Command {
           token: credential.token,
           insecure: false,
           ca: credential.ca,
+          grpcOptions: replicaChannelOptions(credential.endpoint, credential.ca),
         };
         const path = flags.out ??
           (flags.save ? `${userExporterConfigDir()}/${name}.yaml` : undefined);

@@ -107,7 +107,7 @@ export function adminHandlers(core: ControllerCore): ServiceHandlers<
     return {
       principal: principalOf(core, record),
       token,
-      endpoint: core.endpoint,
+      endpoint: core.configEndpoint,
       ca: core.caBase64,
     };
   };

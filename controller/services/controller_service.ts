@@ -178,7 +178,8 @@ export function controllerHandlers(core: ControllerCore): ServiceHandlers<
         });
       }
       const ticket = {
-        routerEndpoint: core.endpoint,
+        // a router process's, else this replica's own router
+        routerEndpoint: await core.peers?.routerFor(lease.namespace, lease.name) ?? core.endpoint,
         routerToken: await core.authority.routerToken(),
       };
       // an exporter that goes away meanwhile fails the Dial at once, not after DIAL_WAIT_MS

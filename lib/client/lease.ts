@@ -16,6 +16,7 @@ import { clientV1, type Condition } from "@jumpstarter/protos";
 import {
   Code,
   ESTIMATED_WAIT_KEY,
+  isConnectionLoss,
   JumpstarterError,
   QUEUE_POSITION_KEY,
   WAITER_METADATA_KEY,
@@ -198,10 +199,12 @@ export interface WaitOptions {
   ownedByWaiter?: boolean;
 }
 
-/** Whether a controller call failed because the controller could not be reached (yet). */
+/**
+ * Whether a controller call failed because the controller could not be reached (yet) or its
+ * connection broke under the call (a replica killed: the next call goes to another).
+ */
 export function isTransient(error: unknown): error is JumpstarterError {
-  return error instanceof JumpstarterError &&
-    (error.code === Code.UNAVAILABLE || error.code === Code.DEADLINE_EXCEEDED);
+  return error instanceof JumpstarterError && isConnectionLoss(error);
 }
 
 /** Sleeps `ms`, or rejects with the signal's reason once it aborts. */
@@ -311,9 +314,9 @@ export interface LeaseSocketOptions {
 
 /** Whether a Dial failure is worth retrying: the exporter is not ready yet, or no controller. */
 function retriableDial(error: unknown): boolean {
-  return error instanceof JumpstarterError &&
-    (error.code === Code.UNAVAILABLE ||
-      (error.code === Code.FAILED_PRECONDITION && error.message.includes("not ready")));
+  return isTransient(error) ||
+    (error instanceof JumpstarterError && error.code === Code.FAILED_PRECONDITION &&
+      error.message.includes("not ready"));
 }
 
 /** `Dial`, retried with backoff (0.3 s doubling to 2 s) as upstream's client does. */

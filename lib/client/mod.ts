@@ -53,6 +53,7 @@ export {
   bareName,
   conditionOf,
   createLease,
+  dialWithRetry,
   ESTIMATED_WAIT_KEY,
   getLease,
   isTransient,

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import {
   API_VERSION,
+  endpointSchema,
   type GrpcOptions,
   grpcOptionsSchema,
   type TlsConfig,
@@ -67,7 +68,7 @@ const clientSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal("ClientConfig"),
   metadata: z.strictObject({ namespace: z.string().nullable(), name: z.string() }),
-  endpoint: z.string().nullable().default(null),
+  endpoint: endpointSchema,
   tls: tlsSchema,
   token: z.string().nullable().default(null),
   "refresh_token": z.string().nullable().default(null),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseGrpcTarget } from "./grpc_target.ts";
 
 /** The only config API version there is. */
 export const API_VERSION = "jumpstarter.dev/v1alpha1";
@@ -27,3 +28,17 @@ export const grpcOptionsSchema = z
   .record(z.string(), z.union([z.string(), z.number()]))
   .nullish()
   .transform((options): Record<string, string | number> => options ?? {});
+
+/**
+ * The controller's `endpoint`, a gRPC target (grpc_target.ts); "" and null mean none. A list
+ * gRPC could not read is refused here, naming the field, rather than failing later as a host
+ * name that does not resolve.
+ */
+export const endpointSchema = z.string().nullable().default(null).superRefine((value, context) => {
+  if (!value) return;
+  try {
+    parseGrpcTarget(value);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message, input: value });
+  }
+});

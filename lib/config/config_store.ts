@@ -133,6 +133,8 @@ export interface NewExporterConfig {
   readonly insecure: boolean;
   /** Base64 PEM of the controller's CA, when it is not publicly trusted. */
   readonly ca?: string;
+  /** gRPC channel options (`grpcOptions`). */
+  readonly grpcOptions?: Readonly<Record<string, string | number>>;
 }
 
 /** The YAML of a new exporter config with an empty driver tree (`export: {}`). */
@@ -144,7 +146,7 @@ export function stringifyNewExporterConfig(config: NewExporterConfig): string {
     endpoint: config.endpoint,
     tls: { ca: config.ca ?? "", insecure: config.insecure },
     token: config.token,
-    grpcOptions: {},
+    grpcOptions: { ...config.grpcOptions },
     export: {},
   };
   return stringify(document, { lineWidth: 0 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   API_VERSION,
+  endpointSchema,
   type GrpcOptions,
   grpcOptionsSchema,
   type TlsConfig,
@@ -144,7 +145,7 @@ const exporterSchema = z.object({
   metadata: z
     .strictObject({ namespace: z.string().optional(), name: z.string().optional() })
     .nullish(),
-  endpoint: z.string().nullable().default(null),
+  endpoint: endpointSchema,
   token: z.string().nullable().default(null),
   tls: tlsSchema,
   grpcOptions: grpcOptionsSchema,

@@ -72,3 +72,4 @@ export {
 } from "./config_store.ts";
 export type { ConfigFileEntry, NewExporterConfig } from "./config_store.ts";
 export { formatHostPort, type HostPort, parseHostPort } from "./host_port.ts";
+export { type GrpcTarget, parseGrpcTarget, targetAddresses } from "./grpc_target.ts";

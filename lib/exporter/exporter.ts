@@ -15,7 +15,8 @@ import {
   type ControllerConnection,
 } from "@jumpstarter/lib/controller_api";
 import { RouterChannels, serveTicket } from "@jumpstarter/lib/tunnel";
-import { Code, JumpstarterError, withoutResolutionNote } from "@jumpstarter/lib/wire";
+import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
+import { followStream, type RetryOptions, retryWhileDisconnected } from "./controller_retry.ts";
 import { LeaseContext, Milestone } from "./lease_context.ts";
 import { type LeasePhaseActions, runAfterLease, runBeforeLease } from "./lease_hooks.ts";
 import { privateSocketPath, serveSession } from "./server.ts";
@@ -107,7 +108,7 @@ export class Exporter {
 
   async #send(status: ExporterStatus, message: string, releaseLease: boolean): Promise<void> {
     try {
-      await controllerCall(() =>
+      await this.#retrying(() =>
         this.#connection!.controller.reportStatus({
           status,
           message,
@@ -119,6 +120,18 @@ export class Exporter {
         this.#log(`Cannot report status ${ExporterStatus[status]}: ${error}`);
       }
     }
+  }
+
+  /** A controller call, retried while the connection to the controller is lost. */
+  #retrying<T>(call: () => Promise<T>): Promise<T> {
+    return retryWhileDisconnected(
+      () => controllerCall(call),
+      this.#retryOptions(this.#stop.signal),
+    );
+  }
+
+  #retryOptions(signal: AbortSignal): RetryOptions {
+    return { signal, retryMs: this.#options.retryMs ?? 500, log: (m) => this.#log(m) };
   }
 
   /** The exporter's status: on the lease's session (GetStatus) first, then to the controller. */
@@ -170,31 +183,20 @@ export class Exporter {
     }
   }
 
-  async #watchStatus(signal: AbortSignal): Promise<void> {
-    let pause = this.#options.retryMs ?? 500;
-    while (!signal.aborted) {
-      try {
-        for await (
-          const status of this.#connection!.controller.status({}, { signal })
-        ) {
-          pause = this.#options.retryMs ?? 500;
-          await this.#onStatus(status.leased, status.leaseName ?? "", status.clientName ?? "");
-        }
-      } catch (error) {
-        if (signal.aborted) return;
+  #watchStatus(signal: AbortSignal): Promise<void> {
+    return followStream(
+      "Status",
+      (signal) => this.#connection!.controller.status({}, { signal }),
+      (status) => this.#onStatus(status.leased, status.leaseName ?? "", status.clientName ?? ""),
+      {
+        ...this.#retryOptions(signal),
         // another process took these credentials over while the stream was down: stop, clearly
-        const details = (error as { details?: string }).details ?? "";
-        if (/from another process with the same/.test(details)) throw new JumpstarterError(details);
-        this.#log(
-          `Status stream interrupted, retrying in ${pause} ms: ${
-            withoutResolutionNote((error as Error).message)
-          }`,
-        );
-      }
-      if (signal.aborted) return;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(pause * 2, 5000);
-    }
+        fatal: (details) =>
+          /from another process with the same/.test(details)
+            ? new JumpstarterError(details)
+            : undefined,
+      },
+    );
   }
 
   async #onStatus(leased: boolean, leaseName: string, client: string): Promise<void> {
@@ -323,7 +325,7 @@ export class Exporter {
       return;
     }
     try {
-      await controllerCall(() => this.#connection!.controller.releaseLease({ name: lease.name }));
+      await this.#retrying(() => this.#connection!.controller.releaseLease({ name: lease.name }));
       this.#log(`Released lease ${lease.name}`);
     } catch (error) {
       const code = error instanceof JumpstarterError ? error.code : undefined;
@@ -344,39 +346,23 @@ export class Exporter {
     lease.ended.set();
   }
 
-  async #listen(lease: LeaseContext): Promise<void> {
-    let pause = this.#options.retryMs ?? 500;
+  #listen(lease: LeaseContext): Promise<void> {
     const signal = lease.listenAbort.signal;
     this.#log(`Listening for incoming connection requests on lease ${lease.name}`);
-    while (!signal.aborted) {
-      try {
-        for await (
-          const ticket of this.#connection!.controller.listen(
-            { leaseName: lease.name },
-            { signal },
-          )
-        ) {
-          pause = this.#options.retryMs ?? 500;
-          // tickets wait for the beforeLease phase, as upstream buffers them
-          if (!lease.beforeLeaseDone.isSet) this.#log("Connection held until beforeLease ends");
-          lease.beforeLeaseDone.wait()
-            .then(() => serveTicket(lease.server.address, ticket, this.#routers, signal))
-            .catch((error) =>
-              this.#log(`Connection through the router failed: ${(error as Error).message}`)
-            );
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        this.#log(
-          `Listen stream interrupted, retrying in ${pause} ms: ${
-            withoutResolutionNote((error as Error).message)
-          }`,
-        );
-      }
-      if (signal.aborted) return;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(pause * 2, 5000);
-    }
+    return followStream(
+      "Listen",
+      (signal) => this.#connection!.controller.listen({ leaseName: lease.name }, { signal }),
+      (ticket) => {
+        // tickets wait for the beforeLease phase, as upstream buffers them
+        if (!lease.beforeLeaseDone.isSet) this.#log("Connection held until beforeLease ends");
+        lease.beforeLeaseDone.wait()
+          .then(() => serveTicket(lease.server.address, ticket, this.#routers, signal))
+          .catch((error) =>
+            this.#log(`Connection through the router failed: ${(error as Error).message}`)
+          );
+      },
+      this.#retryOptions(signal),
+    );
   }
 
   async #shutdown(): Promise<void> {

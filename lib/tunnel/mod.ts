@@ -9,8 +9,10 @@ export {
   fetchCertificateChain,
   readCaBundle,
   readServerIdentity,
+  replicaChannelOptions,
   speaksTls,
   sslCredentials,
+  TARGET_NAME_OPTION,
   TlsMaterialError,
   type TlsOptions,
 } from "./tls.ts";

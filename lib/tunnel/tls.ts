@@ -9,20 +9,13 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import tls from "node:tls";
 import { ConnectionError, JumpstarterError } from "@jumpstarter/lib/wire";
-import { parseEnvBoolean } from "@jumpstarter/lib/config";
+import { type HostPort, parseEnvBoolean, parseGrpcTarget } from "@jumpstarter/lib/config";
 
 /** The `tls` block of client and exporter configs. */
 export interface TlsOptions {
   /** Base64 of a PEM bundle; empty for the system roots. */
   ca?: string;
   insecure?: boolean;
-}
-
-function splitEndpoint(endpoint: string): { host: string; port: number } {
-  const index = endpoint.lastIndexOf(":");
-  if (index <= 0) return { host: endpoint, port: 443 };
-  const host = endpoint.slice(0, index).replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(endpoint.slice(index + 1)) || 443 };
 }
 
 function toPem(der: Uint8Array): string {
@@ -32,12 +25,35 @@ function toPem(der: Uint8Array): string {
 }
 
 /**
- * Fetches the certificate chain `endpoint` presents, unverified (5 s timeout).
+ * Fetches the certificate chain `endpoint` presents, unverified (5 s timeout). For a gRPC target
+ * naming several addresses (`ipv4:IP:PORT,IP:PORT`), the chains of all that answer, so that each
+ * replica's is trusted when the channel fails over to it.
  *
- * @throws {ConnectionError} when the server cannot be reached or presents none.
+ * @throws {ConnectionError} when no address can be reached or presents a certificate.
  */
-export function fetchCertificateChain(endpoint: string, timeoutMs = 5000): Promise<string> {
-  const { host, port } = splitEndpoint(endpoint);
+export async function fetchCertificateChain(endpoint: string, timeoutMs = 5000): Promise<string> {
+  const addresses = parseGrpcTarget(endpoint).addresses;
+  if (addresses.length <= 1) return await fetchChain(endpoint, addresses[0], timeoutMs);
+  const chains = await Promise.allSettled(
+    addresses.map((address) => fetchChain(endpoint, address, timeoutMs)),
+  );
+  const fetched = chains.flatMap((chain) => chain.status === "fulfilled" ? [chain.value] : []);
+  if (fetched.length === 0) throw (chains[0] as PromiseRejectedResult).reason;
+  const certificates = fetched.flatMap((chain) =>
+    chain.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g) ?? []
+  );
+  return [...new Set(certificates)].join("");
+}
+
+function fetchChain(
+  endpoint: string,
+  address: HostPort | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  if (!address) {
+    return Promise.reject(new ConnectionError(`Cannot fetch the certificate of ${endpoint}`));
+  }
+  const { host, port } = address;
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host,
@@ -128,6 +144,38 @@ export async function channelCredentials(
   }
   if (options.ca) return sslCredentials(Buffer.from(atob(options.ca)));
   return sslCredentials(null);
+}
+
+/** The channel option naming the host a TLS certificate is checked against. */
+export const TARGET_NAME_OPTION = "grpc.ssl_target_name_override";
+
+/**
+ * The `grpcOptions` a config naming several replicas (`ipv4:IP:PORT,IP:PORT`) needs so that
+ * upstream's Python client reads it too: grpcio checks the certificate against the whole list
+ * (grpc-js against its first address), unless {@linkcode TARGET_NAME_OPTION} names the host to
+ * check. That is the first DNS name, else IP address, the certificate `caBase64` covers (the
+ * controller's self-signed one). None for one address, or without that certificate.
+ */
+export function replicaChannelOptions(endpoint: string, caBase64: string): Record<string, string> {
+  let addresses: number;
+  try {
+    const target = parseGrpcTarget(endpoint);
+    addresses = target.scheme === "dns" ? 1 : target.addresses.length;
+  } catch {
+    return {};
+  }
+  if (addresses < 2 || caBase64 === "") return {};
+  let names: string[];
+  try {
+    const pem = Buffer.from(caBase64, "base64").toString();
+    names = (new X509Certificate(pem).subjectAltName ?? "").split(", ");
+  } catch {
+    return {};
+  }
+  const dns = names.find((name) => name.startsWith("DNS:"))?.slice(4);
+  const ip = names.find((name) => name.startsWith("IP Address:"))?.slice(11);
+  const host = dns ?? ip;
+  return host ? { [TARGET_NAME_OPTION]: host } : {};
 }
 
 /** A TLS file (certificate, key or CA) that cannot be used; the message names the file. */

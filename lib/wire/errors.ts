@@ -169,3 +169,16 @@ export function statusToError(error: unknown): unknown {
       return new DriverError(message, { ...options, code: error.code });
   }
 }
+
+/**
+ * Whether a call failed because the connection to the server could not be made or broke under
+ * it, so that the same call may succeed on a new connection (to another controller replica, say):
+ * UNAVAILABLE, DEADLINE_EXCEEDED, or the INTERNAL grpc-js reports when its own end of the
+ * connection failed mid-call (on Deno a peer killed mid-call is a broken pipe there, which
+ * grpc-js does not map to UNAVAILABLE as it does a reset).
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  if (!(error instanceof JumpstarterError) && !isStatusError(error)) return false;
+  if (error.code === Code.UNAVAILABLE || error.code === Code.DEADLINE_EXCEEDED) return true;
+  return error.code === Code.INTERNAL && /triggered by internal client error/.test(error.message);
+}

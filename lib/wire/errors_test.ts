@@ -6,6 +6,7 @@ import {
   errorToStatus,
   ExporterNotReadyError,
   InvalidArgumentError,
+  isConnectionLoss,
   JumpstarterError,
   MethodNotFoundError,
   MethodNotImplementedError,
@@ -54,4 +55,28 @@ Deno.test("statusToError() leaves other errors alone", () => {
   const plain = new Error("plain");
   assert.equal(statusToError(plain), plain);
   assert.equal(statusToError("x"), "x");
+});
+
+Deno.test("isConnectionLoss() tells a lost or unreachable server from a refusal", () => {
+  const status = (code: number, details: string) =>
+    Object.assign(new Error(`${code} ${Code[code]}: ${details}`), { code, details });
+  const lost = [
+    new ConnectionError("no connection established"),
+    status(Code.UNAVAILABLE, "Connection dropped"),
+    status(Code.DEADLINE_EXCEEDED, "Deadline exceeded"),
+    // what grpc-js on Deno reports for a call whose server was killed under it
+    statusToError(status(
+      Code.INTERNAL,
+      "Received RST_STREAM with code 2 triggered by internal client error: write EPIPE",
+    )),
+  ];
+  for (const error of lost) assert.equal(isConnectionLoss(error), true, String(error));
+  const refused = [
+    new JumpstarterError("permission denied"),
+    statusToError(status(Code.FAILED_PRECONDITION, "exporter is offline")),
+    status(Code.INTERNAL, "Received RST_STREAM with code 2 (Internal server error)"),
+    new Error("plain"),
+    "text",
+  ];
+  for (const error of refused) assert.equal(isConnectionLoss(error), false, String(error));
 });

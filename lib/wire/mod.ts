@@ -13,6 +13,7 @@ export {
   errorToStatus,
   ExporterNotReadyError,
   InvalidArgumentError,
+  isConnectionLoss,
   JumpstarterError,
   MAX_STATUS_DETAILS,
   MethodNotFoundError,
