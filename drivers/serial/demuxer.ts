@@ -37,6 +37,18 @@ function globSegment(pattern: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/**
+ * Where looking for `pattern` reads: the directory holding its first glob segment (every match
+ * is below it), or the path itself when it has no glob.
+ */
+export function globBase(pattern: string): string {
+  if (!GLOB.test(pattern)) return pattern;
+  const segments = pattern.split("/");
+  const fixed = segments.slice(0, segments.findIndex((segment) => GLOB.test(segment)));
+  const base = fixed.join("/");
+  return base === "" ? (pattern.startsWith("/") ? "/" : ".") : base;
+}
+
 /** The first existing path `pattern` matches (sorted, as upstream), or undefined. */
 export async function resolveDevice(pattern: string): Promise<string | undefined> {
   if (!GLOB.test(pattern)) {
