@@ -79,8 +79,8 @@ export interface ConfinedExporter extends AsyncDisposable {
   granted(name: string): string[];
   /** The grants printed for the driver at `path` (`board.power`). */
   grantsOf(path: string): Grants | null;
-  /** Runs `j ARGS`, failing with both sides' output unless it exits 0. */
-  j(args: string[]): Promise<RunResult>;
+  /** Runs `j ARGS`, failing with both sides' output unless it exits with `code` (0). */
+  j(args: string[], code?: number): Promise<RunResult>;
 }
 
 /** Options of {@linkcode serveConfined}. */
@@ -126,11 +126,11 @@ export async function serveConfined(
       printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]
         ?.split(",") ?? [],
     grantsOf: (path) => printed.drivers.find((driver) => driver.path === path)?.grants ?? null,
-    async j(args) {
+    async j(args, code = 0) {
       const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
       assert.equal(
         result.code,
-        0,
+        code,
         `j ${args.join(" ")}: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
       );
       return result;
