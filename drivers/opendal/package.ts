@@ -5,21 +5,30 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import {
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
+  type Grants,
+  servedRoot,
+  tempDirectory,
 } from "@jumpstarter/lib/driver";
 import { storageMuxCli, storageMuxFlasherCli } from "./storage_mux_cli.ts";
 import { StorageMuxClient, StorageMuxFlasherClient } from "./storage_mux_client.ts";
-import { mockStorageMuxFlasherType, mockStorageMuxType } from "./driver.ts";
+import {
+  type MockStorageMuxConfig,
+  mockStorageMuxFlasherType,
+  mockStorageMuxType,
+} from "./driver.ts";
 import { storageMuxFlasherInterface, storageMuxInterface } from "./storage_mux_interface.ts";
 import { flasherCli } from "./flasher_cli.ts";
 import { FlasherClient } from "./flasher_client.ts";
 import { mockFlasherType } from "./flasher_driver.ts";
 import { opendalCli } from "./opendal_cli.ts";
 import { OpendalClient } from "./opendal_client.ts";
-import { opendalType } from "./opendal_driver.ts";
+import { opendalConfigSchema, opendalType } from "./opendal_driver.ts";
+import type { z } from "zod";
 import { flasherInterface, opendalInterface } from "./opendal_interface.ts";
 
 /** The storage mux package, for a program's package list. */
@@ -40,4 +49,36 @@ export const driverPackage: DriverPackage = definePackage({
       cli: storageMuxFlasherCli,
     },
   ],
+  grants: {
+    Opendal: opendalGrants,
+    MockFlasher: () => inTemporaryDirectory(),
+    MockStorageMux: mockStorageMuxGrants,
+    MockStorageMuxFlasher: mockStorageMuxGrants,
+  },
 });
+
+/**
+ * An `fs` service's root, read to keep paths inside it (its real path too when reached through a
+ * symlink). OpenDAL's own reads, writes and requests (any service, `s3` and `http` included) are
+ * made by its native library, where Deno's flags do not reach (measured: an `s3` service talks to
+ * its endpoint with no net grant), so nothing else is Deno's to grant.
+ */
+function opendalGrants(config: z.output<typeof opendalConfigSchema>): Grants {
+  if (config.scheme !== "fs") return {};
+  return { read: servedRoot(config.kwargs.root ?? Deno.cwd()) };
+}
+
+/** A mock's files in a directory of its own below the temporary directory. */
+function inTemporaryDirectory(): Grants {
+  return { read: [tempDirectory()], write: [tempDirectory()] };
+}
+
+/**
+ * The medium's directory (its staging files are written beside it), or the temporary directory
+ * when it has no `path`.
+ */
+function mockStorageMuxGrants(config: MockStorageMuxConfig): Grants {
+  if (config.path === undefined) return inTemporaryDirectory();
+  const dir = dirname(resolve(config.path));
+  return { read: [dir], write: [dir] };
+}
