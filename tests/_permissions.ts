@@ -23,8 +23,15 @@ export interface Printed {
   drivers: { path: string; type: string; grants: Grants | null }[];
 }
 
-/** `jmp-exporter permissions CONFIG ARGS -o json`: the flags and environment it prints. */
-export async function printedPermissions(config: string, args: string[] = []): Promise<Printed> {
+/**
+ * `jmp-exporter permissions CONFIG ARGS -o json`: the flags and environment it prints (with `env`
+ * added to its environment: some grants name what variables hold).
+ */
+export async function printedPermissions(
+  config: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Printed> {
   const printed = await run(
     Deno.execPath(),
     [
@@ -40,7 +47,7 @@ export async function printedPermissions(config: string, args: string[] = []): P
       "json",
       ...args,
     ],
-    { timeoutMs: TIMEOUT_MS },
+    { timeoutMs: TIMEOUT_MS, env },
   );
   assert.equal(printed.code, 0, `permissions failed: ${printed.stderr}`);
   return JSON.parse(printed.stdout);
@@ -85,8 +92,13 @@ export interface ConfinedExporter extends AsyncDisposable {
 
 /** Options of {@linkcode serveConfined}. */
 export interface ServeConfinedOptions {
-  /** Added to the exporter's environment (what a driver's peer reads, e.g. a fake's workdir). */
+  /** Added to the exporter's environment (what a driver reads, or a fake peer it starts). */
   env?: Record<string, string>;
+  /**
+   * Served by `jmp run --exporter-config`, which starts itself again under the grants and passes
+   * on only the variables they name (the program's and the drivers' `env`), instead of by hand.
+   */
+  byJmpRun?: boolean;
 }
 
 /** Writes `entries` (the lines under `export:`) as a config in `dir` and serves it confined. */
@@ -100,11 +112,13 @@ export async function serveConfined(
     config,
     `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entries}`,
   );
-  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
-  const exporter = spawnUnderPrinted(config, {
-    ...printed,
-    env: { ...options.env, ...printed.env },
-  });
+  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`], options.env);
+  const exporter = options.byJmpRun
+    ? spawnJmp(["run", "--exporter-config", config], {
+      timeoutMs: TIMEOUT_MS,
+      env: options.env ?? {},
+    })
+    : spawnUnderPrinted(config, { ...printed, env: { ...options.env, ...printed.env } });
   const stop = async () => {
     await exporter.stop("SIGTERM");
   };
@@ -116,6 +130,12 @@ export async function serveConfined(
     throw new Error(`the confined exporter did not start: ${exporter.printed().stderr}`, {
       cause: error,
     });
+  }
+  if (options.byJmpRun) {
+    assert.ok(
+      !printed.flags.includes("-A") && !exporter.printed().stderr.includes("unconfined"),
+      `jmp run served unconfined: ${exporter.printed().stderr}`,
+    );
   }
   const env = { JUMPSTARTER_HOST: host, JMP_DRIVERS_ALLOW: "UNSAFE" };
   return {
@@ -158,35 +178,48 @@ export async function runConfined(
 }
 
 /**
- * Checks a console through the confined exporter: what the board writes on `boardTty` reaches
- * `j NAME pipe`'s output (written to `${dir}/console.txt`).
+ * Waits until `text` shows in `j NAME pipe`'s output (written to `${dir}/console.txt`), calling
+ * `poke` before each look (to make the far end say it).
  */
+export async function pipeShows(
+  served: ConfinedExporter,
+  name: string,
+  dir: string,
+  text: string,
+  poke: () => Promise<string> = () => Promise.resolve(""),
+): Promise<void> {
+  const log = `${dir}/console.txt`;
+  await using pipe = spawnJmp(["j", ...name.split(" "), "pipe", "-o", log], { env: served.env });
+  let state = "";
+  await waitFor(
+    `${JSON.stringify(text)} in j ${name} pipe's output`,
+    async () => {
+      state = await poke();
+      return (await Deno.readTextFile(log).catch(() => "")).includes(text) || undefined;
+    },
+    TIMEOUT_MS,
+    () =>
+      `${state}j: ${JSON.stringify(pipe.printed())}\nexporter: ${served.exporter.printed().stderr}`,
+  );
+  await pipe.stop("SIGINT");
+}
+
+/** Checks a console: what the board writes on `boardTty` reaches `j NAME pipe`'s output. */
 export async function boardReachesPipe(
   served: ConfinedExporter,
   name: string,
   boardTty: string,
   dir: string,
 ): Promise<void> {
-  const log = `${dir}/console.txt`;
-  await using pipe = spawnJmp(["j", name, "pipe", "-o", log], { env: served.env });
   // the board's end may appear only once the session opens (a demuxer's pty)
   let board: TtyPort | undefined;
   try {
-    await waitFor(
-      `the board's line in j ${name} pipe's output`,
-      async () => {
-        board ??= await TtyPort.open(boardTty, 115200).catch(() => undefined);
-        await board?.write(new TextEncoder().encode("confined-42\n"));
-        const text = await Deno.readTextFile(log).catch(() => "");
-        return text.includes("confined-42") || undefined;
-      },
-      TIMEOUT_MS,
-      () =>
-        `board tty ${board ? "open" : "not there"}; j: ${JSON.stringify(pipe.printed())}\n` +
-        `exporter: ${served.exporter.printed().stderr}`,
-    );
+    await pipeShows(served, name, dir, "confined-42", async () => {
+      board ??= await TtyPort.open(boardTty, 115200).catch(() => undefined);
+      await board?.write(new TextEncoder().encode("confined-42\n"));
+      return `board tty ${board ? "open" : "not there"}; `;
+    });
   } finally {
     await board?.close();
   }
-  await pipe.stop("SIGINT");
 }
