@@ -53,33 +53,41 @@ export async function printedPermissions(
   return JSON.parse(printed.stdout);
 }
 
-/** `deno run <printed flags> exporter/main.ts --exporter-config CONFIG` with its environment. */
-export function spawnUnderPrinted(config: string, printed: Printed): BackgroundJmp {
+/**
+ * `deno run <printed flags> exporter/main.ts --exporter-config CONFIG` with its environment, run
+ * through `enter` when given (a command prefix, e.g. `nsenter -t PID -n`).
+ */
+export function spawnUnderPrinted(
+  config: string,
+  printed: Printed,
+  enter: string[] = [],
+): BackgroundJmp {
   assert.ok(
     !printed.flags.some((flag) => flag === "-A" || flag === "--allow-all"),
     `expected scoped grants, got ${printed.flags.join(" ")}`,
   );
-  return spawnProgram(
+  const [program, ...args] = [
+    ...enter,
     Deno.execPath(),
-    [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      DENO_CONFIG,
-      ...printed.flags,
-      EXPORTER_MAIN,
-      "--exporter-config",
-      config,
-    ],
-    { timeoutMs: TIMEOUT_MS, env: printed.env },
-  );
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--config",
+    DENO_CONFIG,
+    ...printed.flags,
+    EXPORTER_MAIN,
+    "--exporter-config",
+    config,
+  ];
+  return spawnProgram(program!, args, { timeoutMs: TIMEOUT_MS, env: printed.env });
 }
 
 /** An exporter serving one config under exactly its printed grants; dispose to stop it. */
 export interface ConfinedExporter extends AsyncDisposable {
   readonly printed: Printed;
   readonly exporter: BackgroundJmp;
+  /** Where the exporter's session is (`JUMPSTARTER_HOST`). */
+  readonly host: string;
   /** The environment `j` reaches the exporter with. */
   readonly env: Record<string, string>;
   /** The values of the printed `--allow-NAME=` flag (empty when it is absent or bare). */
@@ -99,6 +107,8 @@ export interface ServeConfinedOptions {
    * on only the variables they name (the program's and the drivers' `env`), instead of by hand.
    */
   byJmpRun?: boolean;
+  /** A command prefix the exporter runs through (e.g. `nsenter -t PID -n`: another netns). */
+  enter?: string[];
 }
 
 /** Writes `entries` (the lines under `export:`) as a config in `dir` and serves it confined. */
@@ -118,7 +128,11 @@ export async function serveConfined(
       timeoutMs: TIMEOUT_MS,
       env: options.env ?? {},
     })
-    : spawnUnderPrinted(config, { ...printed, env: { ...options.env, ...printed.env } });
+    : spawnUnderPrinted(
+      config,
+      { ...printed, env: { ...options.env, ...printed.env } },
+      options.enter,
+    );
   const stop = async () => {
     await exporter.stop("SIGTERM");
   };
@@ -141,6 +155,7 @@ export async function serveConfined(
   return {
     printed,
     exporter,
+    host,
     env,
     granted: (name) =>
       printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]

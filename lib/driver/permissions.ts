@@ -14,8 +14,8 @@ export interface Grants {
   readonly write?: readonly string[];
   /** `host:port` (or bare host) connected to or listened on. */
   readonly net?: readonly string[] | true;
-  /** Executables started. */
-  readonly run?: readonly string[];
+  /** Executables started; `true` for any (Deno signals a process group only then). */
+  readonly run?: readonly string[] | true;
   /** Environment variables read. */
   readonly env?: readonly string[] | true;
   /** Native libraries loaded. */
