@@ -10,6 +10,7 @@ import {
   type DriverPackage,
   type Grants,
   mergeGrants,
+  throughLibc,
 } from "@jumpstarter/lib/driver";
 import { parseAddress } from "./address.ts";
 import { defaultLogDir } from "./console_log.ts";
@@ -29,16 +30,9 @@ export const driverPackage: DriverPackage = definePackage({
   grants: { PySerial: pyserialGrants, NVDemuxSerial: nvdemuxGrants },
 });
 
-/**
- * A tty opened through libc (`dlopen("libc.so.6")`: Deno resolves a scoped `--allow-ffi` against
- * the working directory, so a library named without a path needs the bare flag) and set up with
- * `stty`. Deno does not see libc's `open`, so a tty found at run time needs no read or write
- * grant (measured: NVDemuxSerial's ptys and DUT Link's console open without); a configured one
- * is named all the same, to show what the driver opens.
- */
+/** A tty opened through libc (see `throughLibc`) and set up with `stty`. */
 export function ttyGrants(path?: string): Grants {
-  const paths = path === undefined ? {} : { read: [path], write: [path] };
-  return { ...paths, run: ["stty"], ffi: true };
+  return mergeGrants([throughLibc(path), { run: ["stty"] }]);
 }
 
 /**
@@ -52,23 +46,28 @@ function nvdemuxGrants(config: NVDemuxConfig): Grants {
   ]);
 }
 
+/**
+ * The console log's directory: `log_dir`, or the default below `XDG_STATE_HOME` or `HOME` (read
+ * to find it).
+ */
+export function consoleLogGrants(logDir: string | undefined): Grants {
+  if (logDir !== undefined) return { read: [logDir], write: [logDir] };
+  const env = ["XDG_STATE_HOME", "HOME"];
+  try {
+    const dir = defaultLogDir();
+    return { read: [dir], write: [dir], env };
+  } catch {
+    return { env }; // no HOME here: the driver says so when it starts
+  }
+}
+
 /** The port (a device through libc and `stty`, or a TCP server) and the console log directory. */
-function pyserialGrants(config: PySerialConfig): Grants {
+export function pyserialGrants(config: Pick<PySerialConfig, "url" | "log_dir">): Grants {
   const address = parseAddress(config.url);
-  let logDir = config.log_dir;
-  let env: string[] = [];
-  if (logDir === undefined) {
-    env = ["XDG_STATE_HOME", "HOME"];
-    try {
-      logDir = defaultLogDir();
-    } catch {
-      // no HOME here: the driver says so when it starts
-    }
-  }
-  const log = logDir === undefined ? [] : [logDir];
-  if (address.kind === "device") {
-    return mergeGrants([ttyGrants(address.path), { read: log, write: log, env }]);
-  }
-  const net = address.kind === "socket" ? [`${address.hostname}:${address.port}`] : [];
-  return { read: log, write: log, net, env };
+  const port = address.kind === "device"
+    ? ttyGrants(address.path)
+    : address.kind === "socket"
+    ? { net: [`${address.hostname}:${address.port}`] }
+    : {};
+  return mergeGrants([port, consoleLogGrants(config.log_dir)]);
 }

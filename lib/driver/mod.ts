@@ -57,5 +57,6 @@ export {
   type PermissionName,
   servedRoot,
   tempDirectory,
+  throughLibc,
   urlNetAddress,
 } from "./permissions.ts";

@@ -98,6 +98,17 @@ export function tempDirectory(): string {
   }
 }
 
+/**
+ * A device node a driver opens through libc (`Deno.dlopen("libc.so.6")`), or libc alone with no
+ * path: the bare `--allow-ffi`, because Deno resolves a scoped one against the working directory
+ * (measured in 2.9.6: under `--allow-ffi=libc.so.6` dlopen looks for `./libc.so.6`). Deno does
+ * not see libc's own `open`, so the node's read and write grants only name what is opened; a
+ * node found at run time (a pty a demuxer announces, a board's tty) needs none.
+ */
+export function throughLibc(path?: string): Grants {
+  return path === undefined ? { ffi: true } : { read: [path], write: [path], ffi: true };
+}
+
 /** The net grant of an http(s) URL's host and port (80 or 443 when the URL names none). */
 export function urlNetAddress(url: string): string {
   const parsed = new URL(url);
