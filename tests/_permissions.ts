@@ -238,3 +238,16 @@ export async function boardReachesPipe(
     await board?.close();
   }
 }
+
+/** Serves `entries` confined, expecting the exporter to stop before it serves: what it said. */
+export async function failureToStart(dir: string, entries: string): Promise<string> {
+  const message = await serveConfined(dir, entries).then(
+    async (served) => {
+      await served[Symbol.asyncDispose]();
+      return undefined;
+    },
+    (error: Error) => error.message,
+  );
+  assert.ok(message !== undefined, "expected the exporter to stop before serving; it served");
+  return message;
+}

@@ -8,6 +8,7 @@ import {
   type DriverPackage,
   type Grants,
   netAddress,
+  throughLibc,
 } from "@jumpstarter/lib/driver";
 import { type CanConfig, canType } from "./can_driver.ts";
 import { DEFAULT_GROUP_IPV4, DEFAULT_PORT } from "./udp_multicast_bus.ts";
@@ -27,14 +28,14 @@ export const driverPackage: DriverPackage = definePackage({
     Can: busGrants,
     IsoTpPython: busGrants,
     // not implemented: it only asks the kernel (through libc) why it cannot open one
-    IsoTpSocket: () => ({ ffi: true }),
+    IsoTpSocket: () => throughLibc(),
   },
 });
 
 /**
  * What the bus backend reaches: nothing for `virtual` (in memory); for `udp_multicast`, its port
- * on every address (to join the group) and the group it sends to; for `socketcan`, libc (the
- * AF_CAN socket; a library named without a path needs the bare `--allow-ffi`). An interface
+ * on every address (to join the group) and the group it sends to; for `socketcan`, libc (its
+ * AF_CAN socket). An interface
  * this exporter lacks needs nothing: the driver refuses it when it opens the bus.
  */
 function busGrants(config: Pick<CanConfig, "channel" | "interface">): Grants {
@@ -44,7 +45,7 @@ function busGrants(config: Pick<CanConfig, "channel" | "interface">): Grants {
       return { net: [netAddress("0.0.0.0", DEFAULT_PORT), netAddress(group, DEFAULT_PORT)] };
     }
     case "socketcan":
-      return { ffi: true };
+      return throughLibc();
     default:
       return {};
   }

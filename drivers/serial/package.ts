@@ -10,6 +10,7 @@ import {
   type DriverPackage,
   type Grants,
   mergeGrants,
+  openedByDeno,
   throughLibc,
 } from "@jumpstarter/lib/driver";
 import { parseAddress } from "./address.ts";
@@ -36,12 +37,14 @@ export function ttyGrants(path?: string): Grants {
 }
 
 /**
- * The demuxer, where it is looked for (the device pattern's directory) and the ptys it announces
- * (`/dev/pts/N`, known only once it runs).
+ * The demuxer, where it is looked for (the device pattern's directory: Deno lists and stats
+ * `/dev` only with `-A`, and the default pattern is below `/dev/serial/by-id`) and the ptys it
+ * announces (`/dev/pts/N`, known only once it runs, opened through libc).
  */
 function nvdemuxGrants(config: NVDemuxConfig): Grants {
   return mergeGrants([
-    { read: [globBase(config.device)], run: [config.demuxer_path] },
+    openedByDeno([globBase(config.device)]),
+    { run: [config.demuxer_path] },
     ttyGrants(),
   ]);
 }

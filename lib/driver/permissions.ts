@@ -26,9 +26,15 @@ export interface Grants {
   readonly all?: string;
 }
 
+/** What an entry holds besides its `config:`, for the grants that depend on it. */
+export interface GrantsContext {
+  /** The names of its `children:` (a driver may make a child of its own unless given one). */
+  readonly children: readonly string[];
+}
+
 /** The grants of one driver type, from its parsed (validated) `config:`. */
 // deno-lint-ignore no-explicit-any
-export type GrantsOf = (config: any) => Grants;
+export type GrantsOf = (config: any, context: GrantsContext) => Grants;
 
 /** The permission names, in the order flags are printed. */
 export const PERMISSION_NAMES = ["read", "write", "net", "run", "env", "ffi", "sys"] as const;
@@ -107,6 +113,49 @@ export function tempDirectory(): string {
  */
 export function throughLibc(path?: string): Grants {
   return path === undefined ? { ffi: true } : { read: [path], write: [path], ffi: true };
+}
+
+/** Device nodes Deno opens under a plain read or write grant (measured in 2.9.6). */
+const PLAIN_DEVICES = new Set([
+  "/dev/null",
+  "/dev/zero",
+  "/dev/random",
+  "/dev/urandom",
+  "/dev/tty",
+]);
+
+/**
+ * Whether Deno itself opens, lists or stats `path` only with `-A`: everything below `/dev` (but
+ * for a few harmless nodes), `/proc` and `/sys` is "Requires all access" in Deno 2.9.6, whatever
+ * read or write grant names it (measured). What a driver opens through libc is not Deno's.
+ */
+export function onlyWithAll(path: string): boolean {
+  const normal = path.replace(/\/+$/, "");
+  return !PLAIN_DEVICES.has(normal) && /^\/(dev|proc|sys)(\/|$)/.test(normal);
+}
+
+/**
+ * Read grants of `paths` Deno itself opens (write grants too with `write`), and `all` naming
+ * those it opens only with `-A` ({@linkcode onlyWithAll}).
+ */
+export function openedByDeno(paths: readonly string[], options: { write?: boolean } = {}): Grants {
+  const special = paths.filter(onlyWithAll);
+  return {
+    read: paths,
+    ...(options.write ? { write: paths } : {}),
+    ...(special.length
+      ? { all: `Deno opens ${special.join(", ")} only with -A (device nodes, /proc and /sys)` }
+      : {}),
+  };
+}
+
+/**
+ * Rethrows `error` when it is a permission Deno refused (`NotCapable`). For code that reads a
+ * failure as "not there" (probing sysfs, say): confined, it must say what was refused instead
+ * of finding nothing.
+ */
+export function throwIfRefused(error: unknown): void {
+  if (error instanceof Deno.errors.NotCapable) throw error;
 }
 
 /** The net grant of an http(s) URL's host and port (80 or 443 when the URL names none). */

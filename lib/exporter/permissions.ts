@@ -87,7 +87,9 @@ export function configGrants(
         drivers.push({
           path,
           type: instance.type,
-          ...(grantsOf ? { grants: grantsOf(parsed.data) } : {}),
+          ...(grantsOf
+            ? { grants: grantsOf(parsed.data, { children: [...instance.children.keys()] }) }
+            : {}),
         });
       }
       visit(

@@ -1,0 +1,104 @@
+/**
+ * Board drivers served by an exporter running under exactly the grants `jmp-exporter permissions`
+ * prints. No GPIO chip or USB device exists on these machines, so these check that each driver,
+ * confined, reaches the kernel or libusb and gets their own answer for a board that is not there,
+ * not a refusal: gpiod's ioctl on a node that is no chip (libc through the bare `--allow-ffi`);
+ * Ykush, DUT Link power and SD-Wire's bus through npm `usb` (libusb's own reads, outside Deno's
+ * flags); DUT Link's console looked up in sysfs (a refused read would be rethrown, not taken for
+ * "no board").
+ */
+import assert from "node:assert/strict";
+import { failureToStart, printedPermissions, serveConfined } from "./_permissions.ts";
+import { DENO_CONFIG, run } from "./_process.ts";
+
+const CONSOLE_LOOKUP = new URL("../drivers/dutlink/console_lookup.ts", import.meta.url).href;
+
+/** No refusal of Deno's in `text` (its `NotCapable` message, or the exporter's rewording). */
+function assertNotRefused(text: string): void {
+  assert.doesNotMatch(text, /Requires \w+ access|was refused|NotCapable/, text);
+}
+
+Deno.test("gpiod reaches the kernel under exactly the printed grants: a node that is no chip fails its ioctl", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-gpiod-" });
+  try {
+    await Deno.writeFile(`${dir}/gpiochip9`, new Uint8Array());
+    // the line is requested when the driver is made, as upstream's
+    const failure = await failureToStart(
+      dir,
+      `  relay:\n    type: DigitalOutput\n    config: { device: ${dir}/gpiochip9, line: 4 }\n`,
+    );
+    assert.match(failure, /Cannot open GPIO chip .*gpiochip9: not a GPIO character device/);
+    assertNotRefused(failure);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Ykush, DUT Link power and SD-Wire reach libusb under exactly the printed grants", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-usb-" });
+  try {
+    await using served = await serveConfined(
+      dir,
+      '  hub:\n    type: Ykush\n    config: { port: "1" }\n' +
+        "  board:\n    type: DutlinkPower\n" +
+        `  mux:\n    type: SDWire\n    config: { storage_device: ${dir}/sdx }\n`,
+    );
+    assert.deepEqual(
+      ["hub", "board", "mux"].map((path) => served.grantsOf(path)),
+      [{}, {}, { read: [`${dir}/sdx`], write: [`${dir}/sdx`] }],
+    );
+    for (const args of [["hub", "on"], ["board", "on"], ["mux", "host"]]) {
+      // libusb's answer where the machine has no USB bus, the driver's where no board is on it
+      const result = await served.j(args, 1);
+      assert.match(result.stderr, /cannot list USB devices|failed to find|no .* found/i);
+      assertNotRefused(result.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("DUT Link, SD-Wire and NVDemuxSerial ask for -A where Deno must read sysfs or /dev, saying why", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-sysfs-" });
+  try {
+    const config = `${dir}/lab.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+        "  dutlink:\n    type: Dutlink\n    config: { storage_device: /dev/sdx }\n" +
+        "  mux:\n    type: SDWire\n" +
+        "  tegra:\n    type: NVDemuxSerial\n    config: { demuxer_path: /opt/nv_tcu_demuxer }\n",
+    );
+    const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
+    assert.deepEqual(printed.flags, ["-A"]);
+    assert.deepEqual(
+      printed.drivers.map((driver) => [driver.path, driver.grants?.all]),
+      [
+        ["dutlink", "Deno opens /dev/sdx only with -A (device nodes, /proc and /sys)"],
+        [
+          "mux",
+          "Deno opens /sys/bus/usb/devices, /sys/devices only with -A (device nodes, /proc and /sys)",
+        ],
+        ["tegra", "Deno opens /dev/serial/by-id only with -A (device nodes, /proc and /sys)"],
+      ],
+    );
+    // the reason holds: the console lookup under its scoped grants is refused, not "no board"
+    const script = `${dir}/lookup.ts`;
+    await Deno.writeTextFile(script, `import { usbTtys } from "${CONSOLE_LOOKUP}";\nusbTtys();\n`);
+    const lookup = await run(Deno.execPath(), [
+      "run",
+      "--no-prompt",
+      "--config",
+      DENO_CONFIG,
+      // what the exporter program has of its own (its imports load native addons), and the grant
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      "--allow-read=/sys/class/tty,/sys/devices",
+      script,
+    ]);
+    assert.match(lookup.stderr, /Requires all access to "\/sys\/class\/tty"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
