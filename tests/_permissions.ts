@@ -109,6 +109,39 @@ export interface ServeConfinedOptions {
   byJmpRun?: boolean;
   /** A command prefix the exporter runs through (e.g. `nsenter -t PID -n`: another netns). */
   enter?: string[];
+  /**
+   * A module serving the config in a worker confined to the printed flags, its peers in the main
+   * thread: `deno run -A --unstable-worker-options MODULE DIR CONFIG FLAGS_JSON`.
+   */
+  worker?: string;
+}
+
+/** Starts the exporter of `config` as `options` say, under `printed`. */
+function spawnExporter(
+  dir: string,
+  config: string,
+  printed: Printed,
+  options: ServeConfinedOptions,
+): BackgroundJmp {
+  const env = { ...options.env, ...printed.env };
+  if (options.byJmpRun) {
+    return spawnJmp(["run", "--exporter-config", config], {
+      timeoutMs: TIMEOUT_MS,
+      env: options.env ?? {},
+    });
+  }
+  if (options.worker) {
+    const flags = JSON.stringify(printed.flags);
+    return spawnProgram(
+      Deno.execPath(),
+      [
+        ...["run", "-A", "--unstable-worker-options", "--quiet", "--config", DENO_CONFIG],
+        ...[options.worker, dir, config, flags],
+      ],
+      { timeoutMs: TIMEOUT_MS, env },
+    );
+  }
+  return spawnUnderPrinted(config, { ...printed, env }, options.enter);
 }
 
 /** Writes `entries` (the lines under `export:`) as a config in `dir` and serves it confined. */
@@ -123,16 +156,7 @@ export async function serveConfined(
     `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entries}`,
   );
   const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`], options.env);
-  const exporter = options.byJmpRun
-    ? spawnJmp(["run", "--exporter-config", config], {
-      timeoutMs: TIMEOUT_MS,
-      env: options.env ?? {},
-    })
-    : spawnUnderPrinted(
-      config,
-      { ...printed, env: { ...options.env, ...printed.env } },
-      options.enter,
-    );
+  const exporter = spawnExporter(dir, config, printed, options);
   const stop = async () => {
     await exporter.stop("SIGTERM");
   };

@@ -1,17 +1,21 @@
 /**
  * Board drivers served by an exporter running under exactly the grants `jmp-exporter permissions`
- * prints. No GPIO chip or USB device exists on these machines, so these check that each driver,
- * confined, reaches the kernel or libusb and gets their own answer for a board that is not there,
- * not a refusal: gpiod's ioctl on a node that is no chip (libc through the bare `--allow-ffi`);
- * Ykush, DUT Link power and SD-Wire's bus through npm `usb` (libusb's own reads, outside Deno's
- * flags); DUT Link's console looked up in sysfs (a refused read would be rethrown, not taken for
- * "no board").
+ * prints. No GPIO chip or USB device exists on these machines, so each driver, confined, must
+ * reach the kernel or libusb and get their own answer for a board that is not there, not a
+ * refusal: gpiod's ioctl on a node that is no chip (libc through the bare `--allow-ffi`); Ykush,
+ * DUT Link power and SD-Wire's bus through npm `usb` (libusb's own reads, outside Deno's flags).
+ * Then the whole path against the USB boards' emulators, the exporter in a worker confined to
+ * the printed flags (`_emulated_usb_host.ts`): a hub port switched, cards flashed through their
+ * block device paths. Where Deno itself must read sysfs or a /dev node, the grants say -A and why.
  */
 import assert from "node:assert/strict";
 import { failureToStart, printedPermissions, serveConfined } from "./_permissions.ts";
 import { DENO_CONFIG, run } from "./_process.ts";
+import { DUTLINK_SERIAL, SDWIRE_SERIAL, YKUSH_SERIAL } from "./_emulated_usb_host.ts";
+import { freePort } from "@jumpstarter/lib/testing";
 
 const CONSOLE_LOOKUP = new URL("../drivers/dutlink/console_lookup.ts", import.meta.url).href;
+const EMULATED_USB_HOST = new URL("./_emulated_usb_host.ts", import.meta.url).pathname;
 
 /** No refusal of Deno's in `text` (its `NotCapable` message, or the exporter's rewording). */
 function assertNotRefused(text: string): void {
@@ -98,6 +102,41 @@ Deno.test("DUT Link, SD-Wire and NVDemuxSerial ask for -A where Deno must read s
       script,
     ]);
     assert.match(lookup.stderr, /Requires all access to "\/sys\/class\/tty"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("YKUSH, SD-Wire and DUT Link emulators switch and flash through j, the exporter confined to the printed grants", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-emulated-usb-" });
+  try {
+    const image = Uint8Array.from({ length: 64 * 1024 }, (_, index) => (index * 7) % 256);
+    await Deno.writeFile(`${dir}/image.bin`, image);
+    await using served = await serveConfined(
+      dir,
+      `  hub:\n    type: Ykush\n    config: { serial: ${YKUSH_SERIAL}, port: "1" }\n` +
+        "  sdw:\n    type: SDWire\n" +
+        `    config: { serial: ${SDWIRE_SERIAL}, storage_device: ${dir}/sdwire-card }\n` +
+        "  dl:\n    type: Dutlink\n    config:\n" +
+        `      { serial: ${DUTLINK_SERIAL}, storage_device: ${dir}/dutlink-card,\n` +
+        `        alternate_console: "socket://127.0.0.1:${freePort()}", storage_leeway: 0 }\n`,
+      { worker: EMULATED_USB_HOST },
+    );
+    const card = (name: string) => ({ read: [`${dir}/${name}`], write: [`${dir}/${name}`] });
+    assert.deepEqual([served.grantsOf("hub"), served.grantsOf("sdw")], [{}, card("sdwire-card")]);
+    await served.j(["hub", "off"]);
+    await served.j(["sdw", "flash", `${dir}/image.bin`]);
+    await served.j(["dl", "power", "on"]);
+    await served.j(["dl", "storage", "flash", `${dir}/image.bin`]);
+    const stopped = await served.exporter.stop("SIGTERM");
+    const state = JSON.parse(stopped.stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual(state.ykush, [false, true, true], stopped.stdout);
+    assert.equal(state.sdwire, "dut", "the SD-Wire gave the card back to the DUT after flashing");
+    assert.equal(state.dutlink.power, "on");
+    for (const name of ["sdwire", "dutlink"]) {
+      const written = await Deno.readFile(`${dir}/${name}.img`);
+      assert.deepEqual(written.subarray(0, image.length), image, `${name}'s card holds the image`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
