@@ -2,11 +2,15 @@
  * The opendal package's drivers served by an exporter running under exactly the grants
  * `jmp-exporter permissions` prints: an `fs` Opendal (its root), MockFlasher and the storage mux
  * mocks (a medium file's directory, or the temporary directory), each written and read back
- * through `j`.
+ * through `j`; and an `s3` Opendal against moto's S3 server, served by `jmp run` with no net
+ * grant (OpenDAL's native library makes its requests where Deno's flags do not reach) and its
+ * credentials from the variables its grants name.
  */
 import assert from "node:assert/strict";
 import { tempDirectory } from "@jumpstarter/lib/driver";
 import { serveConfined } from "./_permissions.ts";
+import { startMotoS3 } from "../drivers/opendal/_testing/moto.ts";
+import { S3_VARIABLES } from "@jumpstarter/driver-opendal/package";
 
 /** A 64 KiB image of counting bytes, written to `path`. */
 async function writeImage(path: string): Promise<Uint8Array> {
@@ -55,6 +59,26 @@ Deno.test("Opendal fs, MockFlasher and the storage mux mocks serve under exactly
     assert.deepEqual(await Deno.readFile(`${dir}/media/card.img`), image);
 
     await served.j(["stick", "write-local-file", `${dir}/image.bin`]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Opendal s3 serves with no grant but its variables: OpenDAL's requests are native, outside Deno's flags", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-s3-" });
+  try {
+    await using s3 = await startMotoS3();
+    const image = await writeImage(`${dir}/image.bin`);
+    // its credentials from the environment: jmp run passes on only the variables granted
+    await using served = await serveConfined(
+      dir,
+      "  s3:\n    type: Opendal\n    config:\n      scheme: s3\n" +
+        `      kwargs: { bucket: ${s3.bucket}, region: us-east-1, endpoint: "${s3.endpoint}" }\n`,
+      { env: { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" }, byJmpRun: true },
+    );
+    assert.deepEqual(served.grantsOf("s3"), { env: S3_VARIABLES });
+    await served.j(["s3", "write-from-path", "os.img", `${dir}/image.bin`]);
+    assert.deepEqual(await s3.object("os.img"), image);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

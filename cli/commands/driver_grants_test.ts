@@ -8,6 +8,7 @@ import { parseExporterConfig } from "@jumpstarter/lib/config";
 import { configGrants } from "@jumpstarter/lib/exporter";
 import { type Grants, mergeGrants, tempDirectory } from "@jumpstarter/lib/driver";
 import { CORELLIUM_VARIABLES, corelliumGrants } from "@jumpstarter/driver-corellium/package";
+import { S3_VARIABLES } from "@jumpstarter/driver-opendal/package";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 
 const HEADER = "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n";
@@ -48,6 +49,7 @@ Deno.test("grants: the opendal package's drivers", () => {
     "  fs:\n    type: Opendal\n    config: { scheme: fs, kwargs: { root: /srv/data } }\n" +
       "  here:\n    type: Opendal\n    config: { scheme: fs }\n" +
       "  s3:\n    type: Opendal\n    config: { scheme: s3, kwargs: { bucket: b } }\n" +
+      "  mem:\n    type: Opendal\n    config: { scheme: memory }\n" +
       "  flasher:\n    type: MockFlasher\n" +
       "  card:\n    type: MockStorageMuxFlasher\n    config: { path: /srv/media/card.img }\n" +
       "  stick:\n    type: MockStorageMux\n",
@@ -55,7 +57,8 @@ Deno.test("grants: the opendal package's drivers", () => {
   assert.deepEqual(grants, {
     fs: { read: ["/srv/data"] },
     here: { read: [Deno.cwd()] },
-    s3: {},
+    s3: { env: S3_VARIABLES },
+    mem: {},
     flasher: { read: [TMP], write: [TMP] },
     card: { read: ["/srv/media"], write: ["/srv/media"] },
     stick: { read: [TMP], write: [TMP] },

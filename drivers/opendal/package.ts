@@ -58,12 +58,33 @@ export const driverPackage: DriverPackage = definePackage({
 });
 
 /**
+ * The variables OpenDAL's `s3` service reads when its `kwargs` leave them out (credentials,
+ * region, profile files; the names its native library holds), passed on to a confined exporter.
+ */
+export const S3_VARIABLES = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_REGION",
+  "AWS_ENDPOINT_URL",
+  "AWS_PROFILE",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_ROLE_ARN",
+  "AWS_ROLE_SESSION_NAME",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_STS_REGIONAL_ENDPOINTS",
+  "AWS_EC2_METADATA_DISABLED",
+];
+
+/**
  * An `fs` service's root, read to keep paths inside it (its real path too when reached through a
- * symlink). OpenDAL's own reads, writes and requests (any service, `s3` and `http` included) are
- * made by its native library, where Deno's flags do not reach (measured: an `s3` service talks to
- * its endpoint with no net grant), so nothing else is Deno's to grant.
+ * symlink); an `s3` service's variables. OpenDAL's own reads, writes and requests (any service)
+ * are made by its native library, where Deno's flags do not reach (measured: an `s3` service
+ * talks to its endpoint with no net grant), so nothing else is Deno's to grant.
  */
 function opendalGrants(config: z.output<typeof opendalConfigSchema>): Grants {
+  if (config.scheme === "s3") return { env: S3_VARIABLES };
   if (config.scheme !== "fs") return {};
   return { read: servedRoot(config.kwargs.root ?? Deno.cwd()) };
 }
