@@ -3,7 +3,8 @@
  * the grants `jmp-exporter permissions` prints: Corellium against its API emulator (HTTPS and a
  * console websocket, its CA from `CORELLIUM_API_CA_FILE`), served by `jmp run`, which passes on
  * only the variables the grants name; Can and IsoTpPython on python-can's udp_multicast bus
- * against real python-can, both in a network namespace made for them (multicast on `lo`).
+ * against real python-can, both in a network namespace made for them (multicast on `lo`), and
+ * two Cans on one virtual bus.
  */
 import assert from "node:assert/strict";
 import { pipeShows, serveConfined } from "./_permissions.ts";
@@ -51,7 +52,7 @@ Deno.test("Corellium serves under exactly the printed grants: its API host, CA f
 
 const GROUP = "239.74.163.2";
 
-Deno.test("Can and IsoTpPython on udp_multicast serve under exactly the printed grants: the group's port", async () => {
+Deno.test("Can and IsoTpPython serve under exactly the printed grants: the group's port, or nothing for a virtual bus", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-can-" });
   try {
     // the exporter and python-can share a network namespace whose multicast stays on lo
@@ -63,11 +64,17 @@ Deno.test("Can and IsoTpPython on udp_multicast serve under exactly the printed 
       `  can:\n    type: Can\n    config: { channel: "${GROUP}", interface: udp_multicast }\n` +
         "  isotp:\n    type: IsoTpPython\n    config:\n" +
         `      channel: "${GROUP}"\n      interface: udp_multicast\n` +
-        "      address: { addressing_mode: 0, txid: 0x7E0, rxid: 0x7E8 }\n",
+        "      address: { addressing_mode: 0, txid: 0x7E0, rxid: 0x7E8 }\n" +
+        // python-can's virtual buses: the exporter's own, in memory
+        "  bench_a:\n    type: Can\n    config: { channel: bench }\n" +
+        "  bench_b:\n    type: Can\n    config: { channel: bench }\n",
       { enter: netns.enter },
     );
     const multicast = { net: ["0.0.0.0:43113", `${GROUP}:43113`] };
-    assert.deepEqual([served.grantsOf("can"), served.grantsOf("isotp")], [multicast, multicast]);
+    assert.deepEqual(
+      ["can", "isotp", "bench_a", "bench_b"].map((path) => served.grantsOf(path)),
+      [multicast, multicast, {}, {}],
+    );
     // no j commands for CAN (upstream has none): the typed clients, as a test script drives it
     await using session = await openExporter(served.host, {
       registry: clientRegistry,
@@ -86,6 +93,9 @@ Deno.test("Can and IsoTpPython on udp_multicast serve under exactly the printed 
     assert.deepEqual(await isotp.recv(true, 10), payload.map((byte) => byte ^ 0xff));
     await can.send({ arbitrationId: 0x7ff, isExtendedId: false });
     assert.equal((await peer.status).code, 0, "the python-can peer ended cleanly");
+    const bench = (name: string) => session.root.children.get(name) as CanClient;
+    await bench("bench_a").send({ arbitrationId: 0x42, isExtendedId: false });
+    assert.equal((await bench("bench_b").recv(10))?.arbitrationId, 0x42);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
