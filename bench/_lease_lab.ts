@@ -1,7 +1,8 @@
 /**
  * The lab of the lease benchmarks, in one process: a controller (`startController`, TLS front and
- * router included, on the file journal or `--store`), one registered exporter serving `MockPower`
- * and a client connection; and one timed lease from creation to its first call.
+ * router included, on the file journal or `--store`), or two replicas of one on etcd, one
+ * registered exporter serving `MockPower` and a client connection; and one timed lease from
+ * creation to its first call.
  *
  * @module
  */
@@ -25,6 +26,7 @@ import { Exporter } from "@jumpstarter/lib/exporter";
 import type { PowerClient } from "@jumpstarter/driver-power";
 import { type RunningController, startController } from "../controller/server.ts";
 import { clientRegistry, driverRegistry } from "../cli/driver_packages.ts";
+import { copyStateDir } from "../tests/_replicas.ts";
 
 /** The namespace and exporter name the lab registers. */
 export const NAMESPACE = "bench";
@@ -32,23 +34,70 @@ export const EXPORTER = "bench1";
 
 /** A controller, one exporter registered with it and a client connection, all in-process. */
 export interface Lab extends AsyncDisposable {
+  /** The controller the exporter is registered with (with two replicas: the leader). */
   controller: RunningController;
   client: ControllerConnection;
   /** Resolves once the exporter reports Available (ready for the next lease). */
   exporterAvailable(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts a lab; `store` is `jmp-controller --store` (default: the file journal). */
-export async function startLab(
-  options: { plaintext?: boolean; store?: string },
-): Promise<Lab> {
-  const stateDir = await Deno.makeTempDir({ prefix: "jmp-lease-bench-" });
-  const controller = await startController({
-    stateDir,
+/** An exporter serving one `MockPower` as `power`, registered with the credential's controller. */
+export function mockPowerExporter(
+  credential: { endpoint: string; token: string; ca: string; namespace: string; name: string },
+  options: { log: (message: string) => void; plaintext?: boolean },
+): Exporter {
+  const config = parseExporterConfig(
+    stringify({
+      apiVersion: "jumpstarter.dev/v1alpha1",
+      kind: "ExporterConfig",
+      metadata: { namespace: credential.namespace, name: credential.name },
+      endpoint: credential.endpoint,
+      token: credential.token,
+      tls: { ca: credential.ca, insecure: false },
+      export: { power: { type: "MockPower" } },
+    }),
+    `${credential.name}.yaml`,
+  );
+  return new Exporter(config, { registry: driverRegistry, ...options });
+}
+
+/** Options of {@linkcode startLab}. */
+export interface LabOptions {
+  plaintext?: boolean;
+  /** `jmp-controller --store` (default: the file journal). */
+  store?: string;
+  /**
+   * With 2 (an etcd `store` only), a second replica follows the first: the exporter registers
+   * with the leader and the client calls the follower, so every lease crosses replicas.
+   */
+  replicas?: 1 | 2;
+}
+
+async function startReplicas(options: LabOptions, stateDirs: string[]) {
+  const common = {
     ...(options.store ? { store: options.store } : {}),
     listen: "127.0.0.1:0",
     ...(options.plaintext ? { plaintext: true } : {}),
-  });
+  };
+  const leader = await startController({ stateDir: stateDirs[0]!, ...common });
+  if ((options.replicas ?? 1) === 1) return { leader, client: leader };
+  if (!leader.replica) throw new Error("two replicas need an etcd --store");
+  const deadline = Date.now() + 30_000;
+  while (!leader.replica.isLeader) {
+    if (Date.now() > deadline) throw new Error("the first replica did not become the leader");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await copyStateDir(stateDirs[0]!, stateDirs[1]!);
+  const follower = await startController({ stateDir: stateDirs[1]!, ...common });
+  return { leader, client: follower };
+}
+
+/** Starts a lab. */
+export async function startLab(options: LabOptions): Promise<Lab> {
+  const stateDirs = await Promise.all(
+    [0, 1].map(() => Deno.makeTempDir({ prefix: "jmp-lease-bench-" })),
+  );
+  const { leader: controller, client: clientSide } = await startReplicas(options, stateDirs);
   const plaintext = options.plaintext ? { plaintext: true } : {};
   const adminChannel = await controllerChannel({
     endpoint: controller.endpoint,
@@ -68,32 +117,19 @@ export async function startLab(
   });
   adminChannel.close();
 
-  const config = parseExporterConfig(
-    stringify({
-      apiVersion: "jumpstarter.dev/v1alpha1",
-      kind: "ExporterConfig",
-      metadata: { namespace: NAMESPACE, name: EXPORTER },
-      endpoint: exporterCredential.endpoint,
-      token: exporterCredential.token,
-      tls: { ca: exporterCredential.ca, insecure: false },
-      export: { power: { type: "MockPower" } },
-    }),
-    "bench1.yaml",
-  );
   const abort = new AbortController();
   const exporterLog: string[] = [];
-  const exporter = new Exporter(config, {
-    registry: driverRegistry,
-    log: (message) => exporterLog.push(message),
-    ...plaintext,
-  });
+  const exporter = mockPowerExporter(
+    { ...exporterCredential, namespace: NAMESPACE, name: EXPORTER },
+    { log: (message) => exporterLog.push(message), ...plaintext },
+  );
   const running = exporter.run(abort.signal).catch((error) => {
     throw new Error(`the exporter stopped: ${error}\n${exporterLog.join("\n")}`);
   });
   running.catch(() => {}); // surfaced by exporterAvailable
 
   const identity: ControllerIdentity = {
-    endpoint: clientCredential.endpoint,
+    endpoint: clientSide.endpoint,
     token: clientCredential.token,
     namespace: NAMESPACE,
     name: "alice",
@@ -125,8 +161,9 @@ export async function startLab(
     client.close();
     abort.abort();
     await running.catch(() => {});
+    if (clientSide !== controller) await clientSide.close();
     await controller.close();
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    for (const dir of stateDirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return { controller, client, exporterAvailable, [Symbol.asyncDispose]: close };
 }

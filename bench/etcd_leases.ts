@@ -1,6 +1,8 @@
 /**
  * The etcd store next to the file journal, in the same run: one in-process lab each (controller,
- * exporter, client: `_lease_lab.ts`), on a 1-member and a 3-member etcd started here.
+ * exporter, client: `_lease_lab.ts`), on a 1-member and a 3-member etcd started here, and two
+ * controller replicas on the 3-member etcd (the exporter on the leader, the client on the
+ * follower, so each lease is created on one replica and granted by the other).
  *
  * - **lease to first call**: `CreateLease` until the first `power.on()` through the router
  *   returns, p50 / p99 over `--leases` sequential leases.
@@ -9,8 +11,7 @@
  * - **store writes**: one record `put` awaited at a time (p50 / p99 latency), and `--puts`
  *   puts issued at once (records per second), straight on the store.
  *
- * One controller replica: replicas and leader election are not built yet. Benchmarks report,
- * never assert. Usage: `deno run -A bench/etcd_leases.ts [--leases N] [--puts N] [--json]`
+ * Benchmarks report, never assert. Usage: `deno run -A bench/etcd_leases.ts [--leases N] [--puts N] [--json]`
  *
  * @module
  */
@@ -52,10 +53,10 @@ function parseOptions(args: string[]): Options {
 }
 
 /** `count` measured leases on a fresh lab: each one's lease-to-first-call, and the wall time. */
-async function measureLeases(count: number, store: string | undefined) {
+async function measureLeases(count: number, store: string | undefined, replicas: 1 | 2) {
   const dir = await Deno.makeTempDir({ prefix: "jmp-etcd-bench-sock-" });
   try {
-    await using lab = await startLab({ plaintext: false, ...(store ? { store } : {}) });
+    await using lab = await startLab({ plaintext: false, replicas, ...(store ? { store } : {}) });
     await lab.exporterAvailable();
     await leaseOnce(lab, dir, 0, 20); // warm-up, not measured
     const totals: number[] = [];
@@ -92,22 +93,30 @@ interface Target {
   name: string;
   url: (round: number) => string | undefined;
   open: (dir: string) => Promise<Store>;
+  replicas: 1 | 2;
 }
 
 async function run(options: Options): Promise<Backend[]> {
   await using one = await EtcdCluster.start(1);
   await using three = await EtcdCluster.start(3);
   const dir = await Deno.makeTempDir({ prefix: "jmp-etcd-bench-" });
-  const onEtcd = (name: string, cluster: EtcdCluster): Target => ({
+  const onEtcd = (name: string, cluster: EtcdCluster, replicas: 1 | 2 = 1): Target => ({
     name,
+    replicas,
     // each lab registers its client and exporter afresh: a prefix of its own per round
-    url: (round) => `${cluster.storeUrl}/bench${round}`,
+    url: (round) => `${cluster.storeUrl}/bench${replicas}r${round}`,
     open: () => EtcdStore.open({ endpoints: cluster.endpoints, prefix: "/bench-puts/" }),
   });
   const targets: Target[] = [
-    { name: "file journal", url: () => undefined, open: (dir) => FileStore.open(`${dir}/store`) },
+    {
+      name: "file journal",
+      url: () => undefined,
+      open: (dir) => FileStore.open(`${dir}/store`),
+      replicas: 1,
+    },
     onEtcd("etcd, 1 member", one),
     onEtcd("etcd, 3 members", three),
+    onEtcd("3 members, 2 replicas", three, 2),
   ];
   try {
     const puts: Awaited<ReturnType<typeof measurePuts>>[] = [];
@@ -122,7 +131,8 @@ async function run(options: Options): Promise<Backend[]> {
       if (count === 0) continue;
       const order = targets.map((_, i) => i);
       for (const i of round === 0 ? order : order.toReversed()) {
-        const { totals, seconds } = await measureLeases(count, targets[i]!.url(round));
+        const target = targets[i]!;
+        const { totals, seconds } = await measureLeases(count, target.url(round), target.replicas);
         runs[i]!.totals.push(...totals);
         runs[i]!.seconds += seconds;
       }
@@ -141,18 +151,18 @@ async function run(options: Options): Promise<Backend[]> {
 function printTable(options: Options, backends: Backend[]): void {
   const cell = (x: number, digits = 2) => x.toFixed(digits).padStart(14);
   console.log(
-    `Leases on one controller replica: ${options.leases} sequential leases (2 rounds, ` +
+    `Leases: ${options.leases} sequential leases (2 rounds, ` +
       `reverse order in the second); store puts: 200 ` +
       `awaited one at a time, then ${options.puts} at once`,
   );
   console.log(
-    "store".padEnd(18) +
+    "store".padEnd(22) +
       ["lease p50 ms", "lease p99 ms", "leases/s", "put p50 ms", "put p99 ms", "puts/s"]
         .map((h) => h.padStart(14)).join(""),
   );
   for (const b of backends) {
     console.log(
-      b.store.padEnd(18) + cell(b.leaseToFirstCallMs.p50) + cell(b.leaseToFirstCallMs.p99) +
+      b.store.padEnd(22) + cell(b.leaseToFirstCallMs.p50) + cell(b.leaseToFirstCallMs.p99) +
         cell(b.leasesPerSecond, 1) + cell(b.putMs.p50) + cell(b.putMs.p99) +
         cell(b.putsPerSecond, 0),
     );

@@ -21,6 +21,8 @@ export interface BackgroundJmp extends AsyncDisposable {
   readonly firstLine: Promise<string>;
   /** What it printed so far. */
   printed(): { stdout: string; stderr: string };
+  /** Resolves once its stdout shows `text` (rejects if stdout ends before it does). */
+  shows(text: string): Promise<void>;
   /** Waits for the process to end by itself (killing it after the timeout). */
   wait(timeoutMs?: number): Promise<RunResult>;
   /** Sends `signal`, then {@linkcode BackgroundJmp.wait}s. */
@@ -46,9 +48,11 @@ export function spawnProgram(
     reject: rejectLine,
   } = Promise.withResolvers<string>();
   firstLine.catch(() => {}); // for callers that never ask
+  const awaited = new Map<string, () => void>();
   const stdout = collect(process.stdout, (text) => {
     const newline = text.indexOf("\n");
     if (newline >= 0) resolveLine(text.slice(0, newline));
+    for (const [needle, resolve] of awaited) if (text.includes(needle)) resolve();
   });
   const stderr = collect(process.stderr);
   stdout.done.then(() => rejectLine(new Error(`${command} printed no line on stdout`)));
@@ -90,6 +94,16 @@ export function spawnProgram(
       return waitingFor(`a first line on stdout from ${command}`, firstLine, saw);
     },
     printed: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
+    shows: (text) => {
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      awaited.set(text, resolve);
+      if (stdout.text().includes(text)) resolve();
+      stdout.done.then(() =>
+        reject(new Error(`${command} ended without printing "${text}":\n${saw()}`))
+      );
+      return waitingFor(`"${text}" on stdout of ${command}`, promise, saw)
+        .finally(() => awaited.delete(text));
+    },
     wait,
     stop,
     [Symbol.asyncDispose]: async () => {

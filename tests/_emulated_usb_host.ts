@@ -4,9 +4,9 @@
  * worker given those permissions, its USB backend relayed to the emulators here (which need more:
  * they make and remove the card's device node). No USB device can be attached to these machines.
  *
- * `deno run -A --unstable-worker-options _emulated_usb_host.ts DIR CONFIG FLAGS_JSON` (with the
+ * `deno run -A --unstable-worker-options _emulated_usb_host.ts CONFIG FLAGS_JSON` (with the
  * printed environment) prints the session's address, serves until SIGTERM, then prints the
- * emulators' state as one JSON line and exits 0. The emulated boards, all under DIR:
+ * emulators' state as one JSON line and exits 0. The emulated boards, beside CONFIG:
  * - a YKUSH hub, serial {@linkcode YKUSH_SERIAL};
  * - an SD-Wire, serial {@linkcode SDWIRE_SERIAL}: its card is `sdwire.img`, shown to the host as
  *   `sdwire-card` (a symlink) while switched to it;
@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { EmulatedUsbBus } from "../lib/usb/_testing/usb_device_emulator.ts";
 import type { UsbDevice } from "@jumpstarter/lib/usb";
 import { YkushEmulator } from "../drivers/yepkit/_testing/ykush_emulator.ts";
@@ -121,7 +122,8 @@ function relay(worker: Worker, bus: EmulatedUsbBus): void {
 }
 
 if (import.meta.main) {
-  const [dir, config, flags] = Deno.args as [string, string, string];
+  const [config, flags] = Deno.args as [string, string];
+  const dir = dirname(config);
   const ykush = new YkushEmulator(YKUSH_SERIAL);
   const card = async (name: string) => {
     using image = await Deno.open(`${dir}/${name}.img`, { write: true, create: true });

@@ -7,13 +7,11 @@ import { fileURLToPath } from "node:url";
 import type { Grants } from "@jumpstarter/lib/driver";
 import { DENO_CONFIG, jmp, run, type RunResult } from "./_process.ts";
 import { type BackgroundJmp, spawnJmp, spawnProgram } from "./_background.ts";
-import { waitFor } from "../drivers/serial/_testing/pty.ts";
-import { TtyPort } from "../drivers/serial/tty_port.ts";
 
 export const EXPORTER_MAIN: string = fileURLToPath(
   new URL("../exporter/main.ts", import.meta.url),
 );
-const TIMEOUT_MS = 30_000;
+export const TIMEOUT_MS = 30_000;
 
 /** What `jmp-exporter permissions CONFIG ARGS -o json` prints. */
 export interface Printed {
@@ -24,8 +22,9 @@ export interface Printed {
 }
 
 /**
- * `jmp-exporter permissions CONFIG ARGS -o json`: the flags and environment it prints (with `env`
- * added to its environment: some grants name what variables hold).
+ * `jmp-exporter permissions CONFIG ARGS -o json`: the flags and environment it prints. With `env`
+ * it runs with those variables (some grants name what they hold) and adds them to the environment
+ * it prints.
  */
 export async function printedPermissions(
   config: string,
@@ -50,7 +49,8 @@ export async function printedPermissions(
     { timeoutMs: TIMEOUT_MS, env },
   );
   assert.equal(printed.code, 0, `permissions failed: ${printed.stderr}`);
-  return JSON.parse(printed.stdout);
+  const parsed: Printed = JSON.parse(printed.stdout);
+  return { ...parsed, env: { ...env, ...parsed.env } };
 }
 
 /**
@@ -82,25 +82,38 @@ export function spawnUnderPrinted(
   return spawnProgram(program!, args, { timeoutMs: TIMEOUT_MS, env: printed.env });
 }
 
-/** An exporter serving one config under exactly its printed grants; dispose to stop it. */
+/** The values of `--allow-NAME=...` in `printed`'s flags (none: empty). */
+export function granted(printed: Printed, name: string): string[] {
+  return printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]
+    ?.split(",") ?? [];
+}
+
+/** Writes an exporter config exporting `entry` (YAML below `export:`) as `dir/NAME`. */
+export async function writeLab(dir: string, entry: string, name = "lab.yaml"): Promise<string> {
+  const config = `${dir}/${name}`;
+  await Deno.writeTextFile(
+    config,
+    `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entry}`,
+  );
+  return config;
+}
+
+/** An exporter serving under printed grants, and `j` run against it. */
 export interface ConfinedExporter extends AsyncDisposable {
-  readonly printed: Printed;
   readonly exporter: BackgroundJmp;
   /** Where the exporter's session is (`JUMPSTARTER_HOST`). */
   readonly host: string;
   /** The environment `j` reaches the exporter with. */
   readonly env: Record<string, string>;
-  /** The values of the printed `--allow-NAME=` flag (empty when it is absent or bare). */
-  granted(name: string): string[];
-  /** The grants printed for the driver at `path` (`board.power`). */
-  grantsOf(path: string): Grants | null;
-  /** Runs `j ARGS`, failing with both sides' output unless it exits with `code` (0). */
+  /** `j ARGS`, which must exit with `code` (0; a failure shows its stderr and the exporter's). */
   j(args: string[], code?: number): Promise<RunResult>;
+  /** `j ARGS` in the background (e.g. `console log --follow`). */
+  jInBackground(args: string[]): BackgroundJmp;
 }
 
-/** Options of {@linkcode serveConfined}. */
-export interface ServeConfinedOptions {
-  /** Added to the exporter's environment (what a driver reads, or a fake peer it starts). */
+/** How {@linkcode startConfined} serves (by default: `deno run <printed flags>`). */
+export interface StartOptions {
+  /** Variables of the exporter's beyond the printed ones (all `jmp run` is given). */
   env?: Record<string, string>;
   /**
    * Served by `jmp run --exporter-config`, which starts itself again under the grants and passes
@@ -111,81 +124,57 @@ export interface ServeConfinedOptions {
   enter?: string[];
   /**
    * A module serving the config in a worker confined to the printed flags, its peers in the main
-   * thread: `deno run -A --unstable-worker-options MODULE DIR CONFIG FLAGS_JSON`.
+   * thread: `deno run -A --unstable-worker-options MODULE CONFIG FLAGS_JSON`.
    */
   worker?: string;
 }
 
 /** Starts the exporter of `config` as `options` say, under `printed`. */
-function spawnExporter(
-  dir: string,
-  config: string,
-  printed: Printed,
-  options: ServeConfinedOptions,
-): BackgroundJmp {
-  const env = { ...options.env, ...printed.env };
+function spawnExporter(config: string, printed: Printed, options: StartOptions): BackgroundJmp {
   if (options.byJmpRun) {
+    assert.ok(!printed.flags.includes("-A"), `expected scoped grants, got ${printed.flags}`);
     return spawnJmp(["run", "--exporter-config", config], {
       timeoutMs: TIMEOUT_MS,
       env: options.env ?? {},
     });
   }
-  if (options.worker) {
-    const flags = JSON.stringify(printed.flags);
-    return spawnProgram(
-      Deno.execPath(),
-      [
-        ...["run", "-A", "--unstable-worker-options", "--quiet", "--config", DENO_CONFIG],
-        ...[options.worker, dir, config, flags],
-      ],
-      { timeoutMs: TIMEOUT_MS, env },
-    );
-  }
-  return spawnUnderPrinted(config, { ...printed, env }, options.enter);
+  const env = { ...options.env, ...printed.env };
+  if (!options.worker) return spawnUnderPrinted(config, { ...printed, env }, options.enter);
+  return spawnProgram(
+    Deno.execPath(),
+    [
+      ...["run", "-A", "--unstable-worker-options", "--quiet", "--config", DENO_CONFIG],
+      ...[options.worker, config, JSON.stringify(printed.flags)],
+    ],
+    { timeoutMs: TIMEOUT_MS, env },
+  );
 }
 
-/** Writes `entries` (the lines under `export:`) as a config in `dir` and serves it confined. */
-export async function serveConfined(
-  dir: string,
-  entries: string,
-  options: ServeConfinedOptions = {},
+/** Serves `config` under `printed` and waits until it listens (failing with what it said). */
+export async function startConfined(
+  config: string,
+  printed: Printed,
+  options: StartOptions = {},
 ): Promise<ConfinedExporter> {
-  const config = `${dir}/lab.yaml`;
-  await Deno.writeTextFile(
-    config,
-    `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entries}`,
-  );
-  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`], options.env);
-  const exporter = spawnExporter(dir, config, printed, options);
-  const stop = async () => {
-    await exporter.stop("SIGTERM");
-  };
+  const exporter = spawnExporter(config, printed, options);
   let host: string;
   try {
     host = await exporter.firstLine;
   } catch (error) {
-    await stop();
+    await exporter.stop("SIGTERM");
     throw new Error(`the confined exporter did not start: ${exporter.printed().stderr}`, {
       cause: error,
     });
   }
-  if (options.byJmpRun) {
-    assert.ok(
-      !printed.flags.includes("-A") && !exporter.printed().stderr.includes("unconfined"),
-      `jmp run served unconfined: ${exporter.printed().stderr}`,
-    );
-  }
+  // jmp run serves unconfined, with a warning, when it cannot confine itself
+  const stderr = exporter.printed().stderr;
+  assert.ok(!stderr.includes("unconfined"), `the exporter serves unconfined: ${stderr}`);
   const env = { JUMPSTARTER_HOST: host, JMP_DRIVERS_ALLOW: "UNSAFE" };
   return {
-    printed,
     exporter,
     host,
     env,
-    granted: (name) =>
-      printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]
-        ?.split(",") ?? [],
-    grantsOf: (path) => printed.drivers.find((driver) => driver.path === path)?.grants ?? null,
-    async j(args, code = 0) {
+    j: async (args, code = 0) => {
       const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
       assert.equal(
         result.code,
@@ -194,8 +183,52 @@ export async function serveConfined(
       );
       return result;
     },
-    [Symbol.asyncDispose]: stop,
+    jInBackground: (args) => spawnJmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env }),
+    [Symbol.asyncDispose]: () => exporter[Symbol.asyncDispose](),
   };
+}
+
+/** A config of one test served confined, with what was printed for it. */
+export interface ServedLab extends ConfinedExporter {
+  readonly printed: Printed;
+  /** The values of the printed `--allow-NAME=` flag (empty when it is absent or bare). */
+  granted(name: string): string[];
+  /** The grants printed for the driver at `path` (`board.power`). */
+  grantsOf(path: string): Grants | null;
+}
+
+/**
+ * Writes `entries` (the lines under `export:`) as `dir/lab.yaml`, its sockets in `dir/run`, and
+ * serves it under its printed grants (`options.env` is given to `permissions` too: some grants
+ * name what variables hold).
+ */
+export async function serveConfined(
+  dir: string,
+  entries: string,
+  options: StartOptions = {},
+): Promise<ServedLab> {
+  const config = await writeLab(dir, entries);
+  const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`], options.env);
+  const served = await startConfined(config, printed, options);
+  return {
+    ...served,
+    printed,
+    granted: (name) => granted(printed, name),
+    grantsOf: (path) => printed.drivers.find((driver) => driver.path === path)?.grants ?? null,
+  };
+}
+
+/** Serves `entries` confined, expecting the exporter to stop before it serves: what it said. */
+export async function failureToStart(dir: string, entries: string): Promise<string> {
+  const message = await serveConfined(dir, entries).then(
+    async (served) => {
+      await served[Symbol.asyncDispose]();
+      return undefined;
+    },
+    (error: Error) => error.message,
+  );
+  assert.ok(message !== undefined, "expected the exporter to stop before serving; it served");
+  return message;
 }
 
 /**
@@ -214,64 +247,4 @@ export async function runConfined(
   // the exporter's own socket slots (`unix:...`) aside, the hosts the driver may reach
   const netGrant = served.granted("net").filter((host) => !host.startsWith("unix:"));
   return { netGrant, readGrant: served.granted("read") };
-}
-
-/**
- * Waits until `text` shows in `j NAME pipe`'s output (written to `${dir}/console.txt`), calling
- * `poke` before each look (to make the far end say it).
- */
-export async function pipeShows(
-  served: ConfinedExporter,
-  name: string,
-  dir: string,
-  text: string,
-  poke: () => Promise<string> = () => Promise.resolve(""),
-): Promise<void> {
-  const log = `${dir}/console.txt`;
-  await using pipe = spawnJmp(["j", ...name.split(" "), "pipe", "-o", log], { env: served.env });
-  let state = "";
-  await waitFor(
-    `${JSON.stringify(text)} in j ${name} pipe's output`,
-    async () => {
-      state = await poke();
-      return (await Deno.readTextFile(log).catch(() => "")).includes(text) || undefined;
-    },
-    TIMEOUT_MS,
-    () =>
-      `${state}j: ${JSON.stringify(pipe.printed())}\nexporter: ${served.exporter.printed().stderr}`,
-  );
-  await pipe.stop("SIGINT");
-}
-
-/** Checks a console: what the board writes on `boardTty` reaches `j NAME pipe`'s output. */
-export async function boardReachesPipe(
-  served: ConfinedExporter,
-  name: string,
-  boardTty: string,
-  dir: string,
-): Promise<void> {
-  // the board's end may appear only once the session opens (a demuxer's pty)
-  let board: TtyPort | undefined;
-  try {
-    await pipeShows(served, name, dir, "confined-42", async () => {
-      board ??= await TtyPort.open(boardTty, 115200).catch(() => undefined);
-      await board?.write(new TextEncoder().encode("confined-42\n"));
-      return `board tty ${board ? "open" : "not there"}; `;
-    });
-  } finally {
-    await board?.close();
-  }
-}
-
-/** Serves `entries` confined, expecting the exporter to stop before it serves: what it said. */
-export async function failureToStart(dir: string, entries: string): Promise<string> {
-  const message = await serveConfined(dir, entries).then(
-    async (served) => {
-      await served[Symbol.asyncDispose]();
-      return undefined;
-    },
-    (error: Error) => error.message,
-  );
-  assert.ok(message !== undefined, "expected the exporter to stop before serving; it served");
-  return message;
 }

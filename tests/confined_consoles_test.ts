@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { eventually } from "@jumpstarter/lib/testing";
 import { TIMEOUT_RETURN_CODE } from "@jumpstarter/driver-shell/driver";
-import { boardReachesPipe, serveConfined } from "./_permissions.ts";
+import { serveConfined } from "./_permissions.ts";
+import { boardReachesPipe } from "./_confined_consoles.ts";
 import { ptyPair } from "../drivers/serial/_testing/pty.ts";
 import { startQemuUbootBoard } from "../drivers/uboot/_testing/qemu_board.ts";
 

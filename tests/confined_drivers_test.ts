@@ -7,12 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { jmp } from "./_process.ts";
-import {
-  boardReachesPipe,
-  printedPermissions,
-  serveConfined,
-  spawnUnderPrinted,
-} from "./_permissions.ts";
+import { printedPermissions, serveConfined, spawnUnderPrinted } from "./_permissions.ts";
+import { boardReachesPipe } from "./_confined_consoles.ts";
 import { ptyPair } from "../drivers/serial/_testing/pty.ts";
 import { CONFINED_ROOT_NEEDS_ALL } from "@jumpstarter/lib/driver";
 import { freePort, freeUdpPort } from "@jumpstarter/lib/testing";

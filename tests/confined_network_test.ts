@@ -7,7 +7,8 @@
  * two Cans on one virtual bus.
  */
 import assert from "node:assert/strict";
-import { pipeShows, serveConfined } from "./_permissions.ts";
+import { serveConfined } from "./_permissions.ts";
+import { pipeShows } from "./_confined_consoles.ts";
 import { CorelliumEmulator, PROJECT } from "../drivers/corellium/_testing/corellium_emulator.ts";
 import { CORELLIUM_VARIABLES } from "@jumpstarter/driver-corellium/package";
 import type { CanClient, IsoTpClient } from "@jumpstarter/driver-can";

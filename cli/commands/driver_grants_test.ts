@@ -19,7 +19,10 @@ const SYSFS_NEEDS_ALL = "only with -A (device nodes, /proc and /sys)";
 function grantsOf(entries: string): Record<string, Grants | undefined> {
   const config = parseExporterConfig(HEADER + entries, "lab.yaml");
   return Object.fromEntries(
-    configGrants(config, DRIVER_PACKAGES).drivers.map((driver) => [driver.path, driver.grants]),
+    configGrants(config, DRIVER_PACKAGES, "/run/jmp").drivers.map((driver) => [
+      driver.path,
+      driver.grants,
+    ]),
   );
 }
 

@@ -19,6 +19,7 @@ import {
   configGrants,
   CONFINED_VARIABLE,
   confinementOf,
+  defaultSocketDir,
   SOCKET_DIR_VARIABLE,
 } from "@jumpstarter/lib/exporter";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
@@ -71,12 +72,6 @@ export function formatPermissions(permissions: Permissions): string {
   return `${flagsOf(permissions).join(" ")}\nwith ${env.join(" ")}\n\n${table}`;
 }
 
-/** The socket directory printed when none is given. */
-function defaultSocketDir(): string {
-  const base = Deno.env.get("XDG_RUNTIME_DIR") || Deno.env.get("TMPDIR") || "/tmp";
-  return `${base}/jumpstarter-exporter`;
-}
-
 interface PermissionsFlags extends ServeFlags {
   output: "table" | "json" | "yaml";
   socketDir?: string;
@@ -99,8 +94,8 @@ export function permissionsCommand(packages: readonly DriverPackage[] = DRIVER_P
     .option("--passphrase-file <path>", "as `run`: the passphrase file")
     .action(async (path: string, flags: PermissionsFlags) => {
       const config = await loadExporterConfig(path);
-      const drivers = configGrants(config, packages);
-      const socketDir = flags.socketDir ?? defaultSocketDir();
+      const socketDir = flags.socketDir ?? defaultSocketDir(Deno.env.toObject());
+      const drivers = configGrants(config, packages, socketDir);
       const mode = serveModeOf(config, flags);
       const program = confinementOf(config, packages, mode, Deno.env.toObject())
         ?.program(socketDir);

@@ -5,10 +5,10 @@ import { Composite, defineDriverType, definePackage, grantFlags } from "@jumpsta
 import type { DriverPackage } from "@jumpstarter/lib/driver";
 import type { ExporterConfig } from "@jumpstarter/lib/config";
 import { z } from "zod";
+import { defaultLogDir } from "@jumpstarter/driver-serial/driver";
 import { DRIVER_PACKAGES } from "../driver_packages.ts";
 import { flagsOf, formatPermissions, type Permissions, UNDECLARED } from "./permissions.ts";
 
-const TMP = Deno.env.get("TMPDIR") || "/tmp";
 const HEADER = "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n";
 const SOCKETS = "/run/jmp";
 const ENV = { HOME: "/home/lab" };
@@ -22,7 +22,7 @@ function permissionsOf(
 ): Permissions {
   const program = confinementOf(config, packages, mode, ENV)?.program(SOCKETS);
   return {
-    drivers: configGrants(config, packages),
+    drivers: configGrants(config, packages, SOCKETS),
     socketDir: SOCKETS,
     ...(program ? { program } : {}),
   };
@@ -85,18 +85,24 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
 `,
     "lab.yaml",
   );
-  const result = configGrants(config, DRIVER_PACKAGES);
+  const result = configGrants(config, DRIVER_PACKAGES, SOCKETS);
+  const VM = `${SOCKETS}/drivers/vm`;
+  const LOGS = defaultLogDir();
   assert.deepEqual(result.undeclared, false);
   // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
   assert.deepEqual(grantFlags(result.grants), ["-A"]);
   const { all: _all, ...scoped } = result.grants;
   assert.deepEqual(grantFlags(scoped), [
-    `--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP},/srv/images/root.qcow2`,
-    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${TMP}`,
+    "--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp," +
+    `${VM},/srv/images/root.qcow2,${LOGS}`,
+    `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM},${LOGS}`,
     // TFTP replies from a new port per transfer, to clients it cannot name: not a local subnet here;
-    // SNMP binds its own socket on any port
-    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22,127.0.0.1:2222",
+    // SNMP binds its own socket on any port; QEMU's sockets are in its runtime directory
+    "--allow-net=192.168.7.1,0.0.0.0/0,pdu.lab:161,0.0.0.0,10.0.0.2:22," +
+    `unix:${VM}/qmp.sock,unix:${VM}/console.sock,unix:${VM}/vnc.sock,127.0.0.1:2222`,
     "--allow-run=stty,qemu-system-aarch64,qemu-img",
+    // QEMU's console log goes to the default directory, found from these
+    "--allow-env=XDG_STATE_HOME,HOME",
     "--allow-ffi",
   ]);
   assert.match(
@@ -135,7 +141,7 @@ Deno.test("permissions: a bad driver config is one error naming file, line and f
     "bad.yaml",
   );
   assert.throws(
-    () => configGrants(config, DRIVER_PACKAGES),
+    () => configGrants(config, DRIVER_PACKAGES, SOCKETS),
     (error) =>
       error instanceof ConfigError &&
       /^bad\.yaml:7:\d+: .*port must be 0\.\.65535/.test(error.message) &&
@@ -149,7 +155,7 @@ Deno.test("permissions: an unknown driver config key is pointed at itself", () =
     "typo.yaml",
   );
   assert.throws(
-    () => configGrants(config, DRIVER_PACKAGES),
+    () => configGrants(config, DRIVER_PACKAGES, SOCKETS),
     (error) => error instanceof ConfigError && /^typo\.yaml:7:7: .*"root"/.test(error.message),
   );
 });
@@ -183,7 +189,9 @@ Deno.test("permissions: HTTP power switches get the hosts their URLs name, defau
     "power.yaml",
   );
   const grants = Object.fromEntries(
-    configGrants(config, DRIVER_PACKAGES).drivers.map((entry) => [entry.path, entry.grants]),
+    configGrants(config, DRIVER_PACKAGES, SOCKETS).drivers.map((
+      entry,
+    ) => [entry.path, entry.grants]),
   );
   assert.deepEqual(grants["pdu"], { net: ["pdu.lab:443", "pdu.lab:8443", "[fd00::7]:80"] });
   assert.deepEqual(grants["strip"], { net: ["strip.lab:80"] });
@@ -202,11 +210,25 @@ Deno.test("permissions: TasmotaPower gets its broker and ca_file, or the broker'
     "plugs.yaml",
   );
   const grants = Object.fromEntries(
-    configGrants(config, DRIVER_PACKAGES).drivers.map((entry) => [entry.path, entry.grants]),
+    configGrants(config, DRIVER_PACKAGES, SOCKETS).drivers.map((
+      entry,
+    ) => [entry.path, entry.grants]),
   );
   assert.deepEqual(grants["plug"], { net: ["mqtt.lab:8883"], read: ["/etc/lab/ca.crt"] });
   assert.deepEqual(grants["local"], {
     read: ["/run/mosquitto.sock"],
     write: ["/run/mosquitto.sock"],
+  });
+});
+
+Deno.test("permissions: a UnixNetwork needs its socket's exact path in the net grant too", () => {
+  const config = parseExporterConfig(
+    HEADER + "  vnc:\n    type: UnixNetwork\n    config: { path: /run/lab/vnc.sock }\n",
+    "unix.yaml",
+  );
+  assert.deepEqual(configGrants(config, DRIVER_PACKAGES, SOCKETS).drivers[0]!.grants, {
+    read: ["/run/lab/vnc.sock"],
+    write: ["/run/lab/vnc.sock"],
+    net: ["unix:/run/lab/vnc.sock"],
   });
 });

@@ -13,7 +13,8 @@ import {
   mergeGrants,
   openedByDeno,
 } from "@jumpstarter/lib/driver";
-import { consoleLogGrants, pyserialGrants, ttyGrants } from "@jumpstarter/driver-serial/package";
+import { consoleLogGrants } from "@jumpstarter/driver-serial/driver";
+import { pyserialGrants, ttyGrants } from "@jumpstarter/driver-serial/package";
 import { dutlinkDriverTypes, type DutlinkHost, dutlinkTypes } from "./driver.ts";
 import type { DutlinkConfig, DutlinkSerialConfig, DutlinkStorageConfig } from "./config.ts";
 

@@ -50,8 +50,13 @@ function present(path: string, directory = false): boolean {
 }
 
 /** The grants of a child this flasher makes, from its package (`-A` when it declares none). */
-function madeChild(pkg: DriverPackage, type: string, config: unknown): Grants {
-  return grantsOfType(pkg, type, config) ??
+function madeChild(
+  pkg: DriverPackage,
+  type: string,
+  config: unknown,
+  context: GrantsContext,
+): Grants {
+  return grantsOfType(pkg, type, config, context) ??
     { all: `the ${type} it makes declares no grants` };
 }
 
@@ -73,12 +78,11 @@ function flasherGrants(config: FlasherConfig, context: GrantsContext): Grants {
   }
   if (config.cacert !== null) grants.push({ read: [config.cacert] });
   if (!context.children.includes("tftp")) {
-    grants.push(
-      madeChild(tftpPackage, "Tftp", { "root_dir": config.tftp_dir, host: "", port: 69 }),
-    );
+    const tftp = { "root_dir": config.tftp_dir, host: "", port: 69 };
+    grants.push(madeChild(tftpPackage, "Tftp", tftp, context));
   }
   if (!context.children.includes("http")) {
-    grants.push(madeChild(httpPackage, "HttpServer", { "root_dir": config.http_dir }));
+    grants.push(madeChild(httpPackage, "HttpServer", { "root_dir": config.http_dir }, context));
   }
   return mergeGrants(grants);
 }

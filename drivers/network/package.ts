@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage, netAddress } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  type DriverPackage,
+  type Grants,
+  netAddress,
+  unixSocketGrants,
+} from "@jumpstarter/lib/driver";
 import type { HostPortConfig, UnixConfig } from "./config.ts";
 import { echoNetworkType, tcpNetworkType, udpNetworkType, unixNetworkType } from "./driver.ts";
 import { NetworkClient } from "./client.ts";
@@ -18,9 +24,19 @@ export const driverPackage: DriverPackage = definePackage({
   driverTypes: [tcpNetworkType, udpNetworkType, unixNetworkType, echoNetworkType],
   clients: [{ classPaths: [networkInterface.client], client: NetworkClient, cli: networkCli }],
   grants: {
-    TcpNetwork: (config: HostPortConfig) => ({ net: [netAddress(config.host, config.port)] }),
-    UdpNetwork: (config: HostPortConfig) => ({ net: [netAddress(config.host, config.port)] }),
-    UnixNetwork: (config: UnixConfig) => ({ read: [config.path], write: [config.path] }),
+    TcpNetwork: hostPortGrants,
+    UdpNetwork: hostPortGrants,
+    UnixNetwork: unixGrants,
     EchoNetwork: () => ({}),
   },
 });
+
+/** A TcpNetwork's or UdpNetwork's grants: net to its endpoint. */
+export function hostPortGrants(config: Pick<HostPortConfig, "host" | "port">): Grants {
+  return { net: [netAddress(config.host, config.port)] };
+}
+
+/** A UnixNetwork's grants: connecting to its socket. */
+export function unixGrants(config: UnixConfig): Grants {
+  return unixSocketGrants(config.path);
+}

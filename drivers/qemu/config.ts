@@ -66,6 +66,16 @@ export const hostfwdSchema = z.object({
 
 export type Hostfwd = z.output<typeof hostfwdSchema>;
 
+/** Where the exporter reaches a forwarded port: a wildcard bind is reached on loopback. */
+export function forwardedEndpoint(rule: Hostfwd): { host: string; port: number } {
+  const host = rule.hostaddr === "0.0.0.0" || rule.hostaddr === ""
+    ? "127.0.0.1"
+    : rule.hostaddr === "::"
+    ? "::1"
+    : rule.hostaddr;
+  return { host, port: rule.hostport };
+}
+
 const childName = z.string().regex(
   /^[A-Za-z0-9_-]+$/,
   "hostfwd names are child names: letters, digits, '_' and '-'",
@@ -125,6 +135,14 @@ export const IGNORED_KEYS: Readonly<Record<string, string>> = {
 
 /** A validated Qemu config (defaults filled in). */
 export type QemuConfig = z.output<typeof qemuConfigSchema>;
+
+/**
+ * Whether the driver may try KVM for `config` (and so open `/dev/kvm`): not with `accel: tcg`,
+ * and only for a guest of the host's architecture.
+ */
+export function mayUseKvm(config: Pick<QemuConfig, "accel" | "arch">): boolean {
+  return config.accel !== "tcg" && config.arch === hostArch();
+}
 
 /** Parses a config map as the exporter does; handy for tests and programmatic use. */
 export function qemuConfig(input: z.input<typeof qemuConfigSchema> = {}): QemuConfig {

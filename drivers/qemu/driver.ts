@@ -4,6 +4,7 @@
  * entry.
  */
 import {
+  claimRuntimeDir,
   defineDriverType,
   Driver,
   type DriverOptions,
@@ -12,19 +13,18 @@ import {
 } from "@jumpstarter/lib/driver";
 import { TcpNetwork, UdpNetwork, UnixNetwork } from "@jumpstarter/driver-network/driver";
 import { InvalidArgumentError } from "@jumpstarter/lib/wire";
-import { IGNORED_KEYS, isSize, type QemuConfig, qemuConfigSchema } from "./config.ts";
+import {
+  forwardedEndpoint,
+  IGNORED_KEYS,
+  isSize,
+  type QemuConfig,
+  qemuConfigSchema,
+} from "./config.ts";
 import { QemuConsole } from "./console.ts";
 import { QemuFlasher } from "./flasher.ts";
 import { qemuInterface } from "./interface.ts";
 import { QemuMachine } from "./machine.ts";
 import { QemuPower } from "./power.ts";
-
-/** Where the exporter reaches a forwarded port: a wildcard bind is reached on loopback. */
-function reachable(hostaddr: string): string {
-  if (hostaddr === "0.0.0.0" || hostaddr === "") return "127.0.0.1";
-  if (hostaddr === "::") return "::1";
-  return hostaddr;
-}
 
 export class Qemu extends Driver {
   readonly interface = qemuInterface;
@@ -38,7 +38,8 @@ export class Qemu extends Driver {
     super(options);
     this.config = config;
     this.console = new QemuConsole();
-    this.machine = new QemuMachine(config, this.console, this.logger);
+    const dir = claimRuntimeDir(options.runtimeDir, "jumpstarter-qemu-");
+    this.machine = new QemuMachine(config, { console: this.console, logger: this.logger, dir });
     this.power = new QemuPower(this.machine);
     this.flasher = new QemuFlasher(this.machine);
     this.addChild("power", this.power);
@@ -46,7 +47,7 @@ export class Qemu extends Driver {
     this.addChild("flasher", this.flasher);
     this.addChild("vnc", new UnixNetwork({ path: this.machine.paths.vnc }));
     for (const [name, rule] of Object.entries(config.hostfwd)) {
-      const endpoint = { host: reachable(rule.hostaddr), port: rule.hostport };
+      const endpoint = forwardedEndpoint(rule);
       this.addChild(
         name,
         rule.protocol === "udp" ? new UdpNetwork(endpoint) : new TcpNetwork(endpoint),
@@ -54,7 +55,7 @@ export class Qemu extends Driver {
     }
   }
 
-  /** Stops QEMU and removes the instance directory. */
+  /** Stops QEMU and removes its runtime directory. */
   override async close(): Promise<void> {
     await this.machine.close();
   }

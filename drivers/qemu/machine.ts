@@ -4,7 +4,7 @@
  * (power on/off, flash/dump). Operations run one at a time.
  */
 import { join } from "node:path";
-import type { Logger } from "@jumpstarter/lib/driver";
+import type { Logger, RuntimeDir } from "@jumpstarter/lib/driver";
 import { DriverError, InvalidArgumentError } from "@jumpstarter/lib/wire";
 import { writeCloudInitSeed } from "./cloud_init.ts";
 import {
@@ -14,7 +14,14 @@ import {
   qemuArguments,
   qemuBinary,
 } from "./command_line.ts";
-import { hostArch, parseSize, type Partition, PARTITIONS, type QemuConfig } from "./config.ts";
+import {
+  hostArch,
+  mayUseKvm,
+  parseSize,
+  type Partition,
+  PARTITIONS,
+  type QemuConfig,
+} from "./config.ts";
 import type { QemuConsole } from "./console.ts";
 import { detectFormat, growImage } from "./disk.ts";
 import { QemuProcess, type StopMethod } from "./process.ts";
@@ -95,10 +102,20 @@ interface Running {
   stopping: boolean;
 }
 
+/** What a {@linkcode QemuMachine} works with beside its config. */
+export interface QemuMachineOptions {
+  /** Where the guest's console output goes, and its keystrokes come from. */
+  console: QemuConsole;
+  logger: Logger;
+  /** The instance's private directory: sockets, flashed partitions, cloud-init seed. */
+  dir: RuntimeDir;
+}
+
 export class QemuMachine {
   readonly config: QemuConfig;
-  /** The instance's private directory. */
+  /** The instance's private directory (its runtime directory). */
   readonly dir: string;
+  readonly #runtimeDir: RuntimeDir;
   readonly #console: QemuConsole;
   readonly #logger: Logger;
   #running: Running | undefined;
@@ -109,12 +126,13 @@ export class QemuMachine {
   /** Whether the last start used KVM. */
   lastAccel: "kvm" | "tcg" | undefined;
 
-  constructor(config: QemuConfig, console: QemuConsole, logger: Logger) {
+  constructor(config: QemuConfig, options: QemuMachineOptions) {
     // a copy: set_disk_size/set_memory_size change it for the next power on
     this.config = { ...config };
-    this.#console = console;
-    this.#logger = logger;
-    this.dir = Deno.makeTempDirSync({ prefix: "jumpstarter-qemu-" });
+    this.#console = options.console;
+    this.#logger = options.logger;
+    this.#runtimeDir = options.dir;
+    this.dir = options.dir.path;
   }
 
   /** Socket paths inside the instance directory. */
@@ -158,9 +176,8 @@ export class QemuMachine {
   }
 
   async #useKvm(): Promise<boolean> {
-    const accel = this.config.accel;
-    const kvm = accel !== "tcg" && this.config.arch === hostArch() && await kvmUsable();
-    return chooseKvm(accel, this.config.arch, hostArch(), kvm);
+    const kvm = mayUseKvm(this.config) && await kvmUsable();
+    return chooseKvm(this.config.accel, this.config.arch, hostArch(), kvm);
   }
 
   async #rootDisk(): Promise<DiskImage | undefined> {
@@ -369,7 +386,7 @@ export class QemuMachine {
       if (this.#closed) return;
       this.#closed = true;
       await this.#off(false);
-      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      await this.#runtimeDir.remove();
     });
   }
 }

@@ -10,11 +10,14 @@ import {
   definePackage,
   type DriverPackage,
   type Grants,
-  netAddress,
-  tempDirectory,
+  type GrantsContext,
+  mergeGrants,
+  unixSocketGrants,
 } from "@jumpstarter/lib/driver";
-import { qemuBinary } from "./command_line.ts";
-import type { QemuConfig } from "./config.ts";
+import { hostPortGrants, unixGrants } from "@jumpstarter/driver-network/package";
+import { consoleLogGrants } from "@jumpstarter/driver-serial/driver";
+import { instancePaths, qemuBinary } from "./command_line.ts";
+import { forwardedEndpoint, mayUseKvm, type QemuConfig } from "./config.ts";
 import { qemuType } from "./driver.ts";
 import { FlasherClient, QemuClient } from "./client.ts";
 import { flasherCli } from "./cli.ts";
@@ -39,18 +42,27 @@ export const driverPackage: DriverPackage = definePackage({
 });
 
 /**
- * QEMU and qemu-img, the VM's temp directory, KVM unless `accel: tcg`, the default partition
- * images it reads, and the host ends of its port forwards (its network children connect there).
- * The QMP and console Unix sockets in the temp directory also need `--allow-net` for their
- * random `unix:` paths, which a grant cannot name in advance.
+ * QEMU and qemu-img as they are started (by name, from `PATH`); its runtime directory (QMP and
+ * console sockets it connects to, flashed partitions, the cloud-init seed), read and written;
+ * `/dev/kvm` when it may try KVM; the default partitions it reads (stat, copy, dump); and its
+ * children's: the console's log directory (the default one: Qemu has no `log_dir`), the `vnc`
+ * socket and the host ends of the port forwards. What QEMU itself opens (firmware, `extra_args`
+ * files) needs nothing: Deno's grants bind this process, not its children.
  */
-function qemuGrants(config: QemuConfig): Grants {
-  const kvm = config.accel === "tcg" ? [] : ["/dev/kvm"];
+function qemuGrants(config: QemuConfig, { runtimeDir }: GrantsContext): Grants {
+  const paths = instancePaths(runtimeDir);
+  const kvm = mayUseKvm(config) ? ["/dev/kvm"] : [];
   const images = Object.values(config.default_partitions).filter((path) => path !== undefined);
-  return {
-    read: [tempDirectory(), ...kvm, ...images],
-    write: [tempDirectory(), ...kvm],
-    run: [qemuBinary(config), "qemu-img"],
-    net: Object.values(config.hostfwd).map((rule) => netAddress(rule.hostaddr, rule.hostport)),
-  };
+  return mergeGrants([
+    {
+      read: [runtimeDir, ...kvm, ...images],
+      write: [runtimeDir, ...kvm],
+      run: [qemuBinary(config), "qemu-img"],
+    },
+    unixSocketGrants(paths.qmp),
+    unixSocketGrants(paths.console),
+    consoleLogGrants(),
+    unixGrants({ path: paths.vnc }),
+    ...Object.values(config.hostfwd).map((rule) => hostPortGrants(forwardedEndpoint(rule))),
+  ]);
 }

@@ -4,6 +4,7 @@
  * started, so they keep their place when old bytes are dropped.
  */
 import { join } from "node:path";
+import type { Grants } from "@jumpstarter/lib/driver";
 
 /** Where logs go by default: `$XDG_STATE_HOME/jumpstarter/console` or `~/.local/state/...`. */
 export function defaultLogDir(
@@ -16,6 +17,21 @@ export function defaultLogDir(
     );
   }
   return join(state, "jumpstarter", "console");
+}
+
+/**
+ * What keeping console logs in `logDir` takes: reading and writing it. Without one, the default
+ * directory ({@linkcode defaultLogDir}) found from this environment, and the variables naming it.
+ */
+export function consoleLogGrants(logDir?: string): Grants {
+  if (logDir !== undefined) return { read: [logDir], write: [logDir] };
+  const env = ["XDG_STATE_HOME", "HOME"];
+  try {
+    const dir = defaultLogDir();
+    return { read: [dir], write: [dir], env };
+  } catch {
+    return { env }; // no HOME here: the driver says so when it starts
+  }
 }
 
 function timestamp(date: Date): string {

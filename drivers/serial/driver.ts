@@ -379,5 +379,5 @@ export const pyserialType = defineDriverType({
 export { DEFAULT_LOG_MAX_BYTES, pyserialConfigSchema, type PySerialOptions } from "./config.ts";
 // the same upstream package's demultiplexed serial registers with it
 export { NVDemuxSerial, nvdemuxSerialType } from "./nvdemux.ts";
-export { ConsoleLog, defaultLogDir } from "./console_log.ts";
+export { ConsoleLog, consoleLogGrants, defaultLogDir } from "./console_log.ts";
 export { Attachment } from "./attachment.ts";

@@ -14,7 +14,7 @@ import {
   throughLibc,
 } from "@jumpstarter/lib/driver";
 import { parseAddress } from "./address.ts";
-import { defaultLogDir } from "./console_log.ts";
+import { consoleLogGrants } from "./console_log.ts";
 import type { PySerialConfig } from "./config.ts";
 import { pyserialType } from "./driver.ts";
 import { type NVDemuxConfig, nvdemuxSerialType } from "./nvdemux.ts";
@@ -47,21 +47,6 @@ function nvdemuxGrants(config: NVDemuxConfig): Grants {
     { run: [config.demuxer_path] },
     ttyGrants(),
   ]);
-}
-
-/**
- * The console log's directory: `log_dir`, or the default below `XDG_STATE_HOME` or `HOME` (read
- * to find it).
- */
-export function consoleLogGrants(logDir: string | undefined): Grants {
-  if (logDir !== undefined) return { read: [logDir], write: [logDir] };
-  const env = ["XDG_STATE_HOME", "HOME"];
-  try {
-    const dir = defaultLogDir();
-    return { read: [dir], write: [dir], env };
-  } catch {
-    return { env }; // no HOME here: the driver says so when it starts
-  }
 }
 
 /** The port (a device through libc and `stty`, or a TCP server) and the console log directory. */

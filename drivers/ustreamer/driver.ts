@@ -1,16 +1,18 @@
 /**
  * Upstream's `UStreamer` (`jumpstarter_driver_ustreamer.driver.UStreamer`): runs the µStreamer
- * daemon on a Unix socket in a temporary directory and exports its state, snapshots and HTTP
- * server (MJPEG at `/stream`).
+ * daemon on a Unix socket in its runtime directory (the exporter's, when it serves confined; else
+ * a temporary one) and exports its state, snapshots and HTTP server (MJPEG at `/stream`).
  */
 import { z } from "zod";
 import {
   type ByteStream,
+  claimRuntimeDir,
   defineDriverType,
   Driver,
   type DriverOptions,
   type ExportedMethod,
   exportMethods,
+  type RuntimeDir,
 } from "@jumpstarter/lib/driver";
 import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
 import { closeQuietly, toBase64, trackedConnection } from "@jumpstarter/driver-video/common";
@@ -31,11 +33,16 @@ export const ustreamerConfigSchema = z.object({
 /** The validated config of {@linkcode UStreamer}. */
 export type UStreamerConfig = z.output<typeof ustreamerConfigSchema>;
 
+/** The Unix socket ustreamer serves on, in the driver's runtime directory `dir`. */
+export function ustreamerSocket(dir: string): string {
+  return `${dir}/socket`;
+}
+
 /** A uStreamer daemon exported as a video source. */
 export class UStreamer extends Driver {
   readonly interface = ustreamerInterface;
   readonly executable: string;
-  readonly #tempdir: string;
+  readonly #runtimeDir: RuntimeDir;
   readonly #process: UStreamerProcess;
   readonly #open = new Set<Deno.Conn>();
 
@@ -46,13 +53,18 @@ export class UStreamer extends Driver {
     const args = Object.fromEntries(
       Object.entries(config.args ?? {}).map(([key, value]) => [key, String(value)]),
     );
-    this.#tempdir = Deno.makeTempDirSync({ prefix: "jumpstarter-ustreamer-" });
-    this.#process = new UStreamerProcess(
-      this.executable,
-      args,
-      `${this.#tempdir}/socket`,
-      this.logger,
-    );
+    this.#runtimeDir = claimRuntimeDir(options.runtimeDir, "jumpstarter-ustreamer-");
+    try {
+      this.#process = new UStreamerProcess(
+        this.executable,
+        args,
+        ustreamerSocket(this.#runtimeDir.path),
+        this.logger,
+      );
+    } catch (error) {
+      void this.#runtimeDir.remove();
+      throw error;
+    }
   }
 
   /** The Unix socket ustreamer serves HTTP on. */
@@ -122,12 +134,12 @@ export class UStreamer extends Driver {
     }
   }
 
-  /** Stops ustreamer and removes its socket directory. */
+  /** Stops ustreamer and removes its runtime directory. */
   override async close(): Promise<void> {
     for (const conn of this.#open) closeQuietly(conn);
     this.#open.clear();
     await this.#process.terminate();
-    await Deno.remove(this.#tempdir, { recursive: true }).catch(() => {});
+    await this.#runtimeDir.remove();
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {

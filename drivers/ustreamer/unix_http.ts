@@ -7,7 +7,14 @@ import { ConnectionError, DriverError } from "@jumpstarter/lib/wire";
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
- * The body of `GET http://localhost{path}` over the socket at `socket`.
+ * The host the requests name. Deno checks a fetch's URL against the net grant even when it goes
+ * through a Unix socket, so it is a reserved name (RFC 6761 `.invalid`): granting it reaches
+ * nothing else (ustreamer ignores the Host header).
+ */
+export const UNIX_HTTP_HOST = "ustreamer.invalid";
+
+/**
+ * The body of `GET http://ustreamer.invalid{path}` over the socket at `socket`.
  *
  * @throws {ConnectionError} when the socket does not answer; {DriverError} on an error status.
  */
@@ -16,7 +23,7 @@ export async function getUnix(socket: string, path: string): Promise<Response> {
   try {
     let response: Response;
     try {
-      response = await fetch(`http://localhost${path}`, {
+      response = await fetch(`http://${UNIX_HTTP_HOST}${path}`, {
         client,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

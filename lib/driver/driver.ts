@@ -20,6 +20,12 @@ export interface DriverOptions {
    * located in the config file.
    */
   ignoreConfigKey?: (key: string, reason: string) => void;
+  /**
+   * A confined exporter's private directory for this driver's sockets and state, the one its
+   * grants were computed for (`GrantsContext.runtimeDir`); unset when serving unconfined. Claim it
+   * with `claimRuntimeDir`.
+   */
+  runtimeDir?: string;
 }
 
 /**

@@ -63,5 +63,7 @@ export {
   tempDirectory,
   throughLibc,
   throwIfRefused,
+  unixSocketGrants,
   urlNetAddress,
 } from "./permissions.ts";
+export { claimRuntimeDir, type RuntimeDir } from "./runtime_dir.ts";

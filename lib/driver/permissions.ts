@@ -12,7 +12,7 @@ export interface Grants {
   readonly read?: readonly string[];
   /** Files and directories written. */
   readonly write?: readonly string[];
-  /** `host:port` (or bare host) connected to or listened on. */
+  /** `host:port` (or bare host) connected to or listened on; `unix:PATH` for a Unix socket. */
   readonly net?: readonly string[] | true;
   /** Executables started; `true` for any (Deno signals a process group only then). */
   readonly run?: readonly string[] | true;
@@ -26,8 +26,13 @@ export interface Grants {
   readonly all?: string;
 }
 
-/** What an entry holds besides its `config:`, for the grants that depend on it. */
+/** What a driver's grants may depend on beside its config. */
 export interface GrantsContext {
+  /**
+   * The private directory the exporter gives the driver for its sockets and state
+   * (`DriverOptions.runtimeDir` when it serves confined), so that its grants can name them.
+   */
+  readonly runtimeDir: string;
   /** The names of its `children:` (a driver may make a child of its own unless given one). */
   readonly children: readonly string[];
 }
@@ -51,14 +56,28 @@ function mergeValue(a: Value, b: Value): Value {
   return [...new Set([...a, ...b])];
 }
 
-/** The union of `grants`: lists are joined without duplicates, a bare grant covers any list. */
+/** Permissions whose lists are paths: a path covers everything below it. */
+const PATH_PERMISSIONS: ReadonlySet<string> = new Set(["read", "write"]);
+
+/** `paths` without those below another of them (`/run/jmp/drivers/vm` below `/run/jmp`). */
+function outermost(paths: readonly string[]): string[] {
+  const below = (path: string, dir: string) =>
+    path !== dir && path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+  return paths.filter((path) => !paths.some((dir) => below(path, dir)));
+}
+
+/**
+ * The union of `grants`: lists are joined without duplicates (and without paths below another
+ * read or written path), a bare grant covers any list.
+ */
 export function mergeGrants(grants: Iterable<Grants>): Grants {
   const merged: Record<string, Value> = {};
   let all: string | undefined;
   for (const grant of grants) {
     all ??= grant.all;
     for (const name of PERMISSION_NAMES) {
-      const value = mergeValue(merged[name], grant[name]);
+      let value = mergeValue(merged[name], grant[name]);
+      if (Array.isArray(value) && PATH_PERMISSIONS.has(name)) value = outermost(value);
       if (value === undefined) delete merged[name];
       else merged[name] = value;
     }
@@ -93,6 +112,15 @@ export function describeGrants(grants: Grants): string {
 export function netAddress(host: string | null | undefined, port: number): string {
   const name = !host || host === "::" ? "0.0.0.0" : host.includes(":") ? `[${host}]` : host;
   return port === 0 ? name : `${name}:${port}`;
+}
+
+/**
+ * What connecting to the Unix socket at `path` takes: read and write of the path and net to
+ * `unix:PATH`, that exact path (in Deno 2.9.6 a directory in the net grant does not cover the
+ * sockets below it).
+ */
+export function unixSocketGrants(path: string): Grants {
+  return { read: [path], write: [path], net: [`unix:${path}`] };
 }
 
 /** Where `Deno.makeTempDir` and `Deno.makeTempFile` put what a driver makes (`$TMPDIR` or `/tmp`). */

@@ -11,10 +11,34 @@ import {
   openedByDeno,
   throughLibc,
   throwIfRefused,
+  unixSocketGrants,
 } from "./mod.ts";
 
 const SPECIAL = ["/dev", "/dev/sda", "/dev/disk/by-id/usb-x", "/sys/class/tty/", "/proc/net/route"];
 const PLAIN = ["/dev/null", "/dev/urandom", "/dev/tty", "/devices", "/tmp/dev/sda"];
+
+Deno.test("mergeGrants: read and write paths below another listed path are left out", () => {
+  const merged = mergeGrants([
+    { read: ["/run/jmp/drivers/vm", "lab.yaml"], write: ["/run/jmp/drivers/vm"] },
+    { read: ["/run/jmp", "/run/jmpx"], write: ["/run/jmp/"], run: ["qemu-img"] },
+    { read: ["/run/jmp/drivers/vm/qmp.sock"], net: ["unix:/run/jmp/drivers/vm/qmp.sock"] },
+  ]);
+  assert.deepEqual(grantFlags(merged), [
+    "--allow-read=lab.yaml,/run/jmp,/run/jmpx",
+    "--allow-write=/run/jmp/",
+    // net names sockets by exact path: nothing covers them
+    "--allow-net=unix:/run/jmp/drivers/vm/qmp.sock",
+    "--allow-run=qemu-img",
+  ]);
+});
+
+Deno.test("unixSocketGrants: read, write and net to the exact path", () => {
+  assert.deepEqual(unixSocketGrants("/run/jmp/drivers/vm/qmp.sock"), {
+    read: ["/run/jmp/drivers/vm/qmp.sock"],
+    write: ["/run/jmp/drivers/vm/qmp.sock"],
+    net: ["unix:/run/jmp/drivers/vm/qmp.sock"],
+  });
+});
 
 Deno.test("onlyWithAll(): /dev, /proc and /sys but a few harmless nodes", () => {
   for (const path of SPECIAL) assert.equal(onlyWithAll(path), true, path);
@@ -93,16 +117,17 @@ const shelves = definePackage({
   clients: [],
   grants: {
     Shelf: (config: { root: string; depth: number }, context) => ({
-      read: [config.root, `depth=${config.depth}`, ...context.children],
+      read: [config.root, `depth=${config.depth}`, context.runtimeDir, ...context.children],
     }),
   },
 });
 
 Deno.test("grantsOfType(): the type's grants from a raw config, defaults filled in, no children", () => {
-  assert.deepEqual(grantsOfType(shelves, "Shelf", { root: "/srv" }), {
-    read: ["/srv", "depth=3"],
+  const context = { runtimeDir: "/run/jmp/drivers/flasher", children: ["serial"] };
+  assert.deepEqual(grantsOfType(shelves, "Shelf", { root: "/srv" }, context), {
+    read: ["/srv", "depth=3", "/run/jmp/drivers/flasher"],
   });
-  assert.equal(grantsOfType(shelves, "Bare", {}), undefined);
-  assert.throws(() => grantsOfType(shelves, "Nope", {}), /has no driver type "Nope"/);
-  assert.throws(() => grantsOfType(shelves, "Shelf", { root: 7 }));
+  assert.equal(grantsOfType(shelves, "Bare", {}, context), undefined);
+  assert.throws(() => grantsOfType(shelves, "Nope", {}, context), /has no driver type "Nope"/);
+  assert.throws(() => grantsOfType(shelves, "Shelf", { root: 7 }, context));
 });

@@ -11,9 +11,11 @@
 import { type DriverPackage, grantFlags, type Grants, mergeGrants } from "@jumpstarter/lib/driver";
 import type { ExporterConfig } from "@jumpstarter/lib/config";
 import { configGrants } from "./permissions.ts";
+import { makeOwnedDir, type OwnedDir } from "./owned_dir.ts";
 import {
   CONFINED_VARIABLE,
   confinedEnvironment,
+  defaultSocketDir,
   npmCacheDir,
   programGrants,
   type ServeMode,
@@ -41,13 +43,16 @@ export function confinementOf(
   mode: ServeMode,
   env: Record<string, string>,
 ): Confinement | undefined {
-  const drivers = configGrants(config, packages);
+  // whether the drivers can be confined, and the variables they read, do not depend on where
+  // the sockets go: asked for the directory `jmp-exporter permissions` prints by default
+  const drivers = configGrants(config, packages, defaultSocketDir(env));
   if (drivers.undeclared || drivers.grants.all !== undefined) return undefined;
   const npmCache = npmCacheDir(env);
   const caFiles = systemCaFiles(env);
   const program = (socketDir: string) => programGrants({ socketDir, npmCache, caFiles, mode });
   return {
-    grants: (socketDir) => mergeGrants([program(socketDir), drivers.grants]),
+    grants: (socketDir) =>
+      mergeGrants([program(socketDir), configGrants(config, packages, socketDir).grants]),
     program,
     driverVariables: drivers.grants.env ?? [],
   };
@@ -74,13 +79,12 @@ export interface RunConfinedOptions {
   denoConfig: string;
 }
 
-/** A new private directory for the socket slots, in `$XDG_RUNTIME_DIR` or the temp directory. */
-function makeSocketDir(env: Record<string, string>): Promise<string> {
-  const runtime = env.XDG_RUNTIME_DIR;
-  return Deno.makeTempDir({
-    prefix: "jumpstarter-exporter-",
-    ...(runtime ? { dir: runtime } : {}),
-  });
+/**
+ * A new private directory for the socket slots, in `$XDG_RUNTIME_DIR` or the temp directory;
+ * the ones killed exporters left there are removed.
+ */
+function makeSocketDir(env: Record<string, string>): Promise<OwnedDir> {
+  return makeOwnedDir("jumpstarter-exporter-", env.XDG_RUNTIME_DIR || undefined);
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -128,7 +132,8 @@ export function exitWithParent(env: Record<string, string>): void {
  */
 export async function runConfined(options: RunConfinedOptions): Promise<number> {
   const parentEnv = Deno.env.toObject();
-  const socketDir = await makeSocketDir(parentEnv);
+  const owned = await makeSocketDir(parentEnv);
+  const socketDir = owned.path;
   const grants = options.confinement.grants(socketDir);
   const env = confinedEnvironment(parentEnv, options.confinement.driverVariables);
   let child: Deno.ChildProcess;
@@ -136,7 +141,7 @@ export async function runConfined(options: RunConfinedOptions): Promise<number> 
     await checkRunnable();
     child = spawnConfined(options, grants, env, socketDir);
   } catch (error) {
-    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    await owned.remove();
     throw new CannotConfineError(
       `cannot start ${Deno.execPath()} again: ${(error as Error).message}`,
       { cause: error },
@@ -156,7 +161,7 @@ export async function runConfined(options: RunConfinedOptions): Promise<number> 
     return status.signal ? 128 + signalNumber(status.signal) : status.code;
   } finally {
     for (const [name, listener] of forward) Deno.removeSignalListener(name, listener);
-    await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    await owned.remove();
   }
 }
 

@@ -7,7 +7,9 @@
  * - `env`: npm packages list the whole environment when they load (`debug`), so the variables are
  *   granted whole and the environment is cut down to {@linkcode confinedEnvironment} instead;
  * - its session sockets: Deno grants Unix sockets only by exact path, so a confined exporter
- *   makes them in numbered slots of one private directory ({@linkcode socketSlots});
+ *   makes them in numbered slots of one private directory ({@linkcode socketSlots}), and gives
+ *   each driver a directory there named by its place in the config
+ *   ({@linkcode driverRuntimeDir}), for sockets its grants can name;
  * - registered with a controller: any host (routers are named at lease time) and the system's
  *   CA certificates, which Deno's TLS client reads.
  *
@@ -33,6 +35,26 @@ export function socketSlot(dir: string, slot: number): { dir: string; path: stri
 export function socketSlots(dir: string): string[] {
   return Array.from({ length: SOCKET_SLOTS }, (_, slot) => socketSlot(dir, slot).path)
     .flatMap((path) => [`unix:${path}`, `unix:${path}.fast`]);
+}
+
+/**
+ * The runtime directory of the driver at `field` (its config path, e.g.
+ * `["export", "board", "children", "qemu"]`) below the socket directory `dir`:
+ * `dir/drivers/board.qemu`. In each name what is not a letter, digit, `_` or `-` is %-escaped, so
+ * `.` only separates names and none leads out of `dir/drivers`.
+ */
+export function driverRuntimeDir(dir: string, field: readonly string[]): string {
+  const escape = (char: string) =>
+    [...new TextEncoder().encode(char)]
+      .map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+  const names = field.filter((_, i) => i % 2 === 1)
+    .map((name) => name.replace(/[^A-Za-z0-9_-]/g, escape));
+  return `${dir}/drivers/${names.join(".")}`;
+}
+
+/** The socket directory `jmp-exporter permissions` prints when given none. */
+export function defaultSocketDir(env: Record<string, string>): string {
+  return `${env.XDG_RUNTIME_DIR || env.TMPDIR || "/tmp"}/jumpstarter-exporter`;
 }
 
 /** How the exporter serves, for the grants that depend on it. */

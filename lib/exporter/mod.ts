@@ -34,5 +34,11 @@ export {
   type RunConfinedOptions,
   shouldConfine,
 } from "./confined_exec.ts";
-export { CONFINED_VARIABLE, type ServeMode, SOCKET_DIR_VARIABLE } from "./confined_grants.ts";
+export {
+  CONFINED_VARIABLE,
+  defaultSocketDir,
+  driverRuntimeDir,
+  type ServeMode,
+  SOCKET_DIR_VARIABLE,
+} from "./confined_grants.ts";
 export { surviveRefusals } from "./confined_denial.ts";

@@ -19,6 +19,7 @@ import {
   type HookInstance,
 } from "@jumpstarter/lib/config";
 import { interpreter } from "./hooks.ts";
+import { driverRuntimeDir } from "./confined_grants.ts";
 
 /** One driver entry's grants. */
 export interface DriverGrants {
@@ -46,13 +47,15 @@ const PROXY_TYPES = new Set(["Proxy", "jumpstarter_driver_composite.driver.Proxy
 const COMPOSITE_TYPES = new Set(["Composite", "jumpstarter_driver_composite.driver.Composite"]);
 
 /**
- * The grants of `config`'s drivers.
+ * The grants of `config`'s drivers, for an exporter whose session sockets go in `socketDir` (and
+ * so its drivers' runtime directories, see {@linkcode driverRuntimeDir}).
  *
  * @throws {ConfigError} naming file, line and field of an unknown type or an invalid driver config.
  */
 export function configGrants(
   config: ExporterConfig,
   packages: readonly DriverPackage[],
+  socketDir: string,
 ): ConfigGrants {
   const registry = driverRegistryOf(packages);
   const declared = new Map<string, GrantsOf>();
@@ -88,7 +91,12 @@ export function configGrants(
           path,
           type: instance.type,
           ...(grantsOf
-            ? { grants: grantsOf(parsed.data, { children: [...instance.children.keys()] }) }
+            ? {
+              grants: grantsOf(parsed.data, {
+                runtimeDir: driverRuntimeDir(socketDir, instance.path),
+                children: [...instance.children.keys()],
+              }),
+            }
             : {}),
         });
       }

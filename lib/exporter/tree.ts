@@ -10,6 +10,7 @@ import {
   type ExporterConfig,
   formatField,
 } from "@jumpstarter/lib/config";
+import { driverRuntimeDir, SOCKET_DIR_VARIABLE } from "./confined_grants.ts";
 
 const COMPOSITE = "Composite";
 const PROXY_TYPES = new Set(["Proxy", "jumpstarter_driver_composite.driver.Proxy"]);
@@ -23,6 +24,11 @@ export interface BuildOptions {
    * default: stderr, prefixed `Warning: `.
    */
   warn?: (message: string) => void;
+  /**
+   * A confined exporter's socket directory: each driver is given its runtime directory below it
+   * (the one its grants name). Default: `JMP_EXPORTER_SOCKET_DIR`, unset when not confined.
+   */
+  socketDir?: string;
 }
 
 /** Configs whose warnings were already given: a tree is built again for every lease. */
@@ -65,6 +71,7 @@ export async function buildDriverTree(
   options: BuildOptions,
 ): Promise<Driver> {
   const { registry } = options;
+  const socketDir = options.socketDir ?? Deno.env.get(SOCKET_DIR_VARIABLE);
   const warnings = [...config.warnings];
   const created: Driver[] = [];
   const proxies: PendingProxy[] = [];
@@ -90,6 +97,7 @@ export async function buildDriverTree(
       methodsDescription: { ...instance.methods_description },
       ...(instance.description === undefined ? {} : { description: instance.description }),
       ...(instance.logLevel === undefined ? {} : { logLevel: instance.logLevel }),
+      ...(socketDir ? { runtimeDir: driverRuntimeDir(socketDir, instance.path) } : {}),
       ignoreConfigKey: (key, reason) => {
         const ignored = `Ignoring "${key}" (${reason})`;
         const error = errorAt(config, instance, ignored, ["config", key], "key");

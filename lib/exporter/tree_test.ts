@@ -4,6 +4,7 @@ import {
   defineDriverType,
   defineInterface,
   Driver,
+  type DriverOptions,
   DriverRegistry,
   type ExportedMethod,
 } from "@jumpstarter/lib/driver";
@@ -15,8 +16,10 @@ const closed: string[] = [];
 
 class Node extends Driver {
   readonly interface = defineInterface({ client: "tests.NodeClient", methods: {} });
-  constructor(readonly tag: string, options = {}) {
+  readonly runtimeDir: string | undefined;
+  constructor(readonly tag: string, options: DriverOptions = {}) {
     super(options);
+    this.runtimeDir = options.runtimeDir;
   }
   protected exportedMethods(): Map<string, ExportedMethod> {
     return new Map();
@@ -79,6 +82,25 @@ Deno.test("buildDriverTree() builds drivers, composites and proxies in config or
   assert.equal(report[3]!.uuid, report[4]!.uuid);
   assert.equal(report[4]!.parentUuid, root.uuid);
   assert.equal(report[3]!.description, "the b leaf");
+});
+
+Deno.test("buildDriverTree() gives each driver of a confined exporter the runtime directory its grants name", async () => {
+  const lab = config(`export:
+  vm: {type: Leaf}
+  board:
+    children:
+      vm: {type: Leaf}
+      "../x": {type: Leaf}
+`);
+  const root = await buildDriverTree(lab, { registry, socketDir: "/run/jmp" });
+  const board = root.children.get("board")!;
+  assert.deepEqual(
+    [root.children.get("vm"), board.children.get("vm"), board.children.get("../x")]
+      .map((driver) => (driver as Node).runtimeDir),
+    ["/run/jmp/drivers/vm", "/run/jmp/drivers/board.vm", "/run/jmp/drivers/board.%2E%2E%2Fx"],
+  );
+  const unconfined = await buildDriverTree(lab, { registry });
+  assert.equal((unconfined.children.get("vm") as Node).runtimeDir, undefined);
 });
 
 Deno.test("buildDriverTree() names file, line, column and field of an unknown type", async () => {

@@ -36,3 +36,17 @@ export async function interruptAutoboot(console: Expect): Promise<void> {
   await console.send("\x1b");
   await console.expect("\n=> ", { timeout: 30 });
 }
+
+/** The ids of the QEMU processes whose command line mentions `text` (e.g. a runtime directory). */
+export async function qemuPidsMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    const [program = "", ...args] = cmdline.split("\0");
+    if (/qemu-system-/.test(program) && args.some((arg) => arg.includes(text))) {
+      pids.push(Number(entry.name));
+    }
+  }
+  return pids;
+}
