@@ -1,16 +1,16 @@
 /**
  * Drivers served by an exporter running under exactly the grants `jmp-exporter permissions`
  * prints, against real peers: a serial console on a pty (its bytes reach `j serial pipe`) and SNMP
- * power (a real snmpd records the SET). The TFTP and HTTP file servers ask for `-A` instead, saying
- * why: only the kernel's answer for an opened descriptor (`/proc/self/fd`, which Deno reads only
- * with `-A`) keeps a racing symlink swap from serving a file outside the root (issue 10 item 5).
+ * power (a real snmpd records the SET). The TFTP and HTTP file servers declare scoped grants too
+ * (served confined in `confined_file_servers_test.ts`); only a Tftp without `host` asks for `-A`,
+ * saying why.
  */
 import assert from "node:assert/strict";
 import { jmp } from "./_process.ts";
 import { printedPermissions, serveConfined, spawnUnderPrinted } from "./_permissions.ts";
 import { boardReachesPipe } from "./_confined_consoles.ts";
 import { ptyPair } from "../drivers/serial/_testing/pty.ts";
-import { CONFINED_ROOT_NEEDS_ALL } from "@jumpstarter/lib/driver";
+import { DEFAULT_ROUTE_NEEDS_ALL } from "@jumpstarter/driver-tftp/package";
 import { freePort, freeUdpPort } from "@jumpstarter/lib/testing";
 import { Snmpd } from "../drivers/snmp/_testing/snmpd.ts";
 
@@ -55,25 +55,39 @@ Deno.test("SNMP power serves under exactly the printed grants", async () => {
   }
 });
 
-Deno.test("TFTP and HttpServer ask for -A, saying why: their roots are checked through /proc/self/fd", async () => {
+Deno.test("TFTP and HttpServer declare their root, address and uid; a Tftp without host asks for -A", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-roots-" });
   try {
+    const http = freePort();
     const config = `${dir}/roots.yaml`;
-    await Deno.writeTextFile(
-      config,
-      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
-        `  http:\n    type: HttpServer\n    config: { root_dir: ${dir}, host: 127.0.0.1, port: ${freePort()} }\n` +
-        `  tftp:\n    type: Tftp\n    config: { root_dir: ${dir}, host: 127.0.0.1, port: ${freeUdpPort()} }\n`,
-    );
+    const write = (tftpHost: string) =>
+      Deno.writeTextFile(
+        config,
+        "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
+          `  http:\n    type: HttpServer\n    config: { root_dir: ${dir}/www, host: 127.0.0.1, port: ${http} }\n` +
+          `  tftp:\n    type: Tftp\n    config: { root_dir: ${dir}/tftp, host: "${tftpHost}", port: ${freeUdpPort()} }\n`,
+      );
+    await write("127.0.0.1");
     const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
-    assert.deepEqual(printed.flags, ["-A"]);
-    const drivers =
-      (printed as unknown as { drivers: { type: string; grants: { all?: string } }[] })
-        .drivers;
-    for (const type of ["HttpServer", "Tftp"]) {
-      const driver = drivers.find((entry) => entry.type === type);
-      assert.equal(driver?.grants.all, CONFINED_ROOT_NEEDS_ALL, JSON.stringify(drivers));
+    const flag = (name: string) =>
+      printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]?.split(",");
+    assert.ok(!printed.flags.includes("-A"), printed.flags.join(" "));
+    for (const root of [`${dir}/www`, `${dir}/tftp`]) {
+      assert.ok(flag("read")?.includes(root), `read ${root}: ${printed.flags.join(" ")}`);
+      assert.ok(flag("write")?.includes(root), `write ${root}: ${printed.flags.join(" ")}`);
     }
+    for (const address of [`127.0.0.1:${http}`, "127.0.0.1", "127.0.0.0/8"]) {
+      assert.ok(flag("net")?.includes(address), `net ${address}: ${printed.flags.join(" ")}`);
+    }
+    assert.ok(flag("sys")?.includes("uid"), printed.flags.join(" "));
+
+    await write("");
+    const unhosted = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
+    assert.deepEqual(unhosted.flags, ["-A"]);
+    const drivers =
+      (unhosted as unknown as { drivers: { type: string; grants: { all?: string } }[] }).drivers;
+    const tftp = drivers.find((entry) => entry.type === "Tftp");
+    assert.equal(tftp?.grants.all, DEFAULT_ROUTE_NEEDS_ALL, JSON.stringify(drivers));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -60,7 +60,7 @@ Deno.test("permissions: the virtual lab needs its config and the program's own n
   );
 });
 
-Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what they open; TFTP needs -A", () => {
+Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what they open", () => {
   const config = parseExporterConfig(
     HEADER + `
   serial:
@@ -89,10 +89,7 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
   const VM = `${SOCKETS}/drivers/vm`;
   const LOGS = defaultLogDir();
   assert.deepEqual(result.undeclared, false);
-  // TFTP's confined root needs -A (see CONFINED_ROOT_NEEDS_ALL); everything else is scoped
-  assert.deepEqual(grantFlags(result.grants), ["-A"]);
-  const { all: _all, ...scoped } = result.grants;
-  assert.deepEqual(grantFlags(scoped), [
+  assert.deepEqual(grantFlags(result.grants), [
     "--allow-read=lab.yaml,/dev/ttyUSB0,/var/log/jmp,/srv/tftp," +
     `${VM},/srv/images/root.qcow2,${LOGS}`,
     `--allow-write=/dev/ttyUSB0,/var/log/jmp,/srv/tftp,${VM},${LOGS}`,
@@ -104,10 +101,12 @@ Deno.test("permissions: serial, QEMU, TFTP, SNMP and network name exactly what t
     // QEMU's console log goes to the default directory, found from these
     "--allow-env=XDG_STATE_HOME,HOME",
     "--allow-ffi",
+    // the served root's confined operations tell by their owner whose directories are safe
+    "--allow-sys=uid",
   ]);
   assert.match(
     formatPermissions(permissionsOf(config)),
-    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +needs -A: .*\/proc\/self\/fd.*$/m,
+    /^tftp +jumpstarter_driver_tftp\.driver\.Tftp +read=\/srv\/tftp write=\/srv\/tftp net=192\.168\.7\.1,0\.0\.0\.0\/0 sys=uid$/m,
   );
 });
 

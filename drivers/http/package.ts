@@ -6,13 +6,12 @@
  * @module
  */
 import {
-  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
   type Grants,
   netAddress,
-  servedRoot,
+  servedRootGrants,
 } from "@jumpstarter/lib/driver";
 import { defaultHost } from "./host.ts";
 import { httpCli } from "./cli.ts";
@@ -32,11 +31,10 @@ export const driverPackage: DriverPackage = definePackage({
 function httpServerGrants(config: { root_dir: string; host: string | null; port: number }): Grants {
   // no host: the server picks the first non-loopback address, as it will when it starts
   const host = config.host ?? defaultHost() ?? "0.0.0.0";
+  const root = servedRootGrants(config.root_dir, { write: true });
   return {
-    read: servedRoot(config.root_dir),
-    write: servedRoot(config.root_dir),
+    ...root,
     net: [netAddress(host, config.port)],
-    all: CONFINED_ROOT_NEEDS_ALL,
-    ...(config.host === null ? { sys: ["networkInterfaces"] } : {}),
+    sys: config.host === null ? [...root.sys as string[], "networkInterfaces"] : root.sys!,
   };
 }

@@ -2,9 +2,10 @@
  * File names inside the served root: what a client may name in `put_file`/`delete_file`, and
  * how an HTTP request path maps to one. Both refuse anything that could leave the root.
  */
+import { UPLOAD_PREFIX } from "@jumpstarter/lib/fs";
 
 /** Temporary upload files start with this; they are never listed or served. */
-export const UPLOAD_PREFIX = ".jmp-upload-";
+export { UPLOAD_PREFIX };
 
 /** Why a name or path was refused. */
 export type Refusal = "traversal" | "invalid" | "hidden";

@@ -8,6 +8,7 @@ import {
   NotRegularFileError,
   openFileIn,
   OutsideRootError,
+  UnsafeDirectoryError,
 } from "@jumpstarter/lib/fs";
 import { contentType } from "./content_type.ts";
 import { checkRequestPath } from "./paths.ts";
@@ -44,11 +45,12 @@ type Transfers = Set<(reason: Error) => void>;
 
 /** Reads `length` bytes of `file` from `start`, closing the file at the end or when cut off. */
 function fileBody(
-  file: Deno.FsFile,
+  file: ConfinedFile,
   start: number,
   length: number,
   transfers: Transfers,
 ): ReadableStream<Uint8Array> {
+  let position = start;
   let remaining = length;
   let closed = false;
   let cut: (reason: Error) => void = () => {};
@@ -56,26 +58,26 @@ function fileBody(
     if (closed) return;
     closed = true;
     transfers.delete(cut);
-    file.close();
+    void file.close();
   };
   return new ReadableStream<Uint8Array>({
-    async start(controller) {
+    start(controller) {
       cut = (reason) => {
         finish();
         controller.error(reason);
       };
       transfers.add(cut);
-      await file.seek(start, Deno.SeekMode.Start);
     },
     async pull(controller) {
       const buffer = new Uint8Array(Math.min(CHUNK, remaining));
-      const read = await file.read(buffer);
-      if (read === null) {
+      const read = await file.read(buffer, position);
+      if (read === 0) {
         finish();
         controller.error(new Error("the file shrank while it was being sent"));
         return;
       }
       controller.enqueue(buffer.subarray(0, read));
+      position += read;
       remaining -= read;
       if (remaining === 0) {
         finish();
@@ -95,13 +97,18 @@ async function openInRoot(
   try {
     return await openFileIn(await root.real(), segments);
   } catch (error) {
-    if (error instanceof OutsideRootError || error instanceof NotRegularFileError) {
+    if (
+      error instanceof OutsideRootError || error instanceof NotRegularFileError ||
+      error instanceof UnsafeDirectoryError
+    ) {
       return plain(403, "Forbidden");
     }
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return plain(404, "Not Found");
     }
-    if (error instanceof Deno.errors.PermissionDenied) return plain(403, "Forbidden");
+    if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+      return plain(403, "Forbidden");
+    }
     throw error;
   }
 }
@@ -120,15 +127,15 @@ async function answer(
   }
   const opened = await openInRoot(root, checked.segments);
   if (opened instanceof Response) return opened;
-  const { file, info } = opened;
+  const file = opened;
   let handedOver = false;
   try {
-    const size = info.size;
+    const size = file.size;
     const headers = new Headers({
       "accept-ranges": "bytes",
       "content-type": contentType(checked.segments.at(-1)!),
     });
-    const modified = info.mtime?.toUTCString();
+    const modified = file.mtime?.toUTCString();
     if (modified) headers.set("last-modified", modified);
     const ifRange = request.headers.get("if-range");
     const range = ifRange === null || ifRange === modified
@@ -146,7 +153,7 @@ async function answer(
     handedOver = true;
     return new Response(fileBody(file, start, length, transfers), { status, headers });
   } finally {
-    if (!handedOver) file.close();
+    if (!handedOver) await file.close();
   }
 }
 

@@ -6,13 +6,12 @@
  * @module
  */
 import {
-  CONFINED_ROOT_NEEDS_ALL,
   definePackage,
   /** @ignore documented by `@jumpstarter/lib/driver` */
   type DriverPackage,
   type Grants,
   netAddress,
-  servedRoot,
+  servedRootGrants,
 } from "@jumpstarter/lib/driver";
 import type { TftpConfig } from "./config.ts";
 import { clientRange, defaultHostAddress } from "./host.ts";
@@ -30,22 +29,25 @@ export const driverPackage: DriverPackage = definePackage({
 });
 
 /**
+ * Why a Tftp without `host` needs `-A`: it serves on the default-route interface's address, read
+ * from `/proc/net/route`, and Deno reads below `/proc` only with `-A` (measured in 2.9.6).
+ */
+export const DEFAULT_ROUTE_NEEDS_ALL =
+  "without host: it reads the default route from /proc/net/route, which Deno allows only with -A";
+
+/**
  * The root (served, and written by clients), the UDP host served on (any port: each transfer
  * binds a new one) and the clients it may answer ({@linkcode clientRange}).
  */
 function tftpGrants(config: TftpConfig): Grants {
-  const read = servedRoot(config.root_dir);
-  const write = servedRoot(config.root_dir);
+  const root = servedRootGrants(config.root_dir, { write: true });
   const served = (host: string) => [netAddress(host, 0), clientRange(host)];
-  const all = CONFINED_ROOT_NEEDS_ALL;
-  if (config.host !== "") return { read, write, net: served(config.host), all };
-  // no host: the driver looks up the default-route interface's address, as here
+  if (config.host !== "") return { ...root, net: served(config.host) };
   const host = defaultHostAddress() ?? "0.0.0.0";
   return {
-    read: [...read, "/proc/net/route"],
-    write,
+    ...root,
     net: served(host),
-    sys: ["networkInterfaces"],
-    all,
+    sys: [...root.sys as string[], "networkInterfaces"],
+    all: DEFAULT_ROUTE_NEEDS_ALL,
   };
 }

@@ -1,14 +1,19 @@
 /**
  * Path safety: the TFTP root is the only thing that can be read, written or listed. Names with
- * `..` and absolute paths outside the root are refused by name; symlinks leading outside are
- * refused by checking what was opened (see `@jumpstarter/lib/fs`), so swapping one in cannot race.
+ * `..` and absolute paths outside the root are refused by name; symlinks leading outside (and,
+ * confined, names below directories others could swap for one) are refused by
+ * `@jumpstarter/lib/fs`, whose checks a racing swap cannot get past.
  */
 import {
+  type ConfinedFile,
+  deleteFileIn,
   isWithin,
+  listFilesIn,
   NotRegularFileError,
-  openDirectoryIn,
   openFileIn,
   OutsideRootError,
+  UnsafeDirectoryError,
+  writeFileIn,
 } from "@jumpstarter/lib/fs";
 import { ErrorCode } from "./packet.ts";
 
@@ -22,9 +27,6 @@ export class PathRefusedError extends Error {
     this.code = code;
   }
 }
-
-/** Prefix of the temporary files uploads are written to before they replace the target. */
-export const UPLOAD_PREFIX = ".jmp-upload-";
 
 function denied(message: string): PathRefusedError {
   return new PathRefusedError(ErrorCode.ACCESS_VIOLATION, message);
@@ -55,23 +57,30 @@ export function rootSegments(root: string, name: string): string[] {
   return segments;
 }
 
-function refusalOf(error: unknown, name: string): PathRefusedError {
+/** The refusal a file system error about `name` means, if it is one of those. */
+function pathRefusal(error: unknown, name: string): PathRefusedError | undefined {
   if (error instanceof PathRefusedError) return error;
   if (error instanceof OutsideRootError) return denied(`"${name}" resolves outside the TFTP root`);
+  if (error instanceof UnsafeDirectoryError) {
+    // the detail (paths, owner, mode) is for the exporter's log, not for a TFTP client
+    return denied(`"${name}" is below a directory other users can change`);
+  }
+  if (error instanceof Deno.errors.IsADirectory) return denied(`"${name}" is a directory`);
   if (error instanceof NotRegularFileError) return missing(`"${name}" is not a regular file`);
   if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
     return missing(`"${name}" does not exist`);
   }
-  if (error instanceof Deno.errors.PermissionDenied) return denied(`"${name}" is not readable`);
-  return missing(`"${name}" cannot be opened: ${error instanceof Error ? error.message : error}`);
+  if (error instanceof Deno.errors.PermissionDenied) return denied(`"${name}" is not accessible`);
+  // a missing grant (Deno.errors.NotCapable) is not: the exporter reports it as such
+  return undefined;
 }
 
-/** An opened file of the root, ready to be sent. */
-export interface ServableFile {
-  file: Deno.FsFile;
-  size: number;
-  /** Its real path. */
-  path: string;
+/** What a TFTP client is answered: every failure is a refusal with a code. */
+function refusalOf(error: unknown, name: string): PathRefusedError {
+  // a link into /dev or /proc swapped in as the file was opened: Deno refused it
+  if (error instanceof Deno.errors.NotCapable) return denied(`"${name}" is not accessible`);
+  return pathRefusal(error, name) ??
+    missing(`"${name}" cannot be opened: ${error instanceof Error ? error.message : error}`);
 }
 
 /**
@@ -80,11 +89,10 @@ export interface ServableFile {
  *
  * @throws {PathRefusedError} with the TFTP error code to answer.
  */
-export async function openServable(root: string, name: string): Promise<ServableFile> {
+export async function openServable(root: string, name: string): Promise<ConfinedFile> {
   const segments = rootSegments(root, name);
   try {
-    const { file, info, realPath } = await openFileIn(root, segments);
-    return { file, size: info.size, path: realPath };
+    return await openFileIn(root, segments);
   } catch (error) {
     throw refusalOf(error, name);
   }
@@ -101,33 +109,11 @@ export async function writeIntoRoot(
   source: ReadableStream<Uint8Array>,
 ): Promise<number> {
   const segments = rootSegments(root, name);
-  const directory = await openDirectoryIn(root, segments.slice(0, -1), { create: true })
-    .catch((error) => {
-      throw refusalOf(error, name);
-    });
   try {
-    const target = `${directory.path}/${segments.at(-1)}`;
-    const existing = await Deno.lstat(target).catch(() => undefined);
-    if (existing?.isDirectory) throw denied(`"${name}" is a directory`);
-    const temporary = `${directory.path}/${UPLOAD_PREFIX}${crypto.randomUUID()}`;
-    let written = 0;
-    try {
-      const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
-      const counter = new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          written += chunk.length;
-          controller.enqueue(chunk);
-        },
-      });
-      await source.pipeThrough(counter).pipeTo(file.writable);
-      await Deno.rename(temporary, target);
-    } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
-      throw error;
-    }
-    return written;
-  } finally {
-    await directory.close();
+    return await writeFileIn(root, segments, source);
+  } catch (error) {
+    // the upload's own failures (the client gone, a full disk) stay what they are
+    throw pathRefusal(error, name) ?? error;
   }
 }
 
@@ -139,36 +125,13 @@ export async function writeIntoRoot(
 export async function deleteFromRoot(root: string, name: string): Promise<void> {
   const segments = rootSegments(root, name);
   try {
-    const directory = await openDirectoryIn(root, segments.slice(0, -1));
-    try {
-      const target = `${directory.path}/${segments.at(-1)}`;
-      const info = await Deno.lstat(target);
-      if (info.isDirectory) throw denied(`"${name}" is a directory`);
-      await Deno.remove(target);
-    } finally {
-      await directory.close();
-    }
+    await deleteFileIn(root, segments);
   } catch (error) {
-    throw refusalOf(error, name);
+    throw pathRefusal(error, name) ?? error;
   }
 }
 
 /** Files (and symlinks, not followed) below `root`, as sorted `/`-separated relative paths. */
-export async function listRoot(root: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (segments: string[]) => {
-    const directory = await openDirectoryIn(root, segments);
-    try {
-      for await (const entry of Deno.readDir(directory.path)) {
-        if (entry.name.startsWith(UPLOAD_PREFIX)) continue;
-        const path = [...segments, entry.name];
-        if (entry.isDirectory) await walk(path);
-        else found.push(path.join("/"));
-      }
-    } finally {
-      await directory.close();
-    }
-  };
-  await walk([]);
-  return found.sort();
+export function listRoot(root: string): Promise<string[]> {
+  return listFilesIn(root);
 }

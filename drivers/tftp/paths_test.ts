@@ -48,10 +48,10 @@ Deno.test("openServable serves files and in-root symlinks, refuses what escapes"
 
   const served = await openServable(root, "Image");
   assert.equal(served.size, 6);
-  assert.equal(served.path, `${root}/boot/Image`);
-  assert.equal(await new Response(served.file.readable).text(), "kernel");
+  assert.equal(served.realPath, `${root}/boot/Image`);
+  assert.equal(await new Response(served.readable()).text(), "kernel");
   const absolute = await openServable(root, `${root}/boot/Image`);
-  absolute.file.close();
+  await absolute.close();
 
   const violation = ErrorCode.ACCESS_VIOLATION;
   await assert.rejects(openServable(root, "escape"), refusedWith(violation, /resolves outside/));
@@ -97,7 +97,7 @@ Deno.test("writeIntoRoot stores atomically, makes subdirectories, and stays in t
   // a transfer reading the old file keeps its bytes: the new file replaces it by rename
   const old = await openServable(root, "pxelinux.cfg/default");
   await writeIntoRoot(root, "pxelinux.cfg/default", ReadableStream.from([text.encode("new")]));
-  assert.equal(await new Response(old.file.readable).text(), "label linux\nkernel Image\n");
+  assert.equal(await new Response(old.readable()).text(), "label linux\nkernel Image\n");
   assert.equal(await Deno.readTextFile(`${root}/pxelinux.cfg/default`), "new");
 
   await Deno.symlink(outside.path, `${root}/link`);

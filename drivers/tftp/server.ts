@@ -191,8 +191,8 @@ export class TftpServer {
       defaultTimeoutMs: this.#options.timeoutMs ?? 5000,
     });
     const source = request.mode === "netascii"
-      ? opened.file.readable.pipeThrough(netasciiEncoder())
-      : opened.file.readable;
+      ? opened.readable().pipeThrough(netasciiEncoder())
+      : opened.readable();
     const options = [...accepted].map(([key, value]) => `${key}=${value}`).join(" ");
     this.#log.info(
       `Sending "${name}" (${opened.size} bytes, ${request.mode}) to ${who}` +

@@ -47,7 +47,6 @@ export {
   grantsOfType,
 } from "./package.ts";
 export {
-  CONFINED_ROOT_NEEDS_ALL,
   describeGrants,
   grantFlags,
   type Grants,
@@ -60,6 +59,7 @@ export {
   PERMISSION_NAMES,
   type PermissionName,
   servedRoot,
+  servedRootGrants,
   tempDirectory,
   throughLibc,
   throwIfRefused,

@@ -194,14 +194,6 @@ export function urlNetAddress(url: string): string {
 }
 
 /**
- * Why a driver serving a root through `@jumpstarter/lib/fs`'s confined paths needs `-A`: it checks
- * where each opened descriptor really is (`/proc/self/fd/N`, the kernel's answer, which a racing
- * symlink swap cannot fool), and Deno reads `/proc/self/fd` only with `-A` (measured in 2.9.6).
- */
-export const CONFINED_ROOT_NEEDS_ALL =
-  "its root's files are checked through /proc/self/fd, which Deno allows only with -A";
-
-/**
  * The paths granting a served root: as configured and, when it is reached through a symlink, its
  * real path too (`@jumpstarter/lib/fs` opens files by their real paths).
  */
@@ -212,4 +204,16 @@ export function servedRoot(path: string): string[] {
   } catch {
     return [path]; // not there yet: the driver creates it, as a plain directory
   }
+}
+
+/**
+ * The grants of a root served through `@jumpstarter/lib/fs`: read (and, for drivers that store
+ * uploads, write) of {@linkcode servedRoot}'s paths, and `sys` `uid`. No `-A`: under these grants
+ * `/proc/self/fd` is refused, so `lib/fs` uses its ownership check (it walks only through
+ * directories that nobody but this user and root can change, told by their owner) instead of
+ * asking the kernel where each opened directory is, as it does with `-A`.
+ */
+export function servedRootGrants(path: string, options: { write?: boolean } = {}): Grants {
+  const paths = servedRoot(path);
+  return { read: paths, ...(options.write ? { write: paths } : {}), sys: ["uid"] };
 }
