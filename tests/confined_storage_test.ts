@@ -4,13 +4,19 @@
  * mocks (a medium file's directory, or the temporary directory), each written and read back
  * through `j`; and an `s3` Opendal against moto's S3 server, served by `jmp run` with no net
  * grant (OpenDAL's native library makes its requests where Deno's flags do not reach) and its
- * credentials from the variables its grants name.
+ * credentials from the variables its grants name; a flasher unpacking an OCI layout bundle into
+ * its cache and its TFTP root (its servers given as children, with a host: scoped grants).
  */
 import assert from "node:assert/strict";
 import { tempDirectory } from "@jumpstarter/lib/driver";
 import { serveConfined } from "./_permissions.ts";
 import { startMotoS3 } from "../drivers/opendal/_testing/moto.ts";
 import { S3_VARIABLES } from "@jumpstarter/driver-opendal/package";
+import type { BaseFlasherClient } from "@jumpstarter/driver-flashers";
+import { FLS_PATHS } from "@jumpstarter/driver-flashers/driver";
+import { openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
+import { clientRegistry } from "../cli/driver_packages.ts";
+import { FILES, writeOciLayout, writeTestBundle } from "../drivers/flashers/_testing/bundle.ts";
 
 /** A 64 KiB image of counting bytes, written to `path`. */
 async function writeImage(path: string): Promise<Uint8Array> {
@@ -79,6 +85,39 @@ Deno.test("Opendal s3 serves with no grant but its variables: OpenDAL's requests
     assert.deepEqual(served.grantsOf("s3"), { env: S3_VARIABLES });
     await served.j(["s3", "write-from-path", "os.img", `${dir}/image.bin`]);
     assert.deepEqual(await s3.object("os.img"), image);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("A flasher sets up an OCI layout bundle under exactly the printed grants: bundle, cache and its servers' roots", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jmp-confined-flasher-" });
+  try {
+    await writeTestBundle(`${dir}/bundle`);
+    await writeOciLayout(`${dir}/layout`, `${dir}/bundle`);
+    await using served = await serveConfined(
+      dir,
+      "  power:\n    type: MockPower\n" +
+        "  storage:\n    type: BaseFlasher\n    config:\n" +
+        `      { flasher_bundle: "oci:${dir}/layout", cache_dir: ${dir}/cache,\n` +
+        `        tftp_dir: ${dir}/tftp, http_dir: ${dir}/www }\n` +
+        "    children:\n      serial: { ref: power }\n      power: { ref: power }\n" +
+        `      tftp: { type: Tftp, config: { root_dir: ${dir}/tftp, host: 127.0.0.1, port: 0 } }\n` +
+        `      http: { type: HttpServer, config: { root_dir: ${dir}/www, host: 127.0.0.1, port: 0 } }\n`,
+    );
+    assert.deepEqual(served.grantsOf("storage"), {
+      read: [...FLS_PATHS, `${dir}/layout`, `${dir}/cache`],
+      write: [`${dir}/cache`],
+    });
+    // no j command sets a bundle up alone: the typed client, as a test script would
+    await using session = await openExporter(served.host, {
+      registry: clientRegistry,
+      policy: UNSAFE_POLICY,
+    });
+    const flasher = session.root.children.get("storage") as BaseFlasherClient;
+    await flasher.setupFlasherBundle();
+    assert.equal((await Deno.stat(`${dir}/tftp/initramfs`)).size, FILES["data/initramfs"]);
+    assert.equal(await flasher.getBootcmd(), "booti 0x82000000 - 0x84000000");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
