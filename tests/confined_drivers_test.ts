@@ -7,10 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { jmp } from "./_process.ts";
-import { spawnJmp } from "./_background.ts";
-import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
-import { ptyPair, waitFor } from "../drivers/serial/_testing/pty.ts";
-import { TtyPort } from "../drivers/serial/tty_port.ts";
+import { printedPermissions, serveConfined, spawnUnderPrinted } from "./_permissions.ts";
+import { boardReachesPipe } from "./_confined_consoles.ts";
+import { ptyPair } from "../drivers/serial/_testing/pty.ts";
 import { DEFAULT_ROUTE_NEEDS_ALL } from "@jumpstarter/driver-tftp/package";
 import { freePort, freeUdpPort } from "@jumpstarter/lib/testing";
 import { Snmpd } from "../drivers/snmp/_testing/snmpd.ts";
@@ -21,39 +20,13 @@ Deno.test("serial serves under exactly the printed grants", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-confined-lab-" });
   try {
     await using _socat = await ptyPair(`${dir}/dut`, `${dir}/board`);
-    const config = `${dir}/lab.yaml`;
-    await Deno.writeTextFile(
-      config,
-      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
-        `  serial:\n    type: PySerial\n    config: { url: ${dir}/dut, log_dir: ${dir}/logs }\n`,
+    await using served = await serveConfined(
+      dir,
+      `  serial:\n    type: PySerial\n    config: { url: ${dir}/dut, log_dir: ${dir}/logs }\n`,
     );
-    const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
-    const writes = printed.flags.find((flag) => flag.startsWith("--allow-write="));
-    assert.equal(writes, `--allow-write=${dir}/run,${dir}/dut,${dir}/logs`);
-    await using exporter = spawnUnderPrinted(config, printed);
-    const env = { JUMPSTARTER_HOST: await exporter.firstLine, JMP_DRIVERS_ALLOW: "UNSAFE" };
-
+    assert.deepEqual(served.granted("write"), [`${dir}/run`, `${dir}/dut`, `${dir}/logs`]);
     // the board's console output reaches the client through the exporter
-    const log = `${dir}/console.txt`;
-    await using pipe = spawnJmp(["j", "serial", "pipe", "-o", log], { env });
-    const board = await TtyPort.open(`${dir}/board`, 115200);
-    try {
-      await waitFor(
-        "the board's line in j serial pipe's output",
-        async () => {
-          await board.write(new TextEncoder().encode("confined-42\n"));
-          const text = await Deno.readTextFile(log).catch(() => "");
-          return text.includes("confined-42") || undefined;
-        },
-        TIMEOUT_MS,
-        () => `j: ${JSON.stringify(pipe.printed())}\nexporter: ${exporter.printed().stderr}`,
-      );
-    } finally {
-      await board.close();
-    }
-    await pipe.stop("SIGINT");
-
-    await exporter.stop("SIGTERM");
+    await boardReachesPipe(served, "serial", `${dir}/board`, dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

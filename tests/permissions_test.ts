@@ -3,42 +3,26 @@
  * (no `-A`) answers a driver call that uses its grant.
  */
 import assert from "node:assert/strict";
-import { DENO_CONFIG, jmp, run } from "./_process.ts";
-import { EXPORTER_MAIN, printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
+import { DENO_CONFIG, run } from "./_process.ts";
+import { EXPORTER_MAIN, serveConfined } from "./_permissions.ts";
 
 const TIMEOUT_MS = 30_000;
 
 Deno.test("an exporter run with exactly the printed grants, not -A, serves Shell and power", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-permissions-" });
   try {
-    const config = `${dir}/lab.yaml`;
-    const socketDir = `${dir}/run`;
-    await Deno.writeTextFile(
-      config,
-      "apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n" +
-        "  power:\n    type: MockPower\n" +
+    await using served = await serveConfined(
+      dir,
+      "  power:\n    type: MockPower\n" +
         "  sh:\n    type: Shell\n    config:\n      methods: { hello: 'echo hi from $0' }\n" +
         "  echo:\n    type: EchoNetwork\n",
     );
-    const printed = await printedPermissions(config, ["--socket-dir", socketDir]);
-    const { flags } = printed;
-    assert.ok(flags.includes(`--allow-write=${socketDir}`), flags.join(" "));
-    assert.ok(flags.includes("--allow-run=bash"), flags.join(" "));
-    await using exporter = spawnUnderPrinted(config, printed);
-    const socket = await exporter.firstLine;
-    const env = { JUMPSTARTER_HOST: socket, JMP_DRIVERS_ALLOW: "UNSAFE" };
-    const call = async (args: string[]) => {
-      const result = await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
-      assert.equal(
-        result.code,
-        0,
-        `j ${args.join(" ")} failed: ${result.stderr}\nexporter: ${exporter.printed().stderr}`,
-      );
-      return result.stdout;
-    };
-    assert.match(await call(["sh", "hello"]), /^hi from hello$/m);
-    await call(["power", "on"]);
-    await exporter.stop("SIGTERM");
+    const { flags } = served.printed;
+    assert.ok(flags.includes(`--allow-write=${dir}/run`), flags.join(" "));
+    // Shell's scripts are stopped by process group, which needs the bare flag
+    assert.ok(flags.includes("--allow-run"), flags.join(" "));
+    assert.match((await served.j(["sh", "hello"])).stdout, /^hi from hello$/m);
+    await served.j(["power", "on"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,6 +3,7 @@
  * USB interface it belongs to, whose parent directory holds the device's `idVendor`,
  * `idProduct` and `serial` (udev's `ID_SERIAL_SHORT`, which upstream matches on).
  */
+import { throwIfRefused } from "@jumpstarter/lib/driver";
 import { DUTLINK_PRODUCT_ID, DUTLINK_VENDOR_ID } from "./protocol.ts";
 
 /** A tty that belongs to a USB device. */
@@ -23,7 +24,8 @@ export interface DutlinkConsole {
 function readId(dir: string, name: string): string | undefined {
   try {
     return Deno.readTextFileSync(`${dir}/${name}`).trim();
-  } catch {
+  } catch (error) {
+    throwIfRefused(error);
     return undefined;
   }
 }
@@ -34,7 +36,8 @@ export function usbTtys(sysRoot = "/sys", devRoot = "/dev"): UsbTty[] {
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(`${sysRoot}/class/tty`)];
-  } catch {
+  } catch (error) {
+    throwIfRefused(error);
     return ttys;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -43,7 +46,8 @@ export function usbTtys(sysRoot = "/sys", devRoot = "/dev"): UsbTty[] {
       usbInterface = Deno.realPathSync(
         `${sysRoot}/class/tty/${entry.name}/device`,
       );
-    } catch {
+    } catch (error) {
+      throwIfRefused(error);
       continue; // a virtual tty (console, pty): no device behind it
     }
     const usbDevice = usbInterface.replace(/\/[^/]+$/, "");

@@ -36,12 +36,17 @@ export function cacheName(reference: string): string {
   return reference.replaceAll(":", "_").replaceAll("/", "_");
 }
 
+/** The local path a bundle reference names (without its `file:`, `oci:` or `dir:` prefix). */
+export function bundlePath(reference: string): string {
+  return reference.replace(/^(file|oci|dir):(\/\/)?/, "");
+}
+
 /**
  * The local directory holding the bundle `reference` names: the directory itself, or the files
  * of an OCI layout unpacked below `cacheDir`. `file:` and `oci:` prefixes are accepted.
  */
 export async function bundleDirectory(reference: string, cacheDir: string): Promise<string> {
-  const path = reference.replace(/^(file|oci|dir):(\/\/)?/, "");
+  const path = bundlePath(reference);
   if (!await isDirectory(path)) {
     if (/^[\w.-]+(:\d+)?\/[^\s]+$/.test(reference) && !reference.startsWith("/")) {
       throw new DriverError(

@@ -27,7 +27,8 @@ import { flasherInterface } from "./interface.ts";
 
 /** Upstream's test bundle, BaseFlasher's default. */
 export const TEST_BUNDLE = "quay.io/jumpstarter-dev/jumpstarter-flasher-test:latest";
-const FLS_PATHS = ["/usr/local/bin/fls-aarch64", "/usr/local/bin/fls"];
+/** Where `setup_fls_binary` looks for the `fls` binary, in order. */
+export const FLS_PATHS = ["/usr/local/bin/fls-aarch64", "/usr/local/bin/fls"];
 
 function flasherConfigSchema(defaultBundle: string) {
   return z.object({

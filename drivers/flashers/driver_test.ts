@@ -18,6 +18,7 @@ import { driverPackage as powerPackage } from "@jumpstarter/driver-power/package
 import { driverPackage as tftpPackage } from "@jumpstarter/driver-tftp/package";
 import { driverPackage as httpPackage } from "@jumpstarter/driver-http/package";
 import { driverPackage as ubootPackage } from "@jumpstarter/driver-uboot/package";
+import { writeOciLayout, writeTestBundle } from "./_testing/bundle.ts";
 import { driverPackage as opendalPackage } from "@jumpstarter/driver-opendal/package";
 import { driverPackage } from "./package.ts";
 import { BaseFlasherClient } from "./client.ts";
@@ -34,22 +35,6 @@ const PACKAGES = [
   ubootPackage,
   opendalPackage,
 ];
-const UPSTREAM_TEST_MANIFEST = new URL("./testdata/manifests/test.yaml", import.meta.url);
-const FILES: Record<string, number> = {
-  "data/kernel": 1024,
-  "data/initramfs": 2048,
-  "data/dtbs/test-dtb.dtb": 3072,
-  "data/dtbs/alternate.dtb": 4096,
-};
-
-async function writeTestBundle(directory: string): Promise<void> {
-  await Deno.mkdir(join(directory, "data/dtbs"), { recursive: true });
-  await Deno.copyFile(UPSTREAM_TEST_MANIFEST, join(directory, "manifest.yaml"));
-  for (const [name, size] of Object.entries(FILES)) {
-    await Deno.writeFile(join(directory, name), new Uint8Array(size));
-  }
-}
-
 function config(work: string, type: string, bundle: string, children = true): string {
   return `apiVersion: jumpstarter.dev/v1alpha1
 kind: ExporterConfig
@@ -167,42 +152,6 @@ Deno.test("without serial and power the bundle setup says what is missing", asyn
     );
   });
 });
-
-async function writeOciLayout(layout: string, bundle: string): Promise<void> {
-  const blobs = join(layout, "blobs/sha256");
-  await Deno.mkdir(blobs, { recursive: true });
-  const put = async (bytes: Uint8Array<ArrayBuffer>) => {
-    const digest = Array.from(
-      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
-      (byte) => byte.toString(16).padStart(2, "0"),
-    ).join("");
-    await Deno.writeFile(join(blobs, digest), bytes);
-    return { digest: `sha256:${digest}`, size: bytes.length };
-  };
-  const layers = [];
-  for (const name of ["manifest.yaml", ...Object.keys(FILES)]) {
-    layers.push({
-      mediaType: "application/vnd.oci.image.layer.v1.tar",
-      ...await put(await Deno.readFile(join(bundle, name))),
-      annotations: { "org.opencontainers.image.title": name },
-    });
-  }
-  const manifest = new TextEncoder().encode(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.empty.v1+json", ...await put(new Uint8Array()) },
-    layers,
-  }));
-  const index = {
-    schemaVersion: 2,
-    manifests: [{
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      ...await put(manifest),
-    }],
-  };
-  await Deno.writeTextFile(join(layout, "index.json"), JSON.stringify(index));
-  await Deno.writeTextFile(join(layout, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
-}
 
 Deno.test("an OCI image layout bundle is unpacked into cache_dir (TI preset's class path)", async () => {
   await withWork(async (work) => {

@@ -6,10 +6,15 @@
  *
  * @module
  */
-import { definePackage, type DriverPackage } from "@jumpstarter/lib/driver";
+import {
+  definePackage,
+  type DriverPackage,
+  type Grants,
+  throughLibc,
+} from "@jumpstarter/lib/driver";
 import { powerCli } from "@jumpstarter/driver-power";
 import { gpiodDriverTypes } from "./driver.ts";
-import { raspberryPiDriverTypes } from "./raspberrypi.ts";
+import { RASPBERRY_PI_CHIP, raspberryPiDriverTypes } from "./raspberrypi.ts";
 import {
   DigitalInputClient,
   DigitalOutputClient,
@@ -52,8 +57,20 @@ export function gpiodPackage(sys: GpioSyscalls): DriverPackage {
         client: RaspberryPiDigitalInputClient,
       },
     ],
+    grants: {
+      DigitalOutput: chipGrants,
+      DigitalInput: chipGrants,
+      PowerSwitch: chipGrants,
+      RaspberryPiDigitalOutput: () => throughLibc(RASPBERRY_PI_CHIP),
+      RaspberryPiDigitalInput: () => throughLibc(RASPBERRY_PI_CHIP),
+    },
   });
 }
 
 /** `@jumpstarter/driver-gpiod` on the machine's GPIO chips, for a program's package list. */
 export const driverPackage: DriverPackage = gpiodPackage(libcSyscalls);
+
+/** The chip's device node, opened and driven (ioctl, poll) through libc. */
+function chipGrants(config: { device: string }): Grants {
+  return throughLibc(config.device);
+}

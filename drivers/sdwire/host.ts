@@ -3,6 +3,7 @@
  * card reader shows (found next to the FT200X, behind the same internal hub, as upstream does
  * with udev). `systemSdwireHost()` is the real machine; tests pass an emulator.
  */
+import { throwIfRefused } from "@jumpstarter/lib/driver";
 import { nodeUsbBackend, type UsbBackend, type UsbDevice } from "@jumpstarter/lib/usb";
 
 export interface SdwireHost {
@@ -16,7 +17,8 @@ function blockDevicesUnder(dir: string, found: string[], depth = 0): void {
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(dir)];
-  } catch {
+  } catch (error) {
+    throwIfRefused(error);
     return;
   }
   for (const entry of entries) {
@@ -38,7 +40,9 @@ function stableLink(disk: string, devRoot: string): string {
       const path = `${devRoot}/disk/by-diskseq/${link.name}`;
       if (Deno.realPathSync(path) === `${devRoot}/${disk}`) return path;
     }
-  } catch { /* no udev links: the node itself */ }
+  } catch (error) {
+    throwIfRefused(error); // else no udev links: the node itself
+  }
   return `${devRoot}/${disk}`;
 }
 
@@ -55,7 +59,8 @@ export function sysfsStorageDevice(
   let device: string;
   try {
     device = Deno.realPathSync(`${sysRoot}/bus/usb/devices/${sysfsName}`);
-  } catch {
+  } catch (error) {
+    throwIfRefused(error);
     return null;
   }
   const disks: string[] = [];

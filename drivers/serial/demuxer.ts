@@ -5,7 +5,7 @@
  * (`CCPLEX: 0`, `BPMP: 1`...) can be opened. When it exits (the device went away) the paths are
  * forgotten and it is started again once the device is back.
  */
-import type { Logger } from "@jumpstarter/lib/driver";
+import { type Logger, throwIfRefused } from "@jumpstarter/lib/driver";
 
 /** What every driver sharing the demuxer must agree on. */
 export interface DemuxerConfig {
@@ -37,10 +37,25 @@ function globSegment(pattern: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/**
+ * Where looking for `pattern` reads: the directory holding its first glob segment (every match
+ * is below it), or the path itself when it has no glob.
+ */
+export function globBase(pattern: string): string {
+  if (!GLOB.test(pattern)) return pattern;
+  const segments = pattern.split("/");
+  const fixed = segments.slice(0, segments.findIndex((segment) => GLOB.test(segment)));
+  const base = fixed.join("/");
+  return base === "" ? (pattern.startsWith("/") ? "/" : ".") : base;
+}
+
 /** The first existing path `pattern` matches (sorted, as upstream), or undefined. */
 export async function resolveDevice(pattern: string): Promise<string | undefined> {
   if (!GLOB.test(pattern)) {
-    return await Deno.stat(pattern).then(() => pattern, () => undefined);
+    return await Deno.stat(pattern).then(() => pattern, (error) => {
+      throwIfRefused(error);
+      return undefined;
+    });
   }
   let candidates = [pattern.startsWith("/") ? "/" : "."];
   for (const segment of pattern.split("/").filter((part) => part !== "")) {
@@ -56,15 +71,19 @@ export async function resolveDevice(pattern: string): Promise<string | undefined
         for await (const entry of Deno.readDir(base)) {
           if (matcher.test(entry.name)) next.push(join(entry.name));
         }
-      } catch {
-        // an unreadable or missing directory matches nothing
+      } catch (error) {
+        throwIfRefused(error); // else an unreadable or missing directory matches nothing
       }
     }
     candidates = next;
   }
   const existing: string[] = [];
   for (const path of candidates.sort()) {
-    if (await Deno.stat(path).then(() => true, () => false)) existing.push(path);
+    const found = await Deno.stat(path).then(() => true, (error) => {
+      throwIfRefused(error);
+      return false;
+    });
+    if (found) existing.push(path);
   }
   return existing[0];
 }

@@ -10,12 +10,15 @@ import {
   type DriverPackage,
   type Grants,
   mergeGrants,
+  openedByDeno,
+  throughLibc,
 } from "@jumpstarter/lib/driver";
 import { parseAddress } from "./address.ts";
 import { consoleLogGrants } from "./console_log.ts";
 import type { PySerialConfig } from "./config.ts";
 import { pyserialType } from "./driver.ts";
-import { nvdemuxSerialType } from "./nvdemux.ts";
+import { type NVDemuxConfig, nvdemuxSerialType } from "./nvdemux.ts";
+import { globBase } from "./demuxer.ts";
 import { PySerialClient } from "./client.ts";
 import { pyserialCli } from "./cli.ts";
 import { pyserialInterface } from "./interface.ts";
@@ -25,14 +28,34 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-serial",
   driverTypes: [pyserialType, nvdemuxSerialType],
   clients: [{ classPaths: [pyserialInterface.client], client: PySerialClient, cli: pyserialCli }],
-  grants: { PySerial: pyserialGrants },
+  grants: { PySerial: pyserialGrants, NVDemuxSerial: nvdemuxGrants },
 });
 
+/** A tty opened through libc (see `throughLibc`) and set up with `stty`. */
+export function ttyGrants(path?: string): Grants {
+  return mergeGrants([throughLibc(path), { run: ["stty"] }]);
+}
+
+/**
+ * The demuxer, where it is looked for (the device pattern's directory: Deno lists and stats
+ * `/dev` only with `-A`, and the default pattern is below `/dev/serial/by-id`) and the ptys it
+ * announces (`/dev/pts/N`, known only once it runs, opened through libc).
+ */
+function nvdemuxGrants(config: NVDemuxConfig): Grants {
+  return mergeGrants([
+    openedByDeno([globBase(config.device)]),
+    { run: [config.demuxer_path] },
+    ttyGrants(),
+  ]);
+}
+
 /** The port (a device through libc and `stty`, or a TCP server) and the console log directory. */
-function pyserialGrants(config: PySerialConfig): Grants {
+export function pyserialGrants(config: Pick<PySerialConfig, "url" | "log_dir">): Grants {
   const address = parseAddress(config.url);
-  const port: Grants = address.kind === "device"
-    ? { read: [address.path], write: [address.path], run: ["stty"], ffi: true }
-    : { net: address.kind === "socket" ? [`${address.hostname}:${address.port}`] : [] };
+  const port = address.kind === "device"
+    ? ttyGrants(address.path)
+    : address.kind === "socket"
+    ? { net: [`${address.hostname}:${address.port}`] }
+    : {};
   return mergeGrants([port, consoleLogGrants(config.log_dir)]);
 }

@@ -21,9 +21,12 @@ export const driverPackage: DriverPackage = definePackage({
 });
 
 /**
- * The interpreter the methods run in (what it starts in turn is outside Deno's reach) and the
- * working directory it checks.
+ * Running any program, and the working directory it checks. The bare `--allow-run`, not the
+ * interpreter alone: a script that outlives its timeout (or its session) is stopped by signalling
+ * its process group, `Deno.kill(-pid)`, which Deno allows only with the bare flag (measured in
+ * 2.9.6: with `--allow-run=sh` the kill is refused and the script runs on). It widens nothing
+ * a Shell does not already have: its interpreter runs whatever its scripts name.
  */
 function shellGrants(config: z.output<typeof shellConfigSchema>): Grants {
-  return { run: [config.shell[0]!], ...(config.cwd === null ? {} : { read: [config.cwd] }) };
+  return { run: true, ...(config.cwd === null ? {} : { read: [config.cwd] }) };
 }

@@ -16,4 +16,6 @@ export const driverPackage: DriverPackage = definePackage({
   name: "@jumpstarter/driver-uboot",
   driverTypes: [ubootConsoleType],
   clients: [{ classPaths: [ubootInterface.client], client: UbootConsoleClient, cli: ubootCli }],
+  // it talks to U-Boot only through its children, which declare their own
+  grants: { UbootConsole: () => ({}) },
 });

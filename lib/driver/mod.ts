@@ -44,6 +44,7 @@ export {
   definePackage,
   type DriverPackage,
   driverRegistryOf,
+  grantsOfType,
 } from "./package.ts";
 export {
   describeGrants,
@@ -53,11 +54,15 @@ export {
   type GrantsOf,
   mergeGrants,
   netAddress,
+  onlyWithAll,
+  openedByDeno,
   PERMISSION_NAMES,
   type PermissionName,
   servedRoot,
   servedRootGrants,
   tempDirectory,
+  throughLibc,
+  throwIfRefused,
   unixSocketGrants,
   urlNetAddress,
 } from "./permissions.ts";

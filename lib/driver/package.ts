@@ -5,7 +5,7 @@
  * package has no import side effects and a clash of names fails at start.
  */
 import { compositeType, DriverRegistry, type DriverType } from "./registry.ts";
-import type { GrantsOf } from "./permissions.ts";
+import type { Grants, GrantsContext, GrantsOf } from "./permissions.ts";
 
 /** A client class (a `DriverClient` subclass; structural here, as `lib/driver` sits below it). */
 // deno-lint-ignore no-explicit-any
@@ -73,6 +73,24 @@ export interface DriverPackage {
  */
 export function definePackage(pkg: DriverPackage): DriverPackage {
   return pkg;
+}
+
+/**
+ * The grants `pkg` declares for its type `name` with the raw `config` (parsed by the type's
+ * schema, defaults filled in), in `context` but with no children: for a driver that makes one of
+ * another package's drivers itself. Undefined when the type declares none.
+ *
+ * @throws {Error} when `pkg` has no type `name`, or `config` does not parse.
+ */
+export function grantsOfType(
+  pkg: DriverPackage,
+  name: string,
+  config: unknown,
+  context: GrantsContext,
+): Grants | undefined {
+  const type = pkg.driverTypes.find((candidate) => candidate.name === name);
+  if (!type) throw new Error(`Package ${pkg.name} has no driver type "${name}"`);
+  return pkg.grants?.[name]?.(type.config.parse(config), { ...context, children: [] });
 }
 
 /**

@@ -14,8 +14,8 @@ export interface Grants {
   readonly write?: readonly string[];
   /** `host:port` (or bare host) connected to or listened on; `unix:PATH` for a Unix socket. */
   readonly net?: readonly string[] | true;
-  /** Executables started. */
-  readonly run?: readonly string[];
+  /** Executables started; `true` for any (Deno signals a process group only then). */
+  readonly run?: readonly string[] | true;
   /** Environment variables read. */
   readonly env?: readonly string[] | true;
   /** Native libraries loaded. */
@@ -33,6 +33,8 @@ export interface GrantsContext {
    * (`DriverOptions.runtimeDir` when it serves confined), so that its grants can name them.
    */
   readonly runtimeDir: string;
+  /** The names of its `children:` (a driver may make a child of its own unless given one). */
+  readonly children: readonly string[];
 }
 
 /** The grants of one driver type, from its parsed (validated) `config:`. */
@@ -128,6 +130,60 @@ export function tempDirectory(): string {
   } catch {
     return "/tmp";
   }
+}
+
+/**
+ * A device node a driver opens through libc (`Deno.dlopen("libc.so.6")`), or libc alone with no
+ * path: the bare `--allow-ffi`, because Deno resolves a scoped one against the working directory
+ * (measured in 2.9.6: under `--allow-ffi=libc.so.6` dlopen looks for `./libc.so.6`). Deno does
+ * not see libc's own `open`, so the node's read and write grants only name what is opened; a
+ * node found at run time (a pty a demuxer announces, a board's tty) needs none.
+ */
+export function throughLibc(path?: string): Grants {
+  return path === undefined ? { ffi: true } : { read: [path], write: [path], ffi: true };
+}
+
+/** Device nodes Deno opens under a plain read or write grant (measured in 2.9.6). */
+const PLAIN_DEVICES = new Set([
+  "/dev/null",
+  "/dev/zero",
+  "/dev/random",
+  "/dev/urandom",
+  "/dev/tty",
+]);
+
+/**
+ * Whether Deno itself opens, lists or stats `path` only with `-A`: everything below `/dev` (but
+ * for a few harmless nodes), `/proc` and `/sys` is "Requires all access" in Deno 2.9.6, whatever
+ * read or write grant names it (measured). What a driver opens through libc is not Deno's.
+ */
+export function onlyWithAll(path: string): boolean {
+  const normal = path.replace(/\/+$/, "");
+  return !PLAIN_DEVICES.has(normal) && /^\/(dev|proc|sys)(\/|$)/.test(normal);
+}
+
+/**
+ * Read grants of `paths` Deno itself opens (write grants too with `write`), and `all` naming
+ * those it opens only with `-A` ({@linkcode onlyWithAll}).
+ */
+export function openedByDeno(paths: readonly string[], options: { write?: boolean } = {}): Grants {
+  const special = paths.filter(onlyWithAll);
+  return {
+    read: paths,
+    ...(options.write ? { write: paths } : {}),
+    ...(special.length
+      ? { all: `Deno opens ${special.join(", ")} only with -A (device nodes, /proc and /sys)` }
+      : {}),
+  };
+}
+
+/**
+ * Rethrows `error` when it is a permission Deno refused (`NotCapable`). For code that reads a
+ * failure as "not there" (probing sysfs, say): confined, it must say what was refused instead
+ * of finding nothing.
+ */
+export function throwIfRefused(error: unknown): void {
+  if (error instanceof Deno.errors.NotCapable) throw error;
 }
 
 /** The net grant of an http(s) URL's host and port (80 or 443 when the URL names none). */

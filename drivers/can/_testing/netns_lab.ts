@@ -11,6 +11,7 @@ import { driverRegistryOf } from "@jumpstarter/lib/driver";
 import { serve } from "@jumpstarter/lib/testing";
 import { driverPackage } from "../package.ts";
 import { CanClient, IsoTpClient } from "../client.ts";
+import { startPeer } from "./python_can_peer.ts";
 
 const GROUP = "239.74.163.2";
 const CONFIG = `
@@ -26,44 +27,6 @@ export:
       address: { addressing_mode: 0, txid: 0x7E0, rxid: 0x7E8 }
       params: { blocksize: 4, stmin: 0, tx_padding: 0xAA, rx_flowcontrol_timeout: 3000 }
 `;
-
-/** Lines the peer prints, as they come. */
-class PeerOutput {
-  readonly lines: string[] = [];
-  #wake: (() => void) | undefined;
-
-  constructor(stdout: ReadableStream<Uint8Array>) {
-    void (async () => {
-      let pending = "";
-      for await (const chunk of stdout.pipeThrough(new TextDecoderStream())) {
-        pending += chunk;
-        const parts = pending.split("\n");
-        pending = parts.pop()!;
-        this.lines.push(...parts);
-        this.#wake?.();
-      }
-    })();
-  }
-
-  async waitFor(line: string, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.lines.includes(line)) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(
-          `the peer did not print "${line}"; it printed ${JSON.stringify(this.lines)}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-}
 
 async function check(what: string, body: () => Promise<void>): Promise<void> {
   try {
@@ -83,12 +46,7 @@ await using served = await serve(root, undefined, { packages });
 const can = served.client.child("can", CanClient);
 const isotp = served.client.child("isotp", IsoTpClient);
 
-const peer = new Deno.Command("/usr/bin/python3", {
-  args: [new URL("./python_can_peer.py", import.meta.url).pathname, GROUP],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const output = new PeerOutput(peer.stdout);
+const { process: peer, output } = startPeer(GROUP);
 await output.waitFor("ready");
 
 await check("channel_info, state and protocol as python-can reports them", async () => {
