@@ -2,8 +2,9 @@
  * The guard against Deno's use-after-free on a GOAWAY (`http2_reentry.ts`, denoland/deno#36788),
  * each case in a child process, since without the guard the process dies of it: sessions that
  * receive a GOAWAY while idle (before the guard: a crash in 5 runs of 5, on either side), and the
- * reproduction from the controller, hundreds of clients calling a server made by `createServer()`
- * and hanging up (before the guard: the server died in the first round in 4 server runs of 5).
+ * reproduction from the controller, hundreds of calls to a server made by `createServer()`, then
+ * a hang-up, round after round (before the guard: the server died of SIGABRT in 8 runs of 8, in
+ * a second at most; with it, 10 runs of 10 passed).
  */
 import assert from "node:assert/strict";
 import http2 from "node:http2";
