@@ -18,6 +18,7 @@ import {
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { decodeFrame, frameSerializer } from "./frame_codec.ts";
+import { guardHttp2Sessions } from "./http2_reentry.ts";
 
 // grpc-js prints its own copy of errors on stderr; ours reach the user once, as one line.
 // GRPC_VERBOSITY (grpc-js's own variable) brings its logs back for debugging.
@@ -44,9 +45,7 @@ export function methodPath(method: DescMethod): string {
 }
 
 function serializer(schema: DescMessage) {
-  if (FRAME_MESSAGES.has(schema.typeName)) {
-    return frameSerializer;
-  }
+  if (FRAME_MESSAGES.has(schema.typeName)) return frameSerializer;
   return (message: unknown): Buffer => {
     const bytes = toBinary(schema, message as MessageShape<DescMessage>);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -331,6 +330,7 @@ export function createClient<T extends GenServiceMethods>(
   service: GenService<T>,
   channel: grpc.Client,
 ): ServiceClient<T> {
+  guardHttp2Sessions(); // the channel's session, against Deno's use-after-free on a GOAWAY
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     const path = methodPath(method);

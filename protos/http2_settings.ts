@@ -11,6 +11,7 @@ import type { Socket } from "node:net";
 import { installGrpcCopyCuts } from "./grpc_copies.ts";
 import { coalesceWrites } from "./socket_writes.ts";
 import { type LeanServerInternals, serveLean } from "./grpc_lean_unary.ts";
+import { guardHttp2Sessions } from "./http2_reentry.ts";
 
 /**
  * HTTP/2 flow-control window (connection and each stream) of every gRPC server and channel we
@@ -65,12 +66,15 @@ interface Http2ServerLike {
  * frame) are raised. grpc-js has no option for it; the stream window and frame size go into the
  * HTTP/2 server settings, and the connection window is set on each new session (under Deno a
  * server session never emits `localSettings`, the usual place to do it). Unary methods marked with
- * `leanUnary` skip grpc-js's call machinery (`grpc_lean_unary.ts`).
+ * `leanUnary` skip grpc-js's call machinery (`grpc_lean_unary.ts`). Its sessions, like every
+ * node:http2 session of the process, are guarded against Deno's use-after-free when a peer hangs
+ * up (`http2_reentry.ts`).
  */
 export function createServer(
   options: grpc.ServerOptions = {},
   windowBytes: number = HTTP2_WINDOW_BYTES,
 ): grpc.Server {
+  guardHttp2Sessions();
   installGrpcCopyCuts();
   const server = new grpc.Server({ ...CHANNELZ_OFF, ...options });
   const internals = server as unknown as ServerInternals;
