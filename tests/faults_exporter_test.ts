@@ -198,9 +198,12 @@ Deno.test("faults: a flash killed with SIGKILL leaves no .partial once the expor
       "",
     ].join("\n"),
   );
-  // a staging file of a writer that still runs (this test) must survive the cleanup
+  // a staging file of a writer that still runs (this test: it holds the file locked, as writers
+  // do) must survive the cleanup
   const live = `${dir.path}/.disk.img.${Deno.pid}-${crypto.randomUUID()}.partial`;
   await Deno.writeTextFile(live, "in progress");
+  using writing = await Deno.open(live, { read: true });
+  await writing.lock(true);
   // the image comes from a server that sends 1 MiB, then stalls until the test ends
   const stalled = Promise.withResolvers<void>();
   await using server = Deno.serve(

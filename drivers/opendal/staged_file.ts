@@ -23,13 +23,43 @@ async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
 
 /**
  * The staging name for `target`: hidden, in the same directory (so rename is atomic), naming the
- * writing process so that a leftover of a killed one can be told from a write in progress.
+ * writing process for whoever looks.
  */
 export function stagingPath(target: string): string {
   return join(
     dirname(target),
     `.${basename(target)}.${Deno.pid}-${crypto.randomUUID()}.partial`,
   );
+}
+
+/** A new staging file, open for writing. */
+interface Staging {
+  readonly path: string;
+  readonly file: Deno.FsFile;
+  /** Gives up the lock that marks the file as being written; call once it is renamed or removed. */
+  release(): void;
+}
+
+/**
+ * Creates a staging file for `target`, locked (`flock`, on a handle of its own, so the lock
+ * outlives the writable's close) until released: a staging file nobody holds locked is a dead
+ * writer's, whatever its process id says, and telling so needs no `/proc` (refused to a confined
+ * exporter).
+ */
+async function createStaging(target: string): Promise<Staging> {
+  const path = stagingPath(target);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, createNew: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Deno.errors.NotFound(
+      `Cannot write local file ${target}: directory ${dirname(target)} does not exist`,
+    );
+  }
+  const lock = await Deno.open(path, { read: true });
+  await lock.lock(true);
+  return { path, file, release: () => lock.close() };
 }
 
 /**
@@ -40,16 +70,7 @@ export async function downloadStaged(
   target: string,
   download: (sink: WritableStream<Uint8Array>) => Promise<void>,
 ): Promise<void> {
-  const staging = stagingPath(target);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(staging, { write: true, createNew: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    throw new Deno.errors.NotFound(
-      `Cannot write local file ${target}: directory ${dirname(target)} does not exist`,
-    );
-  }
+  const { path: staging, file, release } = await createStaging(target);
   try {
     await download(file.writable);
     await Deno.rename(staging, target);
@@ -61,6 +82,8 @@ export async function downloadStaged(
     }
     await Deno.remove(staging).catch(() => {});
     throw error;
+  } finally {
+    release();
   }
 }
 
@@ -70,18 +93,19 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function exists(path: string): boolean {
+/** Whether nobody holds the staging file `path` locked: its writer is gone. */
+function abandoned(path: string): boolean {
+  let file: Deno.FsFile;
   try {
-    Deno.statSync(path);
-    return true;
+    file = Deno.openSync(path, { read: true });
   } catch {
-    return false;
+    return false; // renamed or removed meanwhile
   }
-}
-
-/** Whether process `pid` still runs (without procfs we cannot tell: assume it does). */
-function processAlive(pid: number): boolean {
-  return !exists("/proc/self") || exists(`/proc/${pid}`);
+  try {
+    return file.tryLockSync(true);
+  } finally {
+    file.close();
+  }
 }
 
 /**
@@ -94,7 +118,7 @@ function processAlive(pid: number): boolean {
 export function removeStaleStaging(target: string): string[] {
   const dir = dirname(target);
   const pattern = new RegExp(
-    `^\\.${escapeRegExp(basename(target))}\\.(?:(\\d+)-)?${UUID}\\.partial$`,
+    `^\\.${escapeRegExp(basename(target))}\\.(?:\\d+-)?${UUID}\\.partial$`,
   );
   const removed: string[] = [];
   let entries: Iterable<Deno.DirEntry>;
@@ -106,8 +130,7 @@ export function removeStaleStaging(target: string): string[] {
   for (const entry of entries) {
     const match = pattern.exec(entry.name);
     if (!entry.isFile || !match) continue;
-    const pid = match[1] === undefined ? undefined : Number(match[1]);
-    if (pid !== undefined && (pid === Deno.pid || processAlive(pid))) continue;
+    if (!abandoned(join(dir, entry.name))) continue;
     try {
       Deno.removeSync(join(dir, entry.name));
       removed.push(join(dir, entry.name));
@@ -127,8 +150,7 @@ export async function writeStaged(
   data: ReadableStream<Uint8Array>,
   options: StagedWriteOptions = {},
 ): Promise<WriteResult> {
-  const staging = stagingPath(target);
-  const file = await Deno.open(staging, { write: true, createNew: true });
+  const { path: staging, file, release } = await createStaging(target);
   let open = true;
   try {
     const digest = new Digest();
@@ -158,5 +180,7 @@ export async function writeStaged(
     if (open) file.close();
     await Deno.remove(staging).catch(() => {});
     throw error;
+  } finally {
+    release();
   }
 }
