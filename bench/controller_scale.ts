@@ -51,6 +51,8 @@ interface Result {
   onlineSeconds: number;
   /** Seconds from creating every lease to all of them Ready. */
   leasedSeconds: number;
+  /** Exporters started again after failing to register. */
+  restarts: number;
 }
 
 function parseOptions(args: string[]): Options {
@@ -106,7 +108,7 @@ async function measure(options: Options, store: string | undefined): Promise<Res
     });
     const admin = createClient(adminV1.AdminService, adminChannel);
     const alice = await admin.createClient({ namespace: NAMESPACE, name: "alice" });
-    const credentials = [];
+    const credentials: { name: string; endpoint: string; token: string; ca: string }[] = [];
     for (let i = 0; i < options.exporters; i++) {
       const name = `board-${i}`;
       const labels = { board: "virt", n: String(i) };
@@ -118,16 +120,25 @@ async function measure(options: Options, store: string | undefined): Promise<Res
     adminChannel.close();
 
     const onlineStart = performance.now();
-    for (const credential of credentials) {
-      const exporter = mockPowerExporter({ ...credential, namespace: NAMESPACE }, {
-        log: (message) => exporterLog.push(`${credential.name}: ${message}`),
-      });
-      running.push(
-        exporter.run(abort.signal).catch((error) => {
+    let restarts = 0;
+    // as a service manager would (systemd's Restart=): an exporter that could not register (its
+    // connection timed out while a thousand started at once) starts again a second later
+    const serve = async (credential: typeof credentials[number]) => {
+      while (!abort.signal.aborted) {
+        const exporter = mockPowerExporter({ ...credential, namespace: NAMESPACE }, {
+          log: (message) => exporterLog.push(`${credential.name}: ${message}`),
+        });
+        try {
+          await exporter.run(abort.signal);
+        } catch (error) {
           exporterLog.push(`${credential.name} stopped: ${error}`);
-        }),
-      );
-    }
+        }
+        if (abort.signal.aborted) return;
+        restarts++;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    };
+    for (const credential of credentials) running.push(serve(credential));
     const client = await connectController({
       endpoint: alice.endpoint,
       token: alice.token,
@@ -169,6 +180,7 @@ async function measure(options: Options, store: string | undefined): Promise<Res
         leased,
         onlineSeconds,
         leasedSeconds,
+        restarts,
       };
     } finally {
       client.close();
@@ -204,7 +216,7 @@ function printTable(options: Options, results: Result[]): void {
   );
   console.log(
     "store".padEnd(16) +
-      ["RSS idle", "RSS online", "RSS leased", "KiB/exporter", "online s", "leased s"]
+      ["RSS idle", "RSS online", "RSS leased", "KiB/exporter", "online s", "leased s", "restarts"]
         .map((h) => h.padStart(16)).join(""),
   );
   for (const r of results) {
@@ -212,7 +224,7 @@ function printTable(options: Options, results: Result[]): void {
     console.log(
       r.store.padEnd(16) + mib(r.idle) + mib(r.online) + mib(r.leased) +
         perExporter.toFixed(1).padStart(16) + r.onlineSeconds.toFixed(1).padStart(16) +
-        r.leasedSeconds.toFixed(1).padStart(16),
+        r.leasedSeconds.toFixed(1).padStart(16) + String(r.restarts).padStart(16),
     );
   }
 }
