@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { adminV1, createClient, ExporterStatus } from "@jumpstarter/protos";
 import {
   bareName,
@@ -24,7 +23,7 @@ import {
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
 import { readCredentials, startController } from "../tests/_distributed.ts";
 import { withTimeout } from "../tests/_helpers.ts";
-import { positiveInt } from "./_measure.ts";
+import { benchOptions, optionsOrExit } from "./_measure.ts";
 import { mockPowerExporter } from "./_lease_lab.ts";
 
 const NAMESPACE = "scale";
@@ -56,19 +55,7 @@ interface Result {
 }
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
-    args,
-    options: {
-      exporters: { type: "string" },
-      leases: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  const options = {
-    exporters: positiveInt("exporters", values.exporters, 1000),
-    leases: positiveInt("leases", values.leases, 200),
-    json: values.json,
-  };
+  const options = benchOptions(args, { exporters: 1000, leases: 200 }, ["json"]);
   if (options.leases > options.exporters) throw new Error("--leases must not exceed --exporters");
   return options;
 }
@@ -230,14 +217,11 @@ function printTable(options: Options, results: Result[]): void {
 }
 
 async function main(args: string[]): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error("usage: controller_scale.ts [--exporters N] [--leases N] [--json]");
-    Deno.exit(2);
-  }
+  const options = optionsOrExit(
+    args,
+    parseOptions,
+    "controller_scale.ts [--exporters N] [--leases N] [--json]",
+  );
   await using etcd = await EtcdCluster.start(1);
   const results = [
     await measure(options, undefined),

@@ -22,11 +22,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { parseArgs } from "node:util";
 import { serve } from "@jumpstarter/lib/testing";
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { PowerClient } from "@jumpstarter/driver-power";
-import { callsInRound, latencySummary, positiveInt } from "./_measure.ts";
+import { benchOptions, callsInRound, latencySummary, optionsOrExit } from "./_measure.ts";
 
 const TARGET_RATIO = 1.5;
 const ECHO_PATH = "/bench.Echo/Echo";
@@ -62,21 +61,7 @@ interface Report {
 }
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
-    args,
-    options: {
-      calls: { type: "string" },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  return {
-    calls: positiveInt("calls", values.calls, 2000),
-    rounds: positiveInt("rounds", values.rounds, 4),
-    warmup: positiveInt("warmup", values.warmup, 200),
-    json: values.json,
-  };
+  return benchOptions(args, { calls: 2000, rounds: 4, warmup: 200 }, ["json"]);
 }
 
 function echoDefinition(): grpc.ServiceDefinition {
@@ -266,15 +251,11 @@ function printTable(result: Report): void {
 }
 
 async function main(args: string[]): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(args);
-  } catch (error) {
-    // Bad arguments are the only failure that changes the exit status; figures never do.
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error("usage: driver_call_rtt.ts [--calls N] [--rounds N] [--warmup N] [--json]");
-    Deno.exit(2);
-  }
+  const options = optionsOrExit(
+    args,
+    parseOptions,
+    "driver_call_rtt.ts [--calls N] [--rounds N] [--warmup N] [--json]",
+  );
   const result = await run(options);
   if (options.json) console.log(JSON.stringify(result, null, 2));
   else printTable(result);

@@ -15,11 +15,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { EtcdCluster } from "../controller/store/_testing/etcd_cluster.ts";
 import { client } from "../controller/store/testing.ts";
 import { EtcdStore, FileStore, type Store } from "../controller/store/mod.ts";
-import { latencySummary, positiveInt } from "./_measure.ts";
+import { benchOptions, latencySummary, optionsOrExit } from "./_measure.ts";
 import { leaseOnce, startLab } from "./_lease_lab.ts";
 
 interface Options {
@@ -37,19 +36,7 @@ interface Backend {
 }
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
-    args,
-    options: {
-      leases: { type: "string" },
-      puts: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  return {
-    leases: positiveInt("leases", values.leases, 50),
-    puts: positiveInt("puts", values.puts, 1000),
-    json: values.json,
-  };
+  return benchOptions(args, { leases: 50, puts: 1000 }, ["json"]);
 }
 
 /** `count` measured leases on a fresh lab: each one's lease-to-first-call, and the wall time. */
@@ -170,14 +157,11 @@ function printTable(options: Options, backends: Backend[]): void {
 }
 
 async function main(args: string[]): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error("usage: etcd_leases.ts [--leases N] [--puts N] [--json]");
-    Deno.exit(2);
-  }
+  const options = optionsOrExit(
+    args,
+    parseOptions,
+    "etcd_leases.ts [--leases N] [--puts N] [--json]",
+  );
   const backends = await run(options);
   if (options.json) console.log(JSON.stringify({ options, backends }, null, 2));
   else printTable(options, backends);

@@ -21,7 +21,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   bareName,
   createLease,
@@ -36,7 +35,7 @@ import { serve } from "@jumpstarter/lib/testing";
 import { MockPower } from "@jumpstarter/driver-power/driver";
 import { PowerClient } from "@jumpstarter/driver-power";
 import { clientRegistry } from "../cli/driver_packages.ts";
-import { callsInRound, latencySummary, positiveInt } from "./_measure.ts";
+import { benchOptions, callsInRound, latencySummary, optionsOrExit } from "./_measure.ts";
 import { type Lab, leaseOnce, startLab } from "./_lease_lab.ts";
 
 interface Options {
@@ -76,27 +75,13 @@ interface Report {
 }
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
+  const { "poll-ms": pollMs, ...values } = benchOptions(
     args,
-    options: {
-      leases: { type: "string" },
-      calls: { type: "string" },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      "poll-ms": { type: "string" },
-      plaintext: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-    },
-  });
-  return {
-    leases: positiveInt("leases", values.leases, 100),
-    calls: positiveInt("calls", values.calls, 2000),
-    rounds: positiveInt("rounds", values.rounds, 4),
-    warmup: positiveInt("warmup", values.warmup, 200),
-    pollMs: positiveInt("poll-ms", values["poll-ms"], 20),
-    plaintext: values.plaintext,
-    json: values.json,
-  };
+    { leases: 100, calls: 2000, rounds: 4, warmup: 200, "poll-ms": 20 },
+    ["plaintext", "json"],
+  );
+  const { leases, calls, rounds, warmup, plaintext, json } = values;
+  return { leases, calls, rounds, warmup, pollMs, plaintext, json };
 }
 
 function summarize(samples: number[]): Stats {
@@ -247,18 +232,12 @@ function printTable(report: Report): void {
 }
 
 async function main(args: string[]): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(args);
-  } catch (error) {
-    // bad arguments are the only failure that changes the exit status; figures never do
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error(
-      "usage: lease_bench.ts [--leases N] [--calls N] [--rounds N] [--warmup N] [--poll-ms N] " +
-        "[--plaintext] [--json]",
-    );
-    Deno.exit(2);
-  }
+  const options = optionsOrExit(
+    args,
+    parseOptions,
+    "lease_bench.ts [--leases N] [--calls N] [--rounds N] [--warmup N] [--poll-ms N] " +
+      "[--plaintext] [--json]",
+  );
   const report = await run(options);
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else printTable(report);

@@ -216,65 +216,63 @@ function raceIgnored(racer: Racer): boolean {
   return racer === "other" && Deno.uid() !== 0;
 }
 
-for (const { check, racer } of RACES) {
-  const who = racer === "other" ? "another user" : "the server's own user";
-  const what = `HTTP, ${check} check, ${racer} racer`;
-  Deno.test({
-    name:
-      `security item 5 (${check} check): ${who} swapping a file or directory for a symlink mid-fetch never gets the outside file served (HTTP)`,
-    ignore: raceIgnored(racer),
-    fn: async () => {
-      await withTimeout(
-        withRootCheck(check, async () => {
-          await using dir = await tempDir();
-          await Deno.mkdir(`${dir.path}/root`);
-          const { served, url } = await servedHttp(`${dir.path}/root`);
-          await using _ = served;
-          const counts = await raceFetches(dir.path, racer, async (name) => {
-            const response = await fetch(`${url}/${name}`);
-            const body = await response.text();
-            return response.status === 200 ? body : undefined;
-          });
-          assertNoEscape(what, check, counts);
-        }),
-        90_000,
-        `${FETCHES} fetches (${what}) against a racing symlink swapper`,
-      );
-    },
-  });
-}
+/** A server of the protocol on a root, and one fetch from it: the body, or none when refused. */
+type RacedServer = AsyncDisposable & { fetchOne(name: string): Promise<string | undefined> };
 
-for (const { check, racer } of RACES) {
-  const who = racer === "other" ? "another user" : "the server's own user";
-  const what = `TFTP, ${check} check, ${racer} racer`;
-  Deno.test({
-    name:
-      `security item 5 (${check} check): ${who} swapping a file or directory for a symlink mid-fetch never gets the outside file served (TFTP)`,
-    ignore: raceIgnored(racer),
-    fn: async () => {
-      await withTimeout(
-        withRootCheck(check, async () => {
-          await using dir = await tempDir();
-          await Deno.mkdir(`${dir.path}/root`);
-          await using server = await startServer(`${dir.path}/root`);
-          const peer = { address: "127.0.0.1", port: server.address.port };
-          const counts = await raceFetches(dir.path, racer, async (name) => {
-            // a fresh port per fetch, as real clients do (a repeat from one port is a
-            // retransmission)
-            await using client = await RawClient.open();
-            try {
-              return new TextDecoder().decode((await client.fetch(peer, name)).data);
-            } catch (error) {
-              // an ERROR packet (not found / access violation) instead of DATA
-              if (/expected DATA/.test(String(error))) return undefined;
-              throw error;
-            }
-          });
-          assertNoEscape(what, check, counts);
-        }),
-        90_000,
-        `${FETCHES} fetches (${what}) against a racing symlink swapper`,
-      );
-    },
-  });
+const SERVERS: Record<"HTTP" | "TFTP", (root: string) => Promise<RacedServer>> = {
+  HTTP: async (root) => {
+    const { served, url } = await servedHttp(root);
+    return {
+      [Symbol.asyncDispose]: () => served[Symbol.asyncDispose](),
+      async fetchOne(name) {
+        const response = await fetch(`${url}/${name}`);
+        const body = await response.text();
+        return response.status === 200 ? body : undefined;
+      },
+    };
+  },
+  TFTP: async (root) => {
+    const server = await startServer(root);
+    const peer = { address: "127.0.0.1", port: server.address.port };
+    return {
+      [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
+      async fetchOne(name) {
+        // a fresh port per fetch, as real clients do (a repeat from one port is a
+        // retransmission)
+        await using client = await RawClient.open();
+        try {
+          return new TextDecoder().decode((await client.fetch(peer, name)).data);
+        } catch (error) {
+          // an ERROR packet (not found / access violation) instead of DATA
+          if (/expected DATA/.test(String(error))) return undefined;
+          throw error;
+        }
+      },
+    };
+  },
+};
+
+for (const [protocol, start] of Object.entries(SERVERS)) {
+  for (const { check, racer } of RACES) {
+    const who = racer === "other" ? "another user" : "the server's own user";
+    const what = `${protocol}, ${check} check, ${racer} racer`;
+    Deno.test({
+      name:
+        `security item 5 (${check} check): ${who} swapping a file or directory for a symlink mid-fetch never gets the outside file served (${protocol})`,
+      ignore: raceIgnored(racer),
+      fn: async () => {
+        await withTimeout(
+          withRootCheck(check, async () => {
+            await using dir = await tempDir();
+            await Deno.mkdir(`${dir.path}/root`);
+            await using server = await start(`${dir.path}/root`);
+            const counts = await raceFetches(dir.path, racer, (name) => server.fetchOne(name));
+            assertNoEscape(what, check, counts);
+          }),
+          90_000,
+          `${FETCHES} fetches (${what}) against a racing symlink swapper`,
+        );
+      },
+    });
+  }
 }
