@@ -14,8 +14,9 @@ import { rootCheck } from "./root_check.ts";
 import {
   AS_ROOT,
   OTHER_UID,
-  othersRoot,
   ROOT_CHECKS,
+  theirDirectory,
+  withOthersRoot,
   withRoot,
   withRootCheck,
 } from "./_testing/roots.ts";
@@ -131,8 +132,7 @@ Deno.test({
     "openFileIn() in a root another user owns, with group-writable subdirectories: the kernel check serves nested files, the ownership check only top-level ones",
   ...AS_ROOT,
   fn: async () => {
-    await withRoot(async (root) => {
-      await othersRoot(root);
+    await withOthersRoot(async (root) => {
       await withRootCheck("kernel", async () => {
         assert.equal(await text(root, ["top"]), "top");
         assert.equal(await text(root, ["a", "f"]), "f");
@@ -153,10 +153,8 @@ Deno.test({
   fn: async () => {
     await withRootCheck("ownership", () =>
       withRoot(async (root) => {
-        await Deno.mkdir(`${root}/theirs/sub`, { recursive: true });
-        await Deno.writeTextFile(`${root}/theirs/sub/f`, "f");
+        await theirDirectory(root);
         await Deno.writeTextFile(`${root}/theirs/top`, "top");
-        await Deno.chown(`${root}/theirs`, OTHER_UID, OTHER_UID);
         assert.equal(await text(root, ["theirs", "top"]), "top");
         await assert.rejects(openFileIn(root, ["theirs", "sub", "f"]), UnsafeDirectoryError);
         // a sticky directory of root's, but the entry is theirs: they may rename it

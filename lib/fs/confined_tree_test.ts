@@ -4,9 +4,9 @@ import { OutsideRootError, UnsafeDirectoryError } from "./confined_paths.ts";
 import { deleteFileIn, listFilesIn, UPLOAD_PREFIX, writeFileIn } from "./confined_tree.ts";
 import {
   AS_ROOT,
-  OTHER_UID,
-  othersRoot,
   ROOT_CHECKS,
+  theirDirectory,
+  withOthersRoot,
   withRoot,
   withRootCheck,
 } from "./_testing/roots.ts";
@@ -103,8 +103,7 @@ Deno.test({
     "writeFileIn(), deleteFileIn() and listFilesIn() in a root another user owns, with group-writable subdirectories: nested under the kernel check, top-level only under the ownership check",
   ...AS_ROOT,
   fn: async () => {
-    await withRoot(async (root) => {
-      await othersRoot(root);
+    await withOthersRoot(async (root) => {
       await withRootCheck("ownership", async () => {
         assert.deepEqual(await listFilesIn(root), ["top"]);
         await writeFileIn(root, ["new"], bytes("new"));
@@ -132,9 +131,7 @@ Deno.test({
   fn: async () => {
     await withRootCheck("ownership", () =>
       withRoot(async (root) => {
-        await Deno.mkdir(`${root}/theirs/sub`, { recursive: true });
-        await Deno.writeTextFile(`${root}/theirs/sub/f`, "f");
-        await Deno.chown(`${root}/theirs`, OTHER_UID, OTHER_UID);
+        await theirDirectory(root);
         // in their directory itself: the new entry is made there and checked
         await writeFileIn(root, ["theirs", "top"], bytes("top"));
         await assert.rejects(

@@ -62,3 +62,21 @@ export async function othersRoot(root: string): Promise<void> {
     await Deno.chmod(`${root}${path}`, 0o775);
   }
 }
+
+/** Runs `body` with a root `othersRoot` made (see there) inside `withRoot`. Needs root. */
+export function withOthersRoot(body: (root: string) => Promise<void>): Promise<void> {
+  return withRoot(async (root) => {
+    await othersRoot(root);
+    await body(root);
+  });
+}
+
+/**
+ * Makes `theirs` in `root`, a directory another user owns holding `sub/f` (file and `sub` this
+ * user's). Needs root.
+ */
+export async function theirDirectory(root: string): Promise<void> {
+  await Deno.mkdir(`${root}/theirs/sub`, { recursive: true });
+  await Deno.writeTextFile(`${root}/theirs/sub/f`, "f");
+  await Deno.chown(`${root}/theirs`, OTHER_UID, OTHER_UID);
+}
