@@ -15,8 +15,8 @@ import {
   AS_ROOT,
   OTHER_UID,
   ROOT_CHECKS,
+  testInOthersRoot,
   theirDirectory,
-  withOthersRoot,
   withRoot,
   withRootCheck,
 } from "./_testing/roots.ts";
@@ -127,25 +127,21 @@ Deno.test("openFileIn() below a group-writable directory: the kernel check serve
   });
 });
 
-Deno.test({
-  name:
-    "openFileIn() in a root another user owns, with group-writable subdirectories: the kernel check serves nested files, the ownership check only top-level ones",
-  ...AS_ROOT,
-  fn: async () => {
-    await withOthersRoot(async (root) => {
-      await withRootCheck("kernel", async () => {
-        assert.equal(await text(root, ["top"]), "top");
-        assert.equal(await text(root, ["a", "f"]), "f");
-        assert.equal(await text(root, ["a", "b", "g"]), "g");
-      });
-      await withRootCheck("ownership", async () => {
-        assert.equal(await text(root, ["top"]), "top");
-        await assert.rejects(openFileIn(root, ["a", "f"]), UnsafeDirectoryError);
-        await assert.rejects(openFileIn(root, ["a", "b", "g"]), UnsafeDirectoryError);
-      });
+testInOthersRoot(
+  "openFileIn() in a root another user owns, with group-writable subdirectories: the kernel check serves nested files, the ownership check only top-level ones",
+  async (root) => {
+    await withRootCheck("kernel", async () => {
+      assert.equal(await text(root, ["top"]), "top");
+      assert.equal(await text(root, ["a", "f"]), "f");
+      assert.equal(await text(root, ["a", "b", "g"]), "g");
+    });
+    await withRootCheck("ownership", async () => {
+      assert.equal(await text(root, ["top"]), "top");
+      await assert.rejects(openFileIn(root, ["a", "f"]), UnsafeDirectoryError);
+      await assert.rejects(openFileIn(root, ["a", "b", "g"]), UnsafeDirectoryError);
     });
   },
-});
+);
 
 Deno.test({
   name: "openFileIn() under the ownership check refuses a name below a directory another user owns",

@@ -5,8 +5,8 @@ import { deleteFileIn, listFilesIn, UPLOAD_PREFIX, writeFileIn } from "./confine
 import {
   AS_ROOT,
   ROOT_CHECKS,
+  testInOthersRoot,
   theirDirectory,
-  withOthersRoot,
   withRoot,
   withRootCheck,
 } from "./_testing/roots.ts";
@@ -98,31 +98,27 @@ for (const check of ROOT_CHECKS) {
   });
 }
 
-Deno.test({
-  name:
-    "writeFileIn(), deleteFileIn() and listFilesIn() in a root another user owns, with group-writable subdirectories: nested under the kernel check, top-level only under the ownership check",
-  ...AS_ROOT,
-  fn: async () => {
-    await withOthersRoot(async (root) => {
-      await withRootCheck("ownership", async () => {
-        assert.deepEqual(await listFilesIn(root), ["top"]);
-        await writeFileIn(root, ["new"], bytes("new"));
-        await assert.rejects(writeFileIn(root, ["a", "h"], bytes("h")), UnsafeDirectoryError);
-        await assert.rejects(writeFileIn(root, ["c", "h"], bytes("h")), UnsafeDirectoryError);
-        await assert.rejects(deleteFileIn(root, ["a", "b", "g"]), UnsafeDirectoryError);
-        assert.deepEqual(await entries(root), ["a", "new", "top"]);
-      });
-      await withRootCheck("kernel", async () => {
-        assert.deepEqual(await listFilesIn(root), ["a/b/g", "a/f", "new", "top"]);
-        await writeFileIn(root, ["a", "b", "h"], bytes("h"));
-        await writeFileIn(root, ["c", "d", "i"], bytes("i"));
-        await deleteFileIn(root, ["a", "b", "g"]);
-        assert.deepEqual(await listFilesIn(root), ["a/b/h", "a/f", "c/d/i", "new", "top"]);
-        assert.equal(await Deno.readTextFile(`${root}/c/d/i`), "i");
-      });
+testInOthersRoot(
+  "writeFileIn(), deleteFileIn() and listFilesIn() in a root another user owns, with group-writable subdirectories: nested under the kernel check, top-level only under the ownership check",
+  async (root) => {
+    await withRootCheck("ownership", async () => {
+      assert.deepEqual(await listFilesIn(root), ["top"]);
+      await writeFileIn(root, ["new"], bytes("new"));
+      await assert.rejects(writeFileIn(root, ["a", "h"], bytes("h")), UnsafeDirectoryError);
+      await assert.rejects(writeFileIn(root, ["c", "h"], bytes("h")), UnsafeDirectoryError);
+      await assert.rejects(deleteFileIn(root, ["a", "b", "g"]), UnsafeDirectoryError);
+      assert.deepEqual(await entries(root), ["a", "new", "top"]);
+    });
+    await withRootCheck("kernel", async () => {
+      assert.deepEqual(await listFilesIn(root), ["a/b/g", "a/f", "new", "top"]);
+      await writeFileIn(root, ["a", "b", "h"], bytes("h"));
+      await writeFileIn(root, ["c", "d", "i"], bytes("i"));
+      await deleteFileIn(root, ["a", "b", "g"]);
+      assert.deepEqual(await listFilesIn(root), ["a/b/h", "a/f", "c/d/i", "new", "top"]);
+      assert.equal(await Deno.readTextFile(`${root}/c/d/i`), "i");
     });
   },
-});
+);
 
 Deno.test({
   name:

@@ -63,11 +63,16 @@ export async function othersRoot(root: string): Promise<void> {
   }
 }
 
-/** Runs `body` with a root `othersRoot` made (see there) inside `withRoot`. Needs root. */
-export function withOthersRoot(body: (root: string) => Promise<void>): Promise<void> {
-  return withRoot(async (root) => {
-    await othersRoot(root);
-    await body(root);
+/** A test, run as root only, of `body` on a root `othersRoot` made (see there) in `withRoot`. */
+export function testInOthersRoot(name: string, body: (root: string) => Promise<void>): void {
+  Deno.test({
+    name,
+    ...AS_ROOT,
+    fn: () =>
+      withRoot(async (root) => {
+        await othersRoot(root);
+        await body(root);
+      }),
   });
 }
 
