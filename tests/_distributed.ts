@@ -180,6 +180,11 @@ export async function makeClient(
   return path;
 }
 
+/** The arguments of `jmp shell -l board=virt -- j power on` as `client`. */
+export function powerOnArgs(client: string): string[] {
+  return ["shell", "--client-config", client, "-l", "board=virt", "--", "j", "power", "on"];
+}
+
 /** The exporter's status as `jmp get exporters -o json` shows it (`missing` if not listed). */
 export async function exporterStatus(client: string, name: string): Promise<string> {
   const result = await jmp(["get", "exporters", "--client-config", client, "-o", "json"]);

@@ -21,7 +21,7 @@ import {
 import { loadClientConfig } from "@jumpstarter/lib/config";
 import { fileDeadline } from "@jumpstarter/lib/testing";
 import { assertExit, type BackgroundJmp, jmp, spawnJmp, tempDir, withTimeout } from "./_helpers.ts";
-import { until } from "./_distributed.ts";
+import { powerOnArgs, until } from "./_distributed.ts";
 import { report, stopwatch } from "./_faults.ts";
 import { assertNoDoubleGrant, LEADER_LINE } from "./_replicas.ts";
 import { EchoPump, type FailoverLab, routerMetric, startFailoverLab } from "./_failover.ts";
@@ -33,17 +33,7 @@ const RECOVERY_MS = 60_000;
 
 /** A `jmp shell` of `client` waiting in the queue for bench1, then powering it on. */
 function queueShell(client: string): BackgroundJmp & { exited: () => boolean } {
-  const shell = spawnJmp([
-    "shell",
-    "--client-config",
-    client,
-    "-l",
-    "board=virt",
-    "--",
-    "j",
-    "power",
-    "on",
-  ]);
+  const shell = spawnJmp(powerOnArgs(client));
   let exited = false;
   shell.process.status.then(() => exited = true);
   return Object.assign(shell, { exited: () => exited });

@@ -16,6 +16,7 @@ import {
 import {
   freePort,
   getLeases,
+  powerOnArgs,
   readyState,
   startController,
   until,
@@ -100,17 +101,7 @@ Deno.test("faults: a waiting jmp shell rides out a controller killed with SIGKIL
     const held = await holdLease(lab.bob);
     await untilExporter(lab.alice, "bench1", "LEASE_READY");
     // alice queues behind bob
-    await using shell = spawnJmp([
-      "shell",
-      "--client-config",
-      lab.alice,
-      "-l",
-      "board=virt",
-      "--",
-      "j",
-      "power",
-      "on",
-    ]);
+    await using shell = spawnJmp(powerOnArgs(lab.alice));
     await until(
       "alice's lease to be queued",
       async () => (await getLeases(lab.alice)).length === 1,
@@ -154,17 +145,7 @@ Deno.test("faults: a waiting jmp shell gives up after retry_timeout with a clear
     const config = await Deno.readTextFile(lab.alice);
     assert.doesNotMatch(config, /^leases:/m, "the client config has no leases block yet");
     await Deno.writeTextFile(lab.alice, `${config}leases:\n  retry_timeout: 3\n`);
-    await using shell = spawnJmp([
-      "shell",
-      "--client-config",
-      lab.alice,
-      "-l",
-      "board=virt",
-      "--",
-      "j",
-      "power",
-      "on",
-    ]);
+    await using shell = spawnJmp(powerOnArgs(lab.alice));
     await until(
       "alice's lease to be queued",
       async () => (await getLeases(lab.alice)).length === 1,

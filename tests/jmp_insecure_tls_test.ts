@@ -9,6 +9,7 @@ import { assertExit, describe, jmp, spawnJmp, tempDir } from "./_helpers.ts";
 import {
   makeClient,
   makeExporter,
+  powerOnArgs,
   readCredentials,
   startController,
   untilExporter,
@@ -63,17 +64,7 @@ Deno.test("-k / insecure: true connects to a controller with an unverifiable cer
     });
 
     await t.step("with -k a lease and j through the router work", async () => {
-      const result = await jmp([
-        "shell",
-        "--client-config",
-        insecure,
-        "-l",
-        "board=virt",
-        "--",
-        "j",
-        "power",
-        "on",
-      ], { timeoutMs: 60_000 });
+      const result = await jmp(powerOnArgs(insecure), { timeoutMs: 60_000 });
       assertExit(result, 0);
     });
   } finally {

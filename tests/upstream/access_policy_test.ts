@@ -9,6 +9,7 @@ import {
   getLeases,
   makeClient,
   makeExporter,
+  powerOnArgs,
   readyState,
   startController,
   until,
@@ -95,17 +96,7 @@ Deno.test("upstream HEAD jmp under access policy: maximum duration refused, spot
           return false;
         }
       }, 60_000);
-      const taken = await run(head.jmp, [
-        "shell",
-        "--client-config",
-        ci,
-        "-l",
-        "board=virt",
-        "--",
-        "j",
-        "power",
-        "on",
-      ], { ...peerEnv(head), timeoutMs: 60_000 });
+      const taken = await run(head.jmp, powerOnArgs(ci), { ...peerEnv(head), timeoutMs: 60_000 });
       assertExit(taken, 0);
       // What the spot holder sees: its j calls fail and its command ends. HEAD's jmp shell
       // polls its lease every 30 s: if it has seen the end by then it exits with the command's
