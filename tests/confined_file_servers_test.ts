@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { jmp, type RunResult } from "./_process.ts";
 import { type BackgroundJmp } from "./_background.ts";
-import { printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
+import { granted, printedPermissions, spawnUnderPrinted } from "./_permissions.ts";
 import { run, tftpHpaGet } from "../drivers/tftp/_testing/tftp.ts";
 import { freePort, freeUdpPort, randomBytes } from "@jumpstarter/lib/testing";
 
@@ -35,13 +35,13 @@ async function serveConfined(dir: string, entry: string, outside: string) {
     `apiVersion: jumpstarter.dev/v1alpha1\nkind: ExporterConfig\nexport:\n${entry}`,
   );
   const printed = await printedPermissions(config, ["--socket-dir", `${dir}/run`]);
-  const granted = (name: string) =>
-    printed.flags.find((flag) => flag.startsWith(`--allow-${name}=`))?.split("=")[1]?.split(",") ??
-      [];
-  assert.ok(granted("sys").includes("uid"), printed.flags.join(" "));
+  assert.ok(granted(printed, "sys").includes("uid"), printed.flags.join(" "));
   for (const name of ["read", "write"]) {
-    assert.ok(granted(name).includes(`${dir}/root`), `${name}: ${printed.flags.join(" ")}`);
-    const wider = granted(name).filter((path) => outside.startsWith(path));
+    assert.ok(
+      granted(printed, name).includes(`${dir}/root`),
+      `${name}: ${printed.flags.join(" ")}`,
+    );
+    const wider = granted(printed, name).filter((path) => outside.startsWith(path));
     assert.deepEqual(wider, [], `${name} covers the outside: ${printed.flags.join(" ")}`);
   }
   const exporter = spawnUnderPrinted(config, printed);
@@ -49,6 +49,46 @@ async function serveConfined(dir: string, entry: string, outside: string) {
   const j = async (...args: string[]): Promise<RunResult> =>
     await jmp(["j", ...args], { timeoutMs: TIMEOUT_MS, env });
   return { exporter, j };
+}
+
+/** What `withServer` hands its body. */
+interface ServerLab {
+  dir: string;
+  outside: string;
+  exporter: BackgroundJmp;
+  j: (...args: string[]) => Promise<RunResult>;
+}
+
+/**
+ * Runs `body` with the file server `name` (driver `type`, on `port`) started by `j NAME start`
+ * on a root with links out, served under exactly its printed grants in a temporary directory;
+ * then stops the exporter, which must not have been refused anything.
+ */
+async function withServer(
+  name: "tftp" | "http",
+  type: string,
+  port: number,
+  body: (lab: ServerLab) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: `jmp-confined-${name}-` }));
+  try {
+    const { root, outside } = await rootWithLinksOut(dir);
+    const { exporter, j } = await serveConfined(
+      dir,
+      `  ${name}:\n    type: ${type}\n    config: { root_dir: ${root}, host: 127.0.0.1, port: ${port} }\n`,
+      outside,
+    );
+    await using _ = exporter;
+    const started = await j(name, "start");
+    assert.equal(started.code, 0, shown(`j ${name} start`, started, exporter));
+
+    await body({ dir, outside, exporter, j });
+
+    const stopped = await exporter.stop("SIGTERM");
+    assert.doesNotMatch(stopped.stderr, /NotCapable|PERMISSION_DENIED|was refused/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 function shown(
@@ -60,19 +100,8 @@ function shown(
 }
 
 Deno.test("TFTP under exactly its printed grants: j puts and deletes, tftp-hpa gets, links out are refused", async () => {
-  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "jmp-confined-tftp-" }));
-  try {
-    const { root, outside } = await rootWithLinksOut(dir);
-    const port = freeUdpPort();
-    const { exporter, j } = await serveConfined(
-      dir,
-      `  tftp:\n    type: Tftp\n    config: { root_dir: ${root}, host: 127.0.0.1, port: ${port} }\n`,
-      outside,
-    );
-    await using _ = exporter;
-    const started = await j("tftp", "start");
-    assert.equal(started.code, 0, shown("j tftp start", started, exporter));
-
+  const port = freeUdpPort();
+  await withServer("tftp", "Tftp", port, async ({ dir, outside, exporter, j }) => {
     const image = randomBytes(200_000);
     await Deno.writeFile(`${dir}/Image`, image);
     const put = await j("tftp", "put", `${dir}/Image`, "-n", "boot/Image");
@@ -98,28 +127,12 @@ Deno.test("TFTP under exactly its printed grants: j puts and deletes, tftp-hpa g
     assert.notEqual(out.code, 0, `j tftp delete dirlink/secret succeeded: ${out.stdout}`);
     assert.match(out.stderr, /outside the TFTP root/);
     assert.equal(await Deno.readTextFile(`${outside}/secret`), SECRET);
-
-    const stopped = await exporter.stop("SIGTERM");
-    assert.doesNotMatch(stopped.stderr, /NotCapable|PERMISSION_DENIED|was refused/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("HttpServer under exactly its printed grants: j puts and deletes, curl gets, links out are refused", async () => {
-  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "jmp-confined-http-" }));
-  try {
-    const { root, outside } = await rootWithLinksOut(dir);
-    const port = freePort();
-    const { exporter, j } = await serveConfined(
-      dir,
-      `  http:\n    type: HttpServer\n    config: { root_dir: ${root}, host: 127.0.0.1, port: ${port} }\n`,
-      outside,
-    );
-    await using _ = exporter;
-    const started = await j("http", "start");
-    assert.equal(started.code, 0, shown("j http start", started, exporter));
-
+  const port = freePort();
+  await withServer("http", "HttpServer", port, async ({ dir, outside, exporter, j }) => {
     const kernel = randomBytes(300_000);
     await Deno.writeFile(`${dir}/kernel`, kernel);
     const put = await j("http", "put", `${dir}/kernel`, "-n", "boot/kernel");
@@ -147,10 +160,5 @@ Deno.test("HttpServer under exactly its printed grants: j puts and deletes, curl
     assert.notEqual(out.code, 0, `j http delete dirlink/secret succeeded: ${out.stdout}`);
     assert.match(out.stderr, /leads out of the root/);
     assert.equal(await Deno.readTextFile(`${outside}/secret`), SECRET);
-
-    const stopped = await exporter.stop("SIGTERM");
-    assert.doesNotMatch(stopped.stderr, /NotCapable|PERMISSION_DENIED|was refused/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
