@@ -16,13 +16,8 @@ import {
   tempDir,
   VIRTUAL_LAB,
 } from "./_helpers.ts";
-import {
-  freePort,
-  makeClient,
-  makeExporter,
-  startController,
-  untilExporter,
-} from "./_distributed.ts";
+import { freePort, untilExporter } from "./_distributed.ts";
+import { faultLab } from "./_faults.ts";
 
 const SLOW = { timeoutMs: 60_000 };
 const MOTD = "Welcome to bench1: be gentle with the relay";
@@ -50,14 +45,9 @@ fileDeadline(import.meta.url, 300_000);
 
 Deno.test("jmp shell (lease mode) behaves as upstream HEAD's", async (t) => {
   await using dir = await tempDir();
-  const controller = await startController(`${dir.path}/controller`);
-  const exporterConfig = await makeExporter(controller.adminConfig, dir.path, "bench1", [
-    "board=virt",
-  ]);
+  const { controller, exporterConfig, alice, bob, startExporter } = await faultLab(dir.path);
   await Deno.writeTextFile(exporterConfig, `motd: "${MOTD}"\n`, { append: true });
-  const alice = await makeClient(controller.adminConfig, dir.path, "alice");
-  const bob = await makeClient(controller.adminConfig, dir.path, "bob");
-  await using exporter = spawnJmp(["run", "--exporter-config", exporterConfig]);
+  await using exporter = startExporter();
   try {
     await untilExporter(alice, "bench1");
 
