@@ -10,7 +10,7 @@ import { Etcd3 } from "etcd3";
 import { Registry } from "prom-client";
 import { Authority } from "./auth.ts";
 import { OwnKeys } from "./etcd_own_keys.ts";
-import { serveGrpcPort, serveSplicePort } from "./grpc_port.ts";
+import { type GrpcPortOptions, serveGrpcPort, serveSplicePort } from "./grpc_port.ts";
 import { type MetricsServer, registerRouterMetrics, serveMetrics } from "./metrics.ts";
 import { checkKeys, fingerprint, REPLICA_TTL_SECONDS } from "./replica.ts";
 import { type RouterEntry, routerKey } from "./replica_live.ts";
@@ -19,20 +19,15 @@ import { readKeyMaterial } from "./state_dir.ts";
 import { parseEtcdUrl, StoreError } from "./store/mod.ts";
 import { oneLine, withTimeout } from "./store/etcd_util.ts";
 
-/** Options of {@linkcode startRouter}. */
-export interface RouterOptions {
+/**
+ * Options of {@linkcode startRouter}: its gRPC port's (`advertise`, where clients and exporters
+ * reach it) and those below.
+ */
+export interface RouterOptions extends Omit<GrpcPortOptions, "stateDir" | "socketName"> {
   /** Holds keys.json (copied from a replica) and the TLS certificate. */
   stateDir: string;
   /** `etcd://host:port,...[/prefix]`: the controller replicas' store. */
   store: string;
-  /** `host:port` to listen on (port 0 picks one). */
-  listen: string;
-  /** `host:port` clients and exporters reach it at; default the listen address. */
-  advertise?: string;
-  plaintext?: boolean;
-  tlsCertFile?: string;
-  tlsKeyFile?: string;
-  tlsHosts?: string[];
   /** `host:port` to serve Prometheus `/metrics` on; default: not served. */
   metricsAddress?: string;
   /** Seconds its entry outlives it on etcd, if killed (default 5). */
