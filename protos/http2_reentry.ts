@@ -44,6 +44,8 @@ interface Reentry {
   /** a send was held back: send once `receive` returns (not every caller sends after it) */
   sendWanted: boolean;
   deferred: (() => void)[];
+  /** a deferred destroy ran: what is still queued (receives) is dropped */
+  destroyed: boolean;
 }
 
 const NOTHING = new Uint8Array(0);
@@ -78,7 +80,7 @@ function install(): boolean {
         state.sendWanted = false;
         this.sendPending(); // node:http2's own, which writes what nghttp2 has to the socket
       }
-      while (state.deferred.length > 0) state.deferred.shift()!();
+      runDeferred(state);
     }
   };
   proto.getOutgoingChunk = function (this: NativeSession): Uint8Array {
@@ -88,16 +90,42 @@ function install(): boolean {
     if (!holdBack(this)) sendPending.call(this);
   };
   proto.destroy = function (this: NativeSession, ...args: unknown[]): void {
-    if (receiving(this)) stateOf(this).deferred.push(() => destroy.apply(this, args));
-    else destroy.apply(this, args);
+    if (!receiving(this)) return destroy.apply(this, args);
+    const state = stateOf(this);
+    state.deferred.push(() => {
+      state.destroyed = true;
+      destroy.apply(this, args);
+    });
   };
   return true;
+}
+
+/**
+ * Runs what waited for `receive` to return, in order, each on its own: one that throws does not
+ * keep the rest (a destroy) from running; the first error is rethrown after them. A receive queued
+ * behind a destroy is dropped, its session being gone.
+ */
+function runDeferred(state: Reentry): void {
+  let failure: { error: unknown } | undefined;
+  while (state.deferred.length > 0) {
+    const task = state.deferred.shift()!;
+    if (state.destroyed) {
+      state.deferred.length = 0;
+      break;
+    }
+    try {
+      task();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
 }
 
 function stateOf(session: object): Reentry {
   let state = reentry.get(session);
   if (!state) {
-    state = { depth: 0, sendWanted: false, deferred: [] };
+    state = { depth: 0, sendWanted: false, deferred: [], destroyed: false };
     reentry.set(session, state);
   }
   return state;

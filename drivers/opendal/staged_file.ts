@@ -48,17 +48,29 @@ interface Staging {
  */
 async function createStaging(target: string): Promise<Staging> {
   const path = stagingPath(target);
+  // made and locked under a name the cleanup does not match, then renamed: a staging file never
+  // shows unlocked to another process's removeStaleStaging
+  const unnamed = `${path}.new`;
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { write: true, createNew: true });
+    file = await Deno.open(unnamed, { write: true, createNew: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new Deno.errors.NotFound(
       `Cannot write local file ${target}: directory ${dirname(target)} does not exist`,
     );
   }
-  const lock = await Deno.open(path, { read: true });
-  await lock.lock(true);
+  let lock: Deno.FsFile | undefined;
+  try {
+    lock = await Deno.open(unnamed, { read: true });
+    await lock.lock(true);
+    await Deno.rename(unnamed, path);
+  } catch (error) {
+    lock?.close();
+    file.close();
+    await Deno.remove(unnamed).catch(() => {});
+    throw error;
+  }
   return { path, file, release: () => lock.close() };
 }
 

@@ -35,8 +35,13 @@ export async function retryWhileDisconnected<T>(
     } catch (error) {
       const { signal } = options;
       if (!isConnectionLoss(error) || signal.aborted || Date.now() + pause > giveUp) throw error;
-      options.log(`Controller call failed, retrying in ${pause} ms: ${(error as Error).message}`);
+      options.log(
+        `Controller call failed, retrying in ${pause} ms: ${
+          withoutResolutionNote((error as Error).message)
+        }`,
+      );
       await abortableDelay(pause, signal);
+      if (signal.aborted) throw error;
       pause = Math.min(pause * 2, 5000);
     }
   }

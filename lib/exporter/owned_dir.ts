@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { tempDirectory } from "@jumpstarter/lib/driver";
 
 /** The file an owned directory's process keeps locked. */
 const OWNER = ".owner";
@@ -36,7 +37,7 @@ export async function makeOwnedDir(prefix: string, parent?: string): Promise<Own
     await Deno.remove(path, { recursive: true }).catch(() => {});
     throw error;
   }
-  await removeAbandoned(prefix, parent ?? tempRoot(), path);
+  await removeAbandoned(prefix, parent ?? tempDirectory(), path);
   let removing: Promise<void> | undefined;
   return {
     path,
@@ -46,10 +47,6 @@ export async function makeOwnedDir(prefix: string, parent?: string): Promise<Own
         owner.close();
       })(),
   };
-}
-
-function tempRoot(): string {
-  return Deno.env.get("TMPDIR") || "/tmp";
 }
 
 /** Removes the directories `prefix*` in `parent` (but `keep`) whose owner file nobody holds. */
