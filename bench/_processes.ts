@@ -115,3 +115,15 @@ export async function runToEnd(
     clearTimeout(timer);
   }
 }
+
+/** `pid` and its descendants (`jmp run` serves from a confined child it starts). */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const task of Deno.readDirSync(`/proc/${tree[i]}/task`)) {
+      const children = Deno.readTextFileSync(`/proc/${tree[i]}/task/${task.name}/children`);
+      tree.push(...children.split(" ").filter(Boolean).map(Number));
+    }
+  }
+  return tree;
+}

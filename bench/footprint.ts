@@ -25,7 +25,7 @@ import { PowerClient } from "@jumpstarter/driver-power";
 import { NetworkClient } from "@jumpstarter/driver-network";
 import { DRIVER_PACKAGES } from "../cli/driver_packages.ts";
 import { positiveInt } from "./_measure.ts";
-import { startUntilLine } from "./_processes.ts";
+import { processTree, startUntilLine } from "./_processes.ts";
 
 const CONFIG_DIR = new URL("../", import.meta.url).pathname;
 const AARCH64_DENO = `${Deno.env.get("JMP_AARCH64_DIR") || "/opt/jmp-aarch64"}/deno-aarch64`;
@@ -39,18 +39,6 @@ interface Footprint {
   mibPerSecond: number;
   cpuSecondsPerGib: number;
   peakRssMib: number;
-}
-
-/** `pid` and its descendants (`jmp run` serves from a confined child it starts). */
-function processTree(pid: number): number[] {
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) {
-    for (const task of Deno.readDirSync(`/proc/${tree[i]}/task`)) {
-      const children = Deno.readTextFileSync(`/proc/${tree[i]}/task/${task.name}/children`);
-      tree.push(...children.split(" ").filter(Boolean).map(Number));
-    }
-  }
-  return tree;
 }
 
 /** A `/proc/PID/status` memory figure, in MiB, summed over `pid`'s process tree. */

@@ -13,7 +13,7 @@ own share of a call.
 times only the bare stub against any such responder: the floors a DriverCall cannot beat on each
 gRPC stack (or, with `--stub-uuid`, against a real exporter's driver).
 
-With `--exporter-pid`, the exporter's CPU time (all its threads, from /proc) is read around each
+With `--exporter-pids`, the exporter's CPU time (all its processes and threads, from /proc) is read around each
 phase: CPU per DriverCall and per GiB moved. Other load on the machine skews these far less than
 the wall-clock figures.
 """
@@ -130,13 +130,14 @@ def serve_floor(path):
     asyncio.run(serve())
 
 
-def cpu_seconds(pid):
-    if not pid:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as stat:
-        # fields after the command name (which may hold spaces): utime and stime are 14 and 15
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            # fields after the command name (which may hold spaces): utime and stime are 14 and 15
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -147,7 +148,7 @@ def main():
     parser.add_argument("--sink-mib", type=int, default=256)
     parser.add_argument("--echo-mib", type=int, default=64)
     parser.add_argument("--chunk-kib", type=int, default=64)
-    parser.add_argument("--exporter-pid", type=int, default=0)
+    parser.add_argument("--exporter-pids", default="", help="the exporter's processes, comma-separated")
     parser.add_argument("--serve-floor", metavar="SOCKET", help="serve a bare DriverCall responder")
     parser.add_argument("--stub-only", metavar="SOCKET", help="only time stub DriverCalls to it")
     parser.add_argument("--stub-uuid", default="", help="the driver --stub-only calls (a floor: any)")
@@ -160,7 +161,7 @@ def main():
         return
     chunk = args.chunk_kib * 1024
     result = {}
-    pid = args.exporter_pid
+    pid = [int(p) for p in args.exporter_pids.split(",") if p]
     with env() as client:
         portal = client.portal
         cpu_start = cpu_seconds(pid)

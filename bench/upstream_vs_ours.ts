@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 import { createServer, ExporterService, methodPath } from "@jumpstarter/protos";
 import { upstreamPeer, type UpstreamVersion } from "../tests/upstream/_peer.ts";
 import { latencySummary, positiveInt } from "./_measure.ts";
-import { runToEnd, startUntilLine } from "./_processes.ts";
+import { processTree, runToEnd, startUntilLine } from "./_processes.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CLIENT = new URL("./upstream_client_bench.py", import.meta.url).pathname;
@@ -148,13 +148,17 @@ async function compareVersion(
   const floorSockets: Record<Floor, string> = { grpcio: grpcioFloor, grpcJs: options.grpcJsFloor };
   const floors: Record<Floor, number[]> = { grpcio: [], grpcJs: [] };
   const sockets: Record<Exporter, string> = { upstream: upstreamSocket, ours: ours.line };
-  const pids: Record<Exporter, number> = { upstream: upstream.pid, ours: ours.pid };
+  // ours serves from a confined child of `jmp run`: count the whole tree
+  const pids: Record<Exporter, string> = {
+    upstream: String(upstream.pid),
+    ours: processTree(ours.pid).join(","),
+  };
   const figures: Record<Exporter, ClientFigures[]> = { upstream: [], ours: [] };
   for (let round = 0; round < options.rounds; round++) {
     // alternate which goes first, so neither always meets a warmer or colder machine
     const order: Exporter[] = round % 2 === 0 ? ["upstream", "ours"] : ["ours", "upstream"];
     for (const exporter of order) {
-      const args = [CLIENT, ...options.clientArgs, "--exporter-pid", String(pids[exporter])];
+      const args = [CLIENT, ...options.clientArgs, "--exporter-pids", pids[exporter]];
       const stdout = await runToEnd(peer.python, args, {
         env: { ...peer.env, JUMPSTARTER_HOST: sockets[exporter], JMP_DRIVERS_ALLOW: "UNSAFE" },
         timeoutMs: 300_000,

@@ -5,6 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { createServer } from "@jumpstarter/protos";
+import { formatHostPort, type HostPort, parseHostPort } from "@jumpstarter/lib/config";
 import { serveTlsFront, type TlsFront } from "@jumpstarter/lib/tunnel";
 import type { Authority } from "./auth.ts";
 import { STALE_STREAM_MS } from "./core.ts";
@@ -41,9 +42,9 @@ export interface GrpcPort {
   close(): Promise<void>;
 }
 
-export function splitHostPort(address: string): { host: string; port: number } {
-  const index = address.lastIndexOf(":");
-  return { host: address.slice(0, index) || "0.0.0.0", port: Number(address.slice(index + 1)) };
+/** `[HOST:]PORT` (IPv6 bracketed); a missing host is every interface. */
+function splitHostPort(address: string): HostPort {
+  return parseHostPort(address, "0.0.0.0");
 }
 
 function bind(server: grpc.Server, address: string): Promise<number> {
@@ -76,7 +77,7 @@ export async function serveGrpcPort(options: GrpcPortOptions): Promise<GrpcPort>
   let front: TlsFront | undefined;
   let identity: { cert: string; key: string } | undefined;
   if (options.plaintext) {
-    port = await bind(server, `${listen.host}:${listen.port}`);
+    port = await bind(server, formatHostPort(listen));
   } else {
     const tls = await loadTlsMaterial(
       options.stateDir,
