@@ -9,7 +9,12 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import tls from "node:tls";
 import { ConnectionError, JumpstarterError } from "@jumpstarter/lib/wire";
-import { type HostPort, parseEnvBoolean, parseGrpcTarget } from "@jumpstarter/lib/config";
+import {
+  formatHostPort,
+  type HostPort,
+  parseEnvBoolean,
+  parseGrpcTarget,
+} from "@jumpstarter/lib/config";
 
 /** The `tls` block of client and exporter configs. */
 export interface TlsOptions {
@@ -34,11 +39,17 @@ function toPem(der: Uint8Array): string {
 export async function fetchCertificateChain(endpoint: string, timeoutMs = 5000): Promise<string> {
   const addresses = parseGrpcTarget(endpoint).addresses;
   if (addresses.length <= 1) return await fetchChain(endpoint, addresses[0], timeoutMs);
+  // each address is named on its own: the whole target would not say which one failed how
   const chains = await Promise.allSettled(
-    addresses.map((address) => fetchChain(endpoint, address, timeoutMs)),
+    addresses.map((address) => fetchChain(formatHostPort(address), address, timeoutMs)),
   );
   const fetched = chains.flatMap((chain) => chain.status === "fulfilled" ? [chain.value] : []);
-  if (fetched.length === 0) throw (chains[0] as PromiseRejectedResult).reason;
+  if (fetched.length === 0) {
+    const reasons = chains.map((chain) =>
+      ((chain as PromiseRejectedResult).reason as Error).message
+    );
+    throw new ConnectionError(`No address of ${endpoint} answered: ${reasons.join("; ")}`);
+  }
   const certificates = fetched.flatMap((chain) =>
     chain.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g) ?? []
   );

@@ -41,7 +41,14 @@ Deno.test("fetchCertificateChain() of a target naming replicas pins each one ans
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
-  await assert.rejects(fetchCertificateChain(target), ConnectionError);
+  await assert.rejects(fetchCertificateChain(target), (error: Error) => {
+    assert.ok(error instanceof ConnectionError, String(error));
+    // each address is named with its own failure
+    for (const port of [a.port, b.port]) {
+      assert.match(error.message, new RegExp(`Cannot reach 127\\.0\\.0\\.1:${port}: `));
+    }
+    return true;
+  });
 });
 
 Deno.test("replicaChannelOptions() names the certificate's host for a target of several addresses", async () => {
