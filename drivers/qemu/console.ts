@@ -19,8 +19,6 @@ import { consoleInterface } from "./interface.ts";
 /** Default bound of the console log: the newest 16 MiB. */
 export const DEFAULT_LOG_BYTES = 16 * 1024 * 1024;
 
-const HEARTBEAT_MS = 10_000;
-
 export class QemuConsole extends Driver {
   readonly interface = consoleInterface;
   readonly #logBytes: number;
@@ -118,27 +116,7 @@ export class QemuConsole extends Driver {
    * that a caller that went away is noticed.
    */
   async *readLog(follow = false): AsyncGenerator<string> {
-    const signal = this.#followers.signal;
-    const decoder = new TextDecoder();
-    const log = await this.#sessionLog();
-    let offset = log.start;
-    for (;;) {
-      const { offset: from, bytes } = await log.read(offset);
-      offset = from + bytes.byteLength;
-      const text = decoder.decode(bytes, { stream: true });
-      if (text) yield text;
-      if (!follow || log.closed || signal.aborted) break;
-      if (log.end > offset) continue;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = await Promise.race([
-        log.changed(signal).then(() => false),
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), HEARTBEAT_MS)),
-      ]);
-      clearTimeout(timer);
-      if (idle) yield "";
-    }
-    const rest = decoder.decode();
-    if (rest) yield rest;
+    yield* (await this.#sessionLog()).text(follow, this.#followers.signal);
   }
 
   /** Ends every client's stream and the log followers; the log stays readable. */

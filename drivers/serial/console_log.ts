@@ -6,6 +6,9 @@
 import { join } from "node:path";
 import type { Grants } from "@jumpstarter/lib/driver";
 
+/** How often an idle follower of a log yields "" ({@linkcode ConsoleLog.text}). */
+const FOLLOW_HEARTBEAT_MS = 10_000;
+
 /** Where logs go by default: `$XDG_STATE_HOME/jumpstarter/console` or `~/.local/state/...`. */
 export function defaultLogDir(
   env: Record<string, string | undefined> = Deno.env.toObject(),
@@ -160,6 +163,40 @@ export class ConsoleLog {
       await this.#file.seek(from - this.#start, Deno.SeekMode.Start);
       return { offset: from, bytes: bytes.subarray(0, await readFully(this.#file, bytes)) };
     });
+  }
+
+  /**
+   * The log's text (invalid UTF-8 becomes U+FFFD) from the oldest byte kept, read to its end;
+   * with `follow`, keeps yielding new text until the log closes or `signal` aborts. An idle
+   * follower yields "" every `heartbeatMs`, so that a caller that went away is noticed.
+   */
+  async *text(
+    follow: boolean,
+    signal: AbortSignal,
+    heartbeatMs = FOLLOW_HEARTBEAT_MS,
+  ): AsyncGenerator<string> {
+    const decoder = new TextDecoder();
+    let offset = this.start;
+    for (;;) {
+      const { offset: from, bytes } = await this.read(offset);
+      offset = from + bytes.byteLength;
+      if (bytes.byteLength > 0) {
+        const text = decoder.decode(bytes, { stream: true });
+        if (text) yield text;
+        continue;
+      }
+      if (!follow || this.closed || signal.aborted) break;
+      if (this.end > offset) continue;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const idle = await Promise.race([
+        this.changed(signal).then(() => false),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), heartbeatMs)),
+      ]);
+      clearTimeout(timer);
+      if (idle) yield "";
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
   }
 
   /** Resolves at the next append, at close, or when `signal` aborts. */

@@ -43,6 +43,32 @@ Deno.test("ConsoleLog wakes waiting readers on append and on close", async () =>
   await log.changed(); // a closed log never blocks
 });
 
+Deno.test("ConsoleLog.text() reads the whole log, then with follow each append until close", async () => {
+  await using dir = await tempDir();
+  const log = await ConsoleLog.create(dir.path, "board", 1024 * 1024);
+  // more than one read's worth (64 KiB), with a character split across the reads
+  const big = "é".repeat(50_000);
+  await log.append(new TextEncoder().encode(big));
+  const never = new AbortController().signal;
+  let whole = "";
+  for await (const text of log.text(false, never)) whole += text;
+  assert.equal(whole.length, big.length, "the whole log, not its first read");
+  assert.ok(whole === big, "the text as appended");
+
+  const follower = log.text(true, never, 50);
+  let followed = "";
+  while (followed.length < big.length) followed += (await follower.next()).value;
+  assert.ok(followed === big, "a follower starts with the whole log");
+  const next = follower.next();
+  await log.append(new TextEncoder().encode("more"));
+  assert.equal((await next).value, "more");
+  assert.equal((await follower.next()).value, "", "an idle follower yields a heartbeat");
+  await log.close();
+  let after = await follower.next();
+  while (!after.done && after.value === "") after = await follower.next();
+  assert.equal(after.done, true, "the follower ends when the log closes");
+});
+
 Deno.test("ConsoleLog names files by name and time, never overwriting", async () => {
   await using dir = await tempDir();
   const logs = await Promise.all(

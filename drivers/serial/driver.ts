@@ -28,7 +28,6 @@ import { writeThrottled } from "./throttle.ts";
 import { TtyPort } from "./tty_port.ts";
 
 const RETRY_MS = 1000;
-const HEARTBEAT_MS = 10_000;
 /** How long `connect` waits for a departing client to let go (its goodbye may still be on the way). */
 const HANDOVER_MS = 1000;
 
@@ -321,31 +320,7 @@ export class PySerial extends Driver {
    * yields "" every few seconds so that a caller that went away is noticed.
    */
   async *readLog(follow = false): AsyncGenerator<string> {
-    const log = this.#requireLog();
-    const signal = this.#followers.signal;
-    const decoder = new TextDecoder();
-    let offset = log.start;
-    for (;;) {
-      const { offset: from, bytes } = await log.read(offset);
-      if (bytes.byteLength > 0) {
-        offset = from + bytes.byteLength;
-        const text = decoder.decode(bytes, { stream: true });
-        if (text) yield text;
-        continue;
-      }
-      offset = from;
-      if (!follow || log.closed || signal.aborted) break;
-      if (log.end > offset) continue;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = await Promise.race([
-        log.changed(signal).then(() => false),
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), HEARTBEAT_MS)),
-      ]);
-      clearTimeout(timer);
-      if (idle) yield "";
-    }
-    const rest = decoder.decode();
-    if (rest) yield rest;
+    yield* this.#requireLog().text(follow, this.#followers.signal);
   }
 
   protected exportedMethods(): Map<string, ExportedMethod> {
