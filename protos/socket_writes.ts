@@ -11,15 +11,40 @@
  * {@linkcode COALESCE_LIMIT_BYTES}. Order is kept: a write with a callback or an encoding, and
  * `end()`, first send what is gathered. Measured with strace on the exporter, upstream's client
  * echoing 64 MiB: 5270 writes before, 957 after; 1000 DriverCalls: about 3200 before, 2100 after.
+ * A lean unary reply holds them a little longer, until its trailers are queued
+ * ({@linkcode holdWrites}): about 1000 writes per 1000 calls.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import type { Socket } from "node:net";
 
 /** Gathered bytes that are sent at once instead of waiting for the end of the turn. */
 export const COALESCE_LIMIT_BYTES = 256 * 1024;
+
+const HOLD = Symbol("jumpstarter.holdWrites");
+type Hold = (keepHolding: () => boolean) => void;
+/**
+ * How long gathered writes are held at most, whatever `keepHolding` says: calls arriving one
+ * after another on a connection never keep its writes back longer than this.
+ */
+const MAX_HOLD_MS = 2;
+
+/**
+ * Keeps back what `socket` (a socket given to {@linkcode coalesceWrites}, or an HTTP/2 session's
+ * proxy of it) gathers, checking `keepHolding` at each `setImmediate` turn (queued after any
+ * already scheduled), until it says no, a later hold says no, or {@linkcode MAX_HOLD_MS} passed.
+ * Deno's node:http2 writes a reply's headers and message from one `setImmediate` and its trailers
+ * from another: a unary reply held until its trailers are queued leaves in one write, so the
+ * caller reads it at one wake-up instead of two. A socket that does not coalesce is left alone.
+ */
+export function holdWrites(socket: unknown, keepHolding: () => boolean): void {
+  try {
+    (socket as { [HOLD]?: Hold } | undefined)?.[HOLD]?.(keepHolding);
+  } catch { /* a session whose socket is gone: nothing to hold */ }
+}
 
 type Write = Socket["write"];
 type End = Socket["end"];
@@ -31,6 +56,7 @@ export function coalesceWrites(socket: Socket): void {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let scheduled = false;
+  let held = false;
   const flush = () => {
     if (pending.length === 0) return;
     const chunks = pending;
@@ -42,7 +68,28 @@ export function coalesceWrites(socket: Socket): void {
   };
   const flushLater = () => {
     scheduled = false;
+    if (!held) flush();
+  };
+  const release = () => {
+    held = false;
     flush();
+  };
+  let holds = 0;
+  let heldSince = 0;
+  (socket as { [HOLD]?: Hold })[HOLD] = (keepHolding) => {
+    if (!held) {
+      held = true;
+      heldSince = performance.now();
+    }
+    const hold = ++holds;
+    const check = () => {
+      if (!held) return;
+      if (performance.now() - heldSince >= MAX_HOLD_MS) return release();
+      if (hold !== holds) return; // the latest hold decides (it always has a check pending)
+      if (keepHolding()) setImmediate(check);
+      else release();
+    };
+    setImmediate(check);
   };
   socket.write = function (this: Socket, ...args: unknown[]): boolean {
     const [chunk] = args;

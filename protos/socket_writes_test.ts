@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import net from "node:net";
-import { coalesceWrites } from "./socket_writes.ts";
+import { coalesceWrites, holdWrites } from "./socket_writes.ts";
 
 /** A connected pair over a Unix socket: the server side is coalesced, the client collects. */
 async function pair(counted?: { writes: number }): Promise<
@@ -95,6 +95,57 @@ Deno.test("writes made together leave as one socket write", async () => {
       [...p.received()],
       Array.from({ length: 1000 }, (_, i) => Math.floor(i / 100)),
     );
+  } finally {
+    await p.close();
+  }
+});
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+Deno.test("a hold keeps writes back across turns until it is let go", async () => {
+  const counted = { writes: 0 };
+  const p = await pair(counted);
+  try {
+    let holding = true;
+    holdWrites(p.writer, () => holding);
+    p.writer.write(Buffer.from("head"));
+    for (let turn = 0; turn < 3; turn++) await nextTurn();
+    assert.equal(counted.writes, 0, "held writes wait for the holder");
+    p.writer.write(Buffer.from("tail"));
+    holding = false;
+    const seen = await deadline(
+      (async () => {
+        while (counted.writes === 0) await nextTurn();
+        return counted.writes;
+      })(),
+      "the held writes to leave once let go",
+    );
+    assert.equal(seen, 1, "what was held leaves as one write");
+    p.writer.end();
+    await deadline(p.ended, "the end of the stream");
+    assert.equal(p.received().toString(), "headtail");
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("a hold that is never let go still ends, and a socket that does not coalesce is left alone", async () => {
+  const counted = { writes: 0 };
+  const p = await pair(counted);
+  try {
+    holdWrites(p.writer, () => true);
+    p.writer.write(Buffer.from("late"));
+    await deadline(
+      (async () => {
+        while (counted.writes === 0) await nextTurn();
+      })(),
+      "a hold that is never let go to end by itself",
+    );
+    holdWrites(new net.Socket(), () => true);
+    holdWrites(undefined, () => true);
+    p.writer.end();
+    await deadline(p.ended, "the end of the stream");
+    assert.equal(p.received().toString(), "late");
   } finally {
     await p.close();
   }
