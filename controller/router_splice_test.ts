@@ -20,22 +20,16 @@ import {
 } from "@jumpstarter/lib/client";
 import { compositeType, defineDriverType, DriverRegistry } from "@jumpstarter/lib/driver";
 import { Exporter } from "@jumpstarter/lib/exporter";
-import {
-  driverStreamRequest,
-  encodeSpliceHello,
-  FAST_PATH_OFFER_KEY,
-  FAST_PATH_REQUEST_KEY,
-  type FastPathOfferHeader,
-  REQUEST_KEY,
-  setFastPathDisabled,
-} from "@jumpstarter/lib/streams";
+import { encodeSpliceHello, setFastPathDisabled } from "@jumpstarter/lib/streams";
 import {
   concat,
   LabDriver,
+  offerFor,
   pattern,
   roundTrip,
   withDeadline,
 } from "../lib/streams/_testing/fast_path_lab.ts";
+import { holdingClient } from "../lib/streams/_testing/killed_peers.ts";
 import { startLab, type TestLab } from "./test_lab.ts";
 
 /** The lab's driver types; every lease's tree is kept in `created`. */
@@ -143,21 +137,6 @@ Deno.test("splice: a driver error mid-stream fails the client's readable", async
   assert.equal(spliced(fixture), 1);
 });
 
-/** Opens a driver stream by hand, asking for the fast path, and returns the offer it got. */
-async function offerFor(fixture: Distributed, method: string) {
-  const metadata = fixture.handle.connection.metadata();
-  metadata.set(REQUEST_KEY, driverStreamRequest(fixture.client.uuid, method));
-  metadata.set(FAST_PATH_REQUEST_KEY, "1");
-  const call = fixture.handle.connection.router.stream({ metadata });
-  call.on("error", () => {});
-  const headers = await withDeadline(
-    "the stream headers",
-    new Promise<{ get(key: string): unknown[] }>((resolve) => call.once("metadata", resolve)),
-  );
-  const offer = JSON.parse(String(headers.get(FAST_PATH_OFFER_KEY)[0])) as FastPathOfferHeader;
-  return { call, offer };
-}
-
 /** Presents `token` on the lease socket's relay; the acknowledgement byte, or null when refused. */
 async function present(path: string, token: string): Promise<number | null> {
   const conn = await Deno.connect({ transport: "unix", path });
@@ -242,29 +221,11 @@ Deno.test("splice: switched off, streams stay on gRPC frames through the router"
 
 Deno.test("splice: a client killed mid-stream aborts the driver's side", async () => {
   await using fixture = await distributed();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `
-      import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-      const handle = await openExporter(${JSON.stringify(fixture.leaseSocket)}, {
-        policy: UNSAFE_POLICY, registry: clientRegistryOf([]),
-      });
-      const stream = await handle.root.children.get("lab").stream("hold");
-      const writer = stream.writable.getWriter();
-      for (;;) await writer.write(new Uint8Array(65536));
-    `,
-    ],
-    cwd: new URL("..", import.meta.url).pathname,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
+  {
+    await using client = holdingClient({ address: fixture.leaseSocket, child: "lab" });
     await withDeadline("the child's first bytes", fixture.driver().firstBytes.promise);
     assert.equal(spliced(fixture), 1);
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
+    client.kill();
   }
   assert.equal(
     await withDeadline("the driver to see the end", fixture.driver().holdEnded.promise),

@@ -8,41 +8,21 @@ import { once } from "node:events";
 import net from "node:net";
 import tls from "node:tls";
 import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-import {
-  driverStreamRequest,
-  FAST_PATH_OFFER_KEY,
-  FAST_PATH_REQUEST_KEY,
-  type FastPathOfferHeader,
-  REQUEST_KEY,
-  setFastPathDisabled,
-} from "@jumpstarter/lib/streams";
+import { setFastPathDisabled } from "@jumpstarter/lib/streams";
 import {
   concat,
   type Lab,
   lab,
   type LabMode,
   localhostIdentity,
+  offerFor,
   pattern,
   roundTrip,
   withDeadline,
 } from "./_testing/fast_path_lab.ts";
+import { assertFailsWhenKilled, floodExporter, holdingClient } from "./_testing/killed_peers.ts";
 
 const MODES: LabMode[] = ["tcp", "tls"];
-
-/** Opens a driver stream by hand, asking for the fast path, and returns the offer it got. */
-async function offerFor(fixture: Lab, method: string) {
-  const metadata = fixture.handle.connection.metadata();
-  metadata.set(REQUEST_KEY, driverStreamRequest(fixture.client.uuid, method));
-  metadata.set(FAST_PATH_REQUEST_KEY, "1");
-  const call = fixture.handle.connection.router.stream({ metadata });
-  call.on("error", () => {});
-  const headers = await withDeadline(
-    "the stream headers",
-    new Promise<{ get(key: string): unknown[] }>((resolve) => call.once("metadata", resolve)),
-  );
-  const offer = JSON.parse(String(headers.get(FAST_PATH_OFFER_KEY)[0])) as FastPathOfferHeader;
-  return { call, offer };
-}
 
 /** Presents `token` on the fast path's port; the acknowledgement byte, or null when refused. */
 async function present(mode: LabMode, port: number, token: string): Promise<number | null> {
@@ -192,30 +172,11 @@ for (const mode of MODES) {
   Deno.test(`fast path (${mode}): a client killed mid-stream aborts the driver's side`, async () => {
     await using fixture = await lab(mode);
     const ca = fixture.handle.connection.tls ? caOf(fixture) : undefined;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `
-        import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-        const handle = await openExporter(${JSON.stringify(fixture.host)}, {
-          policy: UNSAFE_POLICY, registry: clientRegistryOf([]),
-          ${ca ? `ca: ${JSON.stringify(ca)}` : "insecure: true"},
-        });
-        const stream = await handle.root.stream("hold");
-        const writer = stream.writable.getWriter();
-        for (;;) await writer.write(new Uint8Array(65536));
-      `,
-      ],
-      cwd: new URL("../..", import.meta.url).pathname,
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    try {
+    {
+      await using client = holdingClient({ address: fixture.host, ...(ca ? { ca } : {}) });
       await withDeadline("the child's first bytes", fixture.driver.firstBytes.promise);
       assert.equal(fixture.server.fastPath?.claims, 1);
-    } finally {
-      child.kill("SIGKILL");
-      await child.status;
+      client.kill();
     }
     assert.equal(
       await withDeadline("the driver to see the end", fixture.driver.holdEnded.promise),
@@ -232,71 +193,13 @@ function caOf(fixture: Lab): string {
 }
 
 Deno.test("fast path (tcp): an exporter killed mid-stream fails the client's readable", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `
-      import { byteStream, defineInterface, Driver, exportMethods } from "@jumpstarter/lib/driver";
-      import { serveSessionTcp, Session } from "@jumpstarter/lib/exporter";
-      const flood = defineInterface({ client: "tests.Flood", methods: { flood: byteStream() } });
-      class Flood extends Driver {
-        interface = flood;
-        exportedMethods() {
-          return exportMethods(flood, {
-            flood: () => ({
-              readable: new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(65536)) }),
-              writable: new WritableStream(),
-            }),
-          });
-        }
-      }
-      const session = new Session(new Flood());
-      await session.open();
-      const server = await serveSessionTcp(session, "127.0.0.1:0");
-      console.log(server.fastPath?.port ? server.address : "no fast path");
-    `,
-    ],
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  try {
-    const line = await withDeadline(
-      "the exporter to start",
-      child.stdout.pipeThrough(new TextDecoderStream()).getReader().read(),
-    );
-    const address = line.value?.trim() ?? "";
-    assert.match(address, /^127\.0\.0\.1:\d+$/);
-    using handle = await openExporter(address, {
-      insecure: true,
-      policy: UNSAFE_POLICY,
-      registry: clientRegistryOf([]),
-    });
-    const stream = await handle.root.stream("flood");
-    const reader = stream.readable.getReader();
-    let received = 0;
-    while (received < 4 * 1024 * 1024) {
-      received += (await withDeadline("flood bytes", reader.read())).value!.byteLength;
-    }
-    child.kill("SIGKILL");
-    await withDeadline(
-      "the readable to fail",
-      (async () => {
-        for (;;) {
-          if ((await reader.read()).done) {
-            throw new Error("the readable ended cleanly after the exporter was killed");
-          }
-        }
-      })().then(() => assert.fail("unreachable"), (error: Error) => {
-        assert.doesNotMatch(error.message, /ended cleanly/);
-      }),
-    );
-  } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already killed
-    }
-    await child.status;
-  }
+  await using exporter = await floodExporter("tcp");
+  assert.match(exporter.address, /^127\.0\.0\.1:\d+$/);
+  using handle = await openExporter(exporter.address, {
+    insecure: true,
+    policy: UNSAFE_POLICY,
+    registry: clientRegistryOf([]),
+  });
+  const stream = await handle.root.stream("flood");
+  await assertFailsWhenKilled(stream.readable.getReader(), exporter);
 });

@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
 import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-import {
-  driverStreamRequest,
-  FAST_PATH_OFFER_KEY,
-  FAST_PATH_REQUEST_KEY,
-  REQUEST_KEY,
-  setFastPathDisabled,
-} from "@jumpstarter/lib/streams";
+import { setFastPathDisabled } from "@jumpstarter/lib/streams";
 import {
   concat,
-  type Lab,
   lab,
+  offerFor,
   pattern,
   roundTrip,
   withDeadline,
 } from "./_testing/fast_path_lab.ts";
+import { assertFailsWhenKilled, floodExporter, holdingClient } from "./_testing/killed_peers.ts";
 
 Deno.test("fast path: a driver stream is byte-exact both ways and ends on half-close", async () => {
   await using fixture = await lab();
@@ -62,21 +57,6 @@ Deno.test("fast path: a driver error mid-stream fails the client's readable with
   await withDeadline("the error", assert.rejects(reader.read(), /device unplugged/));
   assert.equal(fixture.server.fastPath?.claims, 1);
 });
-
-/** Opens a driver stream by hand, asking for the fast path, and returns the offer it got. */
-async function offerFor(fixture: Lab, method: string) {
-  const metadata = fixture.handle.connection.metadata();
-  metadata.set(REQUEST_KEY, driverStreamRequest(fixture.client.uuid, method));
-  metadata.set(FAST_PATH_REQUEST_KEY, "1");
-  const call = fixture.handle.connection.router.stream({ metadata });
-  call.on("error", () => {});
-  const headers = await withDeadline(
-    "the stream headers",
-    new Promise<{ get(key: string): unknown[] }>((resolve) => call.once("metadata", resolve)),
-  );
-  const offer = JSON.parse(String(headers.get(FAST_PATH_OFFER_KEY)[0]));
-  return { call, offer: offer as { path: string; token: string } };
-}
 
 /** Presents `token` on the fast-path socket; the acknowledgement byte, or null when refused. */
 async function present(path: string, token: string): Promise<number | null> {
@@ -137,29 +117,11 @@ Deno.test("fast path: switched off, streams stay on gRPC frames", async () => {
 
 Deno.test("fast path: a client killed mid-stream aborts the driver's side", async () => {
   await using fixture = await lab();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `
-      import { clientRegistryOf, openExporter, UNSAFE_POLICY } from "@jumpstarter/lib/client";
-      const handle = await openExporter(${JSON.stringify(fixture.path)}, {
-        policy: UNSAFE_POLICY, registry: clientRegistryOf([]),
-      });
-      const stream = await handle.root.stream("hold");
-      const writer = stream.writable.getWriter();
-      for (;;) await writer.write(new Uint8Array(65536));
-    `,
-    ],
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  try {
+  {
+    await using client = holdingClient({ address: fixture.path });
     await withDeadline("the child's first bytes", fixture.driver.firstBytes.promise);
     assert.equal(fixture.server.fastPath?.claims, 1);
-  } finally {
-    child.kill("SIGKILL");
-    await child.output();
+    client.kill();
   }
   assert.equal(
     await withDeadline("the driver to see the end", fixture.driver.holdEnded.promise),
@@ -185,75 +147,15 @@ Deno.test("fast path: every chunk arrives as the chunk that was written", async 
 
 Deno.test("fast path: an exporter killed mid-stream fails the client's readable", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jmp-fast-path-" });
-  const path = `${dir}/socket`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `
-      import { byteStream, defineInterface, Driver, exportMethods } from "@jumpstarter/lib/driver";
-      import { serveSession, Session } from "@jumpstarter/lib/exporter";
-      const flood = defineInterface({ client: "tests.Flood", methods: { flood: byteStream() } });
-      class Flood extends Driver {
-        interface = flood;
-        exportedMethods() {
-          return exportMethods(flood, {
-            flood: () => ({
-              readable: new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(65536)) }),
-              writable: new WritableStream(),
-            }),
-          });
-        }
-      }
-      const session = new Session(new Flood());
-      await session.open();
-      const server = await serveSession(session, ${JSON.stringify(path)});
-      console.log(server.fastPath ? "ready fast" : "ready slow");
-    `,
-    ],
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
   try {
-    const line = await withDeadline(
-      "the exporter to start",
-      child.stdout.pipeThrough(new TextDecoderStream()).getReader().read(),
-    );
-    if (line.value?.trim() !== "ready fast") {
-      const stderr = await new Response(child.stderr).text();
-      assert.fail(`the exporter did not start with a fast path: ${line.value ?? stderr}`);
-    }
-    using handle = await openExporter(path, {
+    await using exporter = await floodExporter({ socket: `${dir}/socket` });
+    using handle = await openExporter(exporter.address, {
       policy: UNSAFE_POLICY,
       registry: clientRegistryOf([]),
     });
     const stream = await handle.root.stream("flood");
-    const reader = stream.readable.getReader();
-    let received = 0;
-    while (received < 4 * 1024 * 1024) {
-      const { value } = await withDeadline("flood bytes", reader.read());
-      received += value!.byteLength;
-    }
-    child.kill("SIGKILL");
-    await withDeadline(
-      "the readable to fail",
-      (async () => {
-        for (;;) {
-          const { done } = await reader.read();
-          if (done) throw new Error("the readable ended cleanly after the exporter was killed");
-        }
-      })().then(() => assert.fail("unreachable"), (error: Error) => {
-        assert.doesNotMatch(error.message, /ended cleanly/);
-      }),
-    );
+    await assertFailsWhenKilled(stream.readable.getReader(), exporter);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already killed
-    }
-    await child.status;
-    await child.stderr.cancel().catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -2,7 +2,7 @@
  * The fast-path tests' lab: a driver with byte streams and resources, served by a real Session in
  * local mode (Unix socket), direct mode over plaintext TCP, or direct mode over TLS (our TLS front
  * and the fast path's own TLS port), and opened by our client; and the helpers that move and check
- * bytes with a deadline.
+ * bytes with a deadline, and the fast-path offer of a stream opened by hand.
  */
 import { z } from "zod";
 import selfsigned from "selfsigned";
@@ -28,6 +28,13 @@ import {
   type SessionServer,
 } from "@jumpstarter/lib/exporter";
 import { serveTlsFront, type TlsFront } from "@jumpstarter/lib/tunnel";
+import {
+  driverStreamRequest,
+  FAST_PATH_OFFER_KEY,
+  FAST_PATH_REQUEST_KEY,
+  type FastPathOfferHeader,
+  REQUEST_KEY,
+} from "@jumpstarter/lib/streams";
 
 const DEADLINE_MS = 30_000;
 
@@ -232,4 +239,24 @@ export function concat(chunks: Uint8Array[]): Uint8Array {
     offset += chunk.byteLength;
   }
   return out;
+}
+
+/** Opens a driver stream by hand, asking for the fast path; the call and the offer it got. */
+export async function offerFor(
+  fixture: { handle: ExporterHandle; client: ExporterHandle["root"] },
+  method: string,
+): Promise<
+  { call: ReturnType<ExporterHandle["connection"]["router"]["stream"]>; offer: FastPathOfferHeader }
+> {
+  const metadata = fixture.handle.connection.metadata();
+  metadata.set(REQUEST_KEY, driverStreamRequest(fixture.client.uuid, method));
+  metadata.set(FAST_PATH_REQUEST_KEY, "1");
+  const call = fixture.handle.connection.router.stream({ metadata });
+  call.on("error", () => {});
+  const headers = await withDeadline(
+    "the stream headers",
+    new Promise<{ get(key: string): unknown[] }>((resolve) => call.once("metadata", resolve)),
+  );
+  const offer = JSON.parse(String(headers.get(FAST_PATH_OFFER_KEY)[0])) as FastPathOfferHeader;
+  return { call, offer };
 }
