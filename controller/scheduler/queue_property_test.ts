@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fixture, MIN, T0 } from "./testing.ts";
+import { fixture, MIN, predictedWaits, runUntilIdle, T0 } from "./testing.ts";
 
 const boardLabels = fc.record({
   board: fc.constantFrom("rpi4", "imx8"),
@@ -47,20 +47,8 @@ Deno.test("property: queue estimates are exact when every lease runs to its end"
             endTime,
           });
         }
-        const predicted = new Map<string, number | undefined>();
-        for (const l of f.scheduler.listLeases("lab")) {
-          const info = f.scheduler.queueInfo("lab", l.name);
-          if (info !== undefined) predicted.set(l.name, info.estimatedWaitMs);
-        }
-        for (
-          let wake = f.scheduler.nextWakeup();
-          wake !== undefined;
-          wake = f.scheduler.nextWakeup()
-        ) {
-          assert.ok(wake > f.clock.now(), "wakeups move forward");
-          f.clock.set(wake);
-          await f.scheduler.reconcile();
-        }
+        const predicted = predictedWaits(f);
+        await runUntilIdle(f);
         for (const [name, wait] of predicted) {
           const lease = f.lease(name);
           if (wait === undefined) {

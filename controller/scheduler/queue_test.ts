@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SchedulerError } from "./errors.ts";
-import { fixture, HOUR, MIN } from "./testing.ts";
+import { fixture, HOUR, MIN, predictedWaits, runUntilIdle } from "./testing.ts";
 
 Deno.test("queue: a lease ahead that finishes early hands the board on (chained estimate)", async () => {
   const f = fixture();
@@ -111,18 +111,11 @@ Deno.test("queue: the estimate comes true when every lease runs to its end", asy
   const durations = [25, 40, 10, 70, 15, 5, 30, 20];
   for (const [i, d] of durations.entries()) await f.create(`l${i}`, { duration: d * MIN });
   const start = f.clock.now();
-  const predicted = new Map<string, number>();
-  for (const l of f.scheduler.listLeases("lab")) {
-    const wait = f.scheduler.queueInfo("lab", l.name)?.estimatedWaitMs;
-    if (wait !== undefined) predicted.set(l.name, start + wait);
-  }
+  const predicted = predictedWaits(f);
   assert.equal(predicted.size, durations.length - 2);
   // run the world: wake exactly when the scheduler asks to
-  for (let wake = f.scheduler.nextWakeup(); wake !== undefined; wake = f.scheduler.nextWakeup()) {
-    f.clock.set(wake);
-    await f.scheduler.reconcile();
-  }
-  for (const [name, at] of predicted) {
-    assert.equal(f.lease(name).effectiveBeginTime, at, name);
+  await runUntilIdle(f);
+  for (const [name, wait] of predicted) {
+    assert.equal(f.lease(name).effectiveBeginTime, start + wait!, name);
   }
 });

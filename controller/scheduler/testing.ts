@@ -101,3 +101,22 @@ export function cond(
 export function names(leases: readonly LeaseRecord[]): string[] {
   return leases.map((l) => l.name);
 }
+
+/** Each queued lease's predicted wait (`queueInfo`), by name; undefined: predicted never to start. */
+export function predictedWaits(f: Fixture, namespace = "lab"): Map<string, number | undefined> {
+  const predicted = new Map<string, number | undefined>();
+  for (const lease of f.scheduler.listLeases(namespace)) {
+    const info = f.scheduler.queueInfo(namespace, lease.name);
+    if (info !== undefined) predicted.set(lease.name, info.estimatedWaitMs);
+  }
+  return predicted;
+}
+
+/** Moves the clock from wakeup to wakeup, reconciling at each, until none is left. */
+export async function runUntilIdle(f: Fixture): Promise<void> {
+  for (let wake = f.scheduler.nextWakeup(); wake !== undefined; wake = f.scheduler.nextWakeup()) {
+    if (wake <= f.clock.now()) throw new Error(`a wakeup at ${wake} does not move forward`);
+    f.clock.set(wake);
+    await f.scheduler.reconcile();
+  }
+}
