@@ -116,13 +116,27 @@ export async function runToEnd(
   }
 }
 
-/** `pid` and its descendants (`jmp run` serves from a confined child it starts). */
+/**
+ * `pid` and its descendants (`jmp run` serves from a confined child it starts); a process or
+ * thread that ends while the tree is read is left out.
+ */
 export function processTree(pid: number): number[] {
   const tree = [pid];
+  const read = (read: () => string[]) => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    }
+  };
   for (let i = 0; i < tree.length; i++) {
-    for (const task of Deno.readDirSync(`/proc/${tree[i]}/task`)) {
-      const children = Deno.readTextFileSync(`/proc/${tree[i]}/task/${task.name}/children`);
-      tree.push(...children.split(" ").filter(Boolean).map(Number));
+    const tasks = read(() => [...Deno.readDirSync(`/proc/${tree[i]}/task`)].map((t) => t.name));
+    for (const task of tasks) {
+      const children = read(() =>
+        Deno.readTextFileSync(`/proc/${tree[i]}/task/${task}/children`).split(" ")
+      );
+      tree.push(...children.filter(Boolean).map(Number));
     }
   }
   return tree;

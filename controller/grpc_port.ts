@@ -108,7 +108,7 @@ export async function serveGrpcPort(options: GrpcPortOptions): Promise<GrpcPort>
   return {
     server,
     port,
-    endpoint: options.advertise ?? `${advertisedHost}:${port}`,
+    endpoint: options.advertise ?? formatHostPort({ host: advertisedHost, port }),
     caBase64,
     ...(identity ? { identity } : {}),
     close: async () => {

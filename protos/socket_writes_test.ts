@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import net from "node:net";
-import { coalesceWrites, holdWrites } from "./socket_writes.ts";
+import { type CoalesceOptions, coalesceWrites, holdWrites } from "./socket_writes.ts";
 
 /** A connected pair over a Unix socket: the server side is coalesced, the client collects. */
-async function pair(counted?: { writes: number }): Promise<
+async function pair(counted?: { writes: number }, options: CoalesceOptions = {}): Promise<
   { writer: net.Socket; received: () => Buffer; ended: Promise<void>; close(): Promise<void> }
 > {
   const dir = await Deno.makeTempDir({ prefix: "jmp-writes-" });
@@ -28,7 +28,7 @@ async function pair(counted?: { writes: number }): Promise<
       return write(...args);
     }) as net.Socket["write"];
   }
-  coalesceWrites(writer);
+  coalesceWrites(writer, options);
   return {
     writer,
     received: () => Buffer.concat(chunks),
@@ -104,7 +104,8 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 Deno.test("a hold keeps writes back across turns until it is let go", async () => {
   const counted = { writes: 0 };
-  const p = await pair(counted);
+  // a bound far beyond the test's few turns, so that only letting go ends the hold
+  const p = await pair(counted, { maxHoldMs: 60_000 });
   try {
     let holding = true;
     holdWrites(p.writer, () => holding);

@@ -105,6 +105,11 @@ export class ConsoleLog {
     return this.#start + this.#size;
   }
 
+  /** Readers waiting in {@linkcode changed} (for tests). */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -187,28 +192,31 @@ export class ConsoleLog {
       }
       if (!follow || this.closed || signal.aborted) break;
       if (this.end > offset) continue;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = await Promise.race([
-        this.changed(signal).then(() => false),
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), heartbeatMs)),
-      ]);
+      const heartbeat = new AbortController();
+      const timer = setTimeout(() => heartbeat.abort(), heartbeatMs);
+      await this.changed(AbortSignal.any([signal, heartbeat.signal]));
       clearTimeout(timer);
-      if (idle) yield "";
+      if (heartbeat.signal.aborted) yield "";
     }
     const rest = decoder.decode();
     if (rest) yield rest;
   }
 
-  /** Resolves at the next append, at close, or when `signal` aborts. */
+  /** Resolves at the next append, at close, or when `signal` aborts (then it leaves no trace). */
   changed(signal?: AbortSignal): Promise<void> {
     if (this.#closed || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        signal?.removeEventListener("abort", done);
+        signal?.removeEventListener("abort", onAbort);
         resolve();
       };
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(done);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        done();
+      };
       this.#waiters.push(done);
-      signal?.addEventListener("abort", done, { once: true });
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 

@@ -85,3 +85,20 @@ Deno.test("defaultLogDir follows XDG_STATE_HOME, then HOME", () => {
   assert.equal(defaultLogDir({ HOME: "/h" }), "/h/.local/state/jumpstarter/console");
   assert.throws(() => defaultLogDir({}), /set log_dir, XDG_STATE_HOME or HOME/);
 });
+
+Deno.test("ConsoleLog.changed() given up on leaves no waiter behind", async () => {
+  await using dir = await tempDir();
+  const log = await ConsoleLog.create(dir.path, "board", 4096);
+  for (let i = 0; i < 100; i++) {
+    const abort = new AbortController();
+    const waiting = log.changed(abort.signal);
+    abort.abort();
+    await waiting;
+  }
+  // an idle follower's heartbeats give up a wait each time
+  const follower = log.text(true, new AbortController().signal, 1);
+  for (let i = 0; i < 20; i++) assert.equal((await follower.next()).value, "");
+  assert.equal(log.waiting, 0, "a heartbeat leaves no wait behind");
+  await log.close();
+  assert.equal((await follower.next()).done, true);
+});

@@ -45,10 +45,13 @@ export async function fetchCertificateChain(endpoint: string, timeoutMs = 5000):
   );
   const fetched = chains.flatMap((chain) => chain.status === "fulfilled" ? [chain.value] : []);
   if (fetched.length === 0) {
-    const reasons = chains.map((chain) =>
-      ((chain as PromiseRejectedResult).reason as Error).message
+    const errors = chains.map((chain) => (chain as PromiseRejectedResult).reason as Error);
+    throw new ConnectionError(
+      `No address of ${endpoint} presented a certificate: ${
+        errors.map((error) => error.message).join("; ")
+      }`,
+      { cause: new AggregateError(errors) },
     );
-    throw new ConnectionError(`No address of ${endpoint} answered: ${reasons.join("; ")}`);
   }
   const certificates = fetched.flatMap((chain) =>
     chain.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g) ?? []
