@@ -4,12 +4,7 @@
  * leases exactly when something is due.
  */
 import type * as grpc from "@grpc/grpc-js";
-import {
-  Code,
-  INSTANCE_METADATA_KEY,
-  JumpstarterError,
-  WAITER_METADATA_KEY,
-} from "@jumpstarter/lib/wire";
+import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type { Authority } from "./auth.ts";
 import { authenticate, type Caller, type CallerKind } from "./caller.ts";
 import { ExporterHub } from "./hub.ts";
@@ -27,32 +22,14 @@ export const ONLINE_WINDOW_MS = 60_000;
  * 0.5 to 3 s); a killed one shows Offline after it.
  */
 export const RECONNECT_GRACE_MS = 5_000;
+/**
+ * While a lease waits for a board, the deciding controller looks again at least this often, and
+ * this soon after a pass failed (an etcd hiccup, a write another replica beat): a missed or
+ * failed wake-up delays a grant by seconds instead of leaving the lease queued for good.
+ */
+export const RECHECK_MS = 2_000;
 /** How long an exporter host that vanished (no FIN, no RST) keeps its streams: keepalive. */
 export const STALE_STREAM_MS = 20_000;
-
-/**
- * The exporter process a call comes from (`INSTANCE_METADATA_KEY`, a random id our exporters add
- * to every controller call), when it says (upstream's exporters do not).
- */
-export function callInstance(metadata: grpc.Metadata): string | undefined {
-  const value = metadata.get(INSTANCE_METADATA_KEY)[0];
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-/**
- * `WAITER_METADATA_KEY`, which our `jmp shell` adds to its GetLease polls of a lease it created
- * and waits for, says how long (seconds) the controller may go without a poll before the waiter
- * counts as gone; clamped to these bounds. Upstream has no such rule (and its clients never send
- * it), so their leases wait as long as upstream's.
- */
-const WAITER_PATIENCE_MS = { min: 5_000, max: 3600_000 };
-
-/** The patience a waiting client asked for, clamped; undefined when it did not ask. */
-export function callWaiterPatience(metadata: grpc.Metadata): number | undefined {
-  const seconds = Number(metadata.get(WAITER_METADATA_KEY)[0]);
-  if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
-  return Math.min(Math.max(seconds * 1000, WAITER_PATIENCE_MS.min), WAITER_PATIENCE_MS.max);
-}
 
 /** The other controller replicas on the same etcd, as the core sees them (replica.ts). */
 export interface Peers {
@@ -289,14 +266,22 @@ export class ControllerCore {
       this.#queuedReconcile = undefined;
       if (this.#closed) return;
       this.publish(await this.engine.reconcile());
-    }).catch(() => {});
+    }).catch((error) => {
+      if (this.#closed) return;
+      console.error(`Lease pass failed, trying again in ${RECHECK_MS} ms: ${error}`);
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.reconcile(), RECHECK_MS);
+    });
     return this.#queuedReconcile;
   }
 
   #schedule(): void {
     if (this.#closed || (this.peers && !this.peers.isLeader)) return;
     clearTimeout(this.#timer);
-    const next = this.engine.nextWakeup();
+    let next = this.engine.nextWakeup();
+    if (this.store.leases.list().some((lease) => !lease.ended && !lease.exporter)) {
+      next = Math.min(next ?? Infinity, this.now() + RECHECK_MS);
+    }
     if (next === undefined) return;
     const delay = Math.max(0, Math.min(next - this.now(), 2 ** 31 - 1));
     this.#timer = setTimeout(() => void this.reconcile(), delay);
@@ -304,7 +289,7 @@ export class ControllerCore {
 
   /**
    * Notes a poll of a pending lease by a client that waits for it (`patienceMs` from
-   * {@linkcode callWaiterPatience}): if the polls stop for longer than that while the lease still
+   * `callWaiterPatience`): if the polls stop for longer than that while the lease still
    * waits, its client is gone (killed while queued) and the lease is released, rather than
    * taking the board for its whole duration with nobody there. The rule is stored with the lease,
    * so a restarted controller keeps applying it ({@linkcode ControllerCore.start}).

@@ -6,7 +6,8 @@ import type { clientV1, ServiceHandlers, ServiceMethods } from "@jumpstarter/pro
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type * as grpc from "@grpc/grpc-js";
 import { generationOf } from "../auth.ts";
-import { callWaiterPatience, type ControllerCore } from "../core.ts";
+import type { ControllerCore } from "../core.ts";
+import { callWaiterPatience } from "../call_metadata.ts";
 import { matchesSelectorText } from "../selector_match.ts";
 import { exporterMessage, leaseMessage } from "./convert.ts";
 

@@ -7,7 +7,8 @@ import type { ControllerService, ServiceHandlers, ServiceMethods } from "@jumpst
 import { Code, JumpstarterError } from "@jumpstarter/lib/wire";
 import type * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../async_queue.ts";
-import { callInstance, type ControllerCore } from "../core.ts";
+import type { ControllerCore } from "../core.ts";
+import { callInstance } from "../call_metadata.ts";
 import type { ExporterStatusUpdate, Ticket } from "../hub.ts";
 import type { ExporterRecord } from "../model.ts";
 import { formatSelector, parseSelector } from "../scheduler/selector.ts";
