@@ -341,16 +341,20 @@ export class EtcdStore implements Store {
         revision,
       );
     }
-    this.#holders.committed(guard.holders, revision);
     this.#lastWrite = revision;
+    // the watch may have brought this write, and later changes of its keys, before etcd's answer
+    const seen = this.#revision >= revision;
+    if (!seen) this.#holders.committed(guard.holders, revision);
     return batch.map(({ op }, i) => {
       const key = this.#keyOf(op);
       if (op.op === "put") {
+        if (seen) return true;
         this.#revisions.set(key, revision);
         this.#tombstones.delete(key);
         return this.#state.apply(op);
       }
       const deleted = Number(response.responses[i]!.response_delete_range.deleted) > 0;
+      if (seen) return deleted;
       if (deleted) {
         this.#revisions.set(key, revision);
         this.#tombstones.set(key, revision);
