@@ -9,6 +9,13 @@ import { withDeadline } from "./fast_path_lab.ts";
 
 const REPO = new URL("../../..", import.meta.url).pathname;
 
+/** SIGKILLs `child` unless it is gone already. */
+function killNow(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already gone */ }
+}
+
 /** How the flooding exporter serves: a Unix socket at this path, or TCP on loopback. */
 export type FloodListen = { socket: string } | "tcp";
 
@@ -54,11 +61,7 @@ export async function floodExporter(listen: FloodListen): Promise<FloodExporter>
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const kill = () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already killed */ }
-  };
+  const kill = () => killNow(child);
   const dispose = async () => {
     kill();
     await child.status;
@@ -140,11 +143,7 @@ export function holdingClient(target: HoldingTarget): AsyncDisposable & { kill()
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const kill = () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already killed */ }
-  };
+  const kill = () => killNow(child);
   return {
     kill,
     [Symbol.asyncDispose]: async () => {
