@@ -10,6 +10,7 @@ import { authenticate, type Caller, type CallerKind } from "./caller.ts";
 import { ExporterHub } from "./hub.ts";
 import type { ExporterRecord, ExporterStatusName, LeaseRecord } from "./model.ts";
 import type { Store } from "./store/mod.ts";
+import { oneLine } from "./store/etcd_util.ts";
 
 /**
  * An exporter that has not opened a Status stream since this controller started (it is finding
@@ -111,6 +112,8 @@ export class ControllerCore {
   readonly now: () => number;
   readonly engine: LeaseEngine;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When a failed lease pass is tried again (undefined while passes work). */
+  #retryAt: number | undefined;
   /** Pending leases whose client waits for them: when each counts as abandoned. */
   readonly #waiters = new Map<string, { namespace: string; name: string; deadline: number }>();
   #waiterTimer: ReturnType<typeof setTimeout> | undefined;
@@ -265,12 +268,18 @@ export class ControllerCore {
     this.#queuedReconcile ??= this.#reconciling = this.#reconciling.then(async () => {
       this.#queuedReconcile = undefined;
       if (this.#closed) return;
-      this.publish(await this.engine.reconcile());
+      const changed = await this.engine.reconcile();
+      if (this.#retryAt !== undefined) console.error("controller: lease pass works again");
+      this.#retryAt = undefined;
+      this.publish(changed);
     }).catch((error) => {
       if (this.#closed) return;
-      console.error(`Lease pass failed, trying again in ${RECHECK_MS} ms: ${error}`);
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.reconcile(), RECHECK_MS);
+      // said once per run of failures: an etcd that is down would repeat it every RECHECK_MS
+      if (this.#retryAt === undefined) {
+        console.error(`controller: lease pass failed, trying again every 2 s: ${oneLine(error)}`);
+      }
+      this.#retryAt = this.now() + RECHECK_MS;
+      this.#schedule();
     });
     return this.#queuedReconcile;
   }
@@ -282,6 +291,7 @@ export class ControllerCore {
     if (this.store.leases.list().some((lease) => !lease.ended && !lease.exporter)) {
       next = Math.min(next ?? Infinity, this.now() + RECHECK_MS);
     }
+    if (this.#retryAt !== undefined) next = Math.min(next ?? Infinity, this.#retryAt);
     if (next === undefined) return;
     const delay = Math.max(0, Math.min(next - this.now(), 2 ** 31 - 1));
     this.#timer = setTimeout(() => void this.reconcile(), delay);

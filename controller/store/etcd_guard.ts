@@ -156,6 +156,8 @@ export class HolderBook {
   /** Records the holder keys a committed transaction wrote. */
   committed(holders: Map<string, string | undefined>, revision: number): void {
     for (const [key, lease] of holders) {
+      // the watch (or a reload) may have brought a later change of the key already
+      if ((this.#held.get(key)?.revision ?? 0) >= revision) continue;
       if (lease === undefined) this.#held.delete(key);
       else this.#held.set(key, { lease, revision });
     }

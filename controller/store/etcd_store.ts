@@ -5,11 +5,11 @@
  * prefix at one revision and watches it from the next, so reads stay synchronous from an
  * in-memory cache that other replicas' writes reach within a watch round trip. Writes are queued
  * in call order and sent as transactions (several writes may share one); a write's promise
- * resolves once etcd committed it (durable on a quorum), and the cache already shows it then.
- * Each cached key remembers the revision it was last changed at, so a watch event older than what
- * the cache holds (this replica's own write coming back) is ignored. `nextSequence` is a
- * compare-and-swap on the counter key. A watch etcd cancels (its revision was compacted away
- * while this store was cut off) is replaced by reading the whole prefix again.
+ * resolves once etcd committed it (durable on a quorum), and the cache shows it (or a later change
+ * of its keys, which the watch may bring first) then. Each cached key remembers the revision it was
+ * last changed at, so a change older than what the cache holds is ignored, from the watch or from
+ * a write's answer. `nextSequence` is a compare-and-swap on the counter key. A watch etcd cancels
+ * (its revision was compacted away while cut off) is replaced by reading the whole prefix again.
  */
 import { Buffer } from "node:buffer";
 import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from "etcd3";
@@ -342,19 +342,19 @@ export class EtcdStore implements Store {
       );
     }
     this.#lastWrite = revision;
-    // the watch may have brought this write, and later changes of its keys, before etcd's answer
-    const seen = this.#revision >= revision;
-    if (!seen) this.#holders.committed(guard.holders, revision);
+    if (this.#revision < revision) this.#holders.committed(guard.holders, revision);
     return batch.map(({ op }, i) => {
       const key = this.#keyOf(op);
+      // the watch may have brought this write, or a later change of the key, before etcd's answer
+      const stale = this.#revision >= revision || (this.#revisions.get(key) ?? 0) >= revision;
       if (op.op === "put") {
-        if (seen) return true;
+        if (stale) return true;
         this.#revisions.set(key, revision);
         this.#tombstones.delete(key);
         return this.#state.apply(op);
       }
       const deleted = Number(response.responses[i]!.response_delete_range.deleted) > 0;
-      if (seen) return deleted;
+      if (stale) return deleted;
       if (deleted) {
         this.#revisions.set(key, revision);
         this.#tombstones.set(key, revision);

@@ -13,9 +13,9 @@ import { exporter } from "./testing.ts";
 Deno.test("EtcdStore: a write answered after the watch brought a later change keeps the later one", async () => {
   await using cluster = await EtcdCluster.start(1);
   const options = { endpoints: cluster.endpoints, prefix: "/race/" };
-  const a = await EtcdStore.open(options);
-  const b = await EtcdStore.open(options);
-  try {
+  await using a = await openStore(options);
+  await using b = await openStore(options);
+  {
     // a's next write is answered only once b changed the same record and a's watch brought it
     const kv = a.client.kv;
     const txn = kv.txn.bind(kv);
@@ -39,8 +39,11 @@ Deno.test("EtcdStore: a write answered after the watch brought a later change ke
     // and a's next write of it still goes through, on top of b's
     await a.exporters.put(exporter("e1", { by: "a again" }));
     assert.deepEqual(a.exporters.get("default", "e1")?.labels, { by: "a again" });
-  } finally {
-    await a.close();
-    await b.close();
   }
 });
+
+/** A store closed when the test's scope ends, whatever happens in it. */
+async function openStore(options: Parameters<typeof EtcdStore.open>[0]) {
+  const store = await EtcdStore.open(options);
+  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
+}
