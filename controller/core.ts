@@ -82,8 +82,11 @@ export interface LeaseEngine {
     namespace: string,
     name: string,
   ): { position: number; estimatedWaitMs?: number } | undefined;
-  /** The earliest time a lease expires or a scheduled one may begin. */
-  nextWakeup(): number | undefined;
+  /**
+   * The earliest time a lease expires or a scheduled one may begin; with `pendingRecheckMs`, a
+   * lease waiting for a board also wakes that long from now.
+   */
+  nextWakeup(pendingRecheckMs?: number): number | undefined;
   /** The lease an exporter currently holds, if any. */
   activeLease(namespace: string, exporter: string): LeaseRecord | undefined;
 }
@@ -287,10 +290,7 @@ export class ControllerCore {
   #schedule(): void {
     if (this.#closed || (this.peers && !this.peers.isLeader)) return;
     clearTimeout(this.#timer);
-    let next = this.engine.nextWakeup();
-    if (this.store.leases.list().some((lease) => !lease.ended && !lease.exporter)) {
-      next = Math.min(next ?? Infinity, this.now() + RECHECK_MS);
-    }
+    let next = this.engine.nextWakeup(RECHECK_MS);
     if (this.#retryAt !== undefined) next = Math.min(next ?? Infinity, this.#retryAt);
     if (next === undefined) return;
     const delay = Math.max(0, Math.min(next - this.now(), 2 ** 31 - 1));

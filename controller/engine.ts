@@ -70,7 +70,7 @@ export function schedulerEngine(
     exporterUpdated: (record) => mapped(core.store, () => scheduler.exporterUpdated(record)),
     reconcile: () => mapped(core.store, () => scheduler.reconcile()),
     queueInfo: (namespace, name) => scheduler.queueInfo(namespace, name),
-    nextWakeup: () => scheduler.nextWakeup(),
+    nextWakeup: (pendingRecheckMs) => scheduler.nextWakeup(pendingRecheckMs),
     activeLease: (namespace, exporter) => scheduler.activeLease(namespace, exporter),
   };
 }

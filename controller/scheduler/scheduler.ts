@@ -328,8 +328,9 @@ export class Scheduler {
   /**
    * The earliest time a lease must change by itself: an effective or requested end, or a
    * scheduled begin still ahead. May be in the past (then reconcile now); undefined if none.
+   * With `pendingRecheckMs`, a lease still waiting for a board also wakes that long from now.
    */
-  nextWakeup(): number | undefined {
+  nextWakeup(pendingRecheckMs?: number): number | undefined {
     const now = this.#clock.now();
     let next = Infinity;
     for (const l of this.#store.leases.list()) {
@@ -337,7 +338,7 @@ export class Scheduler {
       if (isActive(l)) {
         next = Math.min(next, l.effectiveEndTime ?? Infinity);
       } else if (isPending(l)) {
-        next = Math.min(next, requestedEnd(l) ?? Infinity);
+        next = Math.min(next, requestedEnd(l) ?? Infinity, now + (pendingRecheckMs ?? Infinity));
         if (l.beginTime !== undefined && l.beginTime > now) next = Math.min(next, l.beginTime);
       }
     }

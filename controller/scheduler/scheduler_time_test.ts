@@ -24,6 +24,16 @@ Deno.test("time: a lease expires exactly at its effective end, and the next one 
   assert.equal(f.scheduler.nextWakeup(), T0 + MIN + HOUR);
 });
 
+Deno.test("time: a recheck interval wakes for a lease waiting for a board, and only then", async () => {
+  const f = fixture();
+  await f.addExporter("e1");
+  await f.create("a", { duration: MIN });
+  assert.equal(f.scheduler.nextWakeup(2_000), T0 + MIN, "nothing waits: the expiry only");
+  await f.create("b");
+  assert.equal(f.scheduler.nextWakeup(2_000), T0 + 2_000);
+  assert.equal(f.scheduler.nextWakeup(), T0 + MIN, "no interval given: the expiry only");
+});
+
 Deno.test("time: a late reconcile still ends the lease at its end, not later", async () => {
   const f = fixture();
   await f.addExporter("e1");
