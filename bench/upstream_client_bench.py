@@ -15,7 +15,9 @@ gRPC stack (or, with `--stub-uuid`, against a real exporter's driver).
 
 With `--exporter-pids`, the exporter's CPU time (all its processes and threads, from /proc) is read around each
 phase: CPU per DriverCall and per GiB moved. Other load on the machine skews these far less than
-the wall-clock figures.
+the wall-clock figures. `clientBusy` is this client's own CPU time (all its threads) over the
+wall-clock time of the sink and echo phases: near 1.0, the client's one core is what limits the
+byte figures, whichever exporter it talks to.
 """
 
 import argparse
@@ -140,6 +142,20 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+class Busy:
+    """This client's CPU time (all its threads) over wall-clock time, per lap."""
+
+    def __init__(self):
+        self.cpu = time.process_time()
+        self.wall = time.perf_counter()
+
+    def lap(self):
+        cpu, wall = time.process_time(), time.perf_counter()
+        busy = (cpu - self.cpu) / (wall - self.wall)
+        self.cpu, self.wall = cpu, wall
+        return busy
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=500)
@@ -174,14 +190,19 @@ def main():
         result["syncCall"] = percentiles(samples)
         result["stubCall"] = stub_calls(client.children["power"].uuid, args.stub_calls)
         cpu_calls = cpu_seconds(pid)
+        own = Busy()
         result["sinkMibPerSecond"] = portal.call(
             push_to_sink, client.children["sink"], args.sink_mib * 1024 * 1024, chunk
         )
+        own_sink = own.lap()
         cpu_sink = cpu_seconds(pid)
         result["echoMibPerSecond"] = portal.call(
             echo_round_trip, client.children["echo"], args.echo_mib * 1024 * 1024, chunk
         )
+        own_echo = own.lap()
         cpu_echo = cpu_seconds(pid)
+        # a client near 1.0 (a whole core) is the limit, whichever exporter it talks to
+        result["clientBusy"] = {"sink": own_sink, "echo": own_echo}
         calls = args.calls + args.sync_calls + args.stub_calls + 40
         result["exporterCpu"] = {
             "perCallUs": (cpu_calls - cpu_start) / calls * 1e6,

@@ -15,8 +15,13 @@
  * floors of a bare-stub DriverCall on each gRPC stack, timed in the same rounds: a grpcio server
  * and a grpc-js server (on our HTTP/2 settings, in this process) that answer at once.
  *
+ * By default (`--cpus split`) the client runs alone on CPU 0 and everything else on CPU 1, as in a
+ * lab where the client and the exporter are different machines; `--cpus shared` lets them all
+ * compete for every CPU. The client's own CPU use in each byte phase is printed: near one core,
+ * the client is the limit of that figure, whichever exporter it talks to.
+ *
  * Usage: `deno run -A bench/upstream_vs_ours.ts [--versions head,0.7.0] [--rounds 3]
- *   [--calls 500] [--sink-mib 256] [--echo-mib 64] [--json]`
+ *   [--calls 500] [--sink-mib 256] [--echo-mib 64] [--cpus split|shared] [--json]`
  *
  * @module
  */
@@ -25,27 +30,29 @@ import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import { createServer, ExporterService, methodPath } from "@jumpstarter/protos";
 import { upstreamPeer, type UpstreamVersion } from "../tests/upstream/_peer.ts";
-import { latencySummary, positiveInt } from "./_measure.ts";
+import { positiveInt } from "./_measure.ts";
 import { processTree, runToEnd, startUntilLine } from "./_processes.ts";
+import {
+  type ClientFigures,
+  type Exporter,
+  type Floor,
+  printReport,
+  type VersionReport,
+  versionReport,
+} from "./_upstream_report.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CLIENT = new URL("./upstream_client_bench.py", import.meta.url).pathname;
 const REPO = new URL("../", import.meta.url).pathname;
-const BYTES_TARGET = 1.2;
-const CALL_TARGET = 0.6;
 
-/** What one client run reports (see upstream_client_bench.py). */
-interface ClientFigures {
-  call: { p50Us: number; p99Us: number };
-  syncCall: { p50Us: number; p99Us: number };
-  stubCall: { p50Us: number; p99Us: number };
-  exporterCpu: { perCallUs: number; sinkSecondsPerGib: number; echoSecondsPerGib: number };
-  sinkMibPerSecond: number;
-  echoMibPerSecond: number;
-}
-
-type Exporter = "upstream" | "ours";
-type Floor = "grpcio" | "grpcJs";
+/**
+ * Where the processes run. `split`: upstream's client alone on CPU 0, and this process, both
+ * exporters, their children and the floors on CPU 1, as a lab has them (the client on a laptop or
+ * CI runner, the exporter on its own host): neither side takes the other's CPU, so each figure is
+ * what the exporter does with one core. `shared`: all of them on every CPU, as the scheduler
+ * likes.
+ */
+type Cpus = "split" | "shared";
 
 /** A TCP listener that reads every connection to its end, then closes it. */
 function discardingSink(): { port: number; close(): void } {
@@ -114,15 +121,11 @@ function exporterConfig(sinkPort: number): string {
   ].join("\n");
 }
 
-function median(values: number[]): number {
-  return latencySummary(values).p50;
-}
-
 async function compareVersion(
   version: UpstreamVersion,
   config: string,
   dir: string,
-  options: { rounds: number; clientArgs: string[]; grpcJsFloor: string },
+  options: { rounds: number; clientArgs: string[]; grpcJsFloor: string; clientOn: string[] },
 ): Promise<{ figures: Record<Exporter, ClientFigures[]>; floors: Record<Floor, number[]> }> {
   const peer = upstreamPeer(version);
   const upstreamSocket = `${dir}/upstream-${version}.sock`;
@@ -159,7 +162,8 @@ async function compareVersion(
     const order: Exporter[] = round % 2 === 0 ? ["upstream", "ours"] : ["ours", "upstream"];
     for (const exporter of order) {
       const args = [CLIENT, ...options.clientArgs, "--exporter-pids", pids[exporter]];
-      const stdout = await runToEnd(peer.python, args, {
+      const [program, ...rest] = [...options.clientOn, peer.python, ...args];
+      const stdout = await runToEnd(program!, rest, {
         env: { ...peer.env, JUMPSTARTER_HOST: sockets[exporter], JMP_DRIVERS_ALLOW: "UNSAFE" },
         timeoutMs: 300_000,
       });
@@ -169,7 +173,8 @@ async function compareVersion(
     }
     for (const floor of ["grpcio", "grpcJs"] as const) {
       const args = [CLIENT, "--stub-only", floorSockets[floor], ...options.clientArgs];
-      const stdout = await runToEnd(peer.python, args, { env: peer.env, timeoutMs: 120_000 });
+      const [program, ...rest] = [...options.clientOn, peer.python, ...args];
+      const stdout = await runToEnd(program!, rest, { env: peer.env, timeoutMs: 120_000 });
       const line = stdout.trim().split("\n").at(-1) ?? "";
       floors[floor].push((JSON.parse(line) as Pick<ClientFigures, "stubCall">).stubCall.p50Us);
       console.error(`[${version} round ${round + 1}] ${floor} floor: ${line}`);
@@ -178,18 +183,26 @@ async function compareVersion(
   return { figures, floors };
 }
 
-function summarize(runs: ClientFigures[]) {
-  return {
-    callP50Us: median(runs.map((r) => r.call.p50Us)),
-    callP99Us: median(runs.map((r) => r.call.p99Us)),
-    syncCallP50Us: median(runs.map((r) => r.syncCall.p50Us)),
-    stubCallP50Us: median(runs.map((r) => r.stubCall.p50Us)),
-    cpuPerCallUs: median(runs.map((r) => r.exporterCpu.perCallUs)),
-    cpuSinkSecondsPerGib: median(runs.map((r) => r.exporterCpu.sinkSecondsPerGib)),
-    cpuEchoSecondsPerGib: median(runs.map((r) => r.exporterCpu.echoSecondsPerGib)),
-    sinkMibPerSecond: median(runs.map((r) => r.sinkMibPerSecond)),
-    echoMibPerSecond: median(runs.map((r) => r.echoMibPerSecond)),
-  };
+/**
+ * Puts this process (and so every child it starts after) on CPU 1, and returns the command prefix
+ * that runs the client on CPU 0; `shared` changes nothing. A machine with one CPU can only share.
+ */
+async function placeProcesses(cpus: Cpus): Promise<string[]> {
+  if (cpus === "shared") return [];
+  if (navigator.hardwareConcurrency < 2) {
+    throw new RangeError("--cpus split: this machine has one CPU (use --cpus shared)");
+  }
+  const pinned = await new Deno.Command("taskset", {
+    args: ["--all-tasks", "--pid", "--cpu-list", "1", String(Deno.pid)],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!pinned.success) {
+    throw new Error(
+      `taskset could not pin this process: ${new TextDecoder().decode(pinned.stderr)}`,
+    );
+  }
+  return ["taskset", "--cpu-list", "0"];
 }
 
 async function main() {
@@ -201,6 +214,7 @@ async function main() {
       calls: { type: "string" },
       "sink-mib": { type: "string" },
       "echo-mib": { type: "string" },
+      cpus: { type: "string", default: "split" },
       json: { type: "boolean", default: false },
     },
   });
@@ -210,6 +224,10 @@ async function main() {
       throw new RangeError(`--versions: unknown upstream version "${version}" (head, 0.7.0)`);
     }
   }
+  if (values.cpus !== "split" && values.cpus !== "shared") {
+    throw new RangeError(`--cpus: "${values.cpus}" is neither split nor shared`);
+  }
+  const cpus: Cpus = values.cpus;
   const rounds = positiveInt("rounds", values.rounds, 3);
   const clientArgs = [
     "--calls",
@@ -219,11 +237,12 @@ async function main() {
     "--echo-mib",
     String(positiveInt("echo-mib", values["echo-mib"], 64)),
   ];
+  const clientOn = await placeProcesses(cpus);
   const dir = await Deno.makeTempDir({ prefix: "jmp-bench-upstream-" });
   const sink = discardingSink();
   const config = `${dir}/exporter.yaml`;
   await Deno.writeTextFile(config, exporterConfig(sink.port));
-  const report: Record<string, unknown> = {};
+  const report: Record<string, VersionReport> = {};
   const floorSocket = `${dir}/grpc-js-floor.sock`;
   const floorServer = await grpcJsFloor(floorSocket);
   try {
@@ -232,24 +251,9 @@ async function main() {
         rounds,
         clientArgs,
         grpcJsFloor: floorSocket,
+        clientOn,
       });
-      const upstream = summarize(figures.upstream);
-      const ours = summarize(figures.ours);
-      report[version] = {
-        upstream,
-        ours,
-        stubFloorP50Us: { grpcio: median(floors.grpcio), grpcJs: median(floors.grpcJs) },
-        ratio: {
-          sink: ours.sinkMibPerSecond / upstream.sinkMibPerSecond,
-          echo: ours.echoMibPerSecond / upstream.echoMibPerSecond,
-          callP50: ours.callP50Us / upstream.callP50Us,
-          syncCallP50: ours.syncCallP50Us / upstream.syncCallP50Us,
-          stubCallP50: ours.stubCallP50Us / upstream.stubCallP50Us,
-          cpuPerCall: ours.cpuPerCallUs / upstream.cpuPerCallUs,
-          cpuSink: ours.cpuSinkSecondsPerGib / upstream.cpuSinkSecondsPerGib,
-          cpuEcho: ours.cpuEchoSecondsPerGib / upstream.cpuEchoSecondsPerGib,
-        },
-      };
+      report[version] = versionReport(figures, floors);
     }
   } finally {
     floorServer.forceShutdown();
@@ -257,101 +261,16 @@ async function main() {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   if (values.json) {
-    console.log(JSON.stringify(report, null, 2));
+    console.log(JSON.stringify({ cpus, rounds, versions: report }, null, 2));
     return;
   }
-  console.log(`Upstream's Python client, upstream's exporter vs ours; median of ${rounds} rounds`);
-  for (const [version, entry] of Object.entries(report)) {
-    const { upstream, ours, ratio, stubFloorP50Us } = entry as {
-      upstream: ReturnType<typeof summarize>;
-      ours: ReturnType<typeof summarize>;
-      ratio: Record<string, number>;
-      stubFloorP50Us: Record<Floor, number>;
-    };
-    const row = (label: string, up: number, our: number, r: number, unit: string, ok: string) =>
-      console.log(
-        `  ${label.padEnd(26)} ${up.toFixed(0).padStart(7)} ${our.toFixed(0).padStart(7)} ${unit}` +
-          `  ${r.toFixed(2)}x  ${ok}`,
-      );
-    console.log(`upstream ${version}:         upstream    ours`);
-    row(
-      "bytes to a TCP sink",
-      upstream.sinkMibPerSecond,
-      ours.sinkMibPerSecond,
-      ratio.sink!,
-      "MiB/s",
-      ratio.sink! >= BYTES_TARGET ? `(>= ${BYTES_TARGET}x: met)` : `(>= ${BYTES_TARGET}x: NOT met)`,
-    );
-    row(
-      "echo round trip",
-      upstream.echoMibPerSecond,
-      ours.echoMibPerSecond,
-      ratio.echo!,
-      "MiB/s",
-      ratio.echo! >= BYTES_TARGET ? `(>= ${BYTES_TARGET}x: met)` : `(>= ${BYTES_TARGET}x: NOT met)`,
-    );
-    row(
-      "DriverCall p50 (async)",
-      upstream.callP50Us,
-      ours.callP50Us,
-      ratio.callP50!,
-      "us   ",
-      ratio.callP50! <= CALL_TARGET ? `(<= ${CALL_TARGET}x: met)` : `(<= ${CALL_TARGET}x: NOT met)`,
-    );
-    row(
-      "DriverCall p99 (async)",
-      upstream.callP99Us,
-      ours.callP99Us,
-      ours.callP99Us / upstream.callP99Us,
-      "us   ",
-      "",
-    );
-    row(
-      "DriverCall p50 (blocking)",
-      upstream.syncCallP50Us,
-      ours.syncCallP50Us,
-      ratio.syncCallP50!,
-      "us   ",
-      "",
-    );
-    row(
-      "DriverCall p50 (bare stub)",
-      upstream.stubCallP50Us,
-      ours.stubCallP50Us,
-      ratio.stubCallP50!,
-      "us   ",
-      "",
-    );
-    console.log(
-      `  bare-stub floor p50: a grpcio server ${stubFloorP50Us.grpcio.toFixed(0)} us, ` +
-        `a grpc-js server under Deno ${stubFloorP50Us.grpcJs.toFixed(0)} us`,
-    );
-    console.log("  exporter CPU (lower is better; less skewed by other load):");
-    row(
-      "  per DriverCall",
-      upstream.cpuPerCallUs,
-      ours.cpuPerCallUs,
-      ratio.cpuPerCall!,
-      "us   ",
-      "",
-    );
-    row(
-      "  per GiB to the sink",
-      upstream.cpuSinkSecondsPerGib * 1000,
-      ours.cpuSinkSecondsPerGib * 1000,
-      ratio.cpuSink!,
-      "ms   ",
-      "",
-    );
-    row(
-      "  per GiB echoed",
-      upstream.cpuEchoSecondsPerGib * 1000,
-      ours.cpuEchoSecondsPerGib * 1000,
-      ratio.cpuEcho!,
-      "ms   ",
-      "",
-    );
-  }
+  const placement = cpus === "split"
+    ? "the client on CPU 0, the exporters on CPU 1"
+    : "every process on every CPU";
+  printReport(
+    report,
+    `Upstream's Python client, upstream's exporter vs ours; median of ${rounds} rounds; ${placement}`,
+  );
 }
 
 if (import.meta.main) await main();
