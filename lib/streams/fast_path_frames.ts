@@ -29,28 +29,48 @@ async function writeAll(conn: RawConn, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Writes `chunk` as one frame. */
-export async function writeChunk(conn: RawConn, chunk: Uint8Array): Promise<void> {
-  const length = chunk.byteLength;
-  if (length === 0) return;
-  if (length <= COALESCE_LIMIT) {
-    const framed = new Uint8Array(HEADER + length);
-    new DataView(framed.buffer).setUint32(0, length);
-    framed.set(chunk, HEADER);
-    return await writeAll(conn, framed);
+/**
+ * Writes chunks as frames on one connection, one at a time (a writable stream's writes are). A
+ * chunk up to {@linkcode COALESCE_LIMIT} is copied behind its header into a buffer kept for the
+ * connection and leaves in one write: a `RawConn` write resolves only once the bytes were taken,
+ * so the buffer is free again by the next chunk, and no buffer is allocated (and zeroed) per chunk.
+ */
+export class ChunkWriter {
+  readonly #conn: RawConn;
+  #scratch: Uint8Array | undefined;
+
+  constructor(conn: RawConn) {
+    this.#conn = conn;
   }
-  const header = new Uint8Array(HEADER);
-  new DataView(header.buffer).setUint32(0, length);
-  await writeAll(conn, header);
-  await writeAll(conn, chunk);
+
+  /** Writes `chunk` as one frame (an empty chunk is not sent). */
+  async write(chunk: Uint8Array): Promise<void> {
+    const length = chunk.byteLength;
+    if (length === 0) return;
+    if (length <= COALESCE_LIMIT) {
+      this.#scratch ??= new Uint8Array(HEADER + COALESCE_LIMIT);
+      const framed = this.#scratch.subarray(0, HEADER + length);
+      new DataView(framed.buffer).setUint32(0, length);
+      framed.set(chunk, HEADER);
+      return await writeAll(this.#conn, framed);
+    }
+    await writeAll(this.#conn, header(length));
+    await writeAll(this.#conn, chunk);
+  }
+
+  /** Marks the end of this direction (then half-close: {@linkcode RawConn.closeWrite}). */
+  async end(): Promise<void> {
+    await writeAll(this.#conn, header(0));
+  }
 }
 
-/** Marks the end of this direction (then half-close: {@linkcode RawConn.closeWrite}). */
-export async function writeEnd(conn: RawConn): Promise<void> {
-  await writeAll(conn, new Uint8Array(HEADER));
+function header(length: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER);
+  new DataView(bytes.buffer).setUint32(0, length);
+  return bytes;
 }
 
-/** Reads the frames of {@linkcode writeChunk} back as chunks. */
+/** Reads the frames of {@linkcode ChunkWriter} back as chunks. */
 export class ChunkReader {
   readonly #conn: RawConn;
   // chunks are views into it, so it is never written again below #end: when it runs out of room

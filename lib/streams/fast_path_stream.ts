@@ -6,7 +6,7 @@
  */
 import { FrameType } from "@jumpstarter/protos";
 import type { ByteStream, FrameCall, FrameStreamOptions } from "./frame_stream.ts";
-import { ChunkReader, type RawConn, writeChunk, writeEnd } from "./fast_path_frames.ts";
+import { ChunkReader, ChunkWriter, type RawConn } from "./fast_path_frames.ts";
 
 /** How long a broken socket waits for the call to say why before it fails on its own. */
 const BROKEN_SOCKET_GRACE_MS = 2_000;
@@ -137,6 +137,7 @@ export function socketByteStream(
     },
   }, { highWaterMark: 0 });
 
+  const chunks = new ChunkWriter(conn);
   const writable = new WritableStream<Uint8Array>({
     start(controller) {
       outbound = controller;
@@ -144,14 +145,14 @@ export function socketByteStream(
     async write(chunk) {
       if (failure !== undefined) throw failure;
       try {
-        await writeChunk(conn, chunk);
+        await chunks.write(chunk);
       } catch (error) {
         throw failure ?? mapError(error);
       }
     },
     async close() {
       if (failure !== undefined) throw failure;
-      await writeEnd(conn);
+      await chunks.end();
       await conn.closeWrite();
       call.write({ payload: new Uint8Array(), frameType: FrameType.GOAWAY });
       outboundDone = true;
