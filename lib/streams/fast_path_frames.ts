@@ -30,14 +30,20 @@ async function writeAll(conn: RawConn, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * Writes chunks as frames on one connection, one at a time (a writable stream's writes are). A
- * chunk up to {@linkcode COALESCE_LIMIT} is copied behind its header into a buffer kept for the
- * connection and leaves in one write: a `RawConn` write resolves only once the bytes were taken,
- * so the buffer is free again by the next chunk, and no buffer is allocated (and zeroed) per chunk.
+ * Writes chunks as frames on one connection, one call at a time (a writable stream's writes are).
+ * A chunk up to {@linkcode COALESCE_LIMIT} is copied behind its header into one of two buffers
+ * kept for the connection, and `write` returns at once: while one buffer is being written, the
+ * next chunks gather in the other and leave together in one write, so the producer works while
+ * the socket takes the bytes, and no buffer is allocated (and zeroed) per chunk. A bigger chunk is
+ * written as it is, after what is gathered. A failed write fails the next `write` or `end`.
  */
 export class ChunkWriter {
   readonly #conn: RawConn;
-  #scratch: Uint8Array | undefined;
+  #gathering: Uint8Array | undefined;
+  #spare: Uint8Array | undefined;
+  #gathered = 0;
+  #sending: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
 
   constructor(conn: RawConn) {
     this.#conn = conn;
@@ -45,22 +51,54 @@ export class ChunkWriter {
 
   /** Writes `chunk` as one frame (an empty chunk is not sent). */
   async write(chunk: Uint8Array): Promise<void> {
+    this.#throwIfFailed();
     const length = chunk.byteLength;
     if (length === 0) return;
-    if (length <= COALESCE_LIMIT) {
-      this.#scratch ??= new Uint8Array(HEADER + COALESCE_LIMIT);
-      const framed = this.#scratch.subarray(0, HEADER + length);
-      new DataView(framed.buffer).setUint32(0, length);
-      framed.set(chunk, HEADER);
-      return await writeAll(this.#conn, framed);
+    if (length > COALESCE_LIMIT) {
+      await this.#flushed();
+      await writeAll(this.#conn, header(length));
+      return await writeAll(this.#conn, chunk);
     }
-    await writeAll(this.#conn, header(length));
-    await writeAll(this.#conn, chunk);
+    if (this.#gathered + HEADER + length > HEADER + COALESCE_LIMIT) await this.#sending;
+    this.#throwIfFailed();
+    this.#gathering ??= new Uint8Array(HEADER + COALESCE_LIMIT);
+    new DataView(this.#gathering.buffer).setUint32(this.#gathered, length);
+    this.#gathering.set(chunk, this.#gathered + HEADER);
+    this.#gathered += HEADER + length;
+    if (!this.#sending) this.#send();
   }
 
   /** Marks the end of this direction (then half-close: {@linkcode RawConn.closeWrite}). */
   async end(): Promise<void> {
+    await this.#flushed();
     await writeAll(this.#conn, header(0));
+  }
+
+  /** Writes what is gathered, then what gathered meanwhile, until nothing is left. */
+  #send(): void {
+    const bytes = this.#gathering!.subarray(0, this.#gathered);
+    [this.#gathering, this.#spare] = [this.#spare, this.#gathering];
+    this.#gathered = 0;
+    this.#sending = writeAll(this.#conn, bytes).then(
+      () => {
+        this.#sending = undefined;
+        if (this.#gathered > 0) this.#send();
+      },
+      (error) => {
+        this.#sending = undefined;
+        this.#failure = { error };
+      },
+    );
+  }
+
+  /** Resolves once everything gathered was written; throws what failed. */
+  async #flushed(): Promise<void> {
+    while (this.#sending) await this.#sending;
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
   }
 }
 
