@@ -46,10 +46,11 @@ const CLIENT = new URL("./upstream_client_bench.py", import.meta.url).pathname;
 const REPO = new URL("../", import.meta.url).pathname;
 
 /**
- * Where the processes run. `split`: upstream's client alone on CPU 0, and this process, both
- * exporters, their children and the floors on CPU 1, as a lab has them (the client on a laptop or
- * CI runner, the exporter on its own host): neither side takes the other's CPU, so each figure is
- * what the exporter does with one core. `shared`: all of them on every CPU, as the scheduler
+ * Where the processes run. `split`: upstream's client alone on CPU 0, and this process (the
+ * discarding sink, the grpc-js floor), both exporters, their children and the grpcio floor on
+ * CPU 1, as a lab has them (the client on a laptop or CI runner, the exporter on its own host with
+ * the board's far end): the client and the exporter never take each other's CPU, and both
+ * exporters share theirs with the same sink. `shared`: all of them on every CPU, as the scheduler
  * likes.
  */
 type Cpus = "split" | "shared";
@@ -196,7 +197,10 @@ async function placeProcesses(cpus: Cpus): Promise<string[]> {
     args: ["--all-tasks", "--pid", "--cpu-list", "1", String(Deno.pid)],
     stdout: "null",
     stderr: "piped",
-  }).output();
+  }).output().catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Error("--cpus split needs taskset (util-linux); install it or use --cpus shared");
+  });
   if (!pinned.success) {
     throw new Error(
       `taskset could not pin this process: ${new TextDecoder().decode(pinned.stderr)}`,

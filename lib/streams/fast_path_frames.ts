@@ -22,6 +22,8 @@ const HEADER = 4;
 /** Chunks up to this size are copied behind their header and written in one call. */
 const COALESCE_LIMIT = 256 * 1024;
 const READ_BUFFER = 256 * 1024;
+/** A {@linkcode ChunkWriter}'s first buffers; they double up to {@linkcode COALESCE_LIMIT}. */
+const FIRST_GATHER_BYTES = 16 * 1024;
 
 async function writeAll(conn: RawConn, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.byteLength;) {
@@ -32,10 +34,13 @@ async function writeAll(conn: RawConn, bytes: Uint8Array): Promise<void> {
 /**
  * Writes chunks as frames on one connection, one call at a time (a writable stream's writes are).
  * A chunk up to {@linkcode COALESCE_LIMIT} is copied behind its header into one of two buffers
- * kept for the connection, and `write` returns at once: while one buffer is being written, the
- * next chunks gather in the other and leave together in one write, so the producer works while
- * the socket takes the bytes, and no buffer is allocated (and zeroed) per chunk. A bigger chunk is
- * written as it is, after what is gathered. A failed write fails the next `write` or `end`.
+ * kept for the connection, and `write` returns once it is copied (waiting only while both buffers
+ * are full): while one buffer is being written, the next chunks gather in the other and leave
+ * together in one write, so the producer works while the socket takes the bytes, and no buffer is
+ * allocated (and zeroed) per chunk. The buffers grow with the chunks, from
+ * {@linkcode FIRST_GATHER_BYTES} (a console's keystrokes keep them small), and are let go at
+ * `end`. A bigger chunk is written as it is, after what is gathered. A failed write fails the next
+ * `write` or `end`.
  */
 export class ChunkWriter {
   readonly #conn: RawConn;
@@ -59,11 +64,12 @@ export class ChunkWriter {
       await writeAll(this.#conn, header(length));
       return await writeAll(this.#conn, chunk);
     }
+    // full: the write in flight ends, then sends what gathered and frees this buffer's twin
     if (this.#gathered + HEADER + length > HEADER + COALESCE_LIMIT) await this.#sending;
     this.#throwIfFailed();
-    this.#gathering ??= new Uint8Array(HEADER + COALESCE_LIMIT);
-    new DataView(this.#gathering.buffer).setUint32(this.#gathered, length);
-    this.#gathering.set(chunk, this.#gathered + HEADER);
+    const gathering = this.#room(HEADER + length);
+    new DataView(gathering.buffer).setUint32(this.#gathered, length);
+    gathering.set(chunk, this.#gathered + HEADER);
     this.#gathered += HEADER + length;
     if (!this.#sending) this.#send();
   }
@@ -71,7 +77,23 @@ export class ChunkWriter {
   /** Marks the end of this direction (then half-close: {@linkcode RawConn.closeWrite}). */
   async end(): Promise<void> {
     await this.#flushed();
+    this.#gathering = this.#spare = undefined;
     await writeAll(this.#conn, header(0));
+  }
+
+  /** The gathering buffer, grown (keeping what it holds) to take `bytes` more. */
+  #room(bytes: number): Uint8Array {
+    const needed = this.#gathered + bytes;
+    const current = this.#gathering;
+    if (current && current.byteLength >= needed) return current;
+    const size = Math.min(
+      HEADER + COALESCE_LIMIT,
+      Math.max(needed, FIRST_GATHER_BYTES, 2 * (current?.byteLength ?? 0)),
+    );
+    const grown = new Uint8Array(size);
+    if (current) grown.set(current.subarray(0, this.#gathered));
+    this.#gathering = grown;
+    return grown;
   }
 
   /** Writes what is gathered, then what gathered meanwhile, until nothing is left. */

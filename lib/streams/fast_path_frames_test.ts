@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
 import { ChunkReader, ChunkWriter, type RawConn } from "./fast_path_frames.ts";
+import { socketByteStream } from "./fast_path_stream.ts";
 
 /** A connected Unix socket pair in a fresh directory. */
 async function socketPair(): Promise<{ a: Deno.Conn; b: Deno.Conn; close(): Promise<void> }> {
@@ -53,9 +55,14 @@ Deno.test("chunk frames: every chunk arrives as written, in order, while the wri
     })();
     const reader = new ChunkReader(pair.b);
     const received: Uint8Array[] = [];
-    for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
-      received.push(chunk.slice());
-    }
+    await withDeadline(
+      (async () => {
+        for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+          received.push(chunk.slice());
+        }
+      })(),
+      "every chunk and the end mark",
+    );
     await withDeadline(writing, "the writer to finish");
     assert.deepEqual(received.map((c) => c.byteLength), sizes);
     received.forEach((chunk, i) => assert.deepEqual(chunk, chunks[i], `chunk ${i}`));
@@ -92,4 +99,82 @@ Deno.test("chunk frames: a write that failed after write() returned fails the ne
   );
   await assert.rejects(writer.end(), /the peer is gone/);
   assert.deepEqual(written, [14], "only the first frame reached the connection");
+});
+
+Deno.test("chunk frames: a slow socket never sees its bytes change, and what gathers stays whole", async () => {
+  // a connection that takes each write a little later, as a busy socket does, and checks that
+  // the bytes it was handed are still the same when it takes them
+  const taken: Uint8Array[] = [];
+  const conn: RawConn = {
+    read: () => Promise.resolve(null),
+    write: async (bytes) => {
+      const handed = bytes.slice();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      assert.deepEqual(bytes, handed, "a buffer was written to while a write held it");
+      taken.push(handed);
+      return bytes.byteLength;
+    },
+    closeWrite: () => Promise.resolve(),
+    close: () => {},
+  };
+  const writer = new ChunkWriter(conn);
+  const chunks = Array.from(
+    { length: 60 },
+    (_, i) => pattern([1, 700, 20_000, 90_000, 200_000][i % 5]!, i),
+  );
+  await withDeadline(
+    (async () => {
+      for (const chunk of chunks) await writer.write(chunk);
+      await writer.end();
+    })(),
+    "60 chunks through a slow socket",
+  );
+  assert.ok(taken.length < chunks.length, `chunks gathered: ${taken.length} writes`);
+  const all = new Uint8Array(taken.reduce((sum, bytes) => sum + bytes.byteLength, 0));
+  let offset = 0;
+  for (const bytes of taken) {
+    all.set(bytes, offset);
+    offset += bytes.byteLength;
+  }
+  const reader = new ChunkReader({
+    read: (into) => {
+      const n = Math.min(into.byteLength, all.byteLength - readAt);
+      if (n === 0) return Promise.resolve(null);
+      into.set(all.subarray(readAt, readAt + n));
+      readAt += n;
+      return Promise.resolve(n);
+    },
+    write: () => Promise.reject(new Error("not written")),
+    closeWrite: () => Promise.resolve(),
+    close: () => {},
+  });
+  let readAt = 0;
+  for (const [i, chunk] of chunks.entries()) {
+    assert.deepEqual(await reader.next(), chunk, `chunk ${i}`);
+  }
+  assert.equal(await reader.next(), null, "the end mark follows");
+});
+
+Deno.test("fast path stream: a write that failed after write() returned fails close() the stream's way", async () => {
+  let fail = false;
+  const conn: RawConn = {
+    read: () => new Promise(() => {}),
+    write: (bytes) =>
+      fail ? Promise.reject(new Error("Broken pipe")) : Promise.resolve(bytes.byteLength),
+    closeWrite: () => Promise.resolve(),
+    close: () => {},
+  };
+  const call = Object.assign(new EventEmitter(), {
+    write: () => true,
+    pause: () => {},
+    resume: () => {},
+  });
+  const stream = socketByteStream(conn, call, {
+    mapError: (error) => new Error(`mapped: ${(error as Error).message}`),
+  });
+  const writer = stream.writable.getWriter();
+  await writer.write(pattern(10, 1));
+  fail = true;
+  await writer.write(pattern(10, 2)); // gathered behind the first: write() has returned
+  await assert.rejects(withDeadline(writer.close(), "close"), /^Error: mapped: Broken pipe$/);
 });

@@ -152,8 +152,13 @@ export function socketByteStream(
     },
     async close() {
       if (failure !== undefined) throw failure;
-      await chunks.end();
-      await conn.closeWrite();
+      try {
+        // a write that failed after write() returned is reported here, the stream's way
+        await chunks.end();
+        await conn.closeWrite();
+      } catch (error) {
+        throw failure ?? mapError(error);
+      }
       call.write({ payload: new Uint8Array(), frameType: FrameType.GOAWAY });
       outboundDone = true;
       options.onOutboundEnd?.();
