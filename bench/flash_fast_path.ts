@@ -7,6 +7,8 @@
  * flashes through `jmp shell --tls-grpc`; `--mode router` runs a controller and our router, our
  * exporter with `jmp run`, and flashes through `jmp shell -l` (a lease, through the router). Every flash is checked byte-exact (sha256 of the disk
  * against the image). The image is raw (uncompressed), so the figure is the transport's, not xz's.
+ * A flash of a 1 MiB image is timed in each round too: it is what starting `jmp shell`, the
+ * exporter and `j` costs, and the rates less it are printed.
  *
  * Usage: `deno run -A bench/flash_fast_path.ts [--mib N] [--rounds N] [--mode local|direct|router]`
  *
@@ -133,7 +135,10 @@ async function main() {
       shellArgs = routed.shellArgs;
       stopRouterMode = routed.stop;
     }
-    const flash = (fastPath: boolean) => async () => {
+    // a 1 MiB image: what starting `jmp shell`, the exporter and `j` costs each flash
+    const small = `${dir}/small.raw`;
+    await runToEnd("sh", ["-c", `head -c 1M /dev/urandom > '${small}'`], { timeoutMs: 60_000 });
+    const flash = (fastPath: boolean, source = image) => async () => {
       await Deno.remove(disk).catch(() => {});
       const env: Record<string, string> = { ...Deno.env.toObject() };
       delete env.JMP_DISABLE_FAST_PATH;
@@ -145,7 +150,7 @@ async function main() {
         "j",
         "storage",
         "flash",
-        image,
+        source,
       ], { env, timeoutMs: 600_000 });
     };
     const copy = async () => {
@@ -161,10 +166,12 @@ async function main() {
       cpSync: [] as number[],
       fast: [] as number[],
       grpc: [] as number[],
+      startup: [] as number[],
     };
     for (let round = 0; round < rounds; round++) {
       samples.cp.push(await timed(copy));
       samples.cpSync.push(await timed(copyAndSync));
+      samples.startup.push(await timed(flash(true, small)));
       for (const [name, fast] of [["fast", true], ["grpc", false]] as const) {
         samples[name].push(await timed(flash(fast)));
         const got = await sha256File(disk);
@@ -192,6 +199,12 @@ async function main() {
         } MiB/s`,
       );
     }
+    const startup = median(samples.startup);
+    console.log(
+      `  flash of a 1 MiB image (start-up)         ${startup.toFixed(2).padStart(7)} s\n` +
+        `  fast path less start-up: ${rate(median(samples.fast) - startup).toFixed(0)} MiB/s, ` +
+        `gRPC less start-up: ${rate(median(samples.grpc) - startup).toFixed(0)} MiB/s`,
+    );
     console.log(
       `  fast path / gRPC: ${(median(samples.grpc) / median(samples.fast)).toFixed(2)}x faster;` +
         ` fast path / cp: ${(median(samples.cp) / median(samples.fast)).toFixed(2)}x`,
