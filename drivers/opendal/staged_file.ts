@@ -164,6 +164,8 @@ export async function writeStaged(
 ): Promise<WriteResult> {
   const { path: staging, file, release } = await createStaging(target);
   let open = true;
+  // one chunk is written (on Deno's blocking pool) while the next arrives and is hashed here
+  let writing: Promise<void> | undefined;
   try {
     const digest = new Digest();
     for await (const chunk of data) {
@@ -172,9 +174,11 @@ export async function writeStaged(
           `Cannot write the image to ${target}: it is larger than the ${options.capacity}-byte storage`,
         );
       }
+      await writing;
+      writing = writeAll(file, chunk);
       digest.update(chunk);
-      await writeAll(file, chunk);
     }
+    await writing;
     const result = { size: digest.size, sha256: digest.hex() };
     const expected = options.expectedSha256?.toLowerCase();
     if (expected !== undefined && expected !== result.sha256) {
@@ -189,6 +193,8 @@ export async function writeStaged(
     await Deno.rename(staging, target);
     return result;
   } catch (error) {
+    // a write still in flight ends before its file is closed and removed
+    await writing?.catch(() => {});
     if (open) file.close();
     await Deno.remove(staging).catch(() => {});
     throw error;
