@@ -176,6 +176,8 @@ export async function writeStaged(
       }
       await writing;
       writing = writeAll(file, chunk);
+      // awaited at the next chunk; a failure meanwhile must not count as unhandled
+      writing.catch(() => {});
       digest.update(chunk);
     }
     await writing;
