@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { ChunkReader, ChunkWriter, type RawConn } from "./fast_path_frames.ts";
 import { socketByteStream } from "./fast_path_stream.ts";
+import { withDeadline } from "./_testing/fast_path_lab.ts";
 
 /** A connected Unix socket pair in a fresh directory. */
 async function socketPair(): Promise<{ a: Deno.Conn; b: Deno.Conn; close(): Promise<void> }> {
@@ -30,14 +31,6 @@ function pattern(length: number, seed: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 13 + seed) & 0xff);
 }
 
-function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited 10 s for ${what}`)), 10_000);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 Deno.test("chunk frames: every chunk arrives as written, in order, while the writer runs ahead", async () => {
   const pair = await socketPair();
   try {
@@ -56,14 +49,14 @@ Deno.test("chunk frames: every chunk arrives as written, in order, while the wri
     const reader = new ChunkReader(pair.b);
     const received: Uint8Array[] = [];
     await withDeadline(
+      "every chunk and the end mark",
       (async () => {
         for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
           received.push(chunk.slice());
         }
       })(),
-      "every chunk and the end mark",
     );
-    await withDeadline(writing, "the writer to finish");
+    await withDeadline("the writer to finish", writing);
     assert.deepEqual(received.map((c) => c.byteLength), sizes);
     received.forEach((chunk, i) => assert.deepEqual(chunk, chunks[i], `chunk ${i}`));
   } finally {
@@ -90,10 +83,10 @@ Deno.test("chunk frames: a write that failed after write() returned fails the ne
   await writer.write(pattern(10, 2)); // gathered while the first is in flight: it returns
   await assert.rejects(
     withDeadline(
+      "a write to fail",
       (async () => {
         for (let i = 0; i < 100; i++) await writer.write(pattern(10, i));
       })(),
-      "a write to fail",
     ),
     /the peer is gone/,
   );
@@ -123,11 +116,11 @@ Deno.test("chunk frames: a slow socket never sees its bytes change, and what gat
     (_, i) => pattern([1, 700, 20_000, 90_000, 200_000][i % 5]!, i),
   );
   await withDeadline(
+    "60 chunks through a slow socket",
     (async () => {
       for (const chunk of chunks) await writer.write(chunk);
       await writer.end();
     })(),
-    "60 chunks through a slow socket",
   );
   assert.ok(taken.length < chunks.length, `chunks gathered: ${taken.length} writes`);
   const all = new Uint8Array(taken.reduce((sum, bytes) => sum + bytes.byteLength, 0));
@@ -176,5 +169,5 @@ Deno.test("fast path stream: a write that failed after write() returned fails cl
   await writer.write(pattern(10, 1));
   fail = true;
   await writer.write(pattern(10, 2)); // gathered behind the first: write() has returned
-  await assert.rejects(withDeadline(writer.close(), "close"), /^Error: mapped: Broken pipe$/);
+  await assert.rejects(withDeadline("close", writer.close()), /^Error: mapped: Broken pipe$/);
 });
